@@ -1,0 +1,5 @@
+"""python -m compare: the mlp-compare command line."""
+
+from compare.cli import main
+
+raise SystemExit(main())

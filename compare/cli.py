@@ -1,0 +1,40 @@
+"""The mlp-compare command line: one subcommand a module, shared spec flags, bad input exits 2."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from compare.spec import SpecError
+
+# subcommand -> module with add_parser(subparsers) and main(args) -> exit code
+COMMANDS = {
+    "run": "compare.commands.run",
+}
+
+
+class UsageError(Exception):
+    """Bad input found after parsing (a file, a value): one line, exit 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mlp-compare",
+        description="Train one MLP in NumPy (hand-written backprop), PyTorch and TensorFlow from identical weights "
+        "and show where their gradients and loss curves agree, and why they differ.",
+        epilog="Run 'mlp-compare COMMAND --help' for each command's flags and examples.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    modules = {name: importlib.import_module(path) for name, path in COMMANDS.items()}
+    for module in modules.values():
+        module.add_parser(sub)
+    args = parser.parse_args(argv)
+    try:
+        return modules[args.command].main(args)
+    except (SpecError, UsageError) as e:
+        print(f"mlp-compare {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mlp-compare {args.command}: interrupted; nothing written", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""One module per mlp-compare subcommand, and the flags they share."""

@@ -1,0 +1,62 @@
+"""Spec flags shared by run, gradcheck and check: parse them, merge a TOML config, build the Spec."""
+
+from __future__ import annotations
+
+import argparse
+
+from compare import spec as spec_module
+from compare.data import BUILTIN
+from compare.spec import Spec, SpecError
+
+
+def _layers(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"malformed --layers {text!r}; expected comma-separated sizes such as 2,16,16,1") from None
+    if len(sizes) < 3 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"--layers {text!r}: expected at least 3 positive sizes (input, hidden..., output)")
+    return sizes
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def add_spec_flags(p: argparse.ArgumentParser) -> None:
+    """The network, data and training flags; every default comes from the Spec dataclass."""
+    g = p.add_argument_group("network and training (defaults: the beginner network 2-4-1, sigmoid, MSE, SGD on moons)")
+    g.add_argument("--config", metavar="FILE.toml", help="TOML file of spec fields; flags given here override it")
+    g.add_argument("--dataset", help=f"built-in data set ({', '.join(BUILTIN)}) or a path to a CSV file")
+    g.add_argument("--target", help="the CSV's target column (default: the last column)")
+    g.add_argument("--layers", type=_layers, help="layer sizes from input to output, e.g. 2,16,16,1")
+    g.add_argument("--activation", type=_names, help="hidden activation: sigmoid, relu, tanh; or one per hidden layer, e.g. relu,tanh")
+    g.add_argument("--output", help="output activation for mse: identity or sigmoid (bce: sigmoid, ce: softmax)")
+    g.add_argument("--loss", help="mse, bce (binary cross-entropy) or ce (softmax cross-entropy)")
+    g.add_argument("--optimizer", help="sgd, momentum, nesterov, adam or rmsprop")
+    for name, what in [("lr", "learning rate"), ("momentum", "momentum coefficient"), ("beta1", "Adam beta1"),
+                       ("beta2", "Adam beta2"), ("eps", "Adam/RMSprop epsilon"), ("rho", "RMSprop decay (torch's alpha)"),
+                       ("init-scale", "bound (small_uniform) or std (small_normal) of the initial weights"),
+                       ("noise", "noise of generated data sets"), ("test-fraction", "held-out share of the data")]:  # fmt: skip
+        g.add_argument(f"--{name}", type=float, help=what)
+    for name, what in [("epochs", "passes over the training data"), ("batch-size", "mini-batch size"), ("seed", "random seed"),
+                       ("n-samples", "size of generated data sets"), ("threads", "intra-op threads for torch and TensorFlow")]:  # fmt: skip
+        g.add_argument(f"--{name}", type=int, help=what)
+    g.add_argument("--dtype", help="float64 (default) or float32")
+    g.add_argument("--init", help=f"initial weights: {', '.join(spec_module.INITS)}")
+    g.add_argument("--frameworks", type=_names, help="comma-separated: numpy,torch,tensorflow (default: all three)")
+
+
+def spec_from_args(args: argparse.Namespace) -> Spec:
+    """Defaults, then the TOML config, then the flags; validated, with errors naming the field."""
+    values = spec_module.load_toml(args.config) if args.config else {}
+    for field in spec_module.FIELDS:
+        value = getattr(args, field, None)
+        if value is not None:
+            values[field] = value
+    if "activation" in values and isinstance(values["activation"], (tuple, list)) and len(values["activation"]) == 1:
+        values["activation"] = values["activation"][0]
+    for key in ("layers", "frameworks"):
+        if key in values and not isinstance(values[key], (list, tuple)):
+            raise SpecError(f"spec.{key}: got {values[key]!r}; expected a list")
+    return spec_module.from_dict(values)

@@ -1,0 +1,158 @@
+"""Data sets from scikit-learn (generated and bundled) or a user's CSV, split and standardised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from compare.spec import Spec, SpecError
+
+CLASSIFICATION = ("xor", "moons", "circles", "blobs", "spirals", "digits", "iris", "breast_cancer")
+REGRESSION = ("sine",)
+BUILTIN = CLASSIFICATION + REGRESSION
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train and test arrays, features standardised with training statistics.
+
+    Targets are in the form the loss takes: int class labels of shape (N,) for ce,
+    floats of shape (N, outputs) for mse and bce.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int | None  # None for regression
+
+    @property
+    def classification(self) -> bool:
+        return self.n_classes is not None
+
+
+def _spirals(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved spirals (a classic that sklearn lacks)."""
+    y = np.arange(n) % 2
+    t = np.sqrt(rng.uniform(0.0, 1.0, n)) * 3 * np.pi
+    sign = np.where(y == 0, 1.0, -1.0)
+    X = np.stack([sign * t * np.cos(t), sign * t * np.sin(t)], axis=1) / (3 * np.pi)
+    return X + noise * 0.2 * rng.standard_normal(X.shape), y
+
+
+def _builtin(spec: Spec) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(X, y, is_classification) for a built-in name."""
+    from sklearn import datasets
+
+    name, n, noise, seed = spec.dataset, spec.n_samples, spec.noise, spec.seed
+    rng = np.random.default_rng([seed, 2])
+    if name == "xor":
+        X = rng.uniform(-1, 1, (n, 2))
+        y = (X[:, 0] * X[:, 1] > 0).astype(int)
+        X = X + noise * 0.1 * rng.standard_normal(X.shape)
+    elif name == "moons":
+        X, y = datasets.make_moons(n, noise=noise, random_state=seed)
+    elif name == "circles":
+        X, y = datasets.make_circles(n, noise=noise * 0.5, factor=0.5, random_state=seed)
+    elif name == "blobs":
+        k = spec.layers[-1] if spec.layers[-1] > 1 else 2
+        X, y = datasets.make_blobs(n, n_features=2, centers=k, cluster_std=1 + 5 * noise, random_state=seed)
+    elif name == "spirals":
+        X, y = _spirals(n, noise, rng)
+    elif name == "sine":
+        X = rng.uniform(-np.pi, np.pi, (n, 1))
+        return X, np.sin(X[:, 0]) + noise * 0.5 * rng.standard_normal(n), False
+    else:
+        loader = {"digits": datasets.load_digits, "iris": datasets.load_iris}.get(name, datasets.load_breast_cancer)
+        X, y = loader(return_X_y=True)
+    return X, y, True
+
+
+def _csv(spec: Spec) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(X, y, is_classification) from a CSV: every column but the target is a numeric feature."""
+    import pandas as pd
+
+    path = Path(spec.dataset)
+    if not path.is_file():
+        raise SpecError(f"spec.dataset: no such file {spec.dataset!r}; expected a CSV path or one of " + ", ".join(BUILTIN))
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise SpecError(f"spec.dataset: cannot read {spec.dataset!r} as CSV ({e})") from None
+    if frame.shape[1] < 2:
+        raise SpecError(f"spec.dataset: {spec.dataset!r} has {frame.shape[1]} column(s); expected features and a target")
+    target = spec.target if spec.target is not None else frame.columns[-1]
+    if target not in frame.columns:
+        raise SpecError(f"spec.target: no column {target!r} in {spec.dataset!r}; columns are " + ", ".join(map(str, frame.columns)))
+    missing = frame.columns[frame.isna().any()].tolist()
+    if missing:
+        raise SpecError(
+            f"spec.dataset: {spec.dataset!r} has missing values in column(s) {', '.join(map(str, missing))}; expected complete rows"
+        )
+    features = frame.drop(columns=[target])
+    bad = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if bad:
+        raise SpecError(f"spec.dataset: non-numeric feature column(s) {', '.join(map(str, bad))} in {spec.dataset!r}; expected numbers")
+    y = frame[target]
+    if spec.loss == "mse" and pd.api.types.is_float_dtype(y):
+        return features.to_numpy(np.float64), y.to_numpy(np.float64), False
+    _, codes = np.unique(y.to_numpy(), return_inverse=True)
+    return features.to_numpy(np.float64), codes, True
+
+
+def _targets(spec: Spec, y: np.ndarray, n_classes: int | None) -> np.ndarray:
+    """Shape targets for the loss: int labels (N,) for ce, floats (N, outputs) otherwise."""
+    outputs = spec.layers[-1]
+    if spec.loss == "ce":
+        return y.astype(np.int64)
+    if n_classes is None or outputs == 1:
+        return y.astype(spec.dtype).reshape(-1, 1)
+    return np.eye(n_classes, dtype=spec.dtype)[y]
+
+
+def _check_fits(spec: Spec, n_features: int, n_classes: int | None, n_train: int) -> None:
+    name = spec.dataset
+    if spec.layers[0] != n_features:
+        raise SpecError(
+            f"spec.layers: input size {spec.layers[0]} does not fit {name!r}, which has {n_features} features; expected {n_features}"
+        )
+    outputs = spec.layers[-1]
+    if n_classes is None:
+        if spec.loss != "mse" or outputs != 1:
+            raise SpecError(
+                f"spec.loss: {name!r} is a regression set; expected loss mse with 1 output (got {spec.loss}, {outputs} outputs)"
+            )
+    elif spec.loss == "ce" and outputs != n_classes:
+        raise SpecError(f"spec.layers: output size {outputs} does not fit {name!r}, which has {n_classes} classes; expected {n_classes}")
+    elif spec.loss != "ce" and outputs == 1 and n_classes != 2:
+        raise SpecError(
+            f"spec.layers: 1 output fits 2 classes but {name!r} has {n_classes}; expected {n_classes} outputs (one-hot) or loss ce"
+        )
+    elif spec.loss != "ce" and outputs != 1 and outputs != n_classes:
+        raise SpecError(
+            f"spec.layers: output size {outputs} does not fit {name!r}, which has {n_classes} classes; expected 1 (binary) or {n_classes}"
+        )
+    if spec.batch_size > n_train:
+        raise SpecError(f"spec.batch_size: {spec.batch_size} is larger than the {n_train} training samples; expected at most {n_train}")
+
+
+def load(spec: Spec) -> Dataset:
+    """The spec's data set, split by seed and standardised with training statistics."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    if spec.dataset.endswith(".csv"):
+        X, y, is_class = _csv(spec)
+    elif spec.dataset in BUILTIN:
+        X, y, is_class = _builtin(spec)
+    else:
+        raise SpecError(f"spec.dataset: got {spec.dataset!r}; expected a .csv path or one of " + ", ".join(BUILTIN))
+    n_classes = int(y.max()) + 1 if is_class else None
+    stratify = y if is_class and np.bincount(y).min() >= 2 else None
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=spec.test_fraction, random_state=spec.seed, stratify=stratify)
+    _check_fits(spec, X.shape[1], n_classes, len(X_tr))
+    scaler = StandardScaler().fit(X_tr)
+    X_tr, X_te = (scaler.transform(a).astype(spec.dtype) for a in (X_tr, X_te))
+    return Dataset(X_tr, _targets(spec, y_tr, n_classes), X_te, _targets(spec, y_te, n_classes), n_classes)

@@ -1,0 +1,179 @@
+"""The one frozen spec shared by the three implementations, the harness and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ACTIVATIONS = ("sigmoid", "relu", "tanh")
+LOSSES = ("mse", "bce", "ce")
+OUTPUTS = {"mse": ("identity", "sigmoid"), "bce": ("sigmoid",), "ce": ("softmax",)}
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
+DTYPES = ("float64", "float32")
+INITS = ("small_uniform", "small_normal", "glorot_uniform", "torch_default", "he_uniform")
+FRAMEWORKS = ("numpy", "torch", "tensorflow")
+
+
+class SpecError(ValueError):
+    """A spec field holds a value that is not allowed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything that defines one comparison run; every hyperparameter explicit."""
+
+    layers: tuple[int, ...] = (2, 4, 1)  # sizes from input to output; >= 1 hidden layer
+    activation: str | tuple[str, ...] = "sigmoid"  # hidden activation: one name, or one per hidden layer
+    loss: str = "mse"  # mse | bce (sigmoid output, from logits) | ce (softmax output, from logits)
+    output: str | None = None  # output activation: mse takes identity|sigmoid (None: sigmoid)
+    optimizer: str = "sgd"  # sgd | momentum | nesterov | adam | rmsprop
+    lr: float = 0.5  # learning rate, > 0
+    momentum: float = 0.9  # momentum / nesterov coefficient, in [0, 1)
+    beta1: float = 0.9  # Adam first-moment decay, in [0, 1)
+    beta2: float = 0.999  # Adam second-moment decay, in [0, 1)
+    eps: float = 1e-8  # Adam / RMSprop epsilon, >= 0 (placement differs: see conventions)
+    rho: float = 0.99  # RMSprop decay (torch's alpha, Keras's rho), in [0, 1)
+    batch_size: int = 16  # mini-batch size; the last batch of an epoch may be smaller
+    epochs: int = 100  # passes over the training set
+    seed: int = 0  # seeds weights, data split and the per-epoch sample order
+    dtype: str = "float64"  # float64 | float32, for weights, data and arithmetic
+    init: str = "small_uniform"  # initial weight scheme (see compare/weights.py)
+    init_scale: float = 0.5  # bound of small_uniform, std of small_normal
+    dataset: str = "moons"  # built-in name (see compare/data.py) or a path to a .csv
+    target: str | None = None  # CSV only: target column (None: the last column)
+    n_samples: int = 200  # generated data sets only: number of samples
+    noise: float = 0.2  # generated data sets only: noise level
+    test_fraction: float = 0.25  # held-out share of the data, in (0, 1)
+    threads: int = 1  # intra-op threads for torch and TensorFlow (recorded; changes round-off)
+    frameworks: tuple[str, ...] = FRAMEWORKS  # which implementations to run
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "layers", tuple(int(n) for n in self.layers))
+        set_(self, "frameworks", tuple(self.frameworks))
+        if isinstance(self.activation, (list, tuple)):
+            set_(self, "activation", tuple(self.activation))
+        if self.output is None and self.loss in OUTPUTS:
+            set_(self, "output", {"mse": "sigmoid", "bce": "sigmoid", "ce": "softmax"}[self.loss])
+        for name in ("lr", "momentum", "beta1", "beta2", "eps", "rho", "init_scale", "noise", "test_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SpecError(f"spec.{name}: got {value!r}; expected a number")
+            set_(self, name, float(value))
+        validate(self)
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """One activation name per hidden layer."""
+        if isinstance(self.activation, str):
+            return (self.activation,) * (len(self.layers) - 2)
+        return self.activation
+
+    @property
+    def adaptive(self) -> bool:
+        """True for the optimizers whose torch and Keras update rules differ (Adam, RMSprop)."""
+        return self.optimizer in ("adam", "rmsprop")
+
+    def replace(self, **changes) -> Spec:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["layers"] = list(self.layers)
+        d["frameworks"] = list(self.frameworks)
+        if isinstance(self.activation, tuple):
+            d["activation"] = list(self.activation)
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def short(self) -> str:
+        """A one-line summary such as '2-4-1 sigmoid mse+sigmoid sgd lr=0.5 f64 moons'."""
+        acts = self.activation if isinstance(self.activation, str) else "/".join(self.activation)
+        out = f"+{self.output}" if self.loss == "mse" else ""
+        data = Path(self.dataset).stem if self.dataset.endswith(".csv") else self.dataset
+        dt = "f64" if self.dtype == "float64" else "f32"
+        return f"{'-'.join(map(str, self.layers))} {acts} {self.loss}{out} {self.optimizer} lr={self.lr:g} {dt} {data}"
+
+
+def _fail(name: str, value, expected: str) -> None:
+    raise SpecError(f"spec.{name}: got {value!r}; expected {expected}")
+
+
+def _choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        _fail(name, value, "one of " + ", ".join(allowed))
+
+
+def validate(s: Spec) -> None:
+    """Raise SpecError naming the first field whose value is not allowed."""
+    if len(s.layers) < 3 or any(n < 1 for n in s.layers):
+        _fail("layers", list(s.layers), "at least 3 positive sizes (input, >= 1 hidden, output)")
+    acts = s.activations
+    if len(acts) != len(s.layers) - 2:
+        _fail("activation", s.activation, f"one name or a list of {len(s.layers) - 2} (one per hidden layer)")
+    for a in acts:
+        _choice("activation", a, ACTIVATIONS)
+    _choice("loss", s.loss, LOSSES)
+    _choice("output", s.output, OUTPUTS[s.loss])
+    if s.loss == "ce" and s.layers[-1] < 2:
+        _fail("layers", list(s.layers), "an output size >= 2 for ce (one logit per class)")
+    _choice("optimizer", s.optimizer, OPTIMIZERS)
+    if not s.lr > 0:
+        _fail("lr", s.lr, "a learning rate > 0")
+    for name in ("momentum", "beta1", "beta2", "rho"):
+        if not 0 <= getattr(s, name) < 1:
+            _fail(name, getattr(s, name), "a value in [0, 1)")
+    if not s.eps >= 0:
+        _fail("eps", s.eps, "a value >= 0")
+    for name in ("batch_size", "epochs", "n_samples", "threads"):
+        value = getattr(s, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            _fail(name, value, "a whole number >= 1")
+    if isinstance(s.seed, bool) or not isinstance(s.seed, int) or s.seed < 0:
+        _fail("seed", s.seed, "a whole number >= 0")
+    _choice("dtype", s.dtype, DTYPES)
+    _choice("init", s.init, INITS)
+    if not s.init_scale > 0:
+        _fail("init_scale", s.init_scale, "a value > 0")
+    if not s.noise >= 0:
+        _fail("noise", s.noise, "a value >= 0")
+    if not 0 < s.test_fraction < 1:
+        _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
+    if not s.frameworks:
+        _fail("frameworks", [], "at least one of " + ", ".join(FRAMEWORKS))
+    for f in s.frameworks:
+        _choice("frameworks", f, FRAMEWORKS)
+    if len(set(s.frameworks)) != len(s.frameworks):
+        _fail("frameworks", list(s.frameworks), "each framework once")
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Spec))
+
+
+def from_dict(d: dict) -> Spec:
+    """Build a Spec from plain values (TOML, JSON, CLI); unknown keys are refused by name."""
+    for key in d:
+        if key not in FIELDS:
+            raise SpecError(f"spec.{key}: unknown field; expected one of " + ", ".join(FIELDS))
+    return Spec(**d)
+
+
+def load_toml(path: str | Path) -> dict:
+    """Read a TOML config into a dict of spec fields (keys may use - or _)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"config {path}: no such file; expected a TOML file of spec fields")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SpecError(f"config {path}: not valid TOML ({e})") from None
+    return {k.replace("-", "_"): v for k, v in data.items()}
+
+
+def from_json(text: str) -> Spec:
+    return from_dict(json.loads(text))

@@ -1,0 +1,75 @@
+"""The MLP in NumPy: forward pass, hand-written backward pass, training step."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratch import losses, optimizers
+from scratch.activations import activate, derivative
+
+
+class MLP:
+    """Fully connected network; weights held in the canonical (fan_in, fan_out) layout."""
+
+    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]], convention: str = "torch"):
+        self.spec = spec
+        self.dtype = np.dtype(spec.dtype)
+        self.acts = spec.activations
+        self.set_weights(params)
+        self.optimizer = optimizers.make(spec, convention)
+
+    def set_weights(self, params) -> None:
+        """Load canonical weights (copied, so the caller's arrays are never changed)."""
+        self.params = [(np.array(W, self.dtype), np.array(b, self.dtype)) for W, b in params]
+
+    def get_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The current weights, canonical layout, as copies."""
+        return [(W.copy(), b.copy()) for W, b in self.params]
+
+    def forward(self, X: np.ndarray):
+        """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] for backward."""
+        A, cache = X, []
+        for (W, b), act in zip(self.params[:-1], self.acts):
+            Z = A @ W + b  # (N, fan_out)
+            cache.append((A, Z, activate(act, Z)))
+            A = cache[-1][2]
+        W, b = self.params[-1]
+        cache.append((A, None, None))
+        return A @ W + b, cache  # (N, O)
+
+    def backward(self, dZ: np.ndarray, cache) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache."""
+        grads = []
+        for layer in reversed(range(len(self.params))):
+            A_prev, _, _ = cache[layer]
+            W, _ = self.params[layer]
+            dW = A_prev.T @ dZ  # (fan_in, fan_out)
+            db = dZ.sum(axis=0)  # (fan_out,)
+            grads.append((dW, db))
+            if layer > 0:
+                _, Z_prev, A_prev_act = cache[layer - 1]
+                dA = dZ @ W.T  # (N, fan_in)
+                dZ = dA * derivative(self.acts[layer - 1], Z_prev, A_prev_act)  # (N, fan_in)
+        return grads[::-1]
+
+    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights."""
+        logits, cache = self.forward(X)
+        loss, dZ = losses.loss_and_grad(self.spec.loss, self.spec.output, logits, y)
+        return loss, self.backward(dZ, cache)
+
+    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
+        """One update on a mini-batch; returns the mini-batch loss before the update."""
+        loss, grads = self.gradients(X, y)
+        flat_params = [t for pair in self.params for t in pair]
+        flat_grads = [t for pair in grads for t in pair]
+        self.optimizer.step(flat_params, flat_grads)
+        return loss
+
+    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Mean loss at the current weights."""
+        return losses.loss_and_grad(self.spec.loss, self.spec.output, self.forward(X)[0], y)[0]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Network outputs: identity or sigmoid values, or softmax probabilities."""
+        return losses.output_probs(self.spec.output, self.forward(X)[0])

@@ -1,0 +1,117 @@
+"""Hand-written optimizers, each update rule in the torch and the Keras published form."""
+
+from __future__ import annotations
+
+import numpy as np
+
+CONVENTIONS = ("torch", "keras")
+
+
+class SGD:
+    """p <- p - lr g (the same in both conventions)."""
+
+    def __init__(self, lr: float, convention: str = "torch"):
+        self.lr, self.convention = lr, convention
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        for p, g in zip(params, grads):
+            p -= self.lr * g
+
+
+class Momentum:
+    """Heavy-ball or Nesterov momentum.
+
+    torch: buf = mu buf + g (buf = g at step 1); p -= lr buf;  Nesterov: p -= lr (g + mu buf).
+    keras: v = mu v - lr g; p += v;                           Nesterov: p += mu v - lr g.
+    """
+
+    def __init__(self, lr: float, momentum: float, nesterov: bool = False, convention: str = "torch"):
+        self.lr, self.mu, self.nesterov, self.convention = lr, momentum, nesterov, convention
+        self.bufs: list[np.ndarray] | None = None
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        lr, mu = self.lr, self.mu
+        if self.convention == "torch":
+            if self.bufs is None:
+                self.bufs = [g.copy() for g in grads]
+            else:
+                for buf, g in zip(self.bufs, grads):
+                    buf *= mu
+                    buf += g
+            for p, g, buf in zip(params, grads, self.bufs):
+                p -= lr * (g + mu * buf) if self.nesterov else lr * buf
+        else:
+            if self.bufs is None:
+                self.bufs = [np.zeros_like(g) for g in grads]
+            for p, g, v in zip(params, grads, self.bufs):
+                v[...] = mu * v - lr * g
+                p += mu * v - lr * g if self.nesterov else v
+
+
+class Adam:
+    """Adam with bias correction.
+
+    torch (the paper's Algorithm 1): p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps).
+    keras (the paper's "efficient" form): alpha = lr sqrt(bc2) / bc1; p -= alpha m / (sqrt(v) + eps).
+    """
+
+    def __init__(self, lr: float, beta1: float, beta2: float, eps: float, convention: str = "torch"):
+        self.lr, self.b1, self.b2, self.eps, self.convention = lr, beta1, beta2, eps, convention
+        self.t = 0
+        self.m: list[np.ndarray] | None = None
+        self.v: list[np.ndarray] | None = None
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        if self.m is None:
+            self.m = [np.zeros_like(g) for g in grads]
+            self.v = [np.zeros_like(g) for g in grads]
+        self.t += 1
+        b1, b2, lr, eps = self.b1, self.b2, self.lr, self.eps
+        bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
+        for p, g, m, v in zip(params, grads, self.m, self.v):
+            m += (1 - b1) * (g - m)  # m = b1 m + (1 - b1) g
+            if self.convention == "torch":
+                v *= b2
+                v += (1 - b2) * (g * g)  # v = b2 v + (1 - b2) g^2
+                p -= (lr / bc1) * (m / (np.sqrt(v) / np.sqrt(bc2) + eps))
+            else:
+                v += (g * g - v) * (1 - b2)
+                alpha = lr * np.sqrt(bc2) / bc1
+                p -= (m * alpha) / (np.sqrt(v) + eps)
+
+
+class RMSprop:
+    """RMSprop: v = rho v + (1 - rho) g^2.
+
+    torch: p -= lr g / (sqrt(v) + eps).   keras: p -= lr g / sqrt(v + eps).
+    """
+
+    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch"):
+        self.lr, self.rho, self.eps, self.convention = lr, rho, eps, convention
+        self.v: list[np.ndarray] | None = None
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        if self.v is None:
+            self.v = [np.zeros_like(g) for g in grads]
+        lr, rho, eps = self.lr, self.rho, self.eps
+        for p, g, v in zip(params, grads, self.v):
+            v *= rho
+            v += (1 - rho) * (g * g)
+            if self.convention == "torch":
+                p -= lr * (g / (np.sqrt(v) + eps))
+            else:
+                p -= (lr * g) / np.sqrt(v + eps)
+
+
+def make(spec, convention: str = "torch"):
+    """The spec's optimizer in the given convention ("torch" or "keras")."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention: got {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+    o = spec.optimizer
+    if o == "sgd":
+        return SGD(spec.lr, convention)
+    if o in ("momentum", "nesterov"):
+        return Momentum(spec.lr, spec.momentum, o == "nesterov", convention)
+    if o == "adam":
+        return Adam(spec.lr, spec.beta1, spec.beta2, spec.eps, convention)
+    return RMSprop(spec.lr, spec.rho, spec.eps, convention)

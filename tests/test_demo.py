@@ -1,0 +1,23 @@
+"""The default problem through the CLI: the beginner network, three frameworks, one table."""
+
+import re
+
+from compare.cli import main
+
+
+def test_run_with_no_flags_trains_the_beginner_network_in_all_three(capsys):
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "2-4-1 sigmoid mse+sigmoid sgd" in out
+    for name in ("numpy", "torch", "tensorflow"):
+        row = re.search(rf"│ {name}\s+│ ok\s+│\s+([\d.e-]+) │\s+([\d.e-]+) │\s+([\d.]+) │\s+([\d.]+) │", out)
+        assert row, name
+        assert 0 < float(row.group(1)) < 0.25 and float(row.group(4)) > 0.7  # learnt something
+    curves = re.findall(r"│ (\w+) vs (\w+)\s+│ yes\s+│\s+([\d.e-]+) │\s+([\d.e-]+) │", out)
+    assert len(curves) == 3 and all(float(rel) <= 1e-10 for *_, rel in curves)
+
+
+def test_bad_flag_value_exits_2_with_one_line(capsys):
+    assert main(["run", "--activation", "swish"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["mlp-compare run: error: spec.activation: got 'swish'; expected one of sigmoid, relu, tanh"]

@@ -1,0 +1,15 @@
+"""Hidden and output activations from keras.activations; GradientTape supplies the derivatives."""
+
+import keras
+
+ACTIVATIONS = {
+    "sigmoid": keras.activations.sigmoid,
+    "relu": keras.activations.relu,
+    "tanh": keras.activations.tanh,
+    "identity": keras.activations.linear,
+}
+
+
+def activate(name: str):
+    """The named activation as a function."""
+    return ACTIVATIONS[name]

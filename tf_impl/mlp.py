@@ -1,0 +1,84 @@
+"""The MLP in TensorFlow/Keras: Dense layers, Keras's losses, GradientTape, keras.optimizers."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf_impl import losses, optimizers
+from tf_impl.activations import activate
+
+
+class MLP:
+    """Fully connected network; Keras's kernel layout (fan_in, fan_out) is already canonical."""
+
+    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]]):
+        self.spec = spec
+        self.dtype = tf.as_dtype(spec.dtype)
+        try:  # possible only before TensorFlow's runtime starts; the harness records the value in force
+            tf.config.threading.set_intra_op_parallelism_threads(spec.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(spec.threads)
+        except RuntimeError:
+            pass
+        self.dense = []
+        for n_in, n_out in zip(spec.layers[:-1], spec.layers[1:]):
+            layer = keras.layers.Dense(n_out, dtype=spec.dtype, kernel_initializer="zeros")
+            layer.build((None, n_in))
+            self.dense.append(layer)
+        self.acts = [activate(a) for a in spec.activations]
+        self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias)]
+        self.set_weights(params)
+        self.loss_fn = losses.loss_fn(spec.loss, spec.output, spec.dtype)
+        self.optimizer = optimizers.make(spec)
+        self.optimizer.build(self.variables)
+        y_spec = tf.TensorSpec([None], tf.int64) if spec.loss == "ce" else tf.TensorSpec([None, spec.layers[-1]], self.dtype)
+        signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), y_spec]
+        self._train_step = tf.function(self._step, input_signature=signature)
+        self._gradients = tf.function(self._loss_and_grads, input_signature=signature)
+        self._loss = tf.function(lambda X, y: self.loss_fn(self._forward(X), y), input_signature=signature)
+        self._predict = tf.function(lambda X: losses.output_probs(spec.output, self._forward(X)), input_signature=signature[:1])
+
+    def set_weights(self, params) -> None:
+        """Load canonical weights: kernel (fan_in, fan_out) and bias (fan_out,), no conversion."""
+        for layer, (W, b) in zip(self.dense, params):
+            layer.kernel.assign(np.asarray(W))
+            layer.bias.assign(np.asarray(b))
+
+    def get_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The current weights in canonical layout, as copies."""
+        return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in self.dense]
+
+    def _forward(self, X):
+        h = X
+        for layer, act in zip(self.dense[:-1], self.acts):
+            h = act(layer(h))
+        return self.dense[-1](h)  # logits (N, O)
+
+    def _loss_and_grads(self, X, y):
+        with tf.GradientTape() as tape:
+            loss = self.loss_fn(self._forward(X), y)
+        return loss, tape.gradient(loss, self.variables)
+
+    def _step(self, X, y):
+        loss, grads = self._loss_and_grads(X, y)
+        self.optimizer.apply_gradients(zip(grads, self.variables))
+        return loss
+
+    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout."""
+        loss, grads = self._gradients(X, y)
+        flat = [g.numpy() for g in grads]
+        return float(loss), list(zip(flat[0::2], flat[1::2]))
+
+    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
+        """One update on a mini-batch (a tf.function); returns the mini-batch loss before the update."""
+        return float(self._train_step(X, y))
+
+    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Mean loss at the current weights."""
+        return float(self._loss(X, y))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Network outputs: identity or sigmoid values, or softmax probabilities."""
+        return self._predict(X).numpy()
