@@ -1,0 +1,248 @@
+"""Why two frameworks disagree: re-run the NumPy reference under each known convention switch, alone
+and in small combinations, and report which one reproduces each framework to tolerance."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from compare import checks
+from compare.explain_switches import Natives, Switch, compatible, reference, switches
+from compare.spec import Spec
+
+MAX_SWITCHES = 3  # combinations of up to this many switches are tried
+# A loss on probabilities is ill-conditioned: log(1 - p) loses log10(1 / (1 - p)) digits, so two correct
+# implementations drift apart by more than float64 round-off; their curves are compared 1000x more loosely.
+PROBS_WIDEN = 1e3
+
+
+@dataclass
+class Attempt:
+    """The NumPy reference under some switches, measured against one framework's curve."""
+
+    switches: tuple[Switch, ...]
+    steps: int  # steps compared before the first one over tolerance (all of them when matched)
+    total: int  # steps the framework recorded
+    max_rel: float  # largest per-step relative loss difference over the compared steps
+    tol_ratio: float  # largest (relative difference / tolerance) over the compared steps
+    grad_rel: float | None  # worst per-tensor gradient difference on the first mini-batch, if known
+    dtype: str
+
+    @property
+    def matched(self) -> bool:
+        grads_ok = self.grad_rel is None or self.grad_rel <= checks.GRAD_TOL[self.dtype]
+        return self.steps == self.total and self.tol_ratio <= 1 and grads_ok
+
+    @property
+    def label(self) -> str:
+        return " + ".join(s.label for s in self.switches) or "no switch"
+
+
+@dataclass
+class Finding:
+    """What explains one framework's curve: the best matching attempt, or the closest miss."""
+
+    framework: str
+    best: Attempt
+    also: list[Attempt] = field(default_factory=list)  # other minimal matches
+    tried: int = 0
+
+    @property
+    def explained(self) -> bool:
+        return self.best.matched
+
+    @property
+    def as_is(self) -> bool:
+        return self.explained and not self.best.switches
+
+    def sentence(self) -> str:
+        b = self.best
+        grads = f", first-batch gradients to {b.grad_rel:.1e}" if b.grad_rel is not None else ""
+        if self.as_is:
+            return f"{self.framework}: matches the NumPy reference as is, to {b.max_rel:.1e} over {b.total} steps{grads}."
+        if self.explained:
+            why = "; ".join(s.reason for s in b.switches)
+            also = f" (also within tolerance: {', '.join(a.label for a in self.also)})" if self.also else ""
+            return (f"{self.framework}: explained by {b.label}: the NumPy reference with it matches {self.framework} "
+                    f"to {b.max_rel:.1e} over {b.total} steps{grads}{also}. Why: {why}.")  # fmt: skip
+        return (f"{self.framework}: not explained. None of the {self.tried} switch combinations (up to {MAX_SWITCHES} switches) "
+                f"reproduces it; the closest, {b.label}, follows it for {b.steps} of {b.total} steps "
+                f"(relative difference {b.max_rel:.1e} there){grads}.")  # fmt: skip
+
+
+def _measure(spec, data, init, schedule, target, target_grads, names, natives) -> Attempt:
+    model, dtype = reference(spec, init, {s.name for s in names}, natives)
+    X, y = data.X_train, data.y_train
+    if dtype != X.dtype:
+        X = X.astype(dtype)
+        y = y if spec.loss == "ce" else y.astype(dtype)
+    first = schedule[0, : spec.batch_size]
+    grad_rel = None
+    if target_grads is not None:
+        _, g = model.gradients(X[first], y[first])
+        grad_rel = max(checks.tensor_diff(t, r)["max_rel"] for pt, pr in zip(target_grads, g) for t, r in zip(pt, pr))
+    total = int(np.sum(np.isfinite(target)))
+    tol = checks.curve_tolerance(dtype, np.arange(1, len(target) + 1), spec.adaptive)
+    if {"keras_probs", "torch_probs"} & {s.name for s in names}:
+        tol = tol * PROBS_WIDEN
+    steps, max_rel, ratio = 0, 0.0, 0.0
+    n = schedule.shape[1]
+    with np.errstate(all="ignore"):
+        for epoch in range(schedule.shape[0]):
+            for start in range(0, n, spec.batch_size):
+                if steps >= total:
+                    break
+                idx = schedule[epoch, start : start + spec.batch_size]
+                loss = model.train_step(X[idx], y[idx])
+                a, b = loss, target[steps]
+                rel = abs(a - b) / max(abs(a), abs(b)) if max(abs(a), abs(b)) > 0 else 0.0
+                if not math.isfinite(rel) or rel > tol[steps]:
+                    max_rel = rel if math.isfinite(rel) else math.inf
+                    return Attempt(tuple(names), steps, total, max_rel, math.inf, grad_rel, dtype)
+                max_rel, ratio = max(max_rel, rel), max(ratio, rel / tol[steps])
+                steps += 1
+    return Attempt(tuple(names), steps, total, max_rel, ratio, grad_rel, dtype)
+
+
+def explain_curve(spec: Spec, data, init, schedule, target: np.ndarray, target_grads=None, name: str = "?", natives=None) -> Finding:
+    """Find the smallest set of switches under which the NumPy reference reproduces `target` (per-step losses).
+
+    Combinations without float32 arithmetic come first, by size: float32's loose tolerance would
+    otherwise "explain" any small float64 gap."""
+    natives = natives or Natives(spec)
+    available = switches(spec)
+    exact = [s for s in available if s.name != "float32"]
+    loose = [s for s in available if s.name == "float32"]
+    tried, closest = 0, None
+    for extra in [()] + ([tuple(loose)] if loose else []):
+        for k in range(MAX_SWITCHES + 1 - len(extra)):
+            matches = []
+            for combo in itertools.combinations(exact, k):
+                names = combo + extra
+                if not compatible({s.name for s in names}):
+                    continue
+                attempt = _measure(spec, data, init, schedule, target, target_grads, names, natives)
+                tried += 1
+                if attempt.matched:
+                    matches.append(attempt)
+                elif closest is None or (attempt.steps, -attempt.max_rel) > (closest.steps, -closest.max_rel):
+                    closest = attempt
+            if matches:
+                matches.sort(key=lambda a: a.tol_ratio)
+                return Finding(name, matches[0], matches[1:], tried)
+    return Finding(name, closest, [], tried)
+
+
+@dataclass
+class Explanation:
+    """Findings per framework and a sentence per disagreeing pair."""
+
+    spec: Spec
+    findings: dict[str, Finding]
+    pairs: list[str]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for f in self.findings.values():
+            b = f.best
+            rows.append({"framework": f.framework, "explained_by": (b.label if f.explained else "not explained"),
+                         "curve_max_rel": b.max_rel, "steps_matched": f"{b.steps}/{b.total}", "grad_max_rel": b.grad_rel})  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def text(self) -> str:
+        lines = [f.sentence() for f in self.findings.values()] + self.pairs
+        return "\n".join(lines)
+
+
+def _pair_sentence(a: Finding, b: Finding) -> str:
+    if not (a.explained and b.explained):
+        lost = " and ".join(f.framework for f in (a, b) if not f.explained)
+        return f"{a.framework} and {b.framework} differ; not explained: no switch reproduces {lost}."
+    sa, sb = {s.name for s in a.best.switches}, {s.name for s in b.best.switches}
+    diff = [s for s in a.best.switches + b.best.switches if s.name in sa ^ sb]
+    why = "; ".join(dict.fromkeys(s.reason for s in diff)) or "round-off"
+
+    def side(f: Finding) -> str:
+        how = "as is" if f.as_is else f"with {f.best.label}"
+        return f"{how} the NumPy reference matches {f.framework} to {f.best.max_rel:.0e}"
+
+    return f"{a.framework} and {b.framework} differ because {why}: {side(b)}, and {side(a)}."
+
+
+def explain(spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], grads: dict | None = None) -> Explanation:
+    """Explain every framework's curve against the NumPy reference, then every pair that disagrees."""
+    natives = Natives(spec)
+    grads = grads or {}
+    findings = {}
+    for name, losses in curves.items():
+        if name == "numpy":
+            continue
+        findings[name] = explain_curve(spec, data, init, schedule, np.asarray(losses, np.float64), grads.get(name), name, natives)
+    pairs = []
+    names = list(curves)
+    for a, b in itertools.combinations(names, 2):
+        _, rel = checks.curve_diff(curves[a], curves[b])
+        tol = checks.curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
+        if np.all(rel <= tol) or a == "numpy" or b == "numpy":
+            continue
+        pairs.append(_pair_sentence(findings[a], findings[b]))
+    return Explanation(spec, findings, pairs)
+
+
+def load_bundle(folder: str | Path):
+    """(spec, data, init, schedule, {framework: losses}, {framework: first-batch grads}) from a run bundle."""
+    from compare import bundle, weights
+
+    folder = Path(folder)
+    spec, data, init, schedule, frame = bundle.load(folder)
+    curves = {name: g.sort_values("step")["loss"].to_numpy(np.float64) for name, g in frame.groupby("framework", sort=False)}
+    grads = {}
+    for name in curves:
+        path = folder / "grads" / f"{name}.npz"
+        if path.is_file():
+            grads[name] = weights.load(path, prefix="d")
+    return spec, data, init, schedule, curves, grads
+
+
+def explain_dir(folder: str | Path) -> Explanation:
+    spec, data, init, schedule, curves, grads = load_bundle(folder)
+    return explain(spec, data, init, schedule, curves, grads)
+
+
+def explain_result(result) -> Explanation:
+    """Explain a compare.runner.Result (or a native run) in memory."""
+    curves = {name: h.losses for name, h in result.histories.items()}
+    grads = {name: g for name, (_, g) in result.grads.items()}
+    return explain(result.spec, result.data, result.init, result.schedule, curves, grads)
+
+
+def add_run_flags(parser) -> None:
+    """`run --explain` and `run --defaults {aligned,native}`."""
+    parser.add_argument("--explain", action="store_true", help="after the run, name the convention that explains each disagreement")
+    parser.add_argument("--defaults", choices=("aligned", "native"), default="aligned",
+                        help="aligned (default): every framework on the spec's values; native: torch and TensorFlow on their own "
+                        "default hyperparameters and initial weights, as a learner meets them")  # fmt: skip
+
+
+def run_for(args, spec: Spec, on_epoch=None):
+    """compare.run or, with --defaults native, compare.native.run."""
+    if getattr(args, "defaults", "aligned") == "native":
+        from compare import native
+
+        return native.run(spec, on_epoch=on_epoch)
+    from compare.runner import run
+
+    return run(spec, on_epoch=on_epoch)
+
+
+def after_run(args, result) -> str:
+    """The explainer's text for `run --explain` (always on for --defaults native); '' otherwise."""
+    if not (getattr(args, "explain", False) or getattr(args, "defaults", "aligned") == "native"):
+        return ""
+    return explain_result(result).text()
