@@ -11,6 +11,7 @@ from compare.spec import SpecError
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
 COMMANDS = {
     "run": "compare.commands.run",
+    "check": "compare.commands.check",
 }
 
 

@@ -1,0 +1,60 @@
+"""mlp-compare check: a learner's own loss_and_grads against the reference, PyTorch, TensorFlow and finite differences."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from compare import report
+from compare.cli import UsageError
+from compare.commands.flags import add_spec_flags, spec_from_args
+
+EXAMPLES = """your file defines (another name with --function):
+  def loss_and_grads(params, X, y):
+      # params: list of (W, b) per layer, W of shape (fan_in, fan_out), b of shape (fan_out,)
+      # X: (N, fan_in); y: float (N, outputs) for mse and bce, int labels (N,) for ce
+      # returns (loss, grads): loss = mean over the batch (and the outputs for mse),
+      #         grads = list of (dW, db) with the shapes of params
+      # it must not change params, X or y
+
+examples:
+  mlp-compare check examples/beginner_mlp.py --layers 2,3,1 --activation sigmoid --output sigmoid --loss mse
+  mlp-compare check my_mlp.py --function backprop --layers 2,8,8,3 --activation relu --loss ce --dataset blobs
+  mlp-compare check my_mlp.py --layers 2,3,1 --steps 200      # also train with your gradients and plain SGD
+
+exit status: 0 right, 1 wrong (the table and the diagnosis say where and why), 2 bad input
+"""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("check", help="check your own from-scratch loss_and_grads: per-tensor verdict, first wrong tensor, likely mistake",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("file", help="your Python file (NumPy only) defining loss_and_grads(params, X, y)")
+    p.add_argument("--function", default="loss_and_grads", metavar="NAME", help="the function to check (default: loss_and_grads)")
+    p.add_argument(
+        "--steps", type=int, default=0, metavar="N", help="also train N steps with your gradients and plain SGD against the frameworks"
+    )
+    add_spec_flags(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up log lines are noise here
+    from compare.learner import LearnerError, load
+    from compare.testing import check
+
+    spec = spec_from_args(args)
+    if args.steps < 0:
+        raise UsageError(f"--steps {args.steps}: expected a whole number >= 0")
+    try:
+        fn = load(args.file, args.function)
+        report.console.print(
+            f"[bold]mlp-compare check[/]: {args.file}:{args.function} on {spec.short()}, first mini-batch of {spec.batch_size}"
+        )
+        result = check(fn, spec, steps=args.steps)
+    except LearnerError as e:
+        if e.trace:
+            print("Traceback (your file only):\n" + e.trace, file=sys.stderr)
+        raise UsageError(str(e)) from None
+    result.print()
+    return 0 if result.ok else 1

@@ -1,0 +1,139 @@
+"""Check a learner's loss_and_grads against the NumPy reference, the frameworks and finite differences."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from compare import checks, finite_diff, frameworks, harness, report, weights
+from compare.diagnose import Diagnosis, diagnose, rel
+from compare.learner import LearnerError, call
+from compare.spec import Spec
+
+# Learner against reference, max|a - b| / max|b| per tensor. Another summation order or another
+# formula (1 / (1 + e^-z) for the stable sigmoid) moves the last digits (~1e-15 in float64, ~1e-6 in
+# float32); every known backprop mistake moves the first.
+TOL = {"float64": 1e-7, "float32": 1e-4}
+FD_ENTRIES = 40  # finite differences on at most this many entries per tensor (seeded sample)
+
+
+@dataclass
+class Report:
+    """What check found: the per-tensor table, the diagnosis, and the training curves with --steps."""
+
+    spec: Spec
+    table: pd.DataFrame
+    diagnosis: Diagnosis
+    curves: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.diagnosis.ok and (self.curves is None or bool(self.curves["pass"].all()))
+
+    def print(self) -> None:
+        report.print_table(f"Your gradients against the reference, {self.spec.short()}, batch {self.spec.batch_size}", self.table)
+        if self.curves is not None:
+            report.print_table("Training with your gradients and plain SGD against the frameworks", self.curves)
+        report.console.print(("[green]Right.[/] " if self.diagnosis.ok else "[red]Wrong.[/] ") + self.diagnosis.message, markup=True)
+
+    def text(self) -> str:
+        with report.console.capture() as out:
+            self.print()
+        return out.get()
+
+
+def first_batch(spec: Spec):
+    """Initial weights and the first mini-batch (X, y) of the spec, as run uses them."""
+    from compare.runner import prepare
+
+    data, init, order = prepare(spec)
+    idx = order[0, : spec.batch_size]
+    return init, data.X_train[idx], data.y_train[idx]
+
+
+def others(spec: Spec) -> list[str]:
+    """The installed frameworks of the spec besides the NumPy reference."""
+    return [n for n in ("torch", "tensorflow") if n in spec.frameworks and frameworks.installed(n)]
+
+
+def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int = 0) -> Report:
+    """Call fn(params, X, y) at the spec's initial weights on its first mini-batch and grade every tensor."""
+    if params is None:
+        params, X, y = first_batch(spec)
+    loss, grads = call(fn, params, X, y)
+    ref_loss, ref_grads = frameworks.build("numpy", spec, params).gradients(X, y)
+    theirs = {n: frameworks.build(n, spec, params).gradients(X, y) for n in others(spec)}
+    tol = TOL[spec.dtype]
+    names = weights.names(len(params), "d")
+    shaped = [[g if g.shape == r.shape else np.zeros_like(r) for g, r in zip(pair, ref)] for pair, ref in zip(grads, ref_grads)]
+    fd = finite_diff.check(lambda p: call(fn, p, X, y)[0], params, shaped, names, spec=spec, X=X, max_entries=FD_ENTRIES)
+    diagnosis = diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol)
+    rows = [{"tensor": "loss", "shape": "()", "max_abs": abs(loss - ref_loss), "rel_numpy": rel(loss, ref_loss),
+             **{f"rel_{n}": rel(loss, lt) for n, (lt, _) in theirs.items()}, "finite_diff": None, "fd_grade": "-",
+             "verdict": "right" if rel(loss, ref_loss) <= tol else "WRONG"}]  # fmt: skip
+    for layer in reversed(range(len(params))):
+        for slot in (0, 1):
+            k = 2 * layer + slot
+            g, r = grads[layer][slot], ref_grads[layer][slot]
+            row = {"tensor": names[k], "shape": str(g.shape)}
+            if g.shape != r.shape:
+                rows.append({**row, "fd_grade": "-", "verdict": f"wrong shape, expected {r.shape}"})
+                continue
+            d = rel(g, r)
+            verdict = "right" if d <= tol else ("convention" if diagnosis.mistake == "relu_zero" else "WRONG")
+            rows.append({**row, "max_abs": float(np.max(np.abs(g - r), initial=0.0)), "rel_numpy": d,
+                         **{f"rel_{n}": rel(g, gs[layer][slot]) for n, (_, gs) in theirs.items()},
+                         "finite_diff": fd["max_rel_error"][k], "fd_grade": fd["grade"][k], "verdict": verdict})  # fmt: skip
+    table = pd.DataFrame(rows)
+    curves = train(fn, spec, steps) if steps else None
+    return Report(spec, table, diagnosis, curves)
+
+
+def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
+    """Plain SGD for `steps` mini-batches with the learner's gradients and with each framework, same batches."""
+    from compare.runner import prepare
+
+    spec = spec.replace(optimizer="sgd")
+    data, init, _ = prepare(spec)
+    params = init
+    n = len(data.X_train)
+    per_epoch = harness.steps_per_epoch(spec, n)
+    order = harness.schedule(spec.replace(epochs=math.ceil(steps / per_epoch)), n)
+    batches = [row[s : s + spec.batch_size] for row in order for s in range(0, n, spec.batch_size)][:steps]
+    X, y = data.X_train, data.y_train
+    yours, stopped = np.full(steps, np.nan), None
+    for t, idx in enumerate(batches):
+        try:
+            yours[t], grads = call(fn, params, X[idx], y[idx])
+            params = [(W - spec.lr * dW, b - spec.lr * db) for (W, b), (dW, db) in zip(params, grads)]
+        except (LearnerError, ValueError) as e:
+            stopped = f"stopped at step {t + 1}: {str(e).splitlines()[0]}"
+            break
+    rows = []
+    steps_1 = np.arange(1, steps + 1)
+    tol = TOL[spec.dtype] * (1 + steps_1 / 100)
+    for name in ["numpy", *others(spec)]:
+        model = frameworks.build(name, spec, init)
+        curve = np.array([model.train_step(X[idx], y[idx]) for idx in batches])
+        _, diff = checks.curve_diff(yours, curve)
+        over = np.flatnonzero(~(diff <= tol))
+        rows.append({"framework": name, "max_rel": float(np.nanmax(diff)) if stopped is None else np.nan,
+                     "first_divergent_step": int(over[0]) + 1 if len(over) else None,
+                     "your_final_loss": yours[-1], "their_final_loss": curve[-1], "pass": len(over) == 0,
+                     "note": stopped or ""})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def assert_gradients_match(fn: Callable, spec: Spec | None = None, **fields) -> Report:
+    """Fail with the per-tensor table and the diagnosis unless fn's loss and gradients match the reference.
+
+    fields are Spec fields, e.g. layers=(2, 3, 1), activation="sigmoid", loss="mse"."""
+    spec = (spec or Spec()).replace(**fields) if fields else (spec or Spec())
+    result = check(fn, spec)
+    if not result.ok:
+        raise AssertionError("\n" + result.text())
+    return result

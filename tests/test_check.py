@@ -1,0 +1,103 @@
+"""The mutation catalogue: each one-line slip in tests/learners is flagged, localised and named; ReLU at 0 is not."""
+
+import difflib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compare.learner import load
+from compare.spec import Spec
+from compare.testing import check, first_batch
+
+LEARNERS = Path(__file__).parent / "learners"
+BEGINNER = Spec(layers=(2, 3, 1), frameworks=("numpy",))  # sigmoid, sigmoid output, MSE, batch 16
+# mutant -> (spec it shows on, first wrong tensor walking back from the output, mistake named)
+CATALOGUE = {
+    "not_divided_by_batch": (BEGINNER, "dW2", "batch"),
+    "divided_twice": (BEGINNER, "dW2", "twice"),
+    "factor_two": (BEGINNER, "dW2", "factor2"),
+    "wrong_sign": (BEGINNER, "dW2", "sign"),
+    "transposed_dw": (BEGINNER, "dW2", "transposed"),
+    "bias_not_summed": (BEGINNER, "db2", "bias_sum"),
+    "derivative_on_z": (BEGINNER, "dW1", "deriv_input"),
+    "derivative_missing": (BEGINNER, "dW1", "deriv_missing"),
+    "wrong_derivative": (BEGINNER.replace(activation="tanh"), "dW1", "deriv_wrong"),
+    "missing_weights": (BEGINNER, "dW1", "no_weights"),
+    "wrong_layer_weights": (BEGINNER.replace(layers=(2, 2, 2, 2), loss="ce", output="softmax"), "dW2", "wrong_weights"),
+    "extra_softmax_derivative": (BEGINNER.replace(layers=(2, 4, 3), loss="ce", output="softmax", dataset="blobs"), "dW2", "softmax_deriv"),
+    "swapped_dw_db": (BEGINNER, "dW2", "swapped"),
+    "loss_not_averaged": (BEGINNER, "loss", "loss_mean"),
+}
+
+
+def learner(name: str, spec: Spec):
+    """The catalogue file's loss_and_grads for the spec's network."""
+    return load(LEARNERS / f"{name}.py", "make")(spec.activations, spec.output, spec.loss)
+
+
+@pytest.mark.parametrize("name", CATALOGUE)
+def test_each_mutant_is_flagged_at_the_right_tensor_with_the_right_mistake(name):
+    spec, first, mistake = CATALOGUE[name]
+    result = check(learner(name, spec), spec)
+    assert not result.ok
+    assert (result.diagnosis.first_wrong, result.diagnosis.mistake) == (first, mistake), result.diagnosis.message
+    row = result.table.set_index("tensor").loc[first]
+    assert row["verdict"] != "right"
+    assert not row["rel_numpy"] <= 1e-3  # far from round-off (NaN where the shape is wrong)
+    right = result.table[result.table["verdict"] == "right"]
+    assert (right["rel_numpy"] <= 1e-12).all()
+
+
+def test_the_correct_learner_passes_every_catalogue_spec():
+    for spec, *_ in CATALOGUE.values():
+        result = check(learner("correct", spec), spec)
+        assert result.ok and result.diagnosis.mistake is None, spec.short()
+        assert (result.table["rel_numpy"] <= 1e-12).all() and set(result.table["fd_grade"]) <= {"good", "-"}
+
+
+@pytest.mark.parametrize("name,ratio", [("not_divided_by_batch", 16), ("divided_twice", 1 / 16), ("factor_two", 0.5), ("wrong_sign", -1)])
+def test_scale_mutants_are_exactly_their_ratio_times_the_reference(name, ratio):
+    spec = BEGINNER
+    params, X, y = first_batch(spec)
+    from compare import frameworks
+
+    _, ref = frameworks.build("numpy", spec, params).gradients(X, y)
+    _, grads = learner(name, spec)(params, X, y)
+    for (dW, db), (rW, rb) in zip(grads, ref):
+        np.testing.assert_allclose(dW, ratio * rW, rtol=1e-12, atol=1e-18)
+        np.testing.assert_allclose(db, ratio * rb, rtol=1e-12, atol=1e-18)
+    message = check(learner(name, spec), spec).diagnosis.message
+    assert "dW2, db2, dW1, db1 are exactly" in message
+
+
+def test_each_mutant_changes_one_line_of_the_correct_learner():
+    correct = (LEARNERS / "correct.py").read_text().splitlines()[1:]
+    for path in sorted(LEARNERS.glob("*.py")):
+        if path.name == "correct.py":
+            continue
+        mutant = path.read_text().splitlines()
+        assert mutant[0].startswith('"""Mutant of correct.py: ')
+        changed = [line for line in difflib.unified_diff(correct, mutant[1:], lineterm="", n=0) if line[:1] in "+-"][2:]
+        assert len(changed) == 2, (path.name, changed)
+
+
+def test_relu_derivative_of_one_at_zero_is_a_convention_not_a_mistake():
+    spec = Spec(layers=(2, 4, 4, 1), activation="relu", init="he_uniform", frameworks=("numpy",))  # biases start at 0
+    params, X, y = first_batch(spec)
+    X[0] = 0  # a sample at the kink: z = 0 in every hidden unit of both layers
+    result = check(learner("relu_one_at_zero", spec), spec, params=params, X=X, y=y)
+    assert result.ok and result.diagnosis.mistake == "relu_zero"
+    assert "convention" in result.diagnosis.message
+    table = result.table.set_index("tensor")
+    assert table.loc["db1", "verdict"] == "convention" and table.loc["db1", "rel_numpy"] > 1e-3
+    correct = check(learner("correct", spec), spec, params=params, X=X, y=y)
+    assert correct.ok and correct.diagnosis.mistake is None
+
+
+def test_the_frameworks_see_the_same_error_as_the_numpy_reference():
+    spec = BEGINNER.replace(frameworks=("numpy", "torch", "tensorflow"))
+    table = check(learner("derivative_missing", spec), spec).table.set_index("tensor")
+    for name in ("torch", "tensorflow"):
+        np.testing.assert_allclose(table[f"rel_{name}"], table["rel_numpy"], rtol=1e-9, atol=1e-12)
+    assert table.loc["dW1", "rel_torch"] > 1e-2 and table.loc["dW2", "rel_tensorflow"] <= 1e-12
