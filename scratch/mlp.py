@@ -17,6 +17,7 @@ class MLP:
         self.acts = spec.activations
         self.set_weights(params)
         self.optimizer = optimizers.make(spec, convention)
+        self.grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]  # train_step writes here
 
     def set_weights(self, params) -> None:
         """Load canonical weights (copied, so the caller's arrays are never changed)."""
@@ -30,37 +31,47 @@ class MLP:
         """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] for backward."""
         A, cache = X, []
         for (W, b), act in zip(self.params[:-1], self.acts):
-            Z = A @ W + b  # (N, fan_out)
+            Z = A @ W  # (N, fan_out)
+            Z += b  # Z = A W + b, in place
             cache.append((A, Z, activate(act, Z)))
             A = cache[-1][2]
         W, b = self.params[-1]
         cache.append((A, None, None))
-        return A @ W + b, cache  # (N, O)
+        logits = A @ W  # (N, O)
+        logits += b
+        return logits, cache
 
-    def backward(self, dZ: np.ndarray, cache) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache."""
-        grads = []
+    def backward(self, dZ: np.ndarray, cache, grads=None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache.
+
+        Written into `grads` (arrays shaped like the weights) when given, so a training step allocates none.
+        """
+        if grads is None:
+            grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]
         for layer in reversed(range(len(self.params))):
             A_prev, _, _ = cache[layer]
             W, _ = self.params[layer]
-            dW = A_prev.T @ dZ  # (fan_in, fan_out)
-            db = dZ.sum(axis=0)  # (fan_out,)
-            grads.append((dW, db))
+            dW, db = grads[layer]
+            np.matmul(A_prev.T, dZ, out=dW)  # dW = A_prev.T @ dZ  (fan_in, fan_out)
+            np.sum(dZ, axis=0, out=db)  # db = sum of dZ over the batch  (fan_out,)
             if layer > 0:
                 _, Z_prev, A_prev_act = cache[layer - 1]
                 dA = dZ @ W.T  # (N, fan_in)
-                dZ = dA * derivative(self.acts[layer - 1], Z_prev, A_prev_act)  # (N, fan_in)
-        return grads[::-1]
+                dA *= derivative(self.acts[layer - 1], Z_prev, A_prev_act)  # dZ = dA * f'(Z), in place
+                dZ = dA  # (N, fan_in)
+        return grads
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights."""
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays."""
         logits, cache = self.forward(X)
         loss, dZ = losses.loss_and_grad(self.spec.loss, self.spec.output, logits, y)
         return loss, self.backward(dZ, cache)
 
     def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
         """One update on a mini-batch; returns the mini-batch loss before the update."""
-        loss, grads = self.gradients(X, y)
+        logits, cache = self.forward(X)
+        loss, dZ = losses.loss_and_grad(self.spec.loss, self.spec.output, logits, y)
+        grads = self.backward(dZ, cache, self.grads)  # into the reused buffers: no allocation per step
         flat_params = [t for pair in self.params for t in pair]
         flat_grads = [t for pair in grads for t in pair]
         self.optimizer.step(flat_params, flat_grads)

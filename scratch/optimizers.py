@@ -7,15 +7,22 @@ import numpy as np
 CONVENTIONS = ("torch", "keras")
 
 
+def like(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """One scratch array per parameter, so that a step allocates nothing."""
+    return [np.empty_like(a) for a in arrays]
+
+
 class SGD:
     """p <- p - lr g (the same in both conventions)."""
 
     def __init__(self, lr: float, convention: str = "torch"):
         self.lr, self.convention = lr, convention
+        self.tmp: list[np.ndarray] | None = None
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        for p, g in zip(params, grads):
-            p -= self.lr * g
+        self.tmp = self.tmp or like(grads)
+        for p, g, tmp in zip(params, grads, self.tmp):
+            p -= np.multiply(self.lr, g, out=tmp)  # p -= lr g
 
 
 class Momentum:
@@ -28,9 +35,11 @@ class Momentum:
     def __init__(self, lr: float, momentum: float, nesterov: bool = False, convention: str = "torch"):
         self.lr, self.mu, self.nesterov, self.convention = lr, momentum, nesterov, convention
         self.bufs: list[np.ndarray] | None = None
+        self.tmp: list[np.ndarray] | None = None
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         lr, mu = self.lr, self.mu
+        self.tmp = self.tmp or like(grads)
         if self.convention == "torch":
             if self.bufs is None:
                 self.bufs = [g.copy() for g in grads]
@@ -38,14 +47,21 @@ class Momentum:
                 for buf, g in zip(self.bufs, grads):
                     buf *= mu
                     buf += g
-            for p, g, buf in zip(params, grads, self.bufs):
-                p -= lr * (g + mu * buf) if self.nesterov else lr * buf
+            for p, g, buf, tmp in zip(params, grads, self.bufs, self.tmp):
+                if self.nesterov:
+                    np.multiply(mu, buf, out=tmp)  # mu buf
+                    tmp += g  # g + mu buf
+                    p -= np.multiply(lr, tmp, out=tmp)  # p -= lr (g + mu buf)
+                else:
+                    p -= np.multiply(lr, buf, out=tmp)  # p -= lr buf
         else:
             if self.bufs is None:
                 self.bufs = [np.zeros_like(g) for g in grads]
-            for p, g, v in zip(params, grads, self.bufs):
-                v[...] = mu * v - lr * g
-                p += mu * v - lr * g if self.nesterov else v
+            for p, g, v, tmp in zip(params, grads, self.bufs, self.tmp):
+                np.multiply(lr, g, out=tmp)  # lr g
+                v *= mu
+                v -= tmp  # v = mu v - lr g
+                p += mu * v - tmp if self.nesterov else v
 
 
 class Adam:
