@@ -172,8 +172,10 @@ def slips(spec, params) -> list[tuple[str, str, dict]]:
     for mistake, slip in kinds:
         at = [s for s in spots if not (slip[0] == "wrong" and names[s] == slip[1])]
         found += [(mistake, f"in {_spot(spec, s)}: {_slip_words(slip, names[s])}", {s: slip}) for s in at]
-        if len(at) > 1:
-            found.append((mistake, f"in every layer: {_slip_words(slip, names[at[0]])}", {s: slip for s in at}))
+        inner = [s for s in at if s != "out"]
+        for group, words in ((inner, "every hidden layer"), (at, "every layer")):
+            if len(group) > 1 and (group is at or len(inner) < len(at)):
+                found.append((mistake, f"in {words}: {_slip_words(slip, names[group[0]])}", {s: slip for s in group}))
     if spec.loss in ("bce", "ce"):
         found.append(("softmax_deriv", f"the output delta is multiplied by p (1 - p) after {spec.loss}", {"out_extra": True}))
     for h in hidden:
