@@ -10,4 +10,11 @@ def run(spec: Spec, **kwargs):
     return _run(spec, **kwargs)
 
 
-__all__ = ["Spec", "run"]
+def gradcheck(spec: Spec, fd_entries: int | None = -1):
+    """Gradients of every framework and finite differences at the initial weights; see compare.runner.gradients."""
+    from compare.runner import gradients
+
+    return gradients(spec, fd_entries=fd_entries)
+
+
+__all__ = ["Spec", "run", "gradcheck"]

@@ -6,12 +6,15 @@ import argparse
 import importlib
 import sys
 
+from compare.bundle import BundleError
 from compare.spec import SpecError
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
 COMMANDS = {
     "run": "compare.commands.run",
     "check": "compare.commands.check",
+    "gradcheck": "compare.commands.gradcheck",
+    "table": "compare.commands.table",
 }
 
 
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return modules[args.command].main(args)
-    except (SpecError, UsageError) as e:
+    except (SpecError, UsageError, BundleError) as e:
         print(f"mlp-compare {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

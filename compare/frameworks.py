@@ -50,3 +50,15 @@ def build(name: str, spec: Spec, params):
     if package == "scratch":
         return module.MLP(spec, params, convention=convention)
     return module.MLP(spec, params)
+
+
+def agreement_reason(a: str, b: str, spec: Spec) -> str:
+    """Why a pair should agree, or why not, in words."""
+    if not convention_matters(spec):
+        return f"same update rule ({spec.optimizer})"
+    ca, cb = IMPLEMENTATIONS[a][1], IMPLEMENTATIONS[b][1]
+    if ca == cb:
+        return f"same {spec.optimizer} update rule ({ca} form)"
+    if spec.optimizer == "adam":
+        return "Adam: torch adds eps to sqrt(v_hat); Keras folds the bias correction into the step and adds eps to sqrt(v)"
+    return "RMSprop: torch divides by sqrt(v) + eps; Keras by sqrt(v + eps)"

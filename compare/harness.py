@@ -59,6 +59,12 @@ def train(name: str, model, spec: Spec, data: Dataset, order: np.ndarray, on_epo
     n = order.shape[1]
     per_epoch = steps_per_epoch(spec, n)
     history = History(name, np.full(order.shape[0] * per_epoch, np.nan))
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported by step, not as warnings
+        return _epochs(history, model, spec, data, order, on_epoch)
+
+
+def _epochs(history: History, model, spec: Spec, data: Dataset, order: np.ndarray, on_epoch) -> History:
+    n = order.shape[1]
     X, y = data.X_train, data.y_train
     step = 0
     for epoch in range(order.shape[0]):

@@ -45,3 +45,61 @@ def progress_bars(names: list[str], epochs: int):
             progress.update(tasks[name], completed=epoch)
 
         yield on_epoch
+
+
+def _md(frame: pd.DataFrame) -> str:
+    return frame.to_markdown(index=False, floatfmt=".3g") if len(frame) else "_(none)_"
+
+
+def verdict_lines(result, tables: dict) -> list[str]:
+    """One sentence per finding: failing tensors, diverging pairs, stopped runs, missing frameworks."""
+    lines = []
+    for pair, tensor in result.first_failing_tensor().items():
+        if tensor:
+            lines.append(f"- **{pair}**: gradients differ; walking back from the output, the first failing tensor is `{tensor}`.")
+    agree = tables["agreement"]
+    for _, row in agree[agree["status"] == "ok"].iterrows():
+        if row["should_agree"] and not row["pass"]:
+            lines.append(f"- **{row['pair']}**: {row['verdict']}.")
+        elif not row["should_agree"]:
+            lines.append(f"- **{row['pair']}** differ by design ({row['reason']}): max relative loss difference {row['max_rel']:.2e}.")
+    for name, h in result.histories.items():
+        if not h.ok:
+            lines.append(f"- **{name}** stopped: the loss became NaN or infinite at step {h.failed_step}.")
+    lines += [f"- **{name}** is not installed: its rows are marked so." for name in result.missing]
+    head = "All pairs that should agree do, to round-off." if result.ok else "Some pairs that should agree do not."
+    return [head, ""] + lines
+
+
+def markdown_summary(result, tables: dict) -> str:
+    metrics = tables["metrics"]
+    return "\n".join(
+        [f"# Summary: {result.spec.short()}", "", *verdict_lines(result, tables), "", "## Final metrics", "", _md(metrics), ""]
+    )
+
+
+def markdown_report(result, tables: dict) -> str:
+    """The bundle's report.md: spec, verdict, tables and figures, readable on GitHub."""
+    spec, env = result.spec, result.environment
+    agree = tables["agreement"]
+    versions = ", ".join(f"{k} {env[k]}" for k in ("python", "numpy", "torch", "tensorflow", "keras") if env.get(k))
+    return "\n".join([
+        f"# mlp-compare run: {spec.short()}", "",
+        f"{spec.epochs} epochs of {len(result.data.X_train)} training samples in mini-batches of {spec.batch_size}, "
+        f"seed {spec.seed}, {spec.dtype}. Every hyperparameter is in `spec.json`; {versions}.", "",
+        "## Verdict", "", *verdict_lines(result, tables), "",
+        "## Gradients at the initial weights (first mini-batch, output layer first)", "", _md(tables["gradients"]), "",
+        "![gradient errors](grad_errors.png)", "",
+        "## Loss curves", "", _md(agree), "", "![loss curves](loss_curves.png)", "",
+        "## Final metrics", "", _md(tables["metrics"]), "",
+        "## Re-verify", "",
+        "`data.npz`, `init.npz` (W1, b1, ... in (fan_in, fan_out) layout) and `schedule.npy` (the sample order of each epoch; "
+        "mini-batches are consecutive slices of `batch_size`) are all a re-run needs; `curves.csv` holds the loss of each "
+        "mini-batch before its update, `grads/` and `final/` the first gradients and the final weights per framework.", "",
+    ])  # fmt: skip
+
+
+def concat(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Stack tables that share some columns (empty ones are skipped)."""
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -8,15 +8,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from compare import checks, frameworks, harness, weights
+from compare import checks, environment, frameworks, harness, weights
 from compare.data import Dataset
 from compare.data import load as load_data
 from compare.spec import Spec
 
+FD_PAIR = "numpy vs finite differences"
+FD_TOL = 1e-4  # CS231n's "acceptable": differencing with h = 1e-6 leaves ~1e-10 of noise, more near kinks
+
 
 @dataclass
 class Result:
-    """Everything one comparison run produced; `.tables` derives the comparison tables."""
+    """Everything one comparison run produced; the tables are derived from it."""
 
     spec: Spec
     data: Dataset
@@ -25,58 +28,102 @@ class Result:
     histories: dict[str, harness.History] = field(default_factory=dict)
     grads: dict[str, tuple[float, list]] = field(default_factory=dict)  # first mini-batch, initial weights
     missing: list[str] = field(default_factory=list)  # frameworks not installed
+    fd: pd.DataFrame | None = None  # NumPy backprop vs central differences, one row per tensor
+    environment: dict = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
-        return list(self.histories)
+        return list(self.grads)
 
     def pairs(self) -> list[tuple[str, str]]:
         return list(itertools.combinations(self.names, 2))
 
     @property
     def curves(self) -> pd.DataFrame:
-        """Long format: framework, epoch, step (1-based), loss before that step's update."""
+        """Long format: framework, epoch, step (1-based), loss of that mini-batch before its update."""
         per_epoch = harness.steps_per_epoch(self.spec, self.schedule.shape[1])
         frames = []
         for name, h in self.histories.items():
             steps = np.arange(1, len(h.losses) + 1)
             frames.append(pd.DataFrame({"framework": name, "epoch": (steps - 1) // per_epoch + 1, "step": steps, "loss": h.losses}))
-        return pd.concat(frames, ignore_index=True)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["framework", "epoch", "step", "loss"])
+
+    def _missing_pairs(self) -> list[str]:
+        everyone = frameworks.runs_for(self.spec)
+        return [f"{a} vs {b}" for a, b in itertools.combinations(everyone, 2) if a in self.missing or b in self.missing]
 
     def gradient_table(self) -> pd.DataFrame:
+        """Per pair and tensor: max abs / max rel difference, cosine, tolerance, pass; then the
+        finite-difference check; tensors in backward order (output layer first)."""
         tol = checks.GRAD_TOL[self.spec.dtype]
         rows = []
         for a, b in self.pairs():
             (_, ga), (_, gb) = self.grads[a], self.grads[b]
-            flat_a = [t for pair in ga for t in pair]
-            flat_b = [t for pair in gb for t in pair]
-            for name, ta, tb in zip(weights.names(len(ga), "d"), flat_a, flat_b):
+            names = weights.names(len(ga), "d")
+            flat_a, flat_b = [t for p in ga for t in p], [t for p in gb for t in p]
+            for name, ta, tb in reversed(list(zip(names, flat_a, flat_b))):
                 d = checks.tensor_diff(ta, tb)
-                rows.append({"pair": f"{a} vs {b}", "tensor": name, **d, "tolerance": tol, "pass": d["max_rel"] <= tol})
-        return pd.DataFrame(rows)
+                rows.append({"pair": f"{a} vs {b}", "tensor": name, **d, "tolerance": tol, "pass": d["max_rel"] <= tol, "status": "ok"})
+        if self.fd is not None:
+            for r in self.fd.iloc[::-1].itertuples():
+                note = f"{r.grade}; {r.checked} of {r.total} entries" + (f", {r.kinks} at a ReLU kink (skipped)" if r.kinks else "")
+                rows.append({"pair": FD_PAIR, "tensor": r.tensor, "max_abs": np.nan, "max_rel": r.max_rel_error, "cosine": np.nan,
+                             "tolerance": FD_TOL, "pass": r.max_rel_error <= FD_TOL, "status": note})  # fmt: skip
+        rows += [{"pair": p, "tensor": "-", "pass": None, "status": "not installed"} for p in self._missing_pairs()]
+        return pd.DataFrame(rows, columns=["pair", "tensor", "max_abs", "max_rel", "cosine", "tolerance", "pass", "status"])
+
+    def first_failing_tensor(self) -> dict[str, str | None]:
+        """Per pair, the first tensor that fails walking back from the output layer."""
+        table = self.gradient_table()
+        out = {}
+        for pair, rows in table[table["status"] != "not installed"].groupby("pair", sort=False):
+            failing = rows[rows["pass"] == False]  # noqa: E712  (pass is an object column)
+            out[pair] = failing["tensor"].iloc[0] if len(failing) else None
+        return out
+
+    def curve_diffs(self) -> pd.DataFrame:
+        """Long format per pair and step: abs and rel difference and the tolerance at that step."""
+        frames = []
+        for a, b in itertools.combinations(self.histories, 2):
+            diff, rel = checks.curve_diff(self.histories[a].losses, self.histories[b].losses)
+            steps = np.arange(1, len(diff) + 1)
+            tol = checks.curve_tolerance(self.spec.dtype, steps, self.spec.adaptive)
+            frames.append(pd.DataFrame({"pair": f"{a} vs {b}", "step": steps, "abs_diff": diff, "rel_diff": rel, "tolerance": tol}))
+        return (
+            pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["pair", "step", "abs_diff", "rel_diff", "tolerance"])
+        )
 
     def agreement_table(self) -> pd.DataFrame:
+        """Per pair: should it agree and why, largest differences, first divergent step, verdict."""
         rows = []
-        for a, b in self.pairs():
+        diffs = self.curve_diffs()
+        for a, b in itertools.combinations(self.histories, 2):
             ha, hb = self.histories[a], self.histories[b]
-            diff, rel = checks.curve_diff(ha.losses, hb.losses)
-            steps = np.arange(1, len(rel) + 1)
-            tol = checks.curve_tolerance(self.spec.dtype, steps, self.spec.adaptive)
-            over = np.flatnonzero(~(rel <= tol))  # NaN counts as over
+            d = diffs[diffs["pair"] == f"{a} vs {b}"]
+            over = d[~(d["rel_diff"] <= d["tolerance"])]  # NaN counts as over
+            first = int(over["step"].iloc[0]) if len(over) else None
             agree = frameworks.should_agree(a, b, self.spec)
             final = max(checks.tensor_diff(x, y)["max_abs"] for pa, pb in zip(ha.final, hb.final) for x, y in zip(pa, pb))
-            rows.append(
-                {
-                    "pair": f"{a} vs {b}",
-                    "should_agree": agree,
-                    "max_abs": float(np.nanmax(diff)),
-                    "max_rel": float(np.nanmax(rel)),
-                    "first_divergent_step": int(steps[over[0]]) if len(over) else None,
-                    "final_weights_max_abs": final,
-                    "pass": (len(over) == 0) if agree else None,
-                }
-            )
-        return pd.DataFrame(rows)
+            rows.append({"pair": f"{a} vs {b}", "should_agree": agree, "reason": frameworks.agreement_reason(a, b, self.spec),
+                         "max_abs": float(np.nanmax(d["abs_diff"])) if len(d) else np.nan,
+                         "max_rel": float(np.nanmax(d["rel_diff"])) if len(d) else np.nan,
+                         "first_divergent_step": first, "final_weights_max_abs": final,
+                         "verdict": verdict(d, first, agree), "pass": (first is None) if agree else None,
+                         "status": "ok"})  # fmt: skip
+        rows += [{"pair": p, "status": "not installed"} for p in self._missing_pairs()]
+        columns = [
+            "pair",
+            "should_agree",
+            "reason",
+            "max_abs",
+            "max_rel",
+            "first_divergent_step",
+            "final_weights_max_abs",
+            "verdict",
+            "pass",
+            "status",
+        ]
+        return pd.DataFrame(rows, columns=columns)
 
     def metrics_table(self) -> pd.DataFrame:
         rows = []
@@ -94,10 +141,30 @@ class Result:
     @property
     def ok(self) -> bool:
         """Every run finished and every pair that should agree does (gradients and curves)."""
-        grads_ok = self.gradient_table()["pass"].all() if len(self.pairs()) else True
+        grads = self.gradient_table()
         agree = self.agreement_table()
-        curves_ok = agree[agree["should_agree"]]["pass"].all() if len(agree) else True
-        return bool(grads_ok and curves_ok and all(h.ok for h in self.histories.values()))
+        checked = agree[agree["should_agree"] == True]  # noqa: E712
+        return bool((grads["pass"] != False).all() and checked["pass"].all() and all(h.ok for h in self.histories.values()))  # noqa: E712
+
+    def save(self, out, force: bool = False):
+        """Write the run bundle (see compare/bundle.py) to `out`, atomically."""
+        from compare import bundle
+
+        return bundle.save(self, out, force=force)
+
+
+def verdict(d: pd.DataFrame, first: int | None, should_agree: bool) -> str:
+    """Words for a pair's curve agreement: round-off, gradual growth, or a real difference at once."""
+    if first is None:
+        return "agree to round-off"
+    at_first = float(d["rel_diff"].iloc[first - 1])
+    if not np.isfinite(at_first):
+        return f"one run stopped at step {first}"
+    if first <= 2 or at_first > 1e3 * float(d["tolerance"].iloc[first - 1]):
+        kind = "expected: different update rules" if not should_agree else "a real disagreement"
+        return f"differ from step {first} at once ({at_first:.1e}): {kind}"
+    kind = "expected: different update rules" if not should_agree else "round-off amplified past the tolerance, or a small real difference"
+    return f"drift grows gradually past the tolerance at step {first}: {kind}"
 
 
 def prepare(spec: Spec) -> tuple[Dataset, list, np.ndarray]:
@@ -106,20 +173,56 @@ def prepare(spec: Spec) -> tuple[Dataset, list, np.ndarray]:
     return data, weights.init(spec), harness.schedule(spec, len(data.X_train))
 
 
-def run(spec: Spec, on_epoch=None) -> Result:
-    """Train each of the spec's frameworks from the same weights on the same schedule.
+def first_batch(spec: Spec, data: Dataset, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    idx = order[0, : spec.batch_size]
+    return data.X_train[idx], data.y_train[idx]
 
-    on_epoch(name, epoch) is called after each epoch (for progress bars).
-    """
-    data, init, order = prepare(spec)
+
+def gradients(spec: Spec, fd_entries: int | None = -1, prepared=None) -> Result:
+    """Gradients of every framework at the initial weights on the first mini-batch, and the NumPy
+    backprop against central finite differences (fd_entries per tensor; -1: automatic, None: all)."""
+    data, init, order = prepared or prepare(spec)
     result = Result(spec, data, init, order)
-    first = order[0, : spec.batch_size]
+    X, y = first_batch(spec, data, order)
     for name in frameworks.runs_for(spec):
         if not frameworks.installed(name):
             result.missing.append(name)
             continue
-        model = frameworks.build(name, spec, init)
-        result.grads[name] = model.gradients(data.X_train[first], data.y_train[first])
+        result.grads[name] = frameworks.build(name, spec, init).gradients(X, y)
+    if "numpy" in spec.frameworks:
+        result.fd = finite_differences(spec, init, X, y, fd_entries)
+    result.environment = environment.record(spec, result.names)
+    return result
+
+
+def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.DataFrame:
+    """The NumPy reference in float64 against central differences of its own loss."""
+    import scratch
+    from compare import finite_diff
+
+    spec64 = spec.replace(dtype="float64")
+    model = scratch.MLP(spec64, init)
+    X64, y64 = X.astype(np.float64), (y if spec.loss == "ce" else y.astype(np.float64))
+    _, grads = model.gradients(X64, y64)
+
+    def loss(params) -> float:
+        model.set_weights(params)
+        return model.loss(X64, y64)
+
+    n_params = sum(W.size + b.size for W, b in init)
+    if entries == -1:
+        entries = None if n_params <= 2000 else 30
+    return finite_diff.check(loss, init, grads, weights.names(len(init), "d"), spec=spec64, X=X64, max_entries=entries, seed=spec.seed)
+
+
+def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1) -> Result:
+    """Train each of the spec's frameworks from the same weights on the same schedule.
+
+    on_epoch(name, epoch) is called after each epoch (for progress bars).
+    """
+    result = gradients(spec, fd_entries)
+    for name in result.names:
+        model = frameworks.build(name, spec, result.init)
         callback = (lambda epoch, name=name: on_epoch(name, epoch)) if on_epoch else None
-        result.histories[name] = harness.train(name, model, spec, data, order, callback)
+        result.histories[name] = harness.train(name, model, spec, result.data, result.schedule, callback)
     return result

@@ -1,10 +1,6 @@
 """Shared test set-up: torch is imported before TensorFlow (the order Keras's own tests use)."""
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import torch  # noqa: E402, F401
+import torch  # noqa: F401
 
 # isort: split
-import tensorflow  # noqa: E402, F401
+import tf_impl  # noqa: F401  (imports TensorFlow without its start-up banner)

@@ -11,7 +11,9 @@ EXAMPLES = """examples:
   mlp-compare run                                    # the beginner network 2-4-1 on moons
   mlp-compare run --layers 2,16,16,1 --activation tanh --loss bce --optimizer adam --lr 0.01
   mlp-compare run --dataset digits --layers 64,32,10 --loss ce --activation relu --lr 0.1 --epochs 5
-  mlp-compare run --dataset data.csv --target label --layers 4,8,3 --loss ce
+  mlp-compare run --dataset data.csv --target label --layers 4,8,3 --loss ce --out runs/mine
+
+exit status: 0 every pair that should agree does; 1 a pair disagrees or a loss became NaN/inf; 2 bad input.
 """
 
 
@@ -19,31 +21,49 @@ def add_parser(sub) -> None:
     p = sub.add_parser("run", help="train all three frameworks and compare gradients and loss curves",
                        description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     add_spec_flags(p)
+    p.add_argument("--out", metavar="DIR", help="bundle folder to write (default: runs/<time>-<spec>)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
+
+
+def print_gradients(result) -> None:
+    """The worst tensor per pair, and the first failing tensor walking back from the output."""
+    grads = result.gradient_table()
+    if not len(grads):
+        return
+    first = result.first_failing_tensor()
+    ok = grads[grads["status"] != "not installed"]
+    worst = ok.loc[ok.groupby("pair", sort=False)["max_rel"].idxmax()] if len(ok) else ok
+    table = worst[["pair", "max_abs", "max_rel", "cosine", "tolerance"]].copy()
+    table["first_failing"] = [first.get(p) or "-" for p in table["pair"]]
+    table["pass"] = [first.get(p) is None for p in table["pair"]]
+    missing = grads[grads["status"] == "not installed"][["pair"]].assign(first_failing="not installed")
+    report.print_table("Gradients at the initial weights, first mini-batch (worst tensor per pair)", report.concat(table, missing))
 
 
 def summarise(result) -> None:
-    """Print the gradient, curve and metrics tables of a Result."""
-    grads = result.gradient_table()
-    if len(grads):
-        worst = grads.loc[grads.groupby("pair", sort=False)["max_rel"].idxmax()]
-        failing = grads[~grads["pass"]].groupby("pair", sort=False)["tensor"].agg(lambda t: t.iloc[-1])
-        table = worst[["pair", "max_abs", "max_rel", "cosine", "tolerance"]].copy()
-        table["first_failing_tensor"] = [failing.get(p, "-") for p in table["pair"]]
-        table["pass"] = [p not in failing for p in table["pair"]]
-        report.print_table("Gradients at the initial weights, first mini-batch (worst tensor per pair)", table)
+    """Print the gradient, curve and metrics tables of a Result, then the verdict."""
+    print_gradients(result)
     agree = result.agreement_table()
     if len(agree):
-        agree = agree.assign(should_agree=agree["should_agree"].map({True: "yes", False: "no: update rules differ"}))
-        report.print_table("Loss curves, every step", agree)
+        columns = ["pair", "should_agree", "max_abs", "max_rel", "first_divergent_step", "final_weights_max_abs", "pass", "status"]
+        agree = agree.assign(should_agree=agree["should_agree"].map({True: "yes", False: "no: rules differ"}))
+        report.print_table("Loss curves, every step", agree[columns])
     report.print_table(f"Final metrics after {result.spec.epochs} epochs", result.metrics_table())
+    for line in report.verdict_lines(result, result.tables):
+        report.console.print(line, markup=False, highlight=False)
 
 
 def main(args: argparse.Namespace) -> int:
+    from compare import bundle
     from compare.runner import run
 
     spec = spec_from_args(args)
+    if args.out:
+        bundle.check_target(bundle.Path(args.out), args.force)
     report.console.print(f"[bold]mlp-compare run[/]: {spec.short()}, {spec.epochs} epochs, batch {spec.batch_size}")
-    with report.progress_bars(frameworks.runs_for(spec), spec.epochs) as on_epoch:
+    with report.progress_bars([n for n in frameworks.runs_for(spec) if frameworks.installed(n)], spec.epochs) as on_epoch:
         result = run(spec, on_epoch=on_epoch)
     summarise(result)
+    out = result.save(args.out, force=args.force)
+    report.console.print(f"bundle: {out}/ (report.md, curves.csv, plots)", highlight=False)
     return 0 if result.ok else 1

@@ -1,0 +1,112 @@
+"""The run bundle: a self-contained folder that anyone can re-verify, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from compare import spec as spec_module
+from compare import weights
+from compare.data import Dataset
+
+FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "environment.json", "gradients.csv",
+         "agreement.csv", "metrics.csv", "summary.md", "loss_curves.png", "grad_errors.png", "report.md"]  # fmt: skip
+FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
+
+
+class BundleError(ValueError):
+    """A folder that is not a readable run bundle, or one that may not be overwritten."""
+
+
+def default_dir(spec) -> Path:
+    """runs/<time>-<short spec>, e.g. runs/20261124-153000-2-4-1-sigmoid-mse-sgd-moons."""
+    slug = "-".join(["-".join(map(str, spec.layers)), *spec.activations[:1], spec.loss, spec.optimizer, Path(spec.dataset).stem])
+    return Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse an existing non-empty folder unless forced; refuse a file in the way."""
+    if out.exists() and not out.is_dir():
+        raise BundleError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise BundleError(f"--out {out}: folder exists and is not empty; pass --force to replace it")
+
+
+def spec_json(spec) -> str:
+    from compare import frameworks
+
+    d = spec.to_dict()
+    d["conventions"] = {name: f"{frameworks.IMPLEMENTATIONS[name][1]} update rules" for name in frameworks.runs_for(spec)}
+    return json.dumps(d, indent=2)
+
+
+def _write(result, tmp: Path) -> None:
+    from compare import plots
+    from compare.report import markdown_report, markdown_summary
+
+    spec, data = result.spec, result.data
+    (tmp / "spec.json").write_text(spec_json(spec))
+    n_classes = np.int64(-1 if data.n_classes is None else data.n_classes)  # -1: regression
+    np.savez(tmp / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test, y_test=data.y_test, n_classes=n_classes)
+    weights.save(tmp / "init.npz", result.init)
+    np.save(tmp / "schedule.npy", result.schedule)
+    result.curves.to_csv(tmp / "curves.csv", index=False, float_format=FLOAT)
+    for folder in ("grads", "final"):
+        (tmp / folder).mkdir()
+    for name, (_, grads) in result.grads.items():
+        weights.save(tmp / "grads" / f"{name}.npz", grads, prefix="d")
+    for name, history in result.histories.items():
+        weights.save(tmp / "final" / f"{name}.npz", history.final)
+    (tmp / "environment.json").write_text(json.dumps(result.environment, indent=2))
+    tables = result.tables
+    for key in ("gradients", "agreement", "metrics"):
+        tables[key].to_csv(tmp / f"{key}.csv", index=False, float_format=FLOAT)
+    (tmp / "summary.md").write_text(markdown_summary(result, tables))
+    plots.loss_curves(result, tmp / "loss_curves.png")
+    plots.grad_errors(result, tmp / "grad_errors.png")
+    (tmp / "report.md").write_text(markdown_report(result, tables))
+
+
+def save(result, out: str | Path | None = None, force: bool = False) -> Path:
+    """Write the bundle into a temporary folder beside `out`, then rename it into place."""
+    out = Path(out) if out is not None else default_dir(result.spec)
+    check_target(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the bundle is an ordinary folder
+        _write(result, tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def load(folder: str | Path):
+    """(spec, data, init, schedule, curves) from a bundle: all a re-run needs, and what it gave."""
+    folder = Path(folder)
+    missing = [f for f in ("spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv") if not (folder / f).is_file()]
+    if not folder.is_dir() or missing:
+        raise BundleError(
+            f"{folder}: not a run bundle (missing {', '.join(missing) or 'the folder'}); expected a folder written by 'mlp-compare run --out'"
+        )
+    d = json.loads((folder / "spec.json").read_text())
+    d.pop("conventions", None)
+    spec = spec_module.from_dict(d)
+    with np.load(folder / "data.npz") as f:
+        n_classes = int(f["n_classes"]) if "n_classes" in f.files else -1
+        data = Dataset(f["X_train"], f["y_train"], f["X_test"], f["y_test"], None if n_classes < 0 else n_classes)
+    schedule = np.load(folder / "schedule.npy")
+    return spec, data, weights.load(folder / "init.npz"), schedule, pd.read_csv(folder / "curves.csv")

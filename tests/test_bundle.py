@@ -1,0 +1,102 @@
+"""The run bundle: every file, re-verification from the bundle alone, tables in every format."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compare import bundle, frameworks, harness
+from compare.cli import main
+from compare.spec import Spec
+
+SPEC_FLAGS = ["--layers", "2,6,3", "--activation", "tanh", "--loss", "ce", "--dataset", "blobs", "--optimizer", "adam",
+              "--lr", "0.01", "--epochs", "4", "--batch-size", "25"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "adam"
+    assert main(["run", *SPEC_FLAGS, "--out", str(out)]) == 0
+    return out
+
+
+def test_bundle_holds_every_file_with_the_right_keys_shapes_and_dtypes(run_dir):
+    for name in bundle.FILES:
+        assert (run_dir / name).is_file(), name
+    spec = json.loads((run_dir / "spec.json").read_text())
+    assert spec["layers"] == [2, 6, 3] and spec["optimizer"] == "adam" and spec["beta2"] == 0.999 and spec["eps"] == 1e-8
+    assert spec["conventions"] == {"numpy": "torch update rules", "numpy-keras": "keras update rules",
+                                   "torch": "torch update rules", "tensorflow": "keras update rules"}  # fmt: skip
+    with np.load(run_dir / "data.npz") as d:
+        assert d["X_train"].shape == (150, 2) and d["X_train"].dtype == np.float64
+        assert d["y_train"].shape == (150,) and d["y_train"].dtype == np.int64 and d["X_test"].shape == (50, 2)
+    with np.load(run_dir / "init.npz") as w:
+        assert sorted(w.files) == ["W1", "W2", "b1", "b2"] and w["W1"].shape == (2, 6) and w["b2"].shape == (3,)
+    schedule = np.load(run_dir / "schedule.npy")
+    assert schedule.shape == (4, 150) and schedule.dtype.kind == "i"
+    assert all(sorted(row) == list(range(150)) for row in schedule)
+    curves = pd.read_csv(run_dir / "curves.csv")
+    assert list(curves.columns) == ["framework", "epoch", "step", "loss"]
+    assert set(curves["framework"]) == {"numpy", "numpy-keras", "torch", "tensorflow"} and curves["step"].max() == 4 * 6
+    for name in ("numpy", "numpy-keras", "torch", "tensorflow"):
+        with np.load(run_dir / "grads" / f"{name}.npz") as g:
+            assert sorted(g.files) == ["dW1", "dW2", "db1", "db2"]
+            assert g["dW2"].shape == (6, 3)
+        with np.load(run_dir / "final" / f"{name}.npz") as f:
+            assert f["W1"].shape == (2, 6) and f["W1"].dtype == np.float64
+    env = json.loads((run_dir / "environment.json").read_text())
+    assert env["torch"].startswith("2.13.0") and env["tensorflow"] == "2.21.0" and env["torch_num_threads"] == 1
+    assert {"keras", "numpy", "python", "tf_intra_op_threads", "tf_onednn_opts", "platform"} <= set(env)
+    agree = pd.read_csv(run_dir / "agreement.csv")
+    row = agree.set_index("pair").loc["torch vs tensorflow"]
+    assert not row["should_agree"] and "Adam" in row["reason"] and row["max_rel"] > 1e-9
+    assert agree.set_index("pair").loc["numpy-keras vs tensorflow", "pass"]
+    assert "![loss curves](loss_curves.png)" in (run_dir / "report.md").read_text()
+    assert (run_dir / "loss_curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_curves_recomputed_from_the_bundle_alone_match_curves_csv_bit_for_bit(run_dir):
+    spec, data, init, schedule, curves = bundle.load(run_dir)
+    for name in ("numpy", "numpy-keras", "torch", "tensorflow"):
+        recomputed = harness.train(name, frameworks.build(name, spec, init), spec, data, schedule).losses
+        stored = curves[curves["framework"] == name]["loss"].to_numpy()
+        assert np.array_equal(recomputed, stored), name
+
+
+def test_final_weights_in_the_bundle_are_the_trained_weights(run_dir):
+    spec, data, init, schedule, _ = bundle.load(run_dir)
+    history = harness.train("torch", frameworks.build("torch", spec, init), spec, data, schedule)
+    with np.load(run_dir / "final" / "torch.npz") as f:
+        assert all(np.array_equal(f[f"W{i + 1}"], W) and np.array_equal(f[f"b{i + 1}"], b) for i, (W, b) in enumerate(history.final))
+
+
+@pytest.mark.parametrize(
+    "fmt,marker", [("markdown", "| run "), ("csv", "run,spec,pair"), ("latex", "\\begin{tabular}"), ("html", "<table")]
+)
+def test_table_renders_every_format_with_a_row_per_run_and_pair(run_dir, tmp_path, fmt, marker):
+    out = tmp_path / f"table.{fmt}"
+    assert main(["table", str(run_dir), str(run_dir), "--format", fmt, "--output", str(out)]) == 0
+    text = out.read_text()
+    assert marker in text and text.count("torch vs tensorflow") == 2 and text.count("numpy-keras vs tensorflow") == 2
+    if fmt == "csv":
+        frame = pd.read_csv(out)
+        assert len(frame) == 12 and frame["max_grad_rel_diff"].max() < 1e-12 and frame["test_acc_a"].between(0, 1).all()
+
+
+def test_run_without_out_writes_under_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--epochs", "2", "--frameworks", "numpy"]) == 0
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert "2-4-1-sigmoid-mse-sgd-moons" in folder.name and (folder / "report.md").is_file()
+
+
+def test_python_api_exposes_tables_curves_and_save(tmp_path):
+    import compare
+
+    result = compare.run(Spec(epochs=2, frameworks=("numpy", "torch")))
+    assert set(result.tables) == {"gradients", "agreement", "metrics"} and len(result.curves) == 2 * 2 * 10
+    assert result.save(tmp_path / "api") == tmp_path / "api" and (tmp_path / "api" / "curves.csv").is_file()
+    grads = compare.gradcheck(Spec(frameworks=("numpy", "tensorflow")))
+    assert grads.gradient_table()["pass"].all() and grads.first_failing_tensor() == {
+        "numpy vs tensorflow": None, "numpy vs finite differences": None}  # fmt: skip
