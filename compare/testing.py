@@ -125,14 +125,17 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
                      "first_divergent_step": int(over[0]) + 1 if len(over) else None,
                      "your_final_loss": yours[-1], "their_final_loss": curve[-1], "pass": len(over) == 0,
                      "note": stopped or ""})  # fmt: skip
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return frame if stopped else frame.drop(columns="note")
 
 
 def assert_gradients_match(fn: Callable, spec: Spec | None = None, **fields) -> Report:
     """Fail with the per-tensor table and the diagnosis unless fn's loss and gradients match the reference.
 
     fields are Spec fields, e.g. layers=(2, 3, 1), activation="sigmoid", loss="mse"."""
-    spec = (spec or Spec()).replace(**fields) if fields else (spec or Spec())
+    if "loss" in fields and "output" not in fields:
+        fields["output"] = None  # the loss's default output, not the base spec's
+    spec = (spec or Spec()).replace(**fields)
     result = check(fn, spec)
     if not result.ok:
         raise AssertionError("\n" + result.text())
