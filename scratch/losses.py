@@ -25,13 +25,14 @@ def bce(logits: np.ndarray, y: np.ndarray, output: str = "sigmoid") -> tuple[flo
 
 def ce(logits: np.ndarray, y: np.ndarray, output: str = "softmax") -> tuple[float, np.ndarray]:
     """Mean over the batch of -log softmax(z)[label]; y are int labels of shape (N,)."""
-    n = logits.shape[0]
+    n, rows = logits.shape[0], np.arange(logits.shape[0])
     shifted = logits - logits.max(axis=1, keepdims=True)  # (N, C), log-sum-exp shift
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)
-    loss = -np.mean(log_probs[np.arange(n), y])
+    loss = -log_probs[rows, y].sum() / n
     dZ = np.exp(log_probs)  # (N, C) softmax
-    dZ[np.arange(n), y] -= 1  # softmax - one_hot(y)
-    return float(loss), dZ / n
+    dZ[rows, y] -= 1  # softmax - one_hot(y)
+    dZ /= n  # (N, C)
+    return float(loss), dZ
 
 
 LOSSES = {"mse": mse, "bce": bce, "ce": ce}

@@ -44,16 +44,16 @@ class MLP:
     def backward(self, dZ: np.ndarray, cache, grads=None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache.
 
-        Written into `grads` (arrays shaped like the weights) when given, so a training step allocates none.
+        dW is written into `grads` when given (arrays shaped like the weights), so a training step reuses them.
         """
         if grads is None:
             grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]
         for layer in reversed(range(len(self.params))):
             A_prev, _, _ = cache[layer]
             W, _ = self.params[layer]
-            dW, db = grads[layer]
-            np.matmul(A_prev.T, dZ, out=dW)  # dW = A_prev.T @ dZ  (fan_in, fan_out)
-            np.sum(dZ, axis=0, out=db)  # db = sum of dZ over the batch  (fan_out,)
+            dW = np.matmul(A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
+            db = dZ.sum(axis=0)  # (fan_out,)
+            grads[layer] = (dW, db)
             if layer > 0:
                 _, Z_prev, A_prev_act = cache[layer - 1]
                 dA = dZ @ W.T  # (N, fan_in)
