@@ -257,7 +257,12 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
         if all(rel(grads[a][b], P[a][b]) <= tol for a, b in shaped):
             if mistake == "relu_zero":
                 extra = "" if loss_ok else f"; but your loss is {loss:.6g} against {ref_loss:.6g}"
-                return Diagnosis(loss_ok, None if loss_ok else "loss", "relu_zero", f"{RELU_NOTE}: {first} differs only there{extra}.")
+                return Diagnosis(
+                    loss_ok,
+                    None if loss_ok else "loss",
+                    "relu_zero",
+                    f"{RELU_NOTE}: {', '.join(name(a, b) for a, b in wrong)} differ only there{extra}.",
+                )
             return found(mistake, how)
     right = [name(a, b) for a, b in order if (a, b) not in wrong]
     where = (f"{', '.join(right)} {'is' if len(right) == 1 else 'are'} right, so the error is lost on its way back into layer {i + 1}: "

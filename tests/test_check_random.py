@@ -44,7 +44,7 @@ def test_the_correct_learner_passes_50_random_specs_without_a_false_alarm(chunk)
         result = check(correct(spec.activations, spec.output, spec.loss), spec)
         assert result.ok and result.diagnosis.mistake is None, (spec.short(), result.diagnosis.message)
         assert (result.table["rel_numpy"] <= 1e-12).all(), spec.short()
-        assert set(result.table["fd_grade"]) <= {"good", "acceptable", "-"}, spec.short()
+        assert {g.split(",")[0].split(" (")[0] for g in result.table["fd_grade"]} <= {"good", "acceptable", "-"}, spec.short()
 
 
 def test_a_slip_is_caught_on_every_random_spec():
@@ -68,7 +68,7 @@ def test_on_random_specs_a_mutant_is_named_right_or_is_inert_there(name):
     for spec in SPECS[:20]:
         fn, ref = make(spec.activations, spec.output, spec.loss), correct(spec.activations, spec.output, spec.loss)
         try:
-            result = check(fn, spec)
+            result = check(fn, spec, fd=False)  # the diagnosis needs no finite differences
         except LearnerError:  # the slip breaks their own code on this network's shapes: exit 2 with their traceback
             counts["raised"] += 1
             continue
