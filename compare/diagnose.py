@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scratch import activations as scratch
+
 # mistake -> (what it is, the fix)
 MISTAKES = {
     "batch": (
@@ -62,36 +64,21 @@ def rel(a: np.ndarray, b: np.ndarray) -> float:
     return diff / scale if scale > 0 else diff
 
 
-def act(name: str, z):
-    return {"sigmoid": lambda: 1 / (1 + np.exp(-z)), "tanh": lambda: np.tanh(z), "relu": lambda: np.maximum(z, 0)}.get(name, lambda: z)()
-
-
-def d_of_z(name: str, z):
-    """f'(z), a formula in the pre-activation."""
-    return {"sigmoid": lambda: act("sigmoid", z) * (1 - act("sigmoid", z)), "tanh": lambda: 1 - np.tanh(z) ** 2,
-            "relu": lambda: (z > 0) * 1.0}.get(name, lambda: np.ones_like(z))()  # fmt: skip
-
-
-def d_of_a(name: str, a):
-    """f'(z) written in the activation a = f(z): a (1 - a), 1 - a², [a > 0]."""
-    return {"sigmoid": lambda: a * (1 - a), "tanh": lambda: 1 - a * a, "relu": lambda: (a > 0) * 1.0}.get(name, lambda: np.ones_like(a))()
-
-
 def derivative(name: str, z, a, slip=None):
-    """da/dz, or what a learner's slip computes instead."""
+    """da/dz of the named activation, or what a learner's slip computes instead."""
     if slip is None:
-        return d_of_a(name, a)
+        return scratch.derivative(name, z, a)  # a (1 - a), 1 - a², [z > 0]
     kind, *rest = slip
-    if kind == "relu_zero":
-        return (z >= 0) * 1.0 if name == "relu" else d_of_a(name, a)
-    if kind == "z_form_on_a":  # e.g. σ'(a) = σ(a) (1 - σ(a))
-        return d_of_z(name, a)
-    if kind == "a_form_on_z":  # e.g. z (1 - z)
-        return d_of_a(name, z)
+    if kind == "relu_zero":  # [z >= 0]
+        return (z >= 0) * 1.0 if name == "relu" else scratch.derivative(name, z, a)
+    if kind == "z_form_on_a":  # σ'(a) = σ(a) (1 - σ(a)): a formula in z handed a
+        return scratch.derivative(name, a, scratch.activate(name, a))
+    if kind == "a_form_on_z":  # z (1 - z): a formula in a handed z
+        return scratch.derivative(name, z, z)
     if kind == "missing":
         return np.ones_like(z)
-    other, form = rest
-    return d_of_z(other, z) if form == "z" else d_of_a(other, a)
+    other, form = rest  # another activation's derivative, in z or written in a
+    return scratch.derivative(other, z, scratch.activate(other, z) if form == "z" else a)
 
 
 def backprop(spec, params, X, y, slips: dict) -> list | None:
@@ -102,7 +89,7 @@ def backprop(spec, params, X, y, slips: dict) -> list | None:
     Zs, As = [], [X]
     for (W, b), name in zip(params[:-1], spec.activations):
         Zs.append(As[-1] @ W + b)
-        As.append(act(name, Zs[-1]))
+        As.append(scratch.activate(name, Zs[-1]))
     z = As[-1] @ params[-1][0] + params[-1][1]  # (N, O) logits
     N = len(X)
     if spec.loss == "ce":
@@ -112,7 +99,7 @@ def backprop(spec, params, X, y, slips: dict) -> list | None:
         dZ[np.arange(N), y] -= 1
         dZ /= N
     else:
-        p = act("sigmoid" if spec.loss == "bce" else spec.output, z)  # (N, O)
+        p = scratch.activate("sigmoid" if spec.loss == "bce" else spec.output, z)  # (N, O)
         dZ = (p - y) / z.size if spec.loss == "bce" else 2 * (p - y) / z.size
         if spec.loss == "mse":
             dZ = dZ * derivative(spec.output, z, p, slips.get("out"))
@@ -205,6 +192,16 @@ def _ratio(c: float, N: int, outputs: int) -> tuple[str | None, str]:
     return ("sign", "-1") if abs(c + 1) <= 1e-6 else (None, f"{c:.4g}")
 
 
+def _where(i: int, j: int, right: list[tuple[int, int]], L: int) -> str:
+    """Where to look, from which tensors are right; (i, j) is the first wrong one, j = 0 for dW, 1 for db."""
+    k = i + 1
+    if (i, 1 - j) in right:  # its partner in the same layer is right, so dZ of the layer is right
+        return f"{'db' if j == 0 else 'dW'}{k} is right, so dZ{k} is right: the mistake is in {'dW' if j == 0 else 'db'}{k} itself"
+    if i == L - 1:
+        return "the output layer is already wrong: check the output delta dZ = dL/dlogits first"
+    return f"dW{k + 1} and db{k + 1} are right, so dZ{k + 1} is: the error goes wrong on its way back into layer {k}, at @ W{k + 1}.T or at the derivative"
+
+
 def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads, tol: float) -> Diagnosis:
     """The first wrong tensor walking back from the output, and the known mistake that reproduces the numbers."""
     N, L = len(X), len(params)
@@ -264,10 +261,7 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
                     f"{RELU_NOTE}: {', '.join(name(a, b) for a, b in wrong)} differ only there{extra}.",
                 )
             return found(mistake, how)
-    right = [name(a, b) for a, b in order if (a, b) not in wrong]
-    where = (f"{', '.join(right)} {'is' if len(right) == 1 else 'are'} right, so the error is lost on its way back into layer {i + 1}: "
-             "check the @ W.T product and the activation derivative there") if right else (
-             "the output layer is already wrong: check the output delta dZ = dL/dlogits and dW = A_prev.T @ dZ")  # fmt: skip
+    where = _where(i, j, [(a, b) for a, b in order if (a, b) not in wrong], L)
     cosine = float((g * r).sum() / (np.linalg.norm(g) * np.linalg.norm(r))) if np.linalg.norm(g) * np.linalg.norm(r) > 0 else 0.0
     return Diagnosis(False, first, None, f"{first} is the first wrong tensor walking back from the output, and no known mistake fits "
                      f"(best scalar fit {c:.4g} × the reference, cosine {cosine:.3f}); {where}.")  # fmt: skip

@@ -101,3 +101,29 @@ def test_the_frameworks_see_the_same_error_as_the_numpy_reference():
     for name in ("torch", "tensorflow"):
         np.testing.assert_allclose(table[f"rel_{name}"], table["rel_numpy"], rtol=1e-9, atol=1e-12)
     assert table.loc["dW1", "rel_torch"] > 1e-2 and table.loc["dW2", "rel_tensorflow"] <= 1e-12
+
+
+def mutant(tmp_path, old: str, new: str, spec: Spec = BEGINNER):
+    """A one-off mutant of the correct learner, written to tmp_path."""
+    source = (LEARNERS / "correct.py").read_text()
+    assert source.count(old) == 1
+    (tmp_path / "mutant.py").write_text(source.replace(old, new))
+    return load(tmp_path / "mutant.py", "make")(spec.activations, spec.output, spec.loss)
+
+
+def test_a_mistake_no_rule_knows_is_said_plainly_with_the_numbers_and_where_to_look(tmp_path):
+    fn = mutant(tmp_path, "dW = As[layer].T @ dZ  # (fan_in, fan_out)", "dW = As[layer].T @ dZ * (1.3 if layer == 0 else 1)")
+    diagnosis = check(fn, BEGINNER).diagnosis
+    assert (diagnosis.ok, diagnosis.first_wrong, diagnosis.mistake) == (False, "dW1", None)
+    assert "no known mistake fits (best scalar fit 1.3 × the reference, cosine 1.000)" in diagnosis.message
+    assert "db1 is right, so dZ1 is right: the mistake is in dW1 itself" in diagnosis.message
+
+
+def test_a_learner_that_changes_its_arguments_in_place_cannot_change_the_reference(tmp_path):
+    fn = mutant(tmp_path, "        N = len(X)\n", "        N = len(X)\n        params[0][0][:] = 0\n        X[:] = 0\n")
+    params, X, y = first_batch(BEGINNER)
+    before = [W.copy() for W, _ in params], X.copy()
+    result = check(fn, BEGINNER, params=params, X=X, y=y)
+    assert np.array_equal(params[0][0], before[0][0]) and np.array_equal(X, before[1])
+    assert not result.ok  # their own forward pass ran on zeros
+    assert check(learner("correct", BEGINNER), BEGINNER, params=params, X=X, y=y).ok
