@@ -122,20 +122,23 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
         try:
             yours[t], grads = call(fn, params, X[idx], y[idx])
             params = [(W - spec.lr * dW, b - spec.lr * db) for (W, b), (dW, db) in zip(params, grads)]
-        except (LearnerError, ValueError) as e:
+        except LearnerError as e:
             stopped = f"stopped at step {t + 1}: {str(e).splitlines()[0]}"
             break
+        except ValueError as e:
+            stopped = f"stopped at step {t + 1}: your gradients cannot update the weights ({e})"
+            break
+    done = int(np.isfinite(yours).sum())  # steps you completed: all of them unless your function stopped
+    tol = TOL[spec.dtype] * (1 + np.arange(1, done + 1) / 100)
     rows = []
-    steps_1 = np.arange(1, steps + 1)
-    tol = TOL[spec.dtype] * (1 + steps_1 / 100)
     for name in ["numpy", *others(spec)]:
         model = frameworks.build(name, spec, init)
         curve = np.array([model.train_step(X[idx], y[idx]) for idx in batches])
-        _, diff = checks.curve_diff(yours, curve)
+        _, diff = checks.curve_diff(yours[:done], curve[:done])
         over = np.flatnonzero(~(diff <= tol))
-        rows.append({"framework": name, "max_rel": float(np.nanmax(diff)) if stopped is None else np.nan,
-                     "first_divergent_step": int(over[0]) + 1 if len(over) else None,
-                     "your_final_loss": yours[-1], "their_final_loss": curve[-1], "pass": len(over) == 0,
+        first = int(over[0]) + 1 if len(over) else (done + 1 if stopped else None)
+        rows.append({"framework": name, "max_rel": float(diff.max()) if done else np.nan, "first_divergent_step": first,
+                     "your_final_loss": yours[done - 1] if done else np.nan, "their_final_loss": curve[-1], "pass": first is None,
                      "note": stopped or ""})  # fmt: skip
     frame = pd.DataFrame(rows)
     return frame if stopped else frame.drop(columns="note")

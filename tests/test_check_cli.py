@@ -149,3 +149,12 @@ def test_assert_gradients_match_takes_a_loss_without_its_output():
     make = load(LEARNERS / "correct.py", "make")
     result = assert_gradients_match(make(("tanh",), "softmax", "ce"), layers=(2, 5, 2), activation="tanh", loss="ce", frameworks=("numpy",))
     assert result.spec.output == "softmax"
+
+
+def test_steps_stops_where_the_learners_gradients_cannot_update_the_weights(capsys):
+    assert main(["check", str(LEARNERS / "transposed_dw.py"), *BEGINNER, *FAST, "--steps", "5"]) == 1
+    out = capsys.readouterr().out
+    row = re.search(
+        r"│ numpy +│ +0 │ +2 │ +([\d.e-]+) │ +([\d.e-]+) │ FAIL │ stopped at step 1: your gradients cannot update the weights", out
+    )
+    assert row and float(row.group(1)) != float(row.group(2))  # your one loss, their loss after 5 steps
