@@ -28,5 +28,8 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
+bench: $(STAMP)
+	$(BIN)/mlp-compare bench $(BENCH_FLAGS)
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache

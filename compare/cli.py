@@ -12,6 +12,7 @@ from compare.spec import SpecError
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
 COMMANDS = {
     "run": "compare.commands.run",
+    "bench": "compare.commands.bench",
     "check": "compare.commands.check",
     "gradcheck": "compare.commands.gradcheck",
     "table": "compare.commands.table",

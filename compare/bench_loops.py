@@ -1,0 +1,175 @@
+"""The harness-driven training step against a bare, idiomatic loop written here in each framework."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from compare import frameworks, harness, weights
+from compare.data import Dataset
+from compare.spec import Spec
+
+
+def numpy_loop(spec: Spec, init):
+    """A from-scratch loop as one would write it in a notebook: ReLU layers, softmax CE, SGD."""
+    params = [(W.copy(), b.copy()) for W, b in init]
+
+    def run(X, y, order, stamps):
+        losses = []
+        for epoch in order:
+            for start in range(0, len(epoch), spec.batch_size):
+                stamps.append(time.perf_counter())
+                idx = epoch[start : start + spec.batch_size]
+                xb, yb, rows = X[idx], y[idx], np.arange(len(idx))
+                hs = [xb]
+                for W, b in params[:-1]:
+                    hs.append(np.maximum(hs[-1] @ W + b, 0))
+                z = hs[-1] @ params[-1][0] + params[-1][1]
+                z = z - z.max(axis=1, keepdims=True)
+                logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+                losses.append(float(-logp[rows, yb].mean()))
+                dz = np.exp(logp)
+                dz[rows, yb] -= 1
+                dz /= len(idx)
+                for i in reversed(range(len(params))):
+                    W, b = params[i]
+                    dW, db = hs[i].T @ dz, dz.sum(axis=0)
+                    if i > 0:
+                        dz = (dz @ W.T) * (hs[i] > 0)
+                    W -= spec.lr * dW
+                    b -= spec.lr * db
+        return losses
+
+    return run
+
+
+def torch_loop(spec: Spec, init):
+    """The PyTorch tutorial loop: nn.Sequential, F.cross_entropy, torch.optim.SGD, loss.item() per step."""
+    import torch
+
+    torch.set_num_threads(spec.threads)
+    dtype = getattr(torch, spec.dtype)
+    layers = []
+    for W, b in init:
+        linear = torch.nn.Linear(*W.shape, dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers += [linear, torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    optimizer = torch.optim.SGD(model.parameters(), lr=spec.lr)
+
+    def run(X, y, order, stamps):
+        X_t, y_t, losses = torch.from_numpy(X), torch.from_numpy(y), []
+        for epoch in order:
+            perm = torch.from_numpy(epoch)
+            for start in range(0, len(epoch), spec.batch_size):
+                stamps.append(time.perf_counter())
+                idx = perm[start : start + spec.batch_size]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(model(X_t[idx]), y_t[idx])
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+        return losses
+
+    return run
+
+
+def tensorflow_loop(spec: Spec, init):
+    """The Keras custom-training-loop guide: Sequential, GradientTape in a tf.function, float(loss) per step."""
+    import keras
+    import tensorflow as tf
+
+    model = keras.Sequential([keras.Input((spec.layers[0],), dtype=spec.dtype)])
+    for i, n_out in enumerate(spec.layers[1:]):
+        model.add(keras.layers.Dense(n_out, activation="relu" if i < len(spec.layers) - 2 else None, dtype=spec.dtype))
+    model.set_weights([t for pair in init for t in pair])
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype=spec.dtype)
+    optimizer = keras.optimizers.SGD(learning_rate=spec.lr)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, spec.layers[0]], spec.dtype), tf.TensorSpec([None], tf.int64)])
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    def run(X, y, order, stamps):
+        losses = []
+        for epoch in order:
+            for start in range(0, len(epoch), spec.batch_size):
+                stamps.append(time.perf_counter())
+                idx = epoch[start : start + spec.batch_size]
+                losses.append(float(step(X[idx], y[idx])))
+        return losses
+
+    return run
+
+
+PROBLEMS = [((784, 128, 64, 10), 128, "float32"), ((784, 128, 64, 10), 128, "float64"), ((2, 16, 16, 2), 16, "float64")]
+BARE = {"numpy": numpy_loop, "torch": torch_loop, "tensorflow": tensorflow_loop}
+
+
+def problem(spec: Spec, steps: int, n_test: int = 256, seed: int = 0) -> tuple[Dataset, np.ndarray]:
+    """Random features and labels for `steps` full mini-batches in one epoch, and that epoch's order."""
+    rng = np.random.default_rng(seed)
+    n, k = steps * spec.batch_size, spec.layers[-1]
+    X = rng.standard_normal((n + n_test, spec.layers[0])).astype(spec.dtype)
+    y = rng.integers(0, k, n + n_test).astype(np.int64)
+    data = Dataset(X[:n], y[:n], X[n:], y[n:], k)
+    return data, harness.schedule(spec.replace(epochs=1), n)
+
+
+class Stamped:
+    """A model whose train_step notes the time it is called: the gaps are the harness-driven steps."""
+
+    def __init__(self, model, stamps: list[float]):
+        self.model, self.stamps = model, stamps
+
+    def train_step(self, X, y):
+        self.stamps.append(time.perf_counter())
+        return self.model.train_step(X, y)
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+def step_gaps(stamps: list[float]) -> np.ndarray:
+    """Seconds from one step's start to the next's (one epoch per run, so no evaluation falls between)."""
+    return np.diff(stamps)
+
+
+def harness_vs_bare(spec: Spec, name: str, steps: int = 50, repeats: int = 5) -> dict:
+    """Median ms from one step's start to the next: harness.train driving the implementation against the bare loop.
+
+    Both run once untimed from the same weights (tracing, warm-up; their loss curves are compared),
+    then alternate `repeats` runs of one epoch of `steps` mini-batches.
+    """
+    data, order = problem(spec, steps)
+    init = weights.init(spec)
+    model = frameworks.build(name, spec, init)
+    bare = BARE[name](spec, init)
+    first_h = harness.train(name, model, spec, data, order).losses
+    first_b = np.asarray(bare(data.X_train, data.y_train, order, []))
+    gaps_h, gaps_b = [], []
+    for _ in range(repeats):
+        stamps: list[float] = []
+        harness.train(name, Stamped(model, stamps), spec, data, order)
+        gaps_h.append(step_gaps(stamps))
+        stamps = []
+        bare(data.X_train, data.y_train, order, stamps)
+        gaps_b.append(step_gaps(stamps))
+    per_h, per_b = (float(np.median(np.concatenate(g))) * 1e3 for g in (gaps_h, gaps_b))
+    return {
+        "layers": "-".join(map(str, spec.layers)),
+        "batch": spec.batch_size,
+        "dtype": spec.dtype,
+        "implementation": name,
+        "harness_ms_per_step": per_h,
+        "bare_ms_per_step": per_b,
+        "overhead": per_h / per_b - 1,
+        "curves_max_rel": float(np.max(np.abs(first_h - first_b) / np.maximum(np.abs(first_b), 1e-300))),
+    }

@@ -1,0 +1,106 @@
+"""What the benchmark measures in fresh processes: import and start-up time, `mlp-compare run`'s overhead, peak memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+IMPORTS = ("numpy", "scratch", "torch", "torch_impl", "tensorflow", "tf_impl", "torch_impl, tf_impl", "compare.runner", "compare.cli")
+HEAVY = ("torch", "tensorflow", "keras")
+
+_TIME_IMPORT = "import time; t = time.perf_counter(); import {0}; print(time.perf_counter() - t)"
+
+_RUN_PARTS = """
+import json, time
+t = time.perf_counter()
+import torch_impl, tf_impl
+t_import = time.perf_counter() - t
+t = time.perf_counter()
+import torch._dynamo  # torch.optim imports it on first use
+t_dynamo = time.perf_counter() - t
+from compare import frameworks, harness
+from compare.runner import prepare
+from compare.spec import Spec
+spec = Spec(epochs={epochs})
+data, init, order = prepare(spec)
+t_train = 0.0
+for name in frameworks.runs_for(spec):
+    model = frameworks.build(name, spec, init)
+    t = time.perf_counter()
+    harness.train(name, model, spec, data, order)
+    t_train += time.perf_counter() - t
+print(json.dumps({{"import_s": t_import, "torch_dynamo_import_s": t_dynamo, "train_s": t_train}}))
+"""
+
+_MODULES_AFTER_RUN = """
+import json, sys
+from compare.cli import main
+code = main(["run", "--frameworks", "numpy", "--epochs", "2", "--out", {out!r}, "--force"])
+print(json.dumps({{"exit": code, "loaded": sorted(m for m in {heavy} if m in sys.modules)}}))
+"""
+
+
+def python(code: str, timeout: float = 600) -> str:
+    """Run code in a fresh interpreter of this environment; its last line of output."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def wall_and_peak(argv: list[str], timeout: float = 600) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+
+
+def import_rows(repeats: int = 1) -> list[dict]:
+    """Seconds to import each module in a fresh interpreter (median of `repeats`), and the bare start-up."""
+    start = [wall_and_peak([sys.executable, "-c", "pass"])[0] for _ in range(repeats)]
+    rows = [{"what": "python start-up (python -c pass)", "seconds": float(np.median(start))}]
+    for module in IMPORTS:
+        times = [float(python(_TIME_IMPORT.format(module))) for _ in range(repeats)]
+        rows.append({"what": f"import {module}", "seconds": float(np.median(times))})
+    return rows
+
+
+def run_cli(epochs: int, *flags: str) -> tuple[float, float]:
+    """Wall seconds and peak MiB of `mlp-compare run` on the default problem, its bundle in a temporary folder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [sys.executable, "-m", "compare", "run", "--epochs", str(epochs), "--out", tmp, "--force", *flags]
+        return wall_and_peak(argv)
+
+
+def run_overhead(epochs: int = 100) -> dict:
+    """`mlp-compare run` on the default problem against the frameworks' import time plus their training time.
+
+    Import time counts torch._dynamo, which torch.optim imports on its first use (1-2 s).
+    """
+    parts = json.loads(python(_RUN_PARTS.format(epochs=epochs)))
+    wall, peak = run_cli(epochs)
+    pure = parts["import_s"] + parts["torch_dynamo_import_s"] + parts["train_s"]
+    return {"epochs": epochs, **parts, "run_wall_s": wall, "run_peak_mib": peak, "overhead": wall / pure - 1}
+
+
+def memory_rows(epoch_counts=(100, 1000)) -> list[dict]:
+    """Peak resident memory of `mlp-compare run` on the default problem for growing epoch counts."""
+    rows = []
+    for epochs in epoch_counts:
+        wall, peak = run_cli(epochs)
+        rows.append({"epochs": epochs, "steps_per_framework": epochs * 10, "peak_rss_mib": peak, "wall_s": wall})
+    return rows
+
+
+def numpy_only_imports() -> dict:
+    """Which of torch, TensorFlow and Keras `mlp-compare run --frameworks numpy` loads (it should load none)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return json.loads(python(_MODULES_AFTER_RUN.format(heavy=HEAVY, out=tmp)))
