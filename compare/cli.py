@@ -13,6 +13,8 @@ from compare.spec import SpecError
 COMMANDS = {
     "run": "compare.commands.run",
     "bench": "compare.commands.bench",
+    "defaults": "compare.commands.defaults",
+    "explain": "compare.commands.explain",
     "check": "compare.commands.check",
     "gradcheck": "compare.commands.gradcheck",
     "table": "compare.commands.table",

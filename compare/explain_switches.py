@@ -183,5 +183,10 @@ def reference(spec: Spec, init, names: set[str], natives: Natives | None = None)
             k = scale(logits)
             return loss * k, model.backward(dZ * k, cache)
 
-        model.gradients = gradients
+        def train_step(X, y):  # scratch's own train_step calls its loss directly: replace the step too
+            loss, grads = gradients(X, y)
+            model.optimizer.step([t for pair in model.params for t in pair], [t for pair in grads for t in pair])
+            return loss
+
+        model.gradients, model.train_step = gradients, train_step
     return model, s.dtype

@@ -28,6 +28,19 @@ ARGS = {
 }
 
 
+def load_keras():
+    """keras, imported after torch (the safe order) and through tf_impl (which silences TensorFlow's banner)."""
+    import torch  # noqa: F401
+
+    # isort: split
+    import tf_impl  # noqa: F401  (imports TensorFlow without its start-up banner)
+
+    # isort: split
+    import keras
+
+    return keras
+
+
 def signature_defaults(cls) -> dict:
     """The keyword defaults of a class's constructor, as installed."""
     return {k: v.default for k, v in inspect.signature(cls.__init__).parameters.items() if v.default is not inspect.Parameter.empty}
@@ -40,9 +53,7 @@ def optimizer_class(framework: str, name: str):
         import torch
 
         return getattr(torch.optim, cls)
-    import keras
-
-    return getattr(keras.optimizers, cls)
+    return getattr(load_keras().optimizers, cls)
 
 
 def hyper(framework: str, optimizer: str) -> dict[str, float]:
@@ -78,8 +89,7 @@ def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray]]:
         torch.manual_seed(spec.seed)
         layers = [torch.nn.Linear(i, o, dtype=getattr(torch, spec.dtype)) for i, o in sizes]
         return [(lin.weight.detach().numpy().T.copy(), lin.bias.detach().numpy().copy()) for lin in layers]
-    import keras
-
+    keras = load_keras()
     keras.utils.set_random_seed(spec.seed)
     out = []
     for i, o in sizes:
@@ -91,7 +101,7 @@ def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def keras_optimizer(spec: Spec):
     """The spec's Keras optimizer as a learner writes it: Python floats, the rate in floatx."""
-    import keras
+    keras = load_keras()
 
     o = spec.optimizer
     if o in ("sgd", "momentum", "nesterov"):
@@ -124,7 +134,7 @@ def _probability_loss(name: str, spec: Spec):
             bce = torch.nn.BCELoss()
             return lambda logits, y: bce(torch.sigmoid(logits), y)
         return lambda logits, y: torch.nn.functional.nll_loss(torch.log(torch.softmax(logits, dim=1)), y)
-    import keras
+    keras = load_keras()
     import tensorflow as tf
 
     # tf.identity in between: inside a tf.function Keras finds a Sigmoid/Softmax op feeding the loss and

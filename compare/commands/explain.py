@@ -1,0 +1,46 @@
+"""mlp-compare explain: name the convention that explains each framework's curve in a run bundle."""
+
+from __future__ import annotations
+
+import argparse
+
+from compare import report
+
+EXAMPLES = """examples:
+  mlp-compare run --optimizer adam --lr 0.01 --out runs/adam && mlp-compare explain runs/adam
+  mlp-compare run --defaults native --explain                   # the same, in one go
+
+The NumPy reference is re-run from the bundle's spec, data, initial weights and schedule under each known
+convention switch (Adam/RMSprop eps placement, momentum form, hyperparameters rounded to float32, loss
+summed instead of averaged, probabilities clipped as Keras or clamped as torch, each framework's own
+defaults, float32 arithmetic), alone and in combinations of up to three, and compared with each framework's
+loss curve (and first-batch gradients) to the suite's tolerance. Exit 0 when every framework is explained,
+1 when one is not.
+"""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("explain", help="say which convention explains each disagreement in a run bundle",
+                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by 'mlp-compare run --out'")
+
+
+def main(args: argparse.Namespace) -> int:
+    from compare.cli import UsageError
+    from compare.explain import explain_dir
+    from compare.spec import SpecError
+
+    try:
+        explanation = explain_dir(args.run_dir)
+    except SpecError as e:
+        raise UsageError(f"{args.run_dir}/spec.json: {e}") from None
+    except ValueError as e:  # compare.bundle.BundleError names what is missing
+        raise UsageError(str(e)) from None
+    except (OSError, KeyError) as e:
+        raise UsageError(f"{args.run_dir}: cannot read the run bundle ({e})") from None
+    if not explanation.findings:
+        raise UsageError(f"{args.run_dir}: only the NumPy reference is in this bundle; nothing to explain")
+    report.console.print(f"[bold]mlp-compare explain[/]: {explanation.spec.short()}")
+    report.print_table("What reproduces each framework", explanation.table)
+    print(explanation.text())
+    return 0 if all(f.explained for f in explanation.findings.values()) else 1

@@ -1,0 +1,108 @@
+"""The defaults table: every known default and convention difference between PyTorch, TensorFlow/Keras
+and the NumPy reference, measured live on the installed versions (no number is a constant)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from compare import defaults_numerics as numerics
+from compare import defaults_rows as rows
+from compare.probe import Probe
+
+COLUMNS = {"what": "what", "torch": "PyTorch", "keras": "TensorFlow/Keras", "numpy": "our NumPy reference",
+           "align": "how to align", "effect": "measured effect (max |Δ| of parameters, torch vs Keras)"}  # fmt: skip
+FORMATS = ("markdown", "csv", "latex", "html")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row: its anchor (for links from docs), how it is measured, and the probe field a test moves."""
+
+    key: str
+    measure: Callable[..., dict]
+    knob: dict  # a Probe change that must move the row's 'default' number
+    runtime: bool = False  # needs the oneDNN/threads subprocesses
+
+
+ROWS = [
+    Row("weight-layout", rows.weight_layout, {"seed": 1}),
+    Row("default-init", rows.default_init, {"seed": 1}),
+    Row("default-lr", rows.default_lr, {"steps": 2}),
+    Row("momentum", rows.momentum, {"steps": 2}),
+    Row("nesterov", rows.nesterov, {"steps": 2}),
+    Row("adam", rows.adam, {"steps": 2}),
+    Row("rmsprop", rows.rmsprop, {"steps": 2}),
+    Row("rmsprop-centered", rows.rmsprop_centered, {"steps": 2}),
+    Row("weight-decay", rows.weight_decay, {"steps": 2}),
+    Row("bce-probabilities", numerics.bce_probabilities, {"steps": 2}),
+    Row("ce-probabilities", numerics.ce_probabilities, {"steps": 2}),
+    Row("mse-shapes", numerics.mse_shapes, {"steps": 2}),
+    Row("float32-rounding", numerics.float32_rounding, {"lr": 0.07}),
+    Row("float32-vs-float64", numerics.dtypes, {"seed": 1}),
+    Row("onednn", numerics.onednn, {"steps": 2}, runtime=True),
+    Row("threads", numerics.threads, {"seed": 1}),
+]
+KEYS = [r.key for r in ROWS]
+
+
+def measure(
+    probe: Probe | None = None, only: list[str] | None = None, runtime: dict | None = None, subprocesses: bool = True
+) -> pd.DataFrame:
+    """Measure every row (or the named ones) on the probe network; one DataFrame row each, indexed by key.
+
+    runtime: the oneDNN/threads subprocess results, if measured already; subprocesses=False leaves the
+    oneDNN row out and the Keras thread count unmeasured."""
+    from compare.native import load_keras
+
+    load_keras()  # torch first, then TensorFlow without its start-up banner
+
+    probe = probe or Probe()
+    wanted = [r for r in ROWS if only is None or r.key in only]
+    if runtime is None and subprocesses and any(r.key == "onednn" for r in wanted):
+        runtime = numerics.runtime_subprocesses(probe)
+    out = []
+    for r in wanted:
+        if r.key == "onednn" and runtime is None:
+            continue
+        values = r.measure(probe, runtime) if r.runtime else r.measure(probe)
+        out.append({"key": r.key, **values})
+    return pd.DataFrame(out).set_index("key")
+
+
+def table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The six reader-facing columns, renamed."""
+    return frame[list(COLUMNS)].rename(columns=COLUMNS).reset_index(drop=True)
+
+
+def render(frame: pd.DataFrame, fmt: str) -> str:
+    """The table as markdown, csv (every measured number too), latex or html."""
+    if fmt == "csv":
+        return frame.reset_index().to_csv(index=False, float_format="%.6g")
+    shown = table(frame)
+    if fmt == "markdown":  # a | inside a cell would end it
+        shown = shown.map(lambda v: str(v).replace("|", "\\|"))
+        shown.columns = [c.replace("|", "\\|") for c in shown.columns]
+        return shown.to_markdown(index=False) + "\n"
+    if fmt == "latex":
+        escaped = shown.map(lambda s: re.sub(r"([_%&#$])", r"\\\1", str(s)))
+        escaped.columns = [re.sub(r"([_%&#$|])", r"\\\1", c) for c in shown.columns]
+        return escaped.to_latex(index=False, column_format="p{2.2cm}" * len(shown.columns))
+    if fmt == "html":
+        return shown.to_html(index=False, escape=True)
+    raise ValueError(f"format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def versions() -> str:
+    import numpy
+    import tensorflow
+    import torch
+
+    from compare.native import load_keras
+
+    keras = load_keras()
+
+    return f"torch {torch.__version__}, tensorflow {tensorflow.__version__}, keras {keras.__version__}, numpy {numpy.__version__}"
