@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import traceback
@@ -40,19 +41,22 @@ def load(path: str | Path, function: str = "loss_and_grads") -> Callable:
     name = f"learner_{abs(hash(str(path.resolve())))}"
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # as an import would (dataclasses in their file look themselves up there)
     sys.path.insert(0, str(path.resolve().parent))
     try:
         module_spec.loader.exec_module(module)
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         raise LearnerError(f"{path} raised {type(e).__name__} while loading (traceback above)", _trace(e, {str(path.resolve())})) from None
     finally:
-        sys.path.remove(str(path.resolve().parent))
+        with contextlib.suppress(ValueError):  # unless their file took it off itself
+            sys.path.remove(str(path.resolve().parent))
     fn = getattr(module, function, None)
     if not callable(fn):
         found = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == name)
         hint = f"; it defines {', '.join(found)} (choose one with --function)" if found else ""
         raise LearnerError(f"{path}: no function {function!r}{hint}")
-    fn.learner_file = str(path.resolve())
+    with contextlib.suppress(AttributeError, TypeError):  # a callable object may refuse attributes
+        fn.learner_file = str(path.resolve())  # whose frames to keep in a traceback
     return fn
 
 
@@ -120,7 +124,7 @@ def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray) -> tuple[fl
     copies = [(W.copy(), b.copy()) for W, b in params]
     try:
         out = fn(copies, X.copy(), y.copy())
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         files = {getattr(fn, "learner_file", ""), str(Path(getattr(getattr(fn, "__code__", None), "co_filename", "")).resolve())}
         raise LearnerError(f"{name} raised {type(e).__name__}: {e}".splitlines()[0], _trace(e, files)) from None
     return validate(out, params, len(X), name)

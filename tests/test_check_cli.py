@@ -158,3 +158,14 @@ def test_steps_stops_where_the_learners_gradients_cannot_update_the_weights(caps
         r"│ numpy +│ +0 │ +2 │ +([\d.e-]+) │ +([\d.e-]+) │ FAIL │ stopped at step 1: your gradients cannot update the weights", out
     )
     assert row and float(row.group(1)) != float(row.group(2))  # your one loss, their loss after 5 steps
+
+
+def test_a_learner_split_over_files_in_its_folder_loads(tmp_path, capsys):
+    source = (EXAMPLES / "beginner_mlp.py").read_text()
+    (tmp_path / "activations.py").write_text("import numpy as np\n\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n")
+    body = source[source.index("def loss_and_grads") :]
+    (tmp_path / "net.py").write_text(
+        f"from dataclasses import dataclass\n\nimport numpy as np\nfrom activations import sigmoid\n\n\n@dataclass\nclass Layer:\n    n: int\n\n\n{body}"
+    )
+    assert main(["check", str(tmp_path / "net.py"), *BEGINNER, *FAST]) == 0
+    assert "Right." in capsys.readouterr().out
