@@ -16,7 +16,7 @@ from compare import spec as spec_module
 from compare import weights
 from compare.data import Dataset
 
-FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "environment.json", "gradients.csv",
+FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "curve_diffs.csv", "environment.json", "gradients.csv",
          "agreement.csv", "metrics.csv", "summary.md", "loss_curves.png", "grad_errors.png", "report.md"]  # fmt: skip
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
 
@@ -58,6 +58,7 @@ def _write(result, tmp: Path) -> None:
     weights.save(tmp / "init.npz", result.init)
     np.save(tmp / "schedule.npy", result.schedule)
     result.curves.to_csv(tmp / "curves.csv", index=False, float_format=FLOAT)
+    result.curve_diffs().to_csv(tmp / "curve_diffs.csv", index=False, float_format="%.6g")
     for folder in ("grads", "final"):
         (tmp / folder).mkdir()
     for name, (_, grads) in result.grads.items():

@@ -45,6 +45,9 @@ def test_bundle_holds_every_file_with_the_right_keys_shapes_and_dtypes(run_dir):
             assert g["dW2"].shape == (6, 3)
         with np.load(run_dir / "final" / f"{name}.npz") as f:
             assert f["W1"].shape == (2, 6) and f["W1"].dtype == np.float64
+    diffs = pd.read_csv(run_dir / "curve_diffs.csv")
+    assert list(diffs.columns) == ["pair", "step", "abs_diff", "rel_diff", "tolerance"] and len(diffs) == 6 * 24
+    assert (diffs["tolerance"].diff()[diffs["step"] > 1] > 0).all()  # the tolerance grows with the step
     env = json.loads((run_dir / "environment.json").read_text())
     assert env["torch"].startswith("2.13.0") and env["tensorflow"] == "2.21.0" and env["torch_num_threads"] == 1
     assert {"keras", "numpy", "python", "tf_intra_op_threads", "tf_onednn_opts", "platform"} <= set(env)
