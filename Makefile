@@ -31,5 +31,8 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/mlp-compare bench $(BENCH_FLAGS)
 
+docs: $(STAMP)
+	$(BIN)/python docs/make_side_by_side.py --defaults
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -78,13 +78,16 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(COLUMNS)].rename(columns=COLUMNS).reset_index(drop=True)
 
 
-def render(frame: pd.DataFrame, fmt: str) -> str:
-    """The table as markdown, csv (every measured number too), latex or html."""
+def render(frame: pd.DataFrame, fmt: str, anchors: bool = False) -> str:
+    """The table as markdown, csv (every measured number too), latex or html.
+    anchors: markdown rows start with <a id="key"></a>, so documents can link to a row."""
     if fmt == "csv":
         return frame.reset_index().to_csv(index=False, float_format="%.6g")
     shown = table(frame)
     if fmt == "markdown":  # a | inside a cell would end it
         shown = shown.map(lambda v: str(v).replace("|", "\\|"))
+        if anchors:
+            shown.iloc[:, 0] = [f'<a id="{key}"></a>{what}' for key, what in zip(frame.index, shown.iloc[:, 0])]
         shown.columns = [c.replace("|", "\\|") for c in shown.columns]
         return shown.to_markdown(index=False) + "\n"
     if fmt == "latex":
