@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 CONVENTIONS = ("torch", "keras")
@@ -89,10 +91,10 @@ class Adam:
             if self.convention == "torch":
                 v *= b2
                 v += (1 - b2) * (g * g)  # v = b2 v + (1 - b2) g^2
-                p -= (lr / bc1) * (m / (np.sqrt(v) / np.sqrt(bc2) + eps))
+                p -= (lr / bc1) * (m / (np.sqrt(v) / math.sqrt(bc2) + eps))  # Python-float scalars keep float32 float32
             else:
                 v += (g * g - v) * (1 - b2)
-                alpha = lr * np.sqrt(bc2) / bc1
+                alpha = lr * math.sqrt(bc2) / bc1
                 p -= (m * alpha) / (np.sqrt(v) + eps)
 
 
