@@ -178,7 +178,7 @@ def slips(spec, params) -> list[tuple[str, str, dict]]:
     return found
 
 
-def _ratio(c: float, N: int, outputs: int) -> tuple[str | None, str]:
+def _ratio(c: float, N: int, outputs: int, tol: float) -> tuple[str | None, str]:
     """The known mistake a scalar ratio (learner / reference) points to, and the ratio in words."""
     known = [(N, "batch", f"N = {N}"), (1 / N, "twice", f"1/N, N = {N}"), (2.0, "factor2", "2"), (0.5, "factor2", "½")]
     if outputs > 1:
@@ -187,9 +187,9 @@ def _ratio(c: float, N: int, outputs: int) -> tuple[str | None, str]:
             (1 / (N * outputs), "twice", f"1/(N × outputs) = 1/{N * outputs}"),
         ]
     for value, mistake, words in known:
-        if abs(abs(c) - value) <= 1e-6 * value:
+        if abs(abs(c) - value) <= 10 * tol * value:
             return mistake, words + (", with the sign flipped" if c < 0 else "")
-    return ("sign", "-1") if abs(c + 1) <= 1e-6 else (None, f"{c:.4g}")
+    return ("sign", "-1") if abs(c + 1) <= 10 * tol else (None, f"{c:.4g}")
 
 
 def _where(i: int, j: int, right: list[tuple[int, int]], L: int) -> str:
@@ -215,7 +215,7 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
     if not wrong:
         if loss_ok:
             return Diagnosis(True, None, None, "The loss and every gradient match the reference.")
-        mistake, words = _ratio(loss_ratio, N, outputs)
+        mistake, words = _ratio(loss_ratio, N, outputs, tol)
         mistake = "loss_mean" if mistake == "batch" else mistake
         what, fix = MISTAKES.get(mistake, ("no known mistake fits", "compare your loss line with the spec's loss"))
         return Diagnosis(False, "loss", mistake, f"Every gradient is right, but your loss is {loss:.6g} against {ref_loss:.6g} "
@@ -240,7 +240,7 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
         return Diagnosis(False, first, None, f"{first} has shape {g.shape}, expected {r.shape}, and no known mistake fits.")
     c = float((g * r).sum() / (r * r).sum()) if (r * r).sum() > 0 else 0.0
     if rel(g, c * r) <= tol:
-        mistake, words = _ratio(c, N, outputs)
+        mistake, words = _ratio(c, N, outputs, tol)
         if mistake is not None:
             same = [name(a, b) for a, b in wrong if (a, b) in shaped and rel(grads[a][b], c * ref_grads[a][b]) <= tol]
             detail = f"{', '.join(same)} {'is' if len(same) == 1 else 'are'} exactly {words} × the reference"

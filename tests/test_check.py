@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from compare.diagnose import MISTAKES
 from compare.learner import load
 from compare.spec import Spec
 from compare.testing import check, first_batch
@@ -36,9 +37,11 @@ def learner(name: str, spec: Spec):
     return load(LEARNERS / f"{name}.py", "make")(spec.activations, spec.output, spec.loss)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", CATALOGUE)
-def test_each_mutant_is_flagged_at_the_right_tensor_with_the_right_mistake(name):
+def test_each_mutant_is_flagged_at_the_right_tensor_with_the_right_mistake(name, dtype):
     spec, first, mistake = CATALOGUE[name]
+    spec = spec.replace(dtype=dtype)
     result = check(learner(name, spec), spec)
     assert not result.ok
     assert (result.diagnosis.first_wrong, result.diagnosis.mistake) == (first, mistake), result.diagnosis.message
@@ -46,7 +49,8 @@ def test_each_mutant_is_flagged_at_the_right_tensor_with_the_right_mistake(name)
     assert row["verdict"] != "right"
     assert not row["rel_numpy"] <= 1e-3  # far from round-off (NaN where the shape is wrong)
     right = result.table[result.table["verdict"] == "right"]
-    assert (right["rel_numpy"] <= 1e-12).all()
+    assert (right["rel_numpy"] <= (1e-12 if dtype == "float64" else 1e-5)).all()
+    assert MISTAKES[mistake][0] in result.diagnosis.message
 
 
 def test_the_correct_learner_passes_every_catalogue_spec():
