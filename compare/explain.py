@@ -170,9 +170,9 @@ def _pair_sentence(a: Finding, b: Finding) -> str:
 
     def side(f: Finding) -> str:
         how = "as is" if f.as_is else f"with {f.best.label}"
-        return f"{how} the NumPy reference matches {f.framework} to {f.best.max_rel:.0e}"
+        return f"{f.framework} {how} to {f.best.max_rel:.0e}"
 
-    return f"{a.framework} and {b.framework} differ because {why}: {side(b)}, and {side(a)}."
+    return f"{a.framework} and {b.framework} differ because {why}. The NumPy reference matches {side(b)}, and {side(a)}."
 
 
 def explain(spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], grads: dict | None = None) -> Explanation:

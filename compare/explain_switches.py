@@ -46,12 +46,22 @@ def switches(spec: Spec) -> list[Switch]:
         out.append(Switch("torch_probs", "loss on probabilities, log clamped at -100",
                           "torch's BCELoss / nll(log softmax) on probabilities clamps the log at -100 and divides by max(p(1-p), 1e-12)"))  # fmt: skip
     out.append(Switch("torch_defaults", "torch's default initialisation and hyperparameters",
-                      "torch ran on its own defaults: nn.Linear's kaiming_uniform(a=sqrt(5)) weights and torch.optim's default hyperparameters"))  # fmt: skip
+                      f"torch ran on its own defaults: nn.Linear's kaiming_uniform(a=sqrt(5)) weights and {_defaults('torch', o)}"))  # fmt: skip
     out.append(Switch("keras_defaults", "Keras's default initialisation and hyperparameters",
-                      "Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias, and keras.optimizers' default hyperparameters"))  # fmt: skip
+                      f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}"))  # fmt: skip
     if spec.dtype == "float64":
         out.append(Switch("float32", "float32 arithmetic", "one side computes in float32"))
     return out
+
+
+def _defaults(framework: str, optimizer: str) -> str:
+    """'lr 0.001, eps 1e-08, ...' as the installed framework defaults them, where that framework is installed."""
+    from compare import frameworks, native
+
+    if not frameworks.installed(framework):
+        return "its default hyperparameters"
+    values = native.hyper(framework, optimizer)
+    return ", ".join(f"{k} {v:g}" for k, v in values.items() if not (optimizer == "sgd" and k != "lr") and k != "beta1")
 
 
 EXCLUSIVE = [{"torch_defaults", "keras_defaults"}, {"keras_probs", "torch_probs"}]

@@ -146,25 +146,31 @@ def _probability_loss(name: str, spec: Spec):
     return lambda logits, y: cce(y, tf.identity(tf.nn.softmax(logits, axis=1)))
 
 
-def run(spec: Spec, on_epoch=None):
-    """compare.run with torch and tensorflow on their own defaults: each framework's initial weights and
-    default hyperparameters, Keras with Python floats. The NumPy reference runs keep the spec."""
-    from compare.runner import Result, prepare
+def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1):
+    """compare.run with torch and tensorflow on their own defaults: each framework's initial weights (seeded by
+    spec.seed) and default hyperparameters, Keras given Python floats. The NumPy runs keep the spec, so the
+    explainer can name the gap. environment["defaults"] records "native" and what each framework used."""
+    from compare import environment
+    from compare.runner import Result, finite_differences, first_batch, prepare
 
     data, ref_init, order = prepare(spec)
     result = Result(spec, data, ref_init, order)
-    result.native = {}
-    first = order[0, : spec.batch_size]
+    X, y = first_batch(spec, data, order)
+    specs, models, used = {}, {}, {}
     for name in frameworks.runs_for(spec):
         if not frameworks.installed(name):
             result.missing.append(name)
             continue
-        run_spec, params = spec, ref_init
+        specs[name], params = spec, ref_init
         if name in ("torch", "tensorflow"):
-            run_spec, params = native_spec(name, spec), init(name, spec)
-            result.native[name] = {"init": params, "hyper": hyper(name, spec.optimizer)}
-        model = build(name, run_spec, params, python_floats=True)
-        result.grads[name] = model.gradients(data.X_train[first], data.y_train[first])
+            specs[name], params = native_spec(name, spec), init(name, spec)
+            used[name] = hyper(name, spec.optimizer)
+        models[name] = build(name, specs[name], params, python_floats=True)
+        result.grads[name] = models[name].gradients(X, y)
+    if "numpy" in spec.frameworks:
+        result.fd = finite_differences(spec, ref_init, X, y, fd_entries)
+    result.environment = {**environment.record(spec, result.names), "defaults": "native", "native_hyperparameters": used}
+    for name, model in models.items():
         callback = (lambda epoch, name=name: on_epoch(name, epoch)) if on_epoch else None
-        result.histories[name] = harness.train(name, model, run_spec, data, order, callback)
+        result.histories[name] = harness.train(name, model, specs[name], data, order, callback)
     return result
