@@ -180,11 +180,11 @@ def slips(spec, params) -> list[tuple[str, str, dict]]:
 
 def _ratio(c: float, N: int, outputs: int, tol: float) -> tuple[str | None, str]:
     """The known mistake a scalar ratio (learner / reference) points to, and the ratio in words."""
-    known = [(N, "batch", f"N = {N}"), (1 / N, "twice", f"1/N, N = {N}"), (2.0, "factor2", "2"), (0.5, "factor2", "½")]
+    known = [(N, "batch", f"{N} = N"), (1 / N, "twice", f"1/{N} = 1/N"), (2.0, "factor2", "2"), (0.5, "factor2", "½")]
     if outputs > 1:
         known += [
-            (N * outputs, "batch", f"N × outputs = {N * outputs}"),
-            (1 / (N * outputs), "twice", f"1/(N × outputs) = 1/{N * outputs}"),
+            (N * outputs, "batch", f"{N * outputs} = N × outputs"),
+            (1 / (N * outputs), "twice", f"1/{N * outputs} = 1/(N × outputs)"),
         ]
     for value, mistake, words in known:
         if abs(abs(c) - value) <= 10 * tol * value:
