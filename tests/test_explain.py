@@ -163,3 +163,36 @@ def test_explain_command_bad_input_is_one_line_exit_2(tmp_path, capsys, make):
     assert main(["explain", str(folder)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("mlp-compare explain: error:")
+
+
+class SummedLoss(scratch.MLP):
+    """A NumPy MLP that sums its loss over the mini-batch instead of averaging it."""
+
+    def backward(self, dZ, cache, grads=None):
+        return super().backward(dZ * len(dZ), cache, grads)
+
+    def train_step(self, X, y):
+        return super().train_step(X, y) * len(X)
+
+
+def test_loss_reduction_and_float32_arithmetic_are_named():
+    spec = BASE.replace(lr=0.005)
+
+    class Float32:
+        """torch in float32 behind a float64 interface: inputs cast down, as a float32 run would see them."""
+
+        def __init__(self, s, init):
+            self.model = frameworks.build(
+                "torch", s.replace(dtype="float32"), [(W.astype("float32"), b.astype("float32")) for W, b in init]
+            )
+
+        def __getattr__(self, name):
+            method = getattr(self.model, name)
+            cast = lambda a: a.astype("float32") if a.dtype.kind == "f" else a
+            return lambda *arrays: method(*map(cast, arrays))
+
+    run, curves, _ = train(spec, {"summed": lambda s, i: SummedLoss(s, i), "torch32": Float32})
+    result = explain.explain(*run, curves)
+    assert switch_names(result.findings["summed"]) == {"sum_loss"} and result.findings["summed"].best.max_rel < 1e-13
+    torch32_f = result.findings["torch32"]
+    assert switch_names(torch32_f) == {"float32"} and 1e-9 < torch32_f.best.max_rel < 1e-4
