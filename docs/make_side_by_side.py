@@ -42,7 +42,7 @@ STEPS = [
      "Same functions; in float32 sigmoid and tanh differ by a few ulp between the frameworks.", ["float32-vs-float64"]),
     ("Forward pass", "`Z = A W + b`, `A = f(Z)`, layer after layer, to the logits of the output layer.",
      [("scratch/mlp.py", "MLP.forward", None, None),
-      ("torch_impl/mlp.py", "MLP.gradients", "loss = self.loss_fn(self.model(X_t), y_t)", None),
+      ("torch_impl/mlp.py", "MLP.loss", None, None),
       ("tf_impl/mlp.py", "MLP._forward", None, None)],
      "torch's `nn.Linear` is `x Wᵀ + b` with a fused bias, Keras's `Dense` `x K + b`: equal in float64, a few ulp "
      "apart in float32.", ["weight-layout", "float32-vs-float64"]),
