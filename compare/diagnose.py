@@ -246,6 +246,11 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
             detail = f"{', '.join(same)} {'is' if len(same) == 1 else 'are'} exactly {words} × the reference"
             if abs(loss_ratio - c) <= 1e-6 * abs(c) and c != 1:
                 detail += f"; your loss is {words} × too, so it agrees with your gradients but not with the spec's loss"
+            other = [name(a, b) for a, b in wrong if name(a, b) not in same]
+            if other:
+                detail += (
+                    f"; {', '.join(other)} {'is' if len(other) == 1 else 'are'} wrong in another way as well: check again after this fix"
+                )
             return found(mistake, detail)
     for mistake, how, plan in slips(spec, params):
         P = backprop(spec, params, X, y, plan)

@@ -89,6 +89,8 @@ def validate(out, params: Params, n: int, name: str = "loss_and_grads") -> tuple
         got = f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else type(out).__name__
         raise LearnerError(f"{name} returned {got}; expected a pair (loss, grads)")
     loss, grads = out
+    if isinstance(loss, (tuple, list)) and not isinstance(grads, (tuple, list)):
+        raise LearnerError(f"{name} returned (grads, loss); expected (loss, grads)")
     loss = _array(loss, "the loss")
     if loss.size != 1:
         raise LearnerError(f"the loss has shape {loss.shape}; expected one number (the mean over the batch)")

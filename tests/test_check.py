@@ -123,6 +123,14 @@ def test_a_mistake_no_rule_knows_is_said_plainly_with_the_numbers_and_where_to_l
     assert "db1 is right, so dZ1 is right: the mistake is in dW1 itself" in diagnosis.message
 
 
+def test_two_mistakes_name_the_first_and_say_the_rest_is_wrong_in_another_way(tmp_path):
+    fn = mutant(tmp_path, "dA = 2 * (P - y) / y.size  # (N, O)", "dA = -2 * (P - y) / y.size  # (N, O)")
+    fn2 = lambda p, X, y: (lambda L, g: (L, [(g[0][0] * 3, g[0][1]), g[1]]))(*fn(p, X, y))  # and dW1 three times too big
+    diagnosis = check(fn2, BEGINNER, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "sign")
+    assert "dW2, db2, db1 are exactly -1 × the reference; dW1 is wrong in another way as well" in diagnosis.message
+
+
 def test_a_learner_that_changes_its_arguments_in_place_cannot_change_the_reference(tmp_path):
     fn = mutant(tmp_path, "        N = len(X)\n", "        N = len(X)\n        params[0][0][:] = 0\n        X[:] = 0\n")
     params, X, y = first_batch(BEGINNER)

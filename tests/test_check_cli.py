@@ -78,6 +78,8 @@ def lines(capsys) -> list[str]:
     [
         ("    return 1.0", "loss_and_grads returned float; expected a pair (loss, grads)"),
         ("    return 1.0, [(np.zeros((2, 3)), np.zeros(3))]", "grads has 1 entries; expected 2 (dW, db) pairs, one per layer"),
+        ("    return [(np.zeros((2, 3)), np.zeros(3)), (np.zeros((3, 1)), np.zeros(1))], 1.0",
+         "loss_and_grads returned (grads, loss); expected (loss, grads)"),
         ("    return 1.0, [np.zeros((2, 3)), np.zeros(3), np.zeros((3, 1)), np.zeros(1)]",
          "grads is a flat list of 4 arrays; expected 2 (dW, db) pairs: [(dW1, db1), (dW2, db2), ...]"),
         ("    return 1.0, [(np.zeros((2, 3)), np.zeros(3)), (np.zeros(3), np.zeros(1))]", "dW2 has shape (3,); expected (3, 1), the shape of W2"),
