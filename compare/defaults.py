@@ -91,12 +91,18 @@ def render(frame: pd.DataFrame, fmt: str, anchors: bool = False) -> str:
         shown.columns = [c.replace("|", "\\|") for c in shown.columns]
         return shown.to_markdown(index=False) + "\n"
     if fmt == "latex":
-        escaped = shown.map(lambda s: re.sub(r"([_%&#$])", r"\\\1", str(s)))
-        escaped.columns = [re.sub(r"([_%&#$|])", r"\\\1", c) for c in shown.columns]
+        escaped = shown.map(_latex)
+        escaped.columns = [_latex(c) for c in shown.columns]
         return escaped.to_latex(index=False, column_format="p{2.2cm}" * len(shown.columns))
     if fmt == "html":
         return shown.to_html(index=False, escape=True)
     raise ValueError(f"format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _latex(text) -> str:
+    """Escape LaTeX's special characters in a cell (Unicode such as Δ or √ needs xelatex or lualatex)."""
+    text = re.sub(r"([_%&#$])", r"\\\1", str(text))
+    return text.replace("|", r"\textbar{}")
 
 
 def versions() -> str:

@@ -133,3 +133,11 @@ def test_cli_unknown_format_exits_2():
     with pytest.raises(SystemExit) as e, redirect_stdout(io.StringIO()):
         main(["defaults", "--format", "xml"])
     assert e.value.code == 2
+
+
+def test_cli_csv_on_stdout_is_only_the_table(capsys):
+    assert main(["defaults", "--rows", "default-lr", "--steps", "2", "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    back = pd.read_csv(io.StringIO(captured.out))
+    assert list(back["key"]) == ["default-lr"] and back.loc[0, "default"] > 1e-6
+    assert "measuring 1 rows" in captured.err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.console import Console
+
 from compare import report
 
 EXAMPLES = """examples:
@@ -57,7 +59,8 @@ def main(args: argparse.Namespace) -> int:
         if not out.parent.is_dir():
             raise UsageError(f"--output {out}: folder {out.parent} does not exist")
         fmt = fmt or SUFFIXES.get(out.suffix.lower(), "markdown")
-    report.console.print(f"[bold]mlp-compare defaults[/]: measuring {len(only or KEYS)} rows, {args.steps} steps each …", style="dim")
+    status = Console(stderr=True)  # stdout may be the table itself
+    status.print(f"[bold]mlp-compare defaults[/]: measuring {len(only or KEYS)} rows, {args.steps} steps each …", style="dim")
     frame = measure(Probe(steps=args.steps, seed=args.seed), only=only)
     title = f"Defaults and conventions, measured on {versions()}"
     if fmt is None:
@@ -71,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
             Path(args.output).write_text(text)
         except OSError as e:
             raise UsageError(f"--output {args.output}: cannot write ({e.strerror})") from None
-        report.console.print(f"wrote {args.output}")
+        status.print(f"wrote {args.output}", highlight=False)
     else:
         print(text, end="")
     return 0
