@@ -37,8 +37,9 @@ def loss_curves(result, path: Path) -> None:
     bottom.set_ylim(1e-18, 10)
     if len(diffs):
         bottom.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with np.errstate(over="ignore"):  # a log axis over a blown-up run overflows inside matplotlib
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
