@@ -32,7 +32,8 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return self.diagnosis.ok and (self.curves is None or bool(self.curves["pass"].all()))
+        curves_ok = self.curves is None or bool(self.curves["pass"].all()) or self.diagnosis.mistake == "relu_zero"
+        return self.diagnosis.ok and curves_ok  # another ReLU'(0) may well part the curves: a convention still
 
     def print(self) -> None:
         report.print_table(f"Your gradients against the reference, {self.spec.short()}, batch {self.spec.batch_size}", self.table)

@@ -80,3 +80,11 @@ def test_on_random_specs_a_mutant_is_named_right_or_is_inert_there(name):
             assert result.diagnosis.mistake == CATALOGUE[name][2], (spec.short(), result.diagnosis.message)
             counts["named"] += 1
     assert counts["named"] >= 1, counts
+
+
+def test_relu_at_zero_shows_up_on_its_own_and_parts_the_curves_without_failing_the_check():
+    spec = SPECS[32]  # 2-1-6-4-1 relu/relu/sigmoid, biases from 0: a dead first unit sends z = 0 into the next ReLU
+    assert spec.layers == (2, 1, 6, 4, 1) and spec.init == "glorot_uniform"
+    result = check(load(LEARNERS / "relu_one_at_zero.py", "make")(spec.activations, spec.output, spec.loss), spec, fd=False, steps=10)
+    assert result.diagnosis.mistake == "relu_zero" and result.ok
+    assert not result.curves["pass"].all() and result.curves["max_rel"].max() > 1e-3  # the two conventions train apart
