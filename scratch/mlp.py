@@ -71,7 +71,7 @@ class MLP:
         """One update on a mini-batch; returns the mini-batch loss before the update."""
         logits, cache = self.forward(X)
         loss, dZ = losses.loss_and_grad(self.spec.loss, self.spec.output, logits, y)
-        grads = self.backward(dZ, cache, self.grads)  # into the reused buffers: no allocation per step
+        grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
         flat_params = [t for pair in self.params for t in pair]
         flat_grads = [t for pair in grads for t in pair]
         self.optimizer.step(flat_params, flat_grads)

@@ -10,7 +10,7 @@ CONVENTIONS = ("torch", "keras")
 
 
 def like(arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """One scratch array per parameter, so that a step allocates nothing."""
+    """One scratch array per parameter, so that an update allocates no temporaries."""
     return [np.empty_like(a) for a in arrays]
 
 
