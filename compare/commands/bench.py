@@ -76,11 +76,11 @@ def main(args: argparse.Namespace) -> int:
         results["imports"] = pd.DataFrame(bench_process.import_rows(repeats=3 if args.full else 1))
         say("imports timed")
     if "run" in args.only:
-        results["run"] = bench_process.run_overhead()
+        results["run"] = bench_process.run_overhead(repeats=3 if args.full else 2)
         results["numpy_only"] = bench_process.numpy_only_imports()
         say(f"mlp-compare run: {results['run']['overhead']:+.0%} beyond imports + training")
     if "memory" in args.only:
-        results["memory"] = pd.DataFrame(bench_process.memory_rows((100, 1000) if args.full else (50, 500)))
+        results["memory"] = pd.DataFrame(bench_process.memory_rows((100, 1000) if args.full else (20, 200)))
         say("peak memory measured")
     results["machine"]["load_average_1min_after"] = os.getloadavg()[0]
     path = bench_report.write(results, Path(args.out))
