@@ -14,6 +14,11 @@ import numpy as np  # noqa: E402
 
 def loss_curves(result, path: Path) -> None:
     """Top: every framework's mini-batch loss per step. Bottom: relative |difference| per pair, log scale."""
+    with np.errstate(over="ignore"):  # a log axis over a blown-up run overflows inside matplotlib
+        _loss_curves(result, path)
+
+
+def _loss_curves(result, path: Path) -> None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=[3, 2])
     styles = ["-", "--", ":", "-."]
     for (name, h), style in zip(result.histories.items(), styles * 2):
@@ -37,9 +42,8 @@ def loss_curves(result, path: Path) -> None:
     bottom.set_ylim(1e-18, 10)
     if len(diffs):
         bottom.legend(fontsize="small")
-    with np.errstate(over="ignore"):  # a log axis over a blown-up run overflows inside matplotlib
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
