@@ -19,6 +19,7 @@ MAX_SWITCHES = 3  # combinations of up to this many switches are tried
 # A loss on probabilities is ill-conditioned: log(1 - p) loses log10(1 / (1 - p)) digits, so two correct
 # implementations drift apart by more than float64 round-off; their curves are compared 1000x more loosely.
 PROBS_WIDEN = 1e3
+NEEDS_FRAMEWORKS = {"torch_defaults", "keras_defaults"}
 
 
 @dataclass
@@ -124,8 +125,9 @@ def explain_curve(spec: Spec, data, init, schedule, target: np.ndarray, target_g
             matches = []
             for combo in itertools.combinations(exact, k):
                 names = combo + extra
-                if not compatible({s.name for s in names}):
-                    continue
+                keys = {s.name for s in names}
+                if not compatible(keys) or (matches and keys & NEEDS_FRAMEWORKS):
+                    continue  # a framework's own defaults need torch or Keras imported: only when nothing simpler fits
                 attempt = _measure(spec, data, init, schedule, target, target_grads, names, natives)
                 tried += 1
                 if attempt.matched:

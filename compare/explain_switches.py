@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,11 @@ class Switch:
 
     name: str
     label: str
-    reason: str
+    why: str | Callable[[], str]  # a callable where saying it needs torch or Keras imported
+
+    @property
+    def reason(self) -> str:
+        return self.why() if callable(self.why) else self.why
 
 
 def switches(spec: Spec) -> list[Switch]:
@@ -46,9 +51,9 @@ def switches(spec: Spec) -> list[Switch]:
         out.append(Switch("torch_probs", "loss on probabilities, log clamped at -100",
                           "torch's BCELoss / nll(log softmax) on probabilities clamps the log at -100 and divides by max(p(1-p), 1e-12)"))  # fmt: skip
     out.append(Switch("torch_defaults", "torch's default initialisation and hyperparameters",
-                      f"torch ran on its own defaults: nn.Linear's kaiming_uniform(a=sqrt(5)) weights and {_defaults('torch', o)}"))  # fmt: skip
+                      lambda: f"torch ran on its own defaults: nn.Linear's kaiming_uniform(a=sqrt(5)) weights and {_defaults('torch', o)}"))  # fmt: skip
     out.append(Switch("keras_defaults", "Keras's default initialisation and hyperparameters",
-                      f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}"))  # fmt: skip
+                      lambda: f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}"))  # fmt: skip
     if spec.dtype == "float64":
         out.append(Switch("float32", "float32 arithmetic", "one side computes in float32"))
     return out
