@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,7 +83,8 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
     names = weights.names(len(params), "d")
     shaped = [[g if g.shape == r.shape else np.zeros_like(r) for g, r in zip(pair, ref)] for pair, ref in zip(grads, ref_grads)]
     if fd:
-        fd = finite_diff.check(lambda p: call(fn, p, X, y)[0], params, shaped, names, spec=spec, X=X, max_entries=FD_ENTRIES)
+        with contextlib.redirect_stdout(io.StringIO()):  # their prints once, not once per perturbed entry
+            fd = finite_diff.check(lambda p: call(fn, p, X, y)[0], params, shaped, names, spec=spec, X=X, max_entries=FD_ENTRIES)
     else:
         fd = {"max_rel_error": [None] * len(names), "grade": ["-"] * len(names)}
     diagnosis = diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol)
@@ -102,7 +105,8 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
                          **{f"rel_{n}": rel(g, gs[layer][slot]) for n, (_, gs) in theirs.items()},
                          "finite_diff": fd["max_rel_error"][k], "fd_grade": fd_grade(fd, k), "verdict": verdict})  # fmt: skip
     table = pd.DataFrame(rows)
-    curves = train(fn, spec, steps) if steps else None
+    with contextlib.redirect_stdout(io.StringIO()):
+        curves = train(fn, spec, steps) if steps else None
     return Report(spec, table, diagnosis, curves)
 
 

@@ -171,3 +171,10 @@ def test_a_learner_split_over_files_in_its_folder_loads(tmp_path, capsys):
     )
     assert main(["check", str(tmp_path / "net.py"), *BEGINNER, *FAST]) == 0
     assert "Right." in capsys.readouterr().out
+
+
+def test_a_learners_prints_show_once_not_once_per_finite_difference(tmp_path, capsys):
+    source = (EXAMPLES / "beginner_mlp.py").read_text().replace("    # backward\n", "    print('my loss', loss)\n    # backward\n")
+    (tmp_path / "chatty.py").write_text(source)
+    assert main(["check", str(tmp_path / "chatty.py"), *BEGINNER, *FAST, "--steps", "3"]) == 0
+    assert len(re.findall(r"^my loss 0\.25\d+$", capsys.readouterr().out, re.M)) == 1
