@@ -11,6 +11,7 @@ from pathlib import Path
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 LOSSES = ("mse", "bce", "ce")
 OUTPUTS = {"mse": ("identity", "sigmoid"), "bce": ("sigmoid",), "ce": ("softmax",)}
+DEFAULT_OUTPUT = {"mse": "sigmoid", "bce": "sigmoid", "ce": "softmax"}  # mse: the classic sigmoid output
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 DTYPES = ("float64", "float32")
 INITS = ("small_uniform", "small_normal", "glorot_uniform", "torch_default", "he_uniform")
@@ -57,7 +58,7 @@ class Spec:
         if isinstance(self.activation, (list, tuple)):
             set_(self, "activation", tuple(self.activation))
         if self.output is None and self.loss in OUTPUTS:
-            set_(self, "output", {"mse": "sigmoid", "bce": "sigmoid", "ce": "softmax"}[self.loss])
+            set_(self, "output", DEFAULT_OUTPUT[self.loss])
         for name in ("lr", "momentum", "beta1", "beta2", "eps", "rho", "init_scale", "noise", "test_fraction"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -78,6 +79,9 @@ class Spec:
         return self.optimizer in ("adam", "rmsprop")
 
     def replace(self, **changes) -> Spec:
+        """A copy with some fields changed; a new loss brings its own default output unless one is given."""
+        if "loss" in changes and "output" not in changes and self.output == DEFAULT_OUTPUT.get(self.loss):
+            changes["output"] = None
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:

@@ -148,3 +148,9 @@ def test_spec_round_trips_through_toml_and_json(tmp_path):
         load_toml(path)
     with pytest.raises(SpecError, match="spec.learning_rate: unknown field"):
         from_dict({"learning_rate": 0.1})
+
+
+def test_replacing_the_loss_brings_its_default_output_unless_one_was_chosen():
+    assert Spec().replace(loss="ce", layers=(2, 4, 2)).output == "softmax"
+    with pytest.raises(SpecError, match="spec.output: got 'identity'"):  # a chosen output is never swapped silently
+        Spec(output="identity").replace(loss="bce")
