@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from compare import defaults_numerics as numerics
+from compare import defaults_losses as losses
 from compare import defaults_rows as rows
+from compare import defaults_runtime as runtime_rows
 from compare.probe import Probe
 
 COLUMNS = {"what": "what", "torch": "PyTorch", "keras": "TensorFlow/Keras", "numpy": "our NumPy reference",
@@ -38,13 +39,13 @@ ROWS = [
     Row("rmsprop", rows.rmsprop, {"steps": 2}),
     Row("rmsprop-centered", rows.rmsprop_centered, {"steps": 2}),
     Row("weight-decay", rows.weight_decay, {"steps": 2}),
-    Row("bce-probabilities", numerics.bce_probabilities, {"steps": 2}),
-    Row("ce-probabilities", numerics.ce_probabilities, {"steps": 2}),
-    Row("mse-shapes", numerics.mse_shapes, {"steps": 2}),
-    Row("float32-rounding", numerics.float32_rounding, {"lr": 0.07}),
-    Row("float32-vs-float64", numerics.dtypes, {"seed": 1}),
-    Row("onednn", numerics.onednn, {"steps": 2}, runtime=True),
-    Row("threads", numerics.threads, {"seed": 1}),
+    Row("bce-probabilities", losses.bce_probabilities, {"steps": 2}),
+    Row("ce-probabilities", losses.ce_probabilities, {"steps": 2}),
+    Row("mse-shapes", losses.mse_shapes, {"steps": 2}),
+    Row("float32-rounding", runtime_rows.float32_rounding, {"lr": 0.07}),
+    Row("float32-vs-float64", runtime_rows.dtypes, {"seed": 1}),
+    Row("onednn", runtime_rows.onednn, {"steps": 2}, runtime=True),
+    Row("threads", runtime_rows.threads, {"seed": 1}),
 ]
 KEYS = [r.key for r in ROWS]
 
@@ -63,7 +64,7 @@ def measure(
     probe = probe or Probe()
     wanted = [r for r in ROWS if only is None or r.key in only]
     if runtime is None and subprocesses and any(r.key == "onednn" for r in wanted):
-        runtime = numerics.runtime_subprocesses(probe)
+        runtime = runtime_rows.runtime_subprocesses(probe)
     out = []
     for r in wanted:
         if r.key == "onednn" and runtime is None:

@@ -11,7 +11,7 @@ from filelock import FileLock
 
 from compare import defaults
 from compare.cli import main
-from compare.defaults_numerics import runtime_subprocesses
+from compare.defaults_runtime import runtime_subprocesses
 from compare.probe import Probe
 
 PROBE = Probe(steps=6)  # short runs keep the suite fast; the command defaults to 20 steps
@@ -88,7 +88,7 @@ def test_onednn_flag_is_read_at_import_and_changes_float32_only(table, runtime):
 
 
 def test_probability_rows_report_the_clamp_and_the_clip():
-    row = defaults.numerics.bce_probabilities(PROBE.replace(steps=1), z=-30.0)
+    row = defaults.losses.bce_probabilities(PROBE.replace(steps=1), z=-30.0)
     assert "loss at z=-200 100;" in row["torch"]  # log clamped at -100
     assert "loss at z=-200 16.12" in row["keras"]  # -log(1e-7)
     assert "dL/dz 0;" in row["keras"] and "dL/dz -1" in row["numpy"]
