@@ -2,6 +2,7 @@
 
 import io
 import pickle
+import platform
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -82,7 +83,9 @@ def test_keras_rounds_a_python_float_learning_rate_to_float32(table):
 
 
 def test_onednn_flag_is_read_at_import_and_changes_float32_only(table, runtime):
-    assert runtime["reported"] == {"on": True, "off": False}
+    assert runtime["reported"]["off"] is False
+    if platform.machine().lower() in ("x86_64", "amd64"):  # oneDNN's custom ops are on by default on x86 only
+        assert runtime["reported"]["on"] is True
     assert table.loc["onednn", "aligned"] == 0.0  # float64: identical
     assert table.loc["onednn", "default"] < 1e-5
 
