@@ -92,7 +92,8 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
     if target_grads is not None:
         _, g = model.gradients(X[first], y[first])
         grad_rel = max(checks.tensor_diff(t, r)["max_rel"] for pt, pr in zip(target_grads, g) for t, r in zip(pt, pr))
-    total = int(np.sum(np.isfinite(target)))
+    finite = np.isfinite(target)
+    total = len(target) if finite.all() else int(np.argmin(finite)) + 1  # up to and including a blow-up
     tol = checks.curve_tolerance(dtype, np.arange(1, len(target) + 1), spec.adaptive)
     widen = PROBS_WIDEN if {"keras_probs", "torch_probs"} & {s.name for s in names} else 1.0
     steps, max_rel, ratio = 0, 0.0, 0.0
@@ -105,6 +106,11 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
                 idx = schedule[epoch, start : start + spec.batch_size]
                 loss = model.train_step(X[idx], y[idx])
                 a, b = loss, target[steps]
+                if not math.isfinite(b):  # the framework blew up here: reproduced only by a blow-up at the same step
+                    if math.isfinite(a):
+                        return Attempt(tuple(names), steps, total, math.inf, math.inf, grad_rel, dtype, widen)
+                    steps += 1
+                    break
                 rel = abs(a - b) / max(abs(a), abs(b)) if max(abs(a), abs(b)) > 0 else 0.0
                 if not math.isfinite(rel) or rel > tol[steps] * widen:
                     max_rel = rel if math.isfinite(rel) else math.inf

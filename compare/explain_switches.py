@@ -174,7 +174,8 @@ def reference(spec: Spec, init, names: set[str], natives: Natives | None = None)
             hyper, params = (natives or Natives(spec)).get(framework)
             s = s.replace(**hyper)
     if "float32_hyper" in names:
-        s = s.replace(**{f: float(np.float32(getattr(s, f))) for f in ROUNDED})
+        with np.errstate(over="ignore"):  # a learning rate beyond float32's range rounds to inf, as in Keras
+            s = s.replace(**{f: float(np.float32(getattr(s, f))) for f in ROUNDED})
     if "float32" in names:
         s = s.replace(dtype="float32")
     convention = "keras" if "keras_rules" in names else "torch"

@@ -196,3 +196,14 @@ def test_loss_reduction_and_float32_arithmetic_are_named():
     assert switch_names(result.findings["summed"]) == {"sum_loss"} and result.findings["summed"].best.max_rel < 1e-13
     torch32_f = result.findings["torch32"]
     assert switch_names(torch32_f) == {"float32"} and 1e-9 < torch32_f.best.max_rel < 1e-4
+
+
+def test_a_blow_up_is_matched_only_by_a_blow_up_at_the_same_step():
+    spec = BASE.replace(lr=1e160, epochs=2)  # one SGD step makes the output weights ~1e160: the next loss overflows
+    run, curves, grads = train(spec, {"torch": aligned("torch"), "scaled": lambda s, i: ScaledFirstGradient(s, i)})
+    failed = int(np.argmin(np.isfinite(curves["torch"]))) + 1
+    assert 1 < failed < len(curves["torch"])
+    result = explain.explain(*run, curves, grads)
+    torch_f = result.findings["torch"]
+    assert torch_f.as_is and torch_f.best.total == failed
+    assert not result.findings["scaled"].explained  # the same blow-up, but its first-batch gradient is wrong
