@@ -142,7 +142,7 @@ def step_gaps(stamps: list[float]) -> np.ndarray:
     return np.diff(stamps)
 
 
-def harness_vs_bare(spec: Spec, name: str, steps: int = 50, repeats: int = 5) -> dict:
+def harness_vs_bare(spec: Spec, name: str, steps: int = 50, repeats: int = 10) -> dict:
     """Median ms from one step's start to the next: harness.train driving the implementation against the bare loop.
 
     Both run once untimed from the same weights (tracing, warm-up; their loss curves are compared),

@@ -15,7 +15,7 @@ EXAMPLES = """examples:
   mlp-compare bench --only steps,loops   # skip the fresh-process measurements
 
 Every time is a median: of >= 50 steps after 10 warm-up steps (steps), of the gaps between
-step starts over 5 interleaved runs (loops). Ratios to torch are taken side by side, step by
+step starts over 10 interleaved runs (loops). Ratios to torch are taken side by side, step by
 step, so a busy machine slows all implementations alike. torch, TensorFlow and NumPy's BLAS
 run with --threads threads. The tables go to OUT/*.csv and OUT/bench.md, the plot to OUT/steps.png.
 """
