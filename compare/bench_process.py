@@ -105,7 +105,10 @@ def memory_rows(epoch_counts=(100, 1000)) -> list[dict]:
     rows = []
     for epochs in epoch_counts:
         wall, peak = run_cli(epochs)
-        rows.append({"epochs": epochs, "steps_per_framework": epochs * 10, "peak_rss_mib": peak, "wall_s": wall})
+        growth = (peak - rows[0]["peak_rss_mib"]) / (epochs - rows[0]["epochs"]) / 10 * 1000 if rows else 0.0
+        rows.append(
+            {"epochs": epochs, "steps_per_framework": epochs * 10, "peak_rss_mib": peak, "mib_per_1000_steps": growth, "wall_s": wall}
+        )
     return rows
 
 
