@@ -38,6 +38,13 @@ class MLP:
         self._gradients = tf.function(self._loss_and_grads, input_signature=signature)
         self._loss = tf.function(lambda X, y: self.loss_fn(self._forward(X), y), input_signature=signature)
         self._predict = tf.function(lambda X: losses.output_probs(spec.output, self._forward(X)), input_signature=signature[:1])
+        self._graphs = {}  # tf.function -> its one traced graph (the input signature is fixed)
+
+    def _call(self, fn, *args):
+        """Call a tf.function's traced graph directly: the same computation, ~0.1 ms less dispatch per call."""
+        if fn not in self._graphs:
+            self._graphs[fn] = fn.get_concrete_function()
+        return self._graphs[fn](*args)
 
     def set_weights(self, params) -> None:
         """Load canonical weights: kernel (fan_in, fan_out) and bias (fan_out,), no conversion."""
@@ -67,18 +74,18 @@ class MLP:
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
         """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout."""
-        loss, grads = self._gradients(X, y)
+        loss, grads = self._call(self._gradients, X, y)
         flat = [g.numpy() for g in grads]
         return float(loss), list(zip(flat[0::2], flat[1::2]))
 
     def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
         """One update on a mini-batch (a tf.function); returns the mini-batch loss before the update."""
-        return float(self._train_step(X, y))
+        return float(self._call(self._train_step, X, y))
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean loss at the current weights."""
-        return float(self._loss(X, y))
+        return float(self._call(self._loss, X, y))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
-        return self._predict(X).numpy()
+        return self._call(self._predict, X).numpy()
