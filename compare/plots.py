@@ -11,6 +11,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+MAX_POINTS = 2000  # per line: longer runs are drawn per window of steps, so the figure's cost stays flat
+
+
+def windows(values: np.ndarray, reduce) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) with at most MAX_POINTS points: each window of k steps reduced to one."""
+    k = -(-len(values) // MAX_POINTS)
+    steps = np.arange(1, len(values) + 1)
+    if k == 1:
+        return steps, values
+    n = len(values) // k * k
+    with np.errstate(all="ignore"):
+        return steps[:n:k], reduce(values[:n].reshape(-1, k), axis=1)
+
 
 def loss_curves(result, path: Path) -> None:
     """Top: every framework's mini-batch loss per step. Bottom: relative |difference| per pair, log scale."""
@@ -23,20 +36,23 @@ def _loss_curves(result, path: Path) -> None:
     styles = ["-", "--", ":", "-."]
     for (name, h), style in zip(result.histories.items(), styles * 2):
         finite = np.where(np.isfinite(h.losses), h.losses, np.nan)  # a run that blew up stops on the plot
-        top.plot(np.arange(1, len(h.losses) + 1), finite, style, label=name, linewidth=1.2)
+        top.plot(*windows(finite, np.mean), style, label=name, linewidth=1.2)
     finite = np.concatenate([h.losses[np.isfinite(h.losses)] for h in result.histories.values()] + [np.ones(1)])
     if finite.max() > 1e4 * max(finite.min(), 1e-300):  # a blow-up: only a log axis can show it
         top.set_yscale("log")
-    top.set_ylabel("mini-batch loss")
+    top.set_ylabel("mini-batch loss" if len(finite) <= MAX_POINTS + 1 else "mini-batch loss (window means)")
     top.set_title(result.spec.short())
     top.legend()
     diffs = result.curve_diffs()
     for pair, d in diffs.groupby("pair", sort=False):
         rel = d["rel_diff"].to_numpy()
-        bottom.semilogy(d["step"], np.where(np.isfinite(rel), np.maximum(rel, 1e-18), np.nan), label=pair, linewidth=1)
+        bottom.semilogy(*windows(np.where(np.isfinite(rel), np.maximum(rel, 1e-18), np.nan), np.max), label=pair, linewidth=1)
     if len(diffs):
-        tol = diffs.drop_duplicates("step")
-        bottom.semilogy(tol["step"], tol["tolerance"], "k--", linewidth=0.8, label="tolerance")
+        tol = diffs.drop_duplicates("step")["tolerance"].to_numpy()
+        bottom.semilogy(*windows(tol, np.min), "k--", linewidth=0.8, label="tolerance")
+    if not len(diffs):
+        bottom.text(0.5, 0.5, "one framework: no pair to compare", transform=bottom.transAxes, ha="center", va="center")
+    bottom.set_yscale("log")
     bottom.set_xlabel("step")
     bottom.set_ylabel("|Δ loss| / max(|a|, |b|)")
     bottom.set_ylim(1e-18, 10)

@@ -103,3 +103,14 @@ def test_python_api_exposes_tables_curves_and_save(tmp_path):
     grads = compare.gradcheck(Spec(frameworks=("numpy", "tensorflow")))
     assert grads.gradient_table()["pass"].all() and grads.first_failing_tensor() == {
         "numpy vs tensorflow": None, "numpy vs finite differences": None}  # fmt: skip
+
+
+def test_long_runs_are_drawn_per_window_so_the_figure_cost_stays_flat():
+    from compare import plots
+
+    steps, means = plots.windows(np.arange(10_000, dtype=float), np.mean)
+    assert len(steps) == plots.MAX_POINTS and steps[1] == 6 and means[0] == 2.0  # windows of 5: mean of 0..4
+    steps, worst = plots.windows(np.array([0.0, 3.0, 1.0] * 2000), np.max)
+    assert len(steps) == 2000 and worst.min() == 3.0  # windows of 3: the largest difference in each survives
+    short = np.arange(50.0)
+    assert np.array_equal(plots.windows(short, np.max)[1], short)
