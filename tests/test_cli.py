@@ -167,3 +167,18 @@ def test_identical_runs_are_bit_identical_in_the_bundle(tmp_path):
         assert main(["run", *QUICK, "--out", str(tmp_path / name)]) == 0
     a, b = ((tmp_path / n / "curves.csv").read_text() for n in ("a", "b"))
     assert a == b and np.isfinite(np.loadtxt(tmp_path / "a" / "curves.csv", delimiter=",", skiprows=1, usecols=3)).all()
+
+
+def test_run_explain_names_adams_eps_placement(tmp_path, capsys):
+    argv = ["run", "--optimizer", "adam", "--lr", "0.01", "--epochs", "3", "--explain", "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "tensorflow: explained by Adam eps placement, Keras form" in out
+    assert "torch: matches the NumPy reference as is" in out
+
+
+def test_run_defaults_native_is_accounted_for_by_each_frameworks_defaults(tmp_path, capsys):
+    assert main(["run", "--defaults", "native", "--epochs", "3", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "torch: explained by torch's default initialisation and hyperparameters" in out
+    assert "tensorflow: explained by" in out and "Keras's default initialisation" in out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from compare import frameworks, report
+from compare import explain, frameworks, report
 from compare.commands.flags import add_spec_flags, spec_from_args
 
 EXAMPLES = """examples:
@@ -12,8 +12,11 @@ EXAMPLES = """examples:
   mlp-compare run --layers 2,16,16,1 --activation tanh --loss bce --optimizer adam --lr 0.01
   mlp-compare run --dataset digits --layers 64,32,10 --loss ce --activation relu --lr 0.1 --epochs 5
   mlp-compare run --dataset data.csv --target label --layers 4,8,3 --loss ce --out runs/mine
+  mlp-compare run --optimizer adam --lr 0.01 --explain       # name why torch and tensorflow differ
+  mlp-compare run --defaults native                          # each framework on its own defaults, explained
 
-exit status: 0 every pair that should agree does; 1 a pair disagrees or a loss became NaN/inf; 2 bad input.
+exit status: 0 every pair that should agree does (--defaults native: every gap is explained);
+1 a pair disagrees or a loss became NaN/inf; 2 bad input.
 """
 
 
@@ -23,6 +26,7 @@ def add_parser(sub) -> None:
     add_spec_flags(p)
     p.add_argument("--out", metavar="DIR", help="bundle folder to write (default: runs/<time>-<spec>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
+    explain.add_run_flags(p)
 
 
 def print_gradients(result) -> None:
@@ -55,15 +59,24 @@ def summarise(result) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from compare import bundle
-    from compare.runner import run
 
     spec = spec_from_args(args)
     if args.out:
         bundle.check_target(bundle.Path(args.out), args.force)
     report.console.print(f"[bold]mlp-compare run[/]: {spec.short()}, {spec.epochs} epochs, batch {spec.batch_size}")
     with report.progress_bars([n for n in frameworks.runs_for(spec) if frameworks.installed(n)], spec.epochs) as on_epoch:
-        result = run(spec, on_epoch=on_epoch)
+        result = explain.run_for(args, spec, on_epoch=on_epoch)
     summarise(result)
+    ok = result.ok
+    if args.explain or args.defaults == "native":
+        explanation = explain.explain_result(result)
+        report.print_table("What reproduces each framework", explanation.table)
+        report.console.print(explanation.text(), markup=False, highlight=False, soft_wrap=True)
+        if args.defaults == "native":
+            report.console.print("--defaults native: torch and TensorFlow started from their own initial weights and "
+                                 "default hyperparameters, so the differences above are expected; the lines above say what "
+                                 "accounts for each.", highlight=False, soft_wrap=True)  # fmt: skip
+            ok = all(f.explained for f in explanation.findings.values()) and all(h.ok for h in result.histories.values())
     out = result.save(args.out, force=args.force)
     report.console.print(f"bundle: {out}/ (report.md, curves.csv, plots)", highlight=False)
-    return 0 if result.ok else 1
+    return 0 if ok else 1
