@@ -21,6 +21,7 @@ class MLP:
             tf.config.threading.set_inter_op_parallelism_threads(spec.threads)
         except RuntimeError:
             pass
+        tf.random.set_seed(spec.seed)  # nothing here draws from TensorFlow's generator; seeded so nothing could differ
         self.dense = []
         for n_in, n_out in zip(spec.layers[:-1], spec.layers[1:]):
             layer = keras.layers.Dense(n_out, dtype=spec.dtype, kernel_initializer="zeros")

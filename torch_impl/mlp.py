@@ -16,6 +16,7 @@ class MLP:
         self.spec = spec
         self.dtype = getattr(torch, spec.dtype)
         torch.set_num_threads(spec.threads)
+        torch.manual_seed(spec.seed)  # nothing here draws from torch's generator; seeded so nothing could differ
         sizes = list(zip(spec.layers[:-1], spec.layers[1:]))
         modules: list[torch.nn.Module] = []
         for (n_in, n_out), act in zip(sizes[:-1], spec.activations):
