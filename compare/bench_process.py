@@ -53,20 +53,35 @@ def python(code: str, timeout: float = 600) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def wall_and_peak(argv: list[str], timeout: float = 600) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+_PEAK = """
+import atexit, runpy, sys
+def peak():  # VmHWM: this process's own high-water mark (ru_maxrss would inherit the parent's across exec)
+    kib = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    open({path!r}, "w").write(kib)
+atexit.register(peak)
+sys.argv = ["mlp-compare", *{args!r}]
+runpy.run_module("compare", run_name="__main__")
+"""
+
+
+def wall_and_peak(args: list[str], timeout: float = 600) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of `mlp-compare ARGS` in a fresh interpreter."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "peak")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", _PEAK.format(path=path, args=args)], capture_output=True, timeout=timeout, check=True)
+        wall = time.perf_counter() - start
+        with open(path) as f:
+            return wall, int(f.read()) / 1024
 
 
 def import_rows(repeats: int = 1) -> list[dict]:
     """Seconds to import each module in a fresh interpreter (least of `repeats`), and the bare start-up."""
-    start = [wall_and_peak([sys.executable, "-c", "pass"])[0] for _ in range(repeats)]
+    start = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        start.append(time.perf_counter() - begin)
     rows = [{"what": "python start-up (python -c pass)", "seconds": min(start)}]
     for module in IMPORTS:
         times = [float(python(_TIME_IMPORT.format(module))) for _ in range(repeats)]
@@ -77,8 +92,7 @@ def import_rows(repeats: int = 1) -> list[dict]:
 def run_cli(epochs: int, *flags: str) -> tuple[float, float]:
     """Wall seconds and peak MiB of `mlp-compare run` on the default problem, its bundle in a temporary folder."""
     with tempfile.TemporaryDirectory() as tmp:
-        argv = [sys.executable, "-m", "compare", "run", "--epochs", str(epochs), "--out", tmp, "--force", *flags]
-        return wall_and_peak(argv)
+        return wall_and_peak(["run", "--epochs", str(epochs), "--out", tmp, "--force", *flags])
 
 
 def run_overhead(epochs: int = 100, repeats: int = 2) -> dict:
