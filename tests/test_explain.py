@@ -207,3 +207,12 @@ def test_a_blow_up_is_matched_only_by_a_blow_up_at_the_same_step():
     torch_f = result.findings["torch"]
     assert torch_f.as_is and torch_f.best.total == failed
     assert not result.findings["scaled"].explained  # the same blow-up, but its first-batch gradient is wrong
+
+
+def test_run_defaults_native_explains_every_gap_and_exits_0(tmp_path, capsys):
+    argv = ["run", "--defaults", "native", "--optimizer", "momentum", "--lr", "0.1", "--epochs", "2", "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "torch: explained by torch's default initialisation and hyperparameters" in out
+    assert "tensorflow: explained by hyperparameters rounded to float32 + Keras's default initialisation" in out
+    assert main(["explain", str(tmp_path / "run")]) == 0  # the bundle of a native run is explained the same way
