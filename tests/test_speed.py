@@ -125,3 +125,26 @@ def test_quick_grid_starts_with_the_headline_network():
     assert first == ((784, 128, 64, 10), 128, "float32") == (bench.layers_for(128, 2), 128, "float32")
     assert len(list(bench.points(bench.QUICK))) <= 16
     assert {len(layers) - 2 for layers, _, _ in bench.points(bench.FULL)} == {1, 2, 3}
+
+
+def test_bench_report_writes_tables_plot_and_one_verdict_per_target(tmp_path):
+    import pandas as pd
+
+    from compare import bench_report
+
+    steps = pd.DataFrame(
+        [
+            {"layers": layers, "depth": 2, "batch": 128, "dtype": "float32", "implementation": name, "madds": madds, "ms_per_step": ms}
+            for layers, madds in (("784-128-64-10", 13975552), ("784-16-8-10", 1632256))
+            for name, ms in (("numpy", 0.7), ("torch", 1.0), ("tensorflow", 1.4))
+        ]
+    )
+    loops = pd.DataFrame([{"layers": "784-128-64-10", "batch": 128, "dtype": "float32", "implementation": "numpy", "overhead": 0.01}])
+    memory = pd.DataFrame({"epochs": [100, 1000], "peak_rss_mib": [950.0, 950.0], "mib_per_1000_steps": [0.0, 0.0]})
+    results = {"machine": bench_report.machine(1), "steps": steps, "loops": loops, "memory": memory,
+               "run": {"overhead": 0.5}, "numpy_only": {"loaded": []}}  # fmt: skip
+    verdicts = {v["target"].split(",")[0]: v["met"] for v in bench_report.verdicts(results)}
+    assert list(verdicts.values()) == ["yes", "NO", "yes", "NO", "yes", "yes"]
+    path = bench_report.write(results, tmp_path)
+    assert "## Targets (issue 6)" in path.read_text() and (tmp_path / "steps.png").stat().st_size > 0
+    assert {p.name for p in tmp_path.glob("*.csv")} == {"steps.csv", "loops.csv", "memory.csv", "run.csv"}
