@@ -42,11 +42,10 @@ class Result:
     def curves(self) -> pd.DataFrame:
         """Long format: framework, epoch, step (1-based), loss of that mini-batch before its update."""
         per_epoch = harness.steps_per_epoch(self.spec, self.schedule.shape[1])
-        frames = []
-        for name, h in self.histories.items():
-            steps = np.arange(1, len(h.losses) + 1)
-            frames.append(pd.DataFrame({"framework": name, "epoch": (steps - 1) // per_epoch + 1, "step": steps, "loss": h.losses}))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["framework", "epoch", "step", "loss"])
+        losses = {name: h.losses for name, h in self.histories.items()}
+        steps = np.concatenate([np.arange(1, len(v) + 1) for v in losses.values()] or [np.zeros(0, int)])
+        return pd.DataFrame({"framework": _labels(losses), "epoch": (steps - 1) // per_epoch + 1, "step": steps,
+                             "loss": np.concatenate(list(losses.values()) or [np.zeros(0)])})  # fmt: skip
 
     def _missing_pairs(self) -> list[str]:
         everyone = frameworks.runs_for(self.spec)
@@ -83,15 +82,13 @@ class Result:
 
     def curve_diffs(self) -> pd.DataFrame:
         """Long format per pair and step: abs and rel difference and the tolerance at that step."""
-        frames = []
-        for a, b in itertools.combinations(self.histories, 2):
-            diff, rel = checks.curve_diff(self.histories[a].losses, self.histories[b].losses)
-            steps = np.arange(1, len(diff) + 1)
-            tol = checks.curve_tolerance(self.spec.dtype, steps, self.spec.adaptive)
-            frames.append(pd.DataFrame({"pair": f"{a} vs {b}", "step": steps, "abs_diff": diff, "rel_diff": rel, "tolerance": tol}))
-        return (
-            pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["pair", "step", "abs_diff", "rel_diff", "tolerance"])
-        )
+        diffs = {f"{a} vs {b}": checks.curve_diff(self.histories[a].losses, self.histories[b].losses)
+                 for a, b in itertools.combinations(self.histories, 2)}  # fmt: skip
+        steps = np.concatenate([np.arange(1, len(d) + 1) for d, _ in diffs.values()] or [np.zeros(0, int)])
+        column = lambda i: np.concatenate([d[i] for d in diffs.values()] or [np.zeros(0)])  # noqa: E731
+        tolerance = checks.curve_tolerance(self.spec.dtype, steps, self.spec.adaptive)
+        return pd.DataFrame({"pair": _labels({k: d for k, (d, _) in diffs.items()}), "step": steps,
+                             "abs_diff": column(0), "rel_diff": column(1), "tolerance": tolerance})  # fmt: skip
 
     def agreement_table(self) -> pd.DataFrame:
         """Per pair: should it agree and why, largest differences, first divergent step, verdict."""
@@ -153,6 +150,12 @@ class Result:
         return bundle.save(self, out, force=force)
 
 
+def _labels(arrays: dict[str, np.ndarray]) -> pd.Categorical:
+    """Each key repeated for the length of its array, stored as a category (one byte a row, not a string)."""
+    codes = np.repeat(np.arange(len(arrays)), [len(v) for v in arrays.values()])
+    return pd.Categorical.from_codes(codes, categories=list(arrays))
+
+
 def verdict(d: pd.DataFrame, first: int | None, should_agree: bool) -> str:
     """Words for a pair's curve agreement: round-off, gradual growth, or a real difference at once."""
     if first is None:
@@ -181,18 +184,26 @@ def first_batch(spec: Spec, data: Dataset, order: np.ndarray) -> tuple[np.ndarra
 def gradients(spec: Spec, fd_entries: int | None = -1, prepared=None) -> Result:
     """Gradients of every framework at the initial weights on the first mini-batch, and the NumPy
     backprop against central finite differences (fd_entries per tensor; -1: automatic, None: all)."""
+    return _first_gradients(spec, fd_entries, prepared)[0]
+
+
+def _first_gradients(spec: Spec, fd_entries: int | None, prepared=None) -> tuple[Result, dict]:
+    """gradients() and the models that computed them, still at their initial weights and optimizer
+    state (taking gradients changes neither), so that run() trains the same models."""
     data, init, order = prepared or prepare(spec)
     result = Result(spec, data, init, order)
     X, y = first_batch(spec, data, order)
+    models = {}
     for name in frameworks.runs_for(spec):
         if not frameworks.installed(name):
             result.missing.append(name)
             continue
-        result.grads[name] = frameworks.build(name, spec, init).gradients(X, y)
+        models[name] = frameworks.build(name, spec, init)
+        result.grads[name] = models[name].gradients(X, y)
     if "numpy" in spec.frameworks:
         result.fd = finite_differences(spec, init, X, y, fd_entries)
     result.environment = environment.record(spec, result.names)
-    return result
+    return result, models
 
 
 def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.DataFrame:
@@ -220,9 +231,8 @@ def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1) -> Result:
 
     on_epoch(name, epoch) is called after each epoch (for progress bars).
     """
-    result = gradients(spec, fd_entries)
-    for name in result.names:
-        model = frameworks.build(name, spec, result.init)
+    result, models = _first_gradients(spec, fd_entries)
+    for name, model in models.items():
         callback = (lambda epoch, name=name: on_epoch(name, epoch)) if on_epoch else None
         result.histories[name] = harness.train(name, model, spec, result.data, result.schedule, callback)
     return result
