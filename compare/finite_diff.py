@@ -35,12 +35,14 @@ def sample_entries(shape: tuple, max_entries: int | None, rng: np.random.Generat
 
 def _relu_signs(spec, params, X) -> list[np.ndarray]:
     """Signs of every ReLU pre-activation, from the NumPy reference forward pass."""
+    from scratch.activations import activate
+
     z, signs = X, []
     for (W, b), act in zip(params[:-1], spec.activations):
         pre = z @ W + b
         if act == "relu":
             signs.append(pre > 0)
-        z = np.maximum(pre, 0) if act == "relu" else (np.tanh(pre) if act == "tanh" else 1 / (1 + np.exp(-pre)))
+        z = activate(act, pre)
     return signs
 
 
