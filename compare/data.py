@@ -138,21 +138,30 @@ def _check_fits(spec: Spec, n_features: int, n_classes: int | None, n_train: int
         raise SpecError(f"spec.batch_size: {spec.batch_size} is larger than the {n_train} training samples; expected at most {n_train}")
 
 
-def load(spec: Spec) -> Dataset:
-    """The spec's data set, split by seed and standardised with training statistics."""
+def split(spec: Spec, X: np.ndarray, y: np.ndarray, is_class: bool):
+    """(X_train, X_test, y_train, y_test, n_classes): split by seed (stratified where every class has two
+    samples), features standardised in float64 with the training statistics."""
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    if spec.dataset.endswith(".csv"):
-        X, y, is_class = _csv(spec)
-    elif spec.dataset in BUILTIN:
-        X, y, is_class = _builtin(spec)
-    else:
-        raise SpecError(f"spec.dataset: got {spec.dataset!r}; expected a .csv path or one of " + ", ".join(BUILTIN))
     n_classes = int(y.max()) + 1 if is_class else None
     stratify = y if is_class and np.bincount(y).min() >= 2 else None
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=spec.test_fraction, random_state=spec.seed, stratify=stratify)
-    _check_fits(spec, X.shape[1], n_classes, len(X_tr))
     scaler = StandardScaler().fit(X_tr)
-    X_tr, X_te = (scaler.transform(a).astype(spec.dtype) for a in (X_tr, X_te))
+    return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te, n_classes
+
+
+def load(spec: Spec) -> Dataset:
+    """The spec's data set, split by seed and standardised with training statistics (built-in sets
+    come from the on-disk cache when they can: see compare/data_cache.py)."""
+    from compare import data_cache
+
+    if spec.dataset.endswith(".csv"):
+        X_tr, X_te, y_tr, y_te, n_classes = split(spec, *_csv(spec))
+    elif spec.dataset in BUILTIN:
+        X_tr, X_te, y_tr, y_te, n_classes = data_cache.get(spec, lambda: split(spec, *_builtin(spec)))
+    else:
+        raise SpecError(f"spec.dataset: got {spec.dataset!r}; expected a .csv path or one of " + ", ".join(BUILTIN))
+    _check_fits(spec, X_tr.shape[1], n_classes, len(X_tr))
+    X_tr, X_te = X_tr.astype(spec.dtype), X_te.astype(spec.dtype)
     return Dataset(X_tr, _targets(spec, y_tr, n_classes), X_te, _targets(spec, y_te, n_classes), n_classes)
