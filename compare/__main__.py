@@ -1,5 +1,5 @@
 """python -m compare: the mlp-compare command line."""
 
-from compare.cli import main
+from compare.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -182,3 +182,15 @@ def test_run_defaults_native_is_accounted_for_by_each_frameworks_defaults(tmp_pa
     out = capsys.readouterr().out
     assert "torch: explained by torch's default initialisation and hyperparameters" in out
     assert "tensorflow: explained by" in out and "Keras's default initialisation" in out
+
+
+def test_the_console_script_exits_with_mains_code_and_a_complete_bundle(tmp_path):
+    """entry() skips the interpreter's last garbage collection: the exit code and every file must survive it."""
+    from compare import bundle
+
+    script = [sys.executable, "-m", "compare"]
+    ok = subprocess.run([*script, "run", "--frameworks", "numpy", *QUICK, "--out", str(tmp_path / "b")], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert sorted(p.name for p in (tmp_path / "b").iterdir() if p.is_file()) == sorted(bundle.FILES)
+    bad = subprocess.run([*script, "run", "--lr", "-1"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "spec.lr" in bad.stderr
