@@ -91,13 +91,11 @@ def verdicts(results: dict) -> list[dict]:
 
 def plot(steps: pd.DataFrame, path: Path) -> None:
     """ms per step against multiply-adds per step (log-log), one line per implementation, a panel per dtype."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # Agg canvas, no pyplot
 
     dtypes = list(dict.fromkeys(steps["dtype"]))
-    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False, sharey=True)
+    fig = Figure(figsize=(6 * len(dtypes), 4.5))
+    axes = fig.subplots(1, len(dtypes), squeeze=False, sharey=True)
     for ax, dtype in zip(axes[0], dtypes):
         for name, group in steps[steps["dtype"] == dtype].groupby("implementation", sort=False):
             group = group.groupby("madds", as_index=False)["ms_per_step"].median().sort_values("madds")
@@ -108,7 +106,6 @@ def plot(steps: pd.DataFrame, path: Path) -> None:
     axes[0][0].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def _md(frame: pd.DataFrame) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -12,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from compare import curves, weights
 from compare import spec as spec_module
-from compare import weights
 from compare.data import Dataset
 
+FOLDERS = ["grads", "final", "losses"]  # per framework: first gradients, final weights, per-step losses (.npy)
 FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "curve_diffs.csv", "environment.json", "gradients.csv",
          "agreement.csv", "metrics.csv", "summary.md", "loss_curves.png", "grad_errors.png", "report.md"]  # fmt: skip
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
@@ -56,9 +58,10 @@ def _write(result, tmp: Path) -> None:
     n_classes = np.int64(-1 if data.n_classes is None else data.n_classes)  # -1: regression
     np.savez(tmp / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test, y_test=data.y_test, n_classes=n_classes)
     weights.save(tmp / "init.npz", result.init)
-    np.save(tmp / "schedule.npy", result.schedule)
-    result.curves.to_csv(tmp / "curves.csv", index=False, float_format=FLOAT)
-    result.curve_diffs().to_csv(tmp / "curve_diffs.csv", index=False, float_format="%.6g")
+    _write_rows(tmp / "schedule.npy", result.schedule, np.int64)
+    _write_losses(result, tmp / "losses")
+    _write_csv(tmp / "curves.csv", result.curve_frames(), ["framework", "epoch", "step", "loss"], FLOAT)
+    _write_csv(tmp / "curve_diffs.csv", result.diff_frames(), ["pair", "step", "abs_diff", "rel_diff", "tolerance"], "%.6g")
     for folder in ("grads", "final"):
         (tmp / folder).mkdir()
     for name, (_, grads) in result.grads.items():
@@ -75,23 +78,64 @@ def _write(result, tmp: Path) -> None:
     (tmp / "report.md").write_text(markdown_report(result, tables))
 
 
-def save(result, out: str | Path | None = None, force: bool = False) -> Path:
-    """Write the bundle into a temporary folder beside `out`, then rename it into place."""
-    out = Path(out) if out is not None else default_dir(result.spec)
-    check_target(out, force)
+def _write_rows(path: Path, rows, dtype) -> None:
+    """An .npy of rows.shape, written a row at a time (rows: an array or a lazy harness.Schedule)."""
+    with open(path, "wb") as f:
+        curves.write_npy_header(f, dtype, tuple(rows.shape))
+        for row in rows:
+            f.write(np.ascontiguousarray(row, np.dtype(dtype).newbyteorder("<")).tobytes())
+
+
+def _write_losses(result, folder: Path) -> None:
+    """losses/<name>.npy: each run's per-step losses, exact; runs streamed into this folder are there already."""
+    folder.mkdir(exist_ok=True)
+    for name, history in result.histories.items():
+        path = folder / f"{name}.npy"
+        losses = history.losses
+        if isinstance(losses, curves.LossFile) and path.exists() and path.samefile(losses.path):
+            continue
+        with open(path, "wb") as f:
+            curves.write_npy_header(f, "<f8", (len(losses),))
+            for start, stop in curves.spans(len(losses)):
+                f.write(np.ascontiguousarray(losses[start:stop], "<f8").tobytes())
+
+
+def _write_csv(path: Path, frames, columns: list[str], float_format: str) -> None:
+    """A long table written a chunk at a time: its size on disk, not in memory, grows with the run."""
+    with open(path, "w", newline="") as f:
+        f.write(",".join(columns) + "\n")
+        for frame in frames:
+            frame.to_csv(f, header=False, index=False, float_format=float_format)
+
+
+@contextlib.contextmanager
+def staging(out: Path):
+    """A temporary folder beside `out` to write the bundle into (training can stream its curves there);
+    removed on any failure or interrupt, renamed to `out` by save()."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the bundle is an ordinary folder
-        _write(result, tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
+        yield tmp
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def save(result, out: str | Path | None = None, force: bool = False, staged: Path | None = None) -> Path:
+    """Write the bundle into a temporary folder beside `out` (or into `staged`, from staging(out)),
+    then rename it into place."""
+    out = Path(out) if out is not None else default_dir(result.spec)
+    check_target(out, force)
+    if staged is None:
+        with staging(out) as tmp:
+            return save(result, out, force, staged=tmp)
+    _write(result, staged)
+    if out.exists():
+        shutil.rmtree(out)
+    staged.rename(out)
     return out
 
 

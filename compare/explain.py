@@ -126,6 +126,7 @@ def explain_curve(spec: Spec, data, init, schedule, target: np.ndarray, target_g
     Combinations without float32 arithmetic come first, by size: float32's loose tolerance would
     otherwise "explain" any small float64 gap."""
     natives = natives or Natives(spec)
+    schedule = np.asarray(schedule)  # replayed many times: drawn once
     available = switches(spec)
     exact = [s for s in available if s.name != "float32"]
     loose = [s for s in available if s.name == "float32"]
@@ -201,11 +202,13 @@ def explain(spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], gra
     """Explain every framework's curve against the NumPy reference, then every pair that disagrees."""
     natives = Natives(spec)
     grads = grads or {}
+    schedule = np.asarray(schedule)
+    curves = {name: np.asarray(losses, np.float64) for name, losses in curves.items()}
     findings = {}
     for name, losses in curves.items():
         if name == "numpy":
             continue
-        findings[name] = explain_curve(spec, data, init, schedule, np.asarray(losses, np.float64), grads.get(name), name, natives)
+        findings[name] = explain_curve(spec, data, init, schedule, losses, grads.get(name), name, natives)
     pairs = []
     names = list(curves)
     for a, b in itertools.combinations(names, 2):
@@ -252,15 +255,15 @@ def add_run_flags(parser) -> None:
                         "default hyperparameters and initial weights, as a learner meets them")  # fmt: skip
 
 
-def run_for(args, spec: Spec, on_epoch=None):
-    """compare.run or, with --defaults native, compare.native.run."""
+def run_for(args, spec: Spec, on_epoch=None, stream_to=None):
+    """compare.run (its curves streamed into `stream_to`) or, with --defaults native, compare.native.run."""
     if getattr(args, "defaults", "aligned") == "native":
         from compare import native
 
         return native.run(spec, on_epoch=on_epoch)
     from compare.runner import run
 
-    return run(spec, on_epoch=on_epoch)
+    return run(spec, on_epoch=on_epoch, stream_to=stream_to)
 
 
 def after_run(args, result) -> str:

@@ -11,10 +11,36 @@ from compare.data import Dataset
 from compare.spec import Spec
 
 
+class Schedule:
+    """The sample order of every epoch, drawn from the spec's seed one epoch at a time as it is
+    iterated, so that a long run never holds all of it; np.asarray gives the (epochs, n_train) array."""
+
+    def __init__(self, spec: Spec, n_train: int):
+        self.seed, self.shape = spec.seed, (spec.epochs, n_train)
+
+    def __iter__(self):
+        rng = np.random.default_rng([self.seed, 3])
+        for _ in range(self.shape[0]):
+            yield rng.permutation(self.shape[1])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        """schedule[epoch] or schedule[epoch, columns]: draws the epochs up to it."""
+        epoch, columns = key if isinstance(key, tuple) else (key, slice(None))
+        epoch = range(self.shape[0])[epoch]  # IndexError past the last epoch, as for the array
+        for e, order in enumerate(self):
+            if e == epoch:
+                return order[columns]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.stack(list(self)).astype(dtype or np.int64, copy=False)  # spec.epochs >= 1
+
+
 def schedule(spec: Spec, n_train: int) -> np.ndarray:
     """Sample order of every epoch, int array (epochs, n_train), from the spec's seed."""
-    rng = np.random.default_rng([spec.seed, 3])
-    return np.stack([rng.permutation(n_train) for _ in range(spec.epochs)])
+    return np.asarray(Schedule(spec, n_train))
 
 
 def steps_per_epoch(spec: Spec, n_train: int) -> int:
@@ -35,8 +61,8 @@ class History:
     """What one implementation did: per-step losses, per-epoch metrics, how it ended."""
 
     name: str
-    losses: np.ndarray  # (steps,) mini-batch loss before each update; NaN after a failure
-    metrics: dict[str, list[float]] = field(default_factory=dict)  # train/test loss (and accuracy) per epoch
+    losses: np.ndarray  # (steps,) mini-batch loss before each update, NaN after a failure (or a curves.LossFile)
+    metrics: dict[str, float] = field(default_factory=dict)  # train/test loss (and accuracy) after the last epoch
     failed_step: int | None = None  # 1-based step whose loss was NaN or infinite
     final: list | None = None  # final weights, canonical layout
 
@@ -54,31 +80,33 @@ def evaluate(model, spec: Spec, data: Dataset) -> dict[str, float]:
     return out
 
 
-def train(name: str, model, spec: Spec, data: Dataset, order: np.ndarray, on_epoch=None) -> History:
-    """Train `model` over the epochs of `order`; stop at the first NaN or infinite loss."""
-    n = order.shape[1]
-    per_epoch = steps_per_epoch(spec, n)
-    history = History(name, np.full(order.shape[0] * per_epoch, np.nan))
+def train(name: str, model, spec: Spec, data: Dataset, order, on_epoch=None, losses=None) -> History:
+    """Train `model` over the epochs of `order` (a Schedule or an (epochs, n_train) array); stop at the
+    first NaN or infinite loss. Each epoch's losses go into `losses` as the epoch ends: an array of
+    epochs * steps_per_epoch NaNs by default, or a curves.LossFile to stream them to disk."""
+    steps = order.shape[0] * steps_per_epoch(spec, order.shape[1])
+    history = History(name, np.full(steps, np.nan) if losses is None else losses)
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported by step, not as warnings
         return _epochs(history, model, spec, data, order, on_epoch)
 
 
-def _epochs(history: History, model, spec: Spec, data: Dataset, order: np.ndarray, on_epoch) -> History:
-    n = order.shape[1]
+def _epochs(history: History, model, spec: Spec, data: Dataset, order, on_epoch) -> History:
     X, y = data.X_train, data.y_train
-    step = 0
-    for epoch in range(order.shape[0]):
-        for start in range(0, n, spec.batch_size):
-            idx = order[epoch, start : start + spec.batch_size]
+    epoch_losses = np.full(steps_per_epoch(spec, order.shape[1]), np.nan)
+    done = 0  # steps of the epochs before this one
+    for epoch, sample_order in enumerate(order):
+        for i, start in enumerate(range(0, len(sample_order), spec.batch_size)):
+            idx = sample_order[start : start + spec.batch_size]
             loss = model.train_step(X[idx], y[idx])
-            history.losses[step] = loss
-            step += 1
+            epoch_losses[i] = loss
             if not math.isfinite(loss):
-                history.failed_step = step
+                history.losses[done : done + i + 1] = epoch_losses[: i + 1]
+                history.failed_step = done + i + 1
                 history.final = model.get_weights()
                 return history
-        for key, value in evaluate(model, spec, data).items():
-            history.metrics.setdefault(key, []).append(value)
+        history.losses[done : done + len(epoch_losses)] = epoch_losses
+        done += len(epoch_losses)
+        history.metrics = evaluate(model, spec, data)
         if on_epoch is not None:
             on_epoch(epoch + 1)
     history.final = model.get_weights()

@@ -1,73 +1,102 @@
-"""The bundle's figures, drawn with matplotlib's Agg backend: loss curves and gradient errors."""
+"""The bundle's figures, drawn with matplotlib's Agg canvas (no pyplot): loss curves and gradient errors."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from compare import checks, curves
 
 MAX_POINTS = 2000  # per line: longer runs are drawn per window of steps, so the figure's cost stays flat
 
 
-def windows(values: np.ndarray, reduce) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, values) with at most MAX_POINTS points: each window of k steps reduced to one."""
-    k = -(-len(values) // MAX_POINTS)
-    steps = np.arange(1, len(values) + 1)
-    if k == 1:
-        return steps, values
-    n = len(values) // k * k
+class Series:
+    """A per-step series computed a chunk at a time: len() steps, series[a:b] = fn(a, b)."""
+
+    def __init__(self, n: int, fn):
+        self.n, self.fn = n, fn
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        start, stop, _ = key.indices(self.n)
+        return self.fn(start, stop)
+
+
+def windows(values, reduce) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) with at most MAX_POINTS points: each window of k steps reduced to one. `values`:
+    an array, a curves.LossFile or a Series, read a block of whole windows at a time."""
+    n = len(values)
+    k = -(-n // MAX_POINTS)
+    if k <= 1:
+        return np.arange(1, n + 1), np.asarray(values[0:n], np.float64)
+    block = k * max(1, curves.CHUNK // k)
+    parts = []
     with np.errstate(all="ignore"):
-        return steps[:n:k], reduce(values[:n].reshape(-1, k), axis=1)
+        for start, stop in curves.spans(n // k * k, block):
+            parts.append(reduce(np.asarray(values[start:stop], np.float64).reshape(-1, k), axis=1))
+    return np.arange(1, n // k * k + 1, k), np.concatenate(parts)
 
 
 def loss_curves(result, path: Path) -> None:
     """Top: every framework's mini-batch loss per step. Bottom: relative |difference| per pair, log scale."""
-    with np.errstate(over="ignore"):  # a log axis over a blown-up run overflows inside matplotlib
+    with np.errstate(over="ignore", invalid="ignore"):  # a log axis over a blown-up run overflows inside matplotlib
         _loss_curves(result, path)
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, np.nan)  # a run that blew up stops on the plot
+
+
 def _loss_curves(result, path: Path) -> None:
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=[3, 2])
+    fig = Figure(figsize=(9, 7))
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     styles = ["-", "--", ":", "-."]
+    low, high, n = np.inf, -np.inf, 0
     for (name, h), style in zip(result.histories.items(), styles * 2):
-        finite = np.where(np.isfinite(h.losses), h.losses, np.nan)  # a run that blew up stops on the plot
-        top.plot(*windows(finite, np.mean), style, label=name, linewidth=1.2)
-    finite = np.concatenate([h.losses[np.isfinite(h.losses)] for h in result.histories.values()] + [np.ones(1)])
-    if finite.max() > 1e4 * max(finite.min(), 1e-300):  # a blow-up: only a log axis can show it
+        n = len(h.losses)
+        top.plot(*windows(Series(n, lambda a, b, h=h: _finite(h.losses[a:b])), np.mean), style, label=name, linewidth=1.2)
+        for start, stop in curves.spans(n):
+            part = h.losses[start:stop]
+            part = part[np.isfinite(part)]
+            low, high = min(low, part.min(initial=np.inf)), max(high, part.max(initial=-np.inf))
+    if high > 1e4 * max(low, 1e-300):  # a blow-up: only a log axis can show it
         top.set_yscale("log")
-    top.set_ylabel("mini-batch loss" if len(finite) <= MAX_POINTS + 1 else "mini-batch loss (window means)")
+    top.set_ylabel("mini-batch loss" if n <= MAX_POINTS else "mini-batch loss (window means)")
     top.set_title(result.spec.short())
     top.legend()
-    diffs = result.curve_diffs()
-    for pair, d in diffs.groupby("pair", sort=False):
-        rel = d["rel_diff"].to_numpy()
-        bottom.semilogy(*windows(np.where(np.isfinite(rel), np.maximum(rel, 1e-18), np.nan), np.max), label=pair, linewidth=1)
-    if len(diffs):
-        tol = diffs.drop_duplicates("step")["tolerance"].to_numpy()
+    pairs = result.curve_pairs()
+    for a, b in pairs:
+        rel = Series(n, lambda start, stop, a=a, b=b: _pair_rel(result, a, b, start, stop))
+        bottom.semilogy(*windows(rel, np.max), label=f"{a} vs {b}", linewidth=1)
+    if pairs:
+        tol = Series(n, lambda start, stop: checks.curve_tolerance(result.spec.dtype, np.arange(start + 1, stop + 1), result.spec.adaptive))
         bottom.semilogy(*windows(tol, np.min), "k--", linewidth=0.8, label="tolerance")
-    if not len(diffs):
+        bottom.legend(fontsize="small")
+    else:
         bottom.text(0.5, 0.5, "one framework: no pair to compare", transform=bottom.transAxes, ha="center", va="center")
     bottom.set_yscale("log")
     bottom.set_xlabel("step")
     bottom.set_ylabel("|Δ loss| / max(|a|, |b|)")
     bottom.set_ylim(1e-18, 10)
-    if len(diffs):
-        bottom.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+
+def _pair_rel(result, a: str, b: str, start: int, stop: int) -> np.ndarray:
+    _, rel = checks.curve_diff(result.histories[a].losses[start:stop], result.histories[b].losses[start:stop])
+    return np.where(np.isfinite(rel), np.maximum(rel, 1e-18), np.nan)
 
 
 def grad_errors(result, path: Path) -> None:
     """Relative error per tensor (x) per pair (bars), log scale, with each pair's tolerance."""
     table = result.gradient_table()
     table = table[table["status"] != "not installed"]
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig = Figure(figsize=(9, 4.5))
+    ax = fig.subplots()
     pairs = list(dict.fromkeys(table["pair"]))
     tensors = list(dict.fromkeys(table["tensor"]))[::-1]  # forward order on the x axis
     width = 0.8 / max(len(pairs), 1)
@@ -85,4 +114,3 @@ def grad_errors(result, path: Path) -> None:
     ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

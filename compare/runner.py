@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from compare import checks, environment, frameworks, harness, weights
+from compare import curves as curve_files
 from compare.data import Dataset
 from compare.data import load as load_data
 from compare.spec import Spec
@@ -24,7 +26,7 @@ class Result:
     spec: Spec
     data: Dataset
     init: list
-    schedule: np.ndarray
+    schedule: harness.Schedule | np.ndarray  # sample order per epoch
     histories: dict[str, harness.History] = field(default_factory=dict)
     grads: dict[str, tuple[float, list]] = field(default_factory=dict)  # first mini-batch, initial weights
     missing: list[str] = field(default_factory=list)  # frameworks not installed
@@ -40,12 +42,19 @@ class Result:
 
     @property
     def curves(self) -> pd.DataFrame:
-        """Long format: framework, epoch, step (1-based), loss of that mini-batch before its update."""
+        """Long format: framework, epoch, step (1-based), loss of that mini-batch before its update
+        (the whole table in memory; the bundle streams it with curve_frames)."""
+        return _concat(self.curve_frames(), ["framework", "epoch", "step", "loss"])
+
+    def curve_frames(self, size: int | None = None):
+        """The curves table a chunk of steps of one run at a time (framework-major, steps ascending)."""
         per_epoch = harness.steps_per_epoch(self.spec, self.schedule.shape[1])
-        losses = {name: h.losses for name, h in self.histories.items()}
-        steps = np.concatenate([np.arange(1, len(v) + 1) for v in losses.values()] or [np.zeros(0, int)])
-        return pd.DataFrame({"framework": _labels(losses), "epoch": (steps - 1) // per_epoch + 1, "step": steps,
-                             "loss": np.concatenate(list(losses.values()) or [np.zeros(0)])})  # fmt: skip
+        names = list(self.histories)
+        for i, history in enumerate(self.histories.values()):
+            for start, stop in curve_files.spans(len(history.losses), size):
+                steps = np.arange(start + 1, stop + 1)
+                yield pd.DataFrame({"framework": _label(i, names, len(steps)), "epoch": (steps - 1) // per_epoch + 1,
+                                    "step": steps, "loss": history.losses[start:stop]})  # fmt: skip
 
     def _missing_pairs(self) -> list[str]:
         everyone = frameworks.runs_for(self.spec)
@@ -81,32 +90,59 @@ class Result:
         return out
 
     def curve_diffs(self) -> pd.DataFrame:
-        """Long format per pair and step: abs and rel difference and the tolerance at that step."""
-        diffs = {f"{a} vs {b}": checks.curve_diff(self.histories[a].losses, self.histories[b].losses)
-                 for a, b in itertools.combinations(self.histories, 2)}  # fmt: skip
-        steps = np.concatenate([np.arange(1, len(d) + 1) for d, _ in diffs.values()] or [np.zeros(0, int)])
-        column = lambda i: np.concatenate([d[i] for d in diffs.values()] or [np.zeros(0)])  # noqa: E731
-        tolerance = checks.curve_tolerance(self.spec.dtype, steps, self.spec.adaptive)
-        return pd.DataFrame({"pair": _labels({k: d for k, (d, _) in diffs.items()}), "step": steps,
-                             "abs_diff": column(0), "rel_diff": column(1), "tolerance": tolerance})  # fmt: skip
+        """Long format per pair and step: abs and rel difference and the tolerance at that step
+        (the whole table in memory; the bundle streams it with diff_frames)."""
+        return _concat(self.diff_frames(), ["pair", "step", "abs_diff", "rel_diff", "tolerance"])
+
+    def curve_pairs(self) -> list[tuple[str, str]]:
+        return list(itertools.combinations(self.histories, 2))
+
+    def diff_chunks(self, a: str, b: str, size: int | None = None):
+        """(steps, abs_diff, rel_diff, tolerance) of one pair, a chunk of steps at a time."""
+        la, lb = self.histories[a].losses, self.histories[b].losses
+        for start, stop in curve_files.spans(len(la), size):
+            steps = np.arange(start + 1, stop + 1)
+            yield (
+                steps,
+                *checks.curve_diff(la[start:stop], lb[start:stop]),
+                checks.curve_tolerance(self.spec.dtype, steps, self.spec.adaptive),
+            )
+
+    def diff_frames(self, size: int | None = None):
+        """The curve_diffs table a chunk of steps of one pair at a time."""
+        labels = [f"{a} vs {b}" for a, b in self.curve_pairs()]
+        for i, (a, b) in enumerate(self.curve_pairs()):
+            for steps, abs_diff, rel_diff, tol in self.diff_chunks(a, b, size):
+                yield pd.DataFrame({"pair": _label(i, labels, len(steps)), "step": steps, "abs_diff": abs_diff,
+                                    "rel_diff": rel_diff, "tolerance": tol})  # fmt: skip
+
+    def curve_summary(self, a: str, b: str) -> dict:
+        """One pass over a pair's curves: largest differences, first step past the tolerance, and the
+        relative difference and tolerance there."""
+        out = {"max_abs": -np.inf, "max_rel": -np.inf, "first": None, "rel_at_first": np.nan, "tol_at_first": np.nan}
+        for steps, abs_diff, rel_diff, tol in self.diff_chunks(a, b):
+            out["max_abs"] = max(out["max_abs"], np.max(abs_diff[~np.isnan(abs_diff)], initial=-np.inf))
+            out["max_rel"] = max(out["max_rel"], np.max(rel_diff[~np.isnan(rel_diff)], initial=-np.inf))
+            over = ~(rel_diff <= tol)  # NaN counts as over
+            if out["first"] is None and over.any():
+                j = int(np.argmax(over))
+                out.update(first=int(steps[j]), rel_at_first=float(rel_diff[j]), tol_at_first=float(tol[j]))
+        for key in ("max_abs", "max_rel"):
+            out[key] = float(out[key]) if out[key] > -np.inf else np.nan
+        return out
 
     def agreement_table(self) -> pd.DataFrame:
         """Per pair: should it agree and why, largest differences, first divergent step, verdict."""
         rows = []
-        diffs = self.curve_diffs()
-        for a, b in itertools.combinations(self.histories, 2):
+        for a, b in self.curve_pairs():
             ha, hb = self.histories[a], self.histories[b]
-            d = diffs[diffs["pair"] == f"{a} vs {b}"]
-            over = d[~(d["rel_diff"] <= d["tolerance"])]  # NaN counts as over
-            first = int(over["step"].iloc[0]) if len(over) else None
+            c = self.curve_summary(a, b)
             agree = frameworks.should_agree(a, b, self.spec)
             final = max(checks.tensor_diff(x, y)["max_abs"] for pa, pb in zip(ha.final, hb.final) for x, y in zip(pa, pb))
             rows.append({"pair": f"{a} vs {b}", "should_agree": agree, "reason": frameworks.agreement_reason(a, b, self.spec),
-                         "max_abs": float(np.nanmax(d["abs_diff"])) if len(d) else np.nan,
-                         "max_rel": float(np.nanmax(d["rel_diff"])) if len(d) else np.nan,
-                         "first_divergent_step": first, "final_weights_max_abs": final,
-                         "verdict": verdict(d, first, agree), "pass": (first is None) if agree else None,
-                         "status": "ok"})  # fmt: skip
+                         "max_abs": c["max_abs"], "max_rel": c["max_rel"], "first_divergent_step": c["first"],
+                         "final_weights_max_abs": final, "verdict": verdict(c, agree),
+                         "pass": (c["first"] is None) if agree else None, "status": "ok"})  # fmt: skip
         rows += [{"pair": p, "status": "not installed"} for p in self._missing_pairs()]
         columns = [
             "pair",
@@ -126,7 +162,7 @@ class Result:
         rows = []
         for name, h in self.histories.items():
             row = {"framework": name, "status": "ok" if h.ok else f"non-finite loss at step {h.failed_step}"}
-            row.update({k: v[-1] if v else np.nan for k, v in h.metrics.items()})
+            row.update(h.metrics)
             rows.append(row)
         rows += [{"framework": name, "status": "not installed"} for name in self.missing]
         return pd.DataFrame(rows)
@@ -150,20 +186,24 @@ class Result:
         return bundle.save(self, out, force=force)
 
 
-def _labels(arrays: dict[str, np.ndarray]) -> pd.Categorical:
-    """Each key repeated for the length of its array, stored as a category (one byte a row, not a string)."""
-    codes = np.repeat(np.arange(len(arrays)), [len(v) for v in arrays.values()])
-    return pd.Categorical.from_codes(codes, categories=list(arrays))
+def _label(i: int, names: list[str], n: int) -> pd.Categorical:
+    """names[i] n times, stored as a category (one byte a row, not a string); chunks concatenate."""
+    return pd.Categorical.from_codes(np.full(n, i, np.int8), categories=names)
 
 
-def verdict(d: pd.DataFrame, first: int | None, should_agree: bool) -> str:
-    """Words for a pair's curve agreement: round-off, gradual growth, or a real difference at once."""
+def _concat(frames, columns: list[str]) -> pd.DataFrame:
+    frames = list(frames)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def verdict(curve: dict, should_agree: bool) -> str:
+    """Words for a pair's curve agreement (a curve_summary): round-off, gradual growth, or a real difference at once."""
+    first, at_first = curve["first"], curve["rel_at_first"]
     if first is None:
         return "agree to round-off"
-    at_first = float(d["rel_diff"].iloc[first - 1])
     if not np.isfinite(at_first):
         return f"one run stopped at step {first}"
-    if first <= 2 or at_first > 1e3 * float(d["tolerance"].iloc[first - 1]):
+    if first <= 2 or at_first > 1e3 * curve["tol_at_first"]:
         kind = "expected: different update rules" if not should_agree else "a real disagreement"
         return f"differ from step {first} at once ({at_first:.1e}): {kind}"
     kind = "expected: different update rules" if not should_agree else "round-off amplified past the tolerance, or a small real difference"
@@ -173,11 +213,11 @@ def verdict(d: pd.DataFrame, first: int | None, should_agree: bool) -> str:
 def prepare(spec: Spec) -> tuple[Dataset, list, np.ndarray]:
     """Data, initial weights and sample schedule for a spec: what every framework shares."""
     data = load_data(spec)
-    return data, weights.init(spec), harness.schedule(spec, len(data.X_train))
+    return data, weights.init(spec), harness.Schedule(spec, len(data.X_train))
 
 
 def first_batch(spec: Spec, data: Dataset, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    idx = order[0, : spec.batch_size]
+    idx = next(iter(order))[: spec.batch_size]  # the first epoch's first mini-batch
     return data.X_train[idx], data.y_train[idx]
 
 
@@ -226,13 +266,19 @@ def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.D
     return finite_diff.check(loss, init, grads, weights.names(len(init), "d"), spec=spec64, X=X64, max_entries=entries, seed=spec.seed)
 
 
-def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1) -> Result:
+def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1, stream_to: str | Path | None = None) -> Result:
     """Train each of the spec's frameworks from the same weights on the same schedule.
 
-    on_epoch(name, epoch) is called after each epoch (for progress bars).
+    on_epoch(name, epoch) is called after each epoch (for progress bars). stream_to: a folder to
+    stream each run's per-step losses into (losses/<name>.npy, an epoch at a time), so that memory
+    stays flat however many epochs; by default they are kept in memory.
     """
     result, models = _first_gradients(spec, fd_entries)
+    steps = spec.epochs * harness.steps_per_epoch(spec, result.schedule.shape[1])
+    if stream_to is not None:
+        (Path(stream_to) / "losses").mkdir(parents=True, exist_ok=True)
     for name, model in models.items():
         callback = (lambda epoch, name=name: on_epoch(name, epoch)) if on_epoch else None
-        result.histories[name] = harness.train(name, model, spec, result.data, result.schedule, callback)
+        losses = None if stream_to is None else curve_files.LossFile(Path(stream_to) / "losses" / f"{name}.npy", steps)
+        result.histories[name] = harness.train(name, model, spec, result.data, result.schedule, callback, losses)
     return result

@@ -61,12 +61,22 @@ def main(args: argparse.Namespace) -> int:
     from compare import bundle
 
     spec = spec_from_args(args)
-    if args.out:
-        bundle.check_target(bundle.Path(args.out), args.force)
+    out = bundle.Path(args.out) if args.out else bundle.default_dir(spec)
+    bundle.check_target(out, args.force)
     report.console.print(f"[bold]mlp-compare run[/]: {spec.short()}, {spec.epochs} epochs, batch {spec.batch_size}")
-    with report.progress_bars([n for n in frameworks.runs_for(spec) if frameworks.installed(n)], spec.epochs) as on_epoch:
-        result = explain.run_for(args, spec, on_epoch=on_epoch)
-    summarise(result)
+    with bundle.staging(out) as staged:  # the curves stream into it during training; removed if anything fails
+        with report.progress_bars([n for n in frameworks.runs_for(spec) if frameworks.installed(n)], spec.epochs) as on_epoch:
+            result = explain.run_for(args, spec, on_epoch=on_epoch, stream_to=staged)
+        summarise(result)
+        ok = explain_if_asked(args, result)
+        bundle.save(result, out, force=args.force, staged=staged)
+    report.console.print(f"bundle: {out}/ (report.md, curves.csv, plots)", highlight=False)
+    return 0 if ok else 1
+
+
+def explain_if_asked(args: argparse.Namespace, result) -> bool:
+    """With --explain or --defaults native, name what reproduces each framework; whether the run passed
+    (--defaults native: whether every gap is explained)."""
     ok = result.ok
     if args.explain or args.defaults == "native":
         explanation = explain.explain_result(result)
@@ -77,6 +87,4 @@ def main(args: argparse.Namespace) -> int:
                                  "default hyperparameters, so the differences above are expected; the lines above say what "
                                  "accounts for each.", highlight=False, soft_wrap=True)  # fmt: skip
             ok = all(f.explained for f in explanation.findings.values()) and all(h.ok for h in result.histories.values())
-    out = result.save(args.out, force=args.force)
-    report.console.print(f"bundle: {out}/ (report.md, curves.csv, plots)", highlight=False)
-    return 0 if ok else 1
+    return ok
