@@ -17,7 +17,7 @@ _TIME_IMPORT = "import time; t = time.perf_counter(); import {0}; print(time.per
 _RUN_PARTS = """
 import json, time
 t = time.perf_counter()
-import compare.cli, compare.commands.run, compare.runner, sklearn.datasets, sklearn.model_selection
+import compare.cli, compare.commands.run, compare.runner
 t_compare = time.perf_counter() - t
 t = time.perf_counter()
 import torch_impl, tf_impl
@@ -64,12 +64,13 @@ runpy.run_module("compare", run_name="__main__")
 """
 
 
-def wall_and_peak(args: list[str], timeout: float = 600) -> tuple[float, float]:
+def wall_and_peak(args: list[str], timeout: float = 600, env: dict | None = None) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MiB) of `mlp-compare ARGS` in a fresh interpreter."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "peak")
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", _PEAK.format(path=path, args=args)], capture_output=True, timeout=timeout, check=True)
+        code = _PEAK.format(path=path, args=args)
+        subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=timeout, check=True, env={**os.environ, **(env or {})})
         wall = time.perf_counter() - start
         with open(path) as f:
             return wall, int(f.read()) / 1024
@@ -89,29 +90,33 @@ def import_rows(repeats: int = 1) -> list[dict]:
     return rows
 
 
-def run_cli(epochs: int, *flags: str) -> tuple[float, float]:
+def run_cli(epochs: int, *flags: str, env: dict | None = None) -> tuple[float, float]:
     """Wall seconds and peak MiB of `mlp-compare run` on the default problem, its bundle in a temporary folder."""
     with tempfile.TemporaryDirectory() as tmp:
-        return wall_and_peak(["run", "--epochs", str(epochs), "--out", tmp, "--force", *flags])
+        return wall_and_peak(["run", "--epochs", str(epochs), "--out", tmp, "--force", *flags], env=env)
 
 
 def run_overhead(epochs: int = 100, repeats: int = 2) -> dict:
     """`mlp-compare run` on the default problem against the frameworks' import time plus their training time.
 
     Import time counts torch._dynamo, which torch.optim imports on its first use (1-2 s). The overhead is
-    split into compare's own imports (pandas, rich, scikit-learn) and the rest (start-up, data, gradients,
-    finite differences, tables, the bundle and its plots). Each figure is the least of `repeats`
-    alternating measurements: other processes only ever add time.
+    split into compare's own imports (pandas, rich) and the rest (start-up, data, gradients, finite
+    differences, tables, the bundle and its plots). The data comes from the warm cache (see
+    compare/data_cache.py); one more run with the cache off shows a machine's first run, which imports
+    scikit-learn. Each figure is the least of `repeats` alternating measurements: other processes only
+    ever add time.
     """
     parts, walls = [], []
     for _ in range(repeats):
-        parts.append(json.loads(python(_RUN_PARTS.format(epochs=epochs))))
+        parts.append(json.loads(python(_RUN_PARTS.format(epochs=epochs))))  # also warms the data cache
         walls.append(run_cli(epochs))
+    cold, _ = run_cli(epochs, env={"MLP_COMPARE_CACHE": "off"})
     best = {key: min(p[key] for p in parts) for key in parts[0]}
     wall, peak = min(w for w, _ in walls), max(m for _, m in walls)
     pure = best["import_s"] + best["torch_dynamo_import_s"] + best["train_s"]
     rest = wall - pure - best["compare_import_s"]
-    return {"epochs": epochs, **best, "rest_s": rest, "run_wall_s": wall, "run_peak_mib": peak, "overhead": wall / pure - 1}
+    return {"epochs": epochs, **best, "rest_s": rest, "run_wall_s": wall, "run_peak_mib": peak, "overhead": wall / pure - 1,
+            "run_wall_cold_cache_s": cold, "overhead_cold_cache": cold / pure - 1}  # fmt: skip
 
 
 def memory_rows(epoch_counts=(100, 1000)) -> list[dict]:
@@ -119,7 +124,7 @@ def memory_rows(epoch_counts=(100, 1000)) -> list[dict]:
     rows = []
     for epochs in epoch_counts:
         wall, peak = run_cli(epochs)
-        growth = (peak - rows[0]["peak_rss_mib"]) / (epochs - rows[0]["epochs"]) / 10 * 1000 if rows else 0.0
+        growth = (peak - rows[-1]["peak_rss_mib"]) / (epochs - rows[-1]["epochs"]) / 10 * 1000 if rows else 0.0  # since the row before
         rows.append(
             {"epochs": epochs, "steps_per_framework": epochs * 10, "peak_rss_mib": peak, "mib_per_1000_steps": growth, "wall_s": wall}
         )
