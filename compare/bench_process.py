@@ -119,15 +119,17 @@ def run_overhead(epochs: int = 100, repeats: int = 2) -> dict:
             "run_wall_cold_cache_s": cold, "overhead_cold_cache": cold / pure - 1}  # fmt: skip
 
 
-def memory_rows(epoch_counts=(100, 1000)) -> list[dict]:
-    """Peak resident memory of `mlp-compare run` on the default problem for growing epoch counts."""
+def memory_rows(epoch_counts=(100, 1000), repeats: int = 2) -> list[dict]:
+    """Peak resident memory of `mlp-compare run` on the default problem for growing epoch counts: the
+    least of `repeats` runs each (TensorFlow's thread arenas make one reading vary by a few MiB), and
+    the growth per 1000 steps since the row before."""
     rows = []
     for epochs in epoch_counts:
-        wall, peak = run_cli(epochs)
-        growth = (peak - rows[-1]["peak_rss_mib"]) / (epochs - rows[-1]["epochs"]) / 10 * 1000 if rows else 0.0  # since the row before
-        rows.append(
-            {"epochs": epochs, "steps_per_framework": epochs * 10, "peak_rss_mib": peak, "mib_per_1000_steps": growth, "wall_s": wall}
-        )
+        runs = [run_cli(epochs) for _ in range(repeats)]
+        peak, spread = min(m for _, m in runs), max(m for _, m in runs) - min(m for _, m in runs)
+        growth = (peak - rows[-1]["peak_rss_mib"]) / (epochs - rows[-1]["epochs"]) / 10 * 1000 if rows else 0.0
+        rows.append({"epochs": epochs, "steps_per_framework": epochs * 10, "peak_rss_mib": peak, "spread_mib": spread,
+                     "mib_per_1000_steps": growth, "wall_s": min(w for w, _ in runs)})  # fmt: skip
     return rows
 
 

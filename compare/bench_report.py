@@ -53,7 +53,15 @@ def verdicts(results: dict) -> list[dict]:
     rows = []
 
     def add(what, measured, target, met, margin):
-        rows.append({"target": what, "measured": measured, "goal": target, "met": met if isinstance(met, str) else ("yes" if met else "NO"), "margin": margin})
+        rows.append(
+            {
+                "target": what,
+                "measured": measured,
+                "goal": target,
+                "met": met if isinstance(met, str) else ("yes" if met else "NO"),
+                "margin": margin,
+            }
+        )
 
     if "steps" in results:
         h = headline(results["steps"])

@@ -80,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
         results["numpy_only"] = bench_process.numpy_only_imports()
         say(f"mlp-compare run: {results['run']['overhead']:+.0%} beyond imports + training")
     if "memory" in args.only:
-        results["memory"] = pd.DataFrame(bench_process.memory_rows((20, 2000, 10000) if args.full else (20, 2000)))
+        results["memory"] = pd.DataFrame(bench_process.memory_rows((20, 2000, 10000) if args.full else (20, 400, 2000)))
         say("peak memory measured")
     results["machine"]["load_average_1min_after"] = os.getloadavg()[0]
     path = bench_report.write(results, Path(args.out))
