@@ -134,7 +134,7 @@ def test_ctrl_c_while_writing_the_bundle_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_broken_backprop_is_caught_and_localised_to_the_scaled_tensor(monkeypatch, capsys):
+def test_broken_backprop_is_caught_and_localised_to_the_scaled_tensor(monkeypatch, capsys, tmp_path):
     """Scale the NumPy gradient of W2 by 1.01: the numpy pairs fail at dW2, torch vs tensorflow passes."""
     import scratch.mlp
 
@@ -152,7 +152,8 @@ def test_broken_backprop_is_caught_and_localised_to_the_scaled_tensor(monkeypatc
     assert "numpy vs tensorflow: first failing tensor walking back from the output: dW2" in out
     assert "numpy vs finite differences: first failing tensor walking back from the output: dW2" in out
     assert "torch vs tensorflow: first failing" not in out
-    assert main(["run", "--layers", "2,8,8,1", "--activation", "tanh", *QUICK, "--frameworks", "numpy,torch"]) == 1
+    out_dir = ["--out", str(tmp_path / "broken")]
+    assert main(["run", "--layers", "2,8,8,1", "--activation", "tanh", *QUICK, "--frameworks", "numpy,torch", *out_dir]) == 1
     assert "first failing tensor is `dW2`" in capsys.readouterr().out
 
 

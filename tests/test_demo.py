@@ -5,7 +5,8 @@ import re
 from compare.cli import main
 
 
-def test_run_with_no_flags_trains_the_beginner_network_in_all_three(capsys):
+def test_run_with_no_flags_trains_the_beginner_network_in_all_three(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the bundle goes to ./runs/
     assert main(["run"]) == 0
     out = capsys.readouterr().out
     assert "2-4-1 sigmoid mse+sigmoid sgd" in out
