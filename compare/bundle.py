@@ -112,6 +112,7 @@ def _write_csv(path: Path, frames, columns: list[str], float_format: str) -> Non
 def staging(out: Path):
     """A temporary folder beside `out` to write the bundle into (training can stream its curves there);
     removed on any failure or interrupt, renamed to `out` by save()."""
+    made = [p for p in [out.parent, *out.parent.parents] if not p.exists()]  # folders this call creates
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
@@ -122,6 +123,9 @@ def staging(out: Path):
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+            for folder in made:  # a failed run leaves no empty runs/ behind either
+                if folder.exists() and not any(folder.iterdir()):
+                    folder.rmdir()
 
 
 def save(result, out: str | Path | None = None, force: bool = False, staged: Path | None = None) -> Path:

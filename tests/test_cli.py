@@ -75,12 +75,14 @@ def test_malformed_config_and_unknown_config_key(tmp_path, capsys):
         ("a,b,y\n1,2,0\n2,3,1\n3,4,0\n4,5,1\n", ["--target", "label"], "spec.target: no column 'label'"),
     ],
 )
-def test_bad_csvs_exit_2(tmp_path, capsys, content, flags, message):
+def test_bad_csvs_exit_2(tmp_path, capsys, monkeypatch, content, flags, message):
+    monkeypatch.chdir(tmp_path)
     path = tmp_path / "d.csv"
     if content is not None:
         path.write_text(content)
     assert main(["run", "--dataset", str(path), "--batch-size", "1", *flags]) == 2
     assert message in error_line(capsys)
+    assert not (tmp_path / "runs").exists()  # not even an empty runs/ folder
 
 
 def test_out_that_exists_and_is_not_empty_is_refused_unless_forced(tmp_path, capsys):
@@ -119,7 +121,7 @@ def test_ctrl_c_leaves_no_partial_bundle(tmp_path, monkeypatch, capsys):
         return real_train(name, *args, **kwargs)
 
     monkeypatch.setattr(harness, "train", interrupted)
-    assert main(["run", *QUICK, "--out", str(tmp_path / "o")]) == 130
+    assert main(["run", *QUICK, "--out", str(tmp_path / "new" / "o")]) == 130  # nor the folders made for it
     assert list(tmp_path.iterdir()) == [] and "interrupted; nothing written" in capsys.readouterr().err
 
 
