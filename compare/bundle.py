@@ -17,7 +17,7 @@ from compare import curves, weights
 from compare import spec as spec_module
 from compare.data import Dataset
 
-FOLDERS = ["grads", "final", "losses"]  # per framework: first gradients, final weights, per-step losses (.npy)
+FOLDERS = ["grads", "final", curves.LOSSES]  # per framework: first gradients, final weights, per-step losses (.npy)
 FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "curve_diffs.csv", "environment.json", "gradients.csv",
          "agreement.csv", "metrics.csv", "summary.md", "loss_curves.png", "grad_errors.png", "report.md"]  # fmt: skip
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
@@ -58,12 +58,12 @@ def _write(result, tmp: Path) -> None:
     n_classes = np.int64(-1 if data.n_classes is None else data.n_classes)  # -1: regression
     np.savez(tmp / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test, y_test=data.y_test, n_classes=n_classes)
     weights.save(tmp / "init.npz", result.init)
-    _write_rows(tmp / "schedule.npy", result.schedule, np.int64)
-    _write_losses(result, tmp / "losses")
+    curves.write_npy(tmp / "schedule.npy", "<i8", result.schedule.shape, result.schedule)  # a row an epoch
+    for folder in FOLDERS:
+        (tmp / folder).mkdir(exist_ok=True)  # losses/ is there already when training streamed into it
+    _write_losses(result, tmp)
     _write_csv(tmp / "curves.csv", result.curve_frames(), ["framework", "epoch", "step", "loss"], FLOAT)
     _write_csv(tmp / "curve_diffs.csv", result.diff_frames(), ["pair", "step", "abs_diff", "rel_diff", "tolerance"], "%.6g")
-    for folder in ("grads", "final"):
-        (tmp / folder).mkdir()
     for name, (_, grads) in result.grads.items():
         weights.save(tmp / "grads" / f"{name}.npz", grads, prefix="d")
     for name, history in result.histories.items():
@@ -78,26 +78,13 @@ def _write(result, tmp: Path) -> None:
     (tmp / "report.md").write_text(markdown_report(result, tables))
 
 
-def _write_rows(path: Path, rows, dtype) -> None:
-    """An .npy of rows.shape, written a row at a time (rows: an array or a lazy harness.Schedule)."""
-    with open(path, "wb") as f:
-        curves.write_npy_header(f, dtype, tuple(rows.shape))
-        for row in rows:
-            f.write(np.ascontiguousarray(row, np.dtype(dtype).newbyteorder("<")).tobytes())
-
-
 def _write_losses(result, folder: Path) -> None:
     """losses/<name>.npy: each run's per-step losses, exact; runs streamed into this folder are there already."""
-    folder.mkdir(exist_ok=True)
     for name, history in result.histories.items():
-        path = folder / f"{name}.npy"
-        losses = history.losses
+        path, losses = curves.loss_path(folder, name), history.losses
         if isinstance(losses, curves.LossFile) and path.exists() and path.samefile(losses.path):
             continue
-        with open(path, "wb") as f:
-            curves.write_npy_header(f, "<f8", (len(losses),))
-            for start, stop in curves.spans(len(losses)):
-                f.write(np.ascontiguousarray(losses[start:stop], "<f8").tobytes())
+        curves.write_npy(path, "<f8", (len(losses),), (losses[start:stop] for start, stop in curves.spans(len(losses))))
 
 
 def _write_csv(path: Path, frames, columns: list[str], float_format: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 CHUNK = 2048  # steps per read: the tables' and CSV writer's working memory stays below ~1 MB
+LOSSES = "losses"  # the bundle's folder of streamed losses, one <name>.npy per run
 
 
 def spans(n: int, size: int | None = None):
@@ -22,9 +23,21 @@ def spans(n: int, size: int | None = None):
         yield start, min(start + size, n)
 
 
-def write_npy_header(f, dtype, shape: tuple[int, ...]) -> None:
-    """The .npy header of an array whose rows are then written one by one (np.load reads the file)."""
-    np.lib.format.write_array_header_1_0(f, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape})
+def write_npy(path: str | Path, dtype, shape: tuple[int, ...], blocks) -> int:
+    """An .npy file of `shape` whose data are `blocks` (arrays, or a lazy harness.Schedule's rows)
+    written one after another, so the whole array is never in memory; returns where the data start."""
+    dtype = np.dtype(dtype)
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": dtype.str, "fortran_order": False, "shape": tuple(shape)})
+        offset = f.tell()
+        for block in blocks:
+            f.write(np.ascontiguousarray(block, dtype).tobytes())
+    return offset
+
+
+def loss_path(folder: str | Path, name: str) -> Path:
+    """Where a run's streamed losses live in a bundle folder: losses/<name>.npy."""
+    return Path(folder) / LOSSES / f"{name}.npy"
 
 
 class LossFile:
@@ -35,12 +48,7 @@ class LossFile:
 
     def __init__(self, path: str | Path, length: int):
         self.path, self.length = Path(path), length
-        with open(self.path, "wb") as f:
-            write_npy_header(f, self.dtype, (length,))
-            self.offset = f.tell()
-            nan = np.full(min(length, CHUNK), np.nan, self.dtype).tobytes()
-            for start, stop in spans(length):
-                f.write(nan[: (stop - start) * 8])
+        self.offset = write_npy(self.path, self.dtype, (length,), (np.full(stop - start, np.nan) for start, stop in spans(length)))
         self.fd = os.open(self.path, os.O_RDWR)
         weakref.finalize(self, os.close, self.fd)
 

@@ -276,9 +276,9 @@ def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1, stream_to: str |
     result, models = _first_gradients(spec, fd_entries)
     steps = spec.epochs * harness.steps_per_epoch(spec, result.schedule.shape[1])
     if stream_to is not None:
-        (Path(stream_to) / "losses").mkdir(parents=True, exist_ok=True)
+        (Path(stream_to) / curve_files.LOSSES).mkdir(parents=True, exist_ok=True)
     for name, model in models.items():
         callback = (lambda epoch, name=name: on_epoch(name, epoch)) if on_epoch else None
-        losses = None if stream_to is None else curve_files.LossFile(Path(stream_to) / "losses" / f"{name}.npy", steps)
+        losses = None if stream_to is None else curve_files.LossFile(curve_files.loss_path(stream_to, name), steps)
         result.histories[name] = harness.train(name, model, spec, result.data, result.schedule, callback, losses)
     return result
