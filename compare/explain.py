@@ -266,8 +266,11 @@ def run_for(args, spec: Spec, on_epoch=None, stream_to=None):
     return run(spec, on_epoch=on_epoch, stream_to=stream_to)
 
 
+def asked(args) -> bool:
+    """Whether a run explains its gaps: with --explain, and always with --defaults native."""
+    return getattr(args, "explain", False) or getattr(args, "defaults", "aligned") == "native"
+
+
 def after_run(args, result) -> str:
     """The explainer's text for `run --explain` (always on for --defaults native); '' otherwise."""
-    if not (getattr(args, "explain", False) or getattr(args, "defaults", "aligned") == "native"):
-        return ""
-    return explain_result(result).text()
+    return explain_result(result).text() if asked(args) else ""

@@ -78,7 +78,7 @@ def explain_if_asked(args: argparse.Namespace, result) -> bool:
     """With --explain or --defaults native, name what reproduces each framework; whether the run passed
     (--defaults native: whether every gap is explained)."""
     ok = result.ok
-    if args.explain or args.defaults == "native":
+    if explain.asked(args):
         explanation = explain.explain_result(result)
         report.print_table("What reproduces each framework", explanation.table)
         report.console.print(explanation.text(), markup=False, highlight=False, soft_wrap=True)
