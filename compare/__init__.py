@@ -1,18 +1,18 @@
 """mlp-compare: the comparison module, the only package that imports all three implementations (lazily)."""
 
-from compare.spec import Spec
+from compare.experiment.spec import Spec
 
 
 def run(spec: Spec, **kwargs):
-    """Train every framework of the spec from identical weights; see compare.runner.run."""
-    from compare.runner import run as _run
+    """Train every framework of the spec from identical weights; see compare.experiment.pipeline.run."""
+    from compare.experiment.pipeline import run as _run
 
     return _run(spec, **kwargs)
 
 
 def gradcheck(spec: Spec, fd_entries: int | None = -1):
-    """Gradients of every framework and finite differences at the initial weights; see compare.runner.gradients."""
-    from compare.runner import gradients
+    """Gradients of every framework and finite differences at the initial weights; see compare.experiment.pipeline.gradients."""
+    from compare.experiment.pipeline import gradients
 
     return gradients(spec, fd_entries=fd_entries)
 

@@ -7,8 +7,8 @@ import gc
 import importlib
 import sys
 
-from compare.bundle import BundleError
-from compare.spec import SpecError
+from compare.experiment.spec import SpecError
+from compare.io.bundle import BundleError
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
 COMMANDS = {

@@ -30,7 +30,7 @@ STEPS = [
      "torch's `nn.Linear` stores `weight` as `(out, in)`, Keras's `Dense` stores `kernel` as `(in, out)`, the NumPy "
      "reference `(in, out)`.", ["weight-layout"]),
     ("Initialisation", "One NumPy generator draws the weights once; each framework loads the same arrays through one function.",
-     [("compare/weights.py", "init", None, None),
+     [("compare/experiment/weights.py", "init", None, None),
       ("torch_impl/mlp.py", "MLP.set_weights", None, None),
       ("tf_impl/mlp.py", "MLP.set_weights", None, None)],
      "Left alone, torch draws kaiming_uniform(a=√5) weights and uniform biases, Keras glorot_uniform weights and zero "
@@ -70,7 +70,7 @@ STEPS = [
      [("scratch/mlp.py", "MLP.train_step", None, None),
       ("torch_impl/mlp.py", "MLP.train_step", None, None),
       ("tf_impl/mlp.py", "MLP._step", None, None)],
-     "The loop itself is shared (`compare/harness.py`); thread counts and TensorFlow's oneDNN change float32 round-off.",
+     "The loop itself is shared (`compare/experiment/harness.py`); thread counts and TensorFlow's oneDNN change float32 round-off.",
      ["threads", "onednn"]),
     ("Test", "Score the held-out data the network never trained on.",
      [("scratch/mlp.py", "MLP.predict", None, None),
@@ -144,7 +144,7 @@ def render(root: Path = ROOT) -> str:
 def write_defaults(path: Path) -> None:
     """Measure the defaults table on the installed versions and write it with a link anchor per row."""
     sys.path.insert(0, str(ROOT))
-    from compare.defaults import measure, render, versions
+    from compare.defaults.table import measure, render, versions
 
     frame = measure()
     path.write_text(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from compare import frameworks, harness, weights
-from compare.runner import prepare
+from compare.experiment import harness, implementations, weights
+from compare.experiment.pipeline import prepare
 
 NAMES = ["numpy", "numpy-keras", "torch", "tensorflow"]
 
@@ -25,13 +25,13 @@ def first_grads(spec, names=NAMES):
     """{name: (loss, grads)} on the first mini-batch at the initial weights."""
     data, init, order = prepare(spec)
     idx = order[0, : spec.batch_size]
-    return {n: frameworks.build(n, spec, init).gradients(data.X_train[idx], data.y_train[idx]) for n in names}
+    return {n: implementations.build(n, spec, init).gradients(data.X_train[idx], data.y_train[idx]) for n in names}
 
 
 def curves(spec, names=NAMES):
     """{name: History} trained by the harness from the same weights and schedule."""
     data, init, order = prepare(spec)
-    return {n: harness.train(n, frameworks.build(n, spec, init), spec, data, order) for n in names}
+    return {n: harness.train(n, implementations.build(n, spec, init), spec, data, order) for n in names}
 
 
 def params_rel(pa, pb) -> float:

@@ -6,8 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from compare import frameworks
-from compare.spec import Spec
+from compare.experiment import implementations
+from compare.experiment.spec import Spec
 from tests.helpers import NAMES, curves, first_grads, grads_rel
 
 GRAD_TOL = 1e-12  # max |a - b| / max |a| per tensor, first mini-batch
@@ -31,7 +31,7 @@ MATRIX = list(itertools.product(["sigmoid", "relu", "tanh"], HEADS, OPTIMIZERS, 
 
 
 def agreeing_pairs(spec):
-    return [(a, b) for a, b in itertools.combinations(NAMES, 2) if frameworks.should_agree(a, b, spec)]
+    return [(a, b) for a, b in itertools.combinations(NAMES, 2) if implementations.should_agree(a, b, spec)]
 
 
 @pytest.mark.parametrize("activation,head,optimizer,depth", MATRIX, ids=lambda v: "-".join(v) if isinstance(v, tuple) else str(v))
@@ -89,7 +89,7 @@ def central_differences(model, X, y, h=1e-6):
 @pytest.mark.parametrize("head", HEADS, ids=lambda h: "+".join(h))
 def test_numpy_backprop_matches_central_finite_differences(activation, head):
     import scratch
-    from compare.runner import prepare
+    from compare.experiment.pipeline import prepare
 
     spec = matrix_spec(activation, head, "sgd", 2)
     data, init, _ = prepare(spec)

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compare import bundle, frameworks, harness
 from compare.cli import main
-from compare.spec import Spec
+from compare.experiment import harness, implementations
+from compare.experiment.spec import Spec
+from compare.io import bundle
 
 SPEC_FLAGS = ["--layers", "2,6,3", "--activation", "tanh", "--loss", "ce", "--dataset", "blobs", "--optimizer", "adam",
               "--lr", "0.01", "--epochs", "4", "--batch-size", "25"]  # fmt: skip
@@ -62,14 +63,14 @@ def test_bundle_holds_every_file_with_the_right_keys_shapes_and_dtypes(run_dir):
 def test_curves_recomputed_from_the_bundle_alone_match_curves_csv_bit_for_bit(run_dir):
     spec, data, init, schedule, curves = bundle.load(run_dir)
     for name in ("numpy", "numpy-keras", "torch", "tensorflow"):
-        recomputed = harness.train(name, frameworks.build(name, spec, init), spec, data, schedule).losses
+        recomputed = harness.train(name, implementations.build(name, spec, init), spec, data, schedule).losses
         stored = curves[curves["framework"] == name]["loss"].to_numpy()
         assert np.array_equal(recomputed, stored), name
 
 
 def test_final_weights_in_the_bundle_are_the_trained_weights(run_dir):
     spec, data, init, schedule, _ = bundle.load(run_dir)
-    history = harness.train("torch", frameworks.build("torch", spec, init), spec, data, schedule)
+    history = harness.train("torch", implementations.build("torch", spec, init), spec, data, schedule)
     with np.load(run_dir / "final" / "torch.npz") as f:
         assert all(np.array_equal(f[f"W{i + 1}"], W) and np.array_equal(f[f"b{i + 1}"], b) for i, (W, b) in enumerate(history.final))
 
@@ -106,7 +107,7 @@ def test_python_api_exposes_tables_curves_and_save(tmp_path):
 
 
 def test_long_runs_are_drawn_per_window_so_the_figure_cost_stays_flat():
-    from compare import plots
+    from compare.io import plots
 
     steps, means = plots.windows(np.arange(10_000, dtype=float), np.mean)
     assert len(steps) == plots.MAX_POINTS and steps[1] == 6 and means[0] == 2.0  # windows of 5: mean of 0..4

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.diagnose import MISTAKES
-from compare.learner import load
-from compare.spec import Spec
-from compare.testing import check, first_batch
+from compare.experiment.spec import Spec
+from compare.learner.diagnose import MISTAKES
+from compare.learner.grade import check, first_batch
+from compare.learner.loading import load
 
 LEARNERS = Path(__file__).parent / "learners"
 BEGINNER = Spec(layers=(2, 3, 1), frameworks=("numpy",))  # sigmoid, sigmoid output, MSE, batch 16
@@ -64,9 +64,9 @@ def test_the_correct_learner_passes_every_catalogue_spec():
 def test_scale_mutants_are_exactly_their_ratio_times_the_reference(name, ratio):
     spec = BEGINNER
     params, X, y = first_batch(spec)
-    from compare import frameworks
+    from compare.experiment import implementations
 
-    _, ref = frameworks.build("numpy", spec, params).gradients(X, y)
+    _, ref = implementations.build("numpy", spec, params).gradients(X, y)
     _, grads = learner(name, spec)(params, X, y)
     for (dW, db), (rW, rb) in zip(grads, ref):
         np.testing.assert_allclose(dW, ratio * rW, rtol=1e-12, atol=1e-18)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from compare.cli import main
-from compare.learner import load
-from compare.testing import assert_gradients_match
+from compare.learner.grade import assert_gradients_match
+from compare.learner.loading import load
 from tests.test_check import LEARNERS
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

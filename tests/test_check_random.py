@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from compare.learner import LearnerError, load
-from compare.spec import Spec
-from compare.testing import check, first_batch
+from compare.experiment.spec import Spec
+from compare.learner.grade import check, first_batch
+from compare.learner.loading import LearnerError, load
 from tests.test_check import CATALOGUE, LEARNERS
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")

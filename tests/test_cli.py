@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from compare import frameworks, harness
 from compare.cli import main
+from compare.experiment import harness, implementations
 
 QUICK = ["--epochs", "2"]
 
@@ -96,8 +96,8 @@ def test_out_that_exists_and_is_not_empty_is_refused_unless_forced(tmp_path, cap
 
 
 def test_missing_framework_is_marked_not_installed_and_the_others_decide(tmp_path, monkeypatch, capsys):
-    real = frameworks.installed
-    monkeypatch.setattr(frameworks, "installed", lambda name: name != "tensorflow" and real(name))
+    real = implementations.installed
+    monkeypatch.setattr(implementations, "installed", lambda name: name != "tensorflow" and real(name))
     assert main(["run", *QUICK, "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert out.count("not installed") >= 3
@@ -126,7 +126,7 @@ def test_ctrl_c_leaves_no_partial_bundle(tmp_path, monkeypatch, capsys):
 
 
 def test_ctrl_c_while_writing_the_bundle_leaves_nothing(tmp_path, monkeypatch):
-    from compare import plots
+    from compare.io import plots
 
     def interrupted(*args):
         raise KeyboardInterrupt
@@ -189,7 +189,7 @@ def test_run_defaults_native_is_accounted_for_by_each_frameworks_defaults(tmp_pa
 
 def test_the_console_script_exits_with_mains_code_and_a_complete_bundle(tmp_path):
     """entry() skips the interpreter's last garbage collection: the exit code and every file must survive it."""
-    from compare import bundle
+    from compare.io import bundle
 
     script = [sys.executable, "-m", "compare"]
     ok = subprocess.run([*script, "run", "--frameworks", "numpy", *QUICK, "--out", str(tmp_path / "b")], capture_output=True, text=True)

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from compare import data, frameworks, weights
-from compare.spec import Spec, SpecError, from_dict, load_toml
+from compare.experiment import data, implementations, weights
+from compare.experiment.spec import Spec, SpecError, from_dict, load_toml
 from tests.helpers import NAMES, curves, first_grads, grads_rel
 
 BASE = Spec(layers=(2, 16, 16, 1), activation=("tanh", "sigmoid"), loss="mse", output="identity", optimizer="momentum",
@@ -49,7 +49,7 @@ def test_weight_round_trip_is_exact(name, dtype, tmp_path):
     init = weights.init(spec)
     weights.save(tmp_path / "init.npz", init)
     loaded = weights.load(tmp_path / "init.npz")
-    exported = frameworks.build(name, spec, loaded).get_weights()
+    exported = implementations.build(name, spec, loaded).get_weights()
     for (W, b), (W2, b2) in zip(init, exported):
         assert W2.shape == W.shape and W2.dtype == W.dtype and W2.tobytes() == W.tobytes()
         assert b2.shape == b.shape and b2.dtype == b.dtype and b2.tobytes() == b.tobytes()

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from filelock import FileLock
 
-from compare import defaults
 from compare.cli import main
-from compare.defaults_runtime import runtime_subprocesses
-from compare.probe import Probe
+from compare.defaults import table as defaults
+from compare.defaults.numerics import runtime_subprocesses
+from compare.defaults.probe import Probe
 
 PROBE = Probe(steps=6)  # short runs keep the suite fast; the command defaults to 20 steps
 

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 import scratch
-from compare import explain, frameworks, harness, native, weights
 from compare.cli import main
-from compare.runner import prepare
-from compare.spec import Spec
+from compare.experiment import harness, implementations, native, weights
+from compare.experiment.pipeline import prepare
+from compare.experiment.spec import Spec
+from compare.explain import search
 
 BASE = Spec(layers=(2, 8, 1), activation="tanh", loss="mse", output="identity", lr=0.05, epochs=3, batch_size=16)
 
@@ -29,7 +30,7 @@ def train(spec, models: dict):
 
 
 def aligned(name):
-    return lambda spec, init: frameworks.build(name, spec, init)
+    return lambda spec, init: implementations.build(name, spec, init)
 
 
 def switch_names(finding) -> set:
@@ -40,9 +41,9 @@ def switch_names(finding) -> set:
 def test_adam_and_rmsprop_torch_vs_tensorflow_are_explained_by_eps_placement(optimizer, words):
     spec = BASE.replace(optimizer=optimizer, lr=0.01, eps=1e-6)
     run, curves, grads = train(spec, {n: aligned(n) for n in ("numpy", "torch", "tensorflow")})
-    _, rel = explain.checks.curve_diff(curves["torch"], curves["tensorflow"])
+    _, rel = search.tolerances.curve_diff(curves["torch"], curves["tensorflow"])
     assert rel.max() > 1e-8  # the gap is real, far above float64 round-off
-    result = explain.explain(*run, curves, grads)
+    result = search.explain(*run, curves, grads)
     torch_f, tf_f = result.findings["torch"], result.findings["tensorflow"]
     assert torch_f.as_is and torch_f.best.max_rel < 1e-13
     assert switch_names(tf_f) == {"keras_rules"} and tf_f.best.max_rel < 1e-13 and tf_f.best.grad_rel < 1e-13
@@ -55,7 +56,7 @@ def test_python_float_momentum_in_keras_is_explained_by_float32_rounding():
     spec = BASE.replace(optimizer="momentum", momentum=0.9)
     run, curves, grads = train(spec, {"torch": aligned("torch"),
                                       "tensorflow": lambda s, i: native.build("tensorflow", s, i, python_floats=True)})  # fmt: skip
-    result = explain.explain(*run, curves, grads)
+    result = search.explain(*run, curves, grads)
     assert result.findings["torch"].as_is
     tf_f = result.findings["tensorflow"]
     assert tf_f.explained and switch_names(tf_f) == {"float32_hyper"} and tf_f.best.max_rel < 1e-13
@@ -66,9 +67,9 @@ def test_keras_loss_on_probabilities_is_explained_by_its_clipping():
     spec = BASE.replace(loss="bce", output="sigmoid", dataset="blobs", noise=0.0, init_scale=3.0, optimizer="momentum", lr=1.0)
     run, curves, grads = train(spec, {"torch": aligned("torch"),
                                       "tensorflow": lambda s, i: native.build("tensorflow", s, i, probabilities=True)})  # fmt: skip
-    _, rel = explain.checks.curve_diff(curves["torch"], curves["tensorflow"])
+    _, rel = search.tolerances.curve_diff(curves["torch"], curves["tensorflow"])
     assert rel.max() > 1e-6
-    result = explain.explain(*run, curves, grads)
+    result = search.explain(*run, curves, grads)
     assert result.findings["torch"].as_is
     tf_f = result.findings["tensorflow"]
     assert switch_names(tf_f) == {"keras_probs"}, tf_f.sentence()
@@ -86,7 +87,7 @@ class ScaledFirstGradient(scratch.MLP):
 
 def test_a_broken_implementation_is_not_explained():
     run, curves, grads = train(BASE, {"torch": aligned("torch"), "broken": lambda s, i: ScaledFirstGradient(s, i)})
-    result = explain.explain(*run, curves, grads)
+    result = search.explain(*run, curves, grads)
     broken = result.findings["broken"]
     assert not broken.explained and broken.tried > 10
     assert "broken: not explained" in result.text() and "torch: matches the NumPy reference as is" in result.text()
@@ -96,8 +97,8 @@ def test_a_broken_implementation_is_not_explained():
 def test_native_defaults_gap_is_accounted_for():
     spec = BASE.replace(optimizer="adam", lr=0.01)
     result = native.run(spec)
-    text = explain.after_run(argparse.Namespace(defaults="native", explain=False), result)
-    e = explain.explain_result(result)
+    text = search.after_run(argparse.Namespace(defaults="native", explain=False), result)
+    e = search.explain_result(result)
     assert switch_names(e.findings["torch"]) == {"torch_defaults"}
     assert switch_names(e.findings["tensorflow"]) == {"keras_defaults", "float32_hyper", "keras_rules"}
     assert all(f.best.max_rel < 1e-13 for f in e.findings.values())
@@ -114,9 +115,9 @@ def test_native_hyperparameters_are_read_from_the_installed_signatures():
 
 def test_run_flags_and_after_run_are_quiet_without_explain():
     parser = argparse.ArgumentParser()
-    explain.add_run_flags(parser)
+    search.add_run_flags(parser)
     args = parser.parse_args([])
-    assert args.defaults == "aligned" and not args.explain and explain.after_run(args, None) == ""
+    assert args.defaults == "aligned" and not args.explain and search.after_run(args, None) == ""
     with pytest.raises(SystemExit):
         parser.parse_args(["--defaults", "nope"])
 
@@ -182,7 +183,7 @@ def test_loss_reduction_and_float32_arithmetic_are_named():
         """torch in float32 behind a float64 interface: inputs cast down, as a float32 run would see them."""
 
         def __init__(self, s, init):
-            self.model = frameworks.build(
+            self.model = implementations.build(
                 "torch", s.replace(dtype="float32"), [(W.astype("float32"), b.astype("float32")) for W, b in init]
             )
 
@@ -192,7 +193,7 @@ def test_loss_reduction_and_float32_arithmetic_are_named():
             return lambda *arrays: method(*map(cast, arrays))
 
     run, curves, _ = train(spec, {"summed": lambda s, i: SummedLoss(s, i), "torch32": Float32})
-    result = explain.explain(*run, curves)
+    result = search.explain(*run, curves)
     assert switch_names(result.findings["summed"]) == {"sum_loss"} and result.findings["summed"].best.max_rel < 1e-13
     torch32_f = result.findings["torch32"]
     assert switch_names(torch32_f) == {"float32"} and 1e-9 < torch32_f.best.max_rel < 1e-4
@@ -203,7 +204,7 @@ def test_a_blow_up_is_matched_only_by_a_blow_up_at_the_same_step():
     run, curves, grads = train(spec, {"torch": aligned("torch"), "scaled": lambda s, i: ScaledFirstGradient(s, i)})
     failed = int(np.argmin(np.isfinite(curves["torch"]))) + 1
     assert 1 < failed < len(curves["torch"])
-    result = explain.explain(*run, curves, grads)
+    result = search.explain(*run, curves, grads)
     torch_f = result.findings["torch"]
     assert torch_f.as_is and torch_f.best.total == failed
     assert not result.findings["scaled"].explained  # the same blow-up, but its first-batch gradient is wrong

@@ -8,11 +8,12 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from compare import bench, frameworks, harness, weights
-from compare.bench_loops import problem
-from compare.spec import Spec
+from compare.bench import steps
+from compare.bench.loops import problem
+from compare.experiment import harness, implementations, weights
+from compare.experiment.spec import Spec
 
-SPEC = bench.bench_spec((8, 16, 8, 3), batch=16, dtype="float64")
+SPEC = steps.bench_spec((8, 16, 8, 3), batch=16, dtype="float64")
 
 
 def test_tensorflow_functions_trace_once_for_every_batch_size():
@@ -37,7 +38,7 @@ def test_torch_runs_with_the_spec_thread_count(threads):
 
     before = torch.get_num_threads()
     try:
-        frameworks.build("torch", SPEC.replace(threads=threads), weights.init(SPEC))
+        implementations.build("torch", SPEC.replace(threads=threads), weights.init(SPEC))
         assert torch.get_num_threads() == threads
     finally:
         torch.set_num_threads(before)
@@ -121,16 +122,16 @@ def test_harness_memory_is_flat_in_epochs():
 
 
 def test_quick_grid_starts_with_the_headline_network():
-    first = next(bench.points(bench.QUICK))
-    assert first == ((784, 128, 64, 10), 128, "float32") == (bench.layers_for(128, 2), 128, "float32")
-    assert len(list(bench.points(bench.QUICK))) <= 16
-    assert {len(layers) - 2 for layers, _, _ in bench.points(bench.FULL)} == {1, 2, 3}
+    first = next(steps.points(steps.QUICK))
+    assert first == ((784, 128, 64, 10), 128, "float32") == (steps.layers_for(128, 2), 128, "float32")
+    assert len(list(steps.points(steps.QUICK))) <= 16
+    assert {len(layers) - 2 for layers, _, _ in steps.points(steps.FULL)} == {1, 2, 3}
 
 
 def test_bench_report_writes_tables_plot_and_one_verdict_per_target(tmp_path):
     import pandas as pd
 
-    from compare import bench_report
+    from compare.bench import report
 
     steps = pd.DataFrame(
         [
@@ -141,10 +142,10 @@ def test_bench_report_writes_tables_plot_and_one_verdict_per_target(tmp_path):
     )
     loops = pd.DataFrame([{"layers": "784-128-64-10", "batch": 128, "dtype": "float32", "implementation": "numpy", "overhead": 0.01}])
     memory = pd.DataFrame({"epochs": [100, 1000], "peak_rss_mib": [950.0, 950.0], "mib_per_1000_steps": [0.0, 0.0]})
-    results = {"machine": bench_report.machine(1), "steps": steps, "loops": loops, "memory": memory,
+    results = {"machine": report.machine(1), "steps": steps, "loops": loops, "memory": memory,
                "run": {"overhead": 0.5, "overhead_cold_cache": 0.6}, "numpy_only": {"loaded": []}}  # fmt: skip
-    verdicts = {v["target"].split(",")[0]: v["met"] for v in bench_report.verdicts(results)}
+    verdicts = {v["target"].split(",")[0]: v["met"] for v in report.verdicts(results)}
     assert list(verdicts.values()) == ["yes", "NO", "yes", "NO", "-", "yes", "yes"]  # the cold-cache run is shown, not judged
-    path = bench_report.write(results, tmp_path)
+    path = report.write(results, tmp_path)
     assert "## Targets (issue 6)" in path.read_text() and (tmp_path / "steps.png").stat().st_size > 0
     assert {p.name for p in tmp_path.glob("*.csv")} == {"steps.csv", "loops.csv", "memory.csv", "run.csv"}

@@ -8,15 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compare import bundle, curves, harness, plots, runner
-from compare.spec import Spec
+from compare.experiment import harness, loss_file, pipeline
+from compare.experiment.spec import Spec
+from compare.io import bundle, plots
 
 ADAM = Spec(optimizer="adam", lr=0.05, epochs=6, batch_size=32)  # numpy-keras vs torch differ from step 1
 BLOWUP = Spec(lr=1e6, activation="relu", output="identity", epochs=3, frameworks=("numpy", "torch"))
 
 
 def test_loss_file_is_nan_until_written_and_reads_back_what_was_written(tmp_path):
-    losses = curves.LossFile(tmp_path / "l.npy", 10)
+    losses = loss_file.LossFile(tmp_path / "l.npy", 10)
     assert len(losses) == 10 and np.isnan(np.asarray(losses)).all()
     losses[2:5] = [1.0, 2.0, 3.0]
     losses[9:10] = [np.inf]
@@ -42,14 +43,14 @@ def test_the_lazy_schedule_draws_the_same_order_as_the_array():
 
 @pytest.mark.parametrize("spec", [ADAM, BLOWUP], ids=["adam-rules-differ", "blow-up"])
 def test_streamed_runs_and_small_chunks_give_the_in_memory_numbers(spec, tmp_path, monkeypatch):
-    memory = runner.run(spec)
-    streamed = runner.run(spec, stream_to=tmp_path)
-    assert all(isinstance(h.losses, curves.LossFile) for h in streamed.histories.values())
+    memory = pipeline.run(spec)
+    streamed = pipeline.run(spec, stream_to=tmp_path)
+    assert all(isinstance(h.losses, loss_file.LossFile) for h in streamed.histories.values())
     for name, h in memory.histories.items():
         assert np.array_equal(np.asarray(streamed.histories[name].losses), h.losses, equal_nan=True)
         assert streamed.histories[name].failed_step == h.failed_step
     whole = {"agree": memory.agreement_table(), "curves": memory.curves, "diffs": memory.curve_diffs()}
-    monkeypatch.setattr(curves, "CHUNK", 7)  # chunk boundaries inside epochs and at the first divergent step
+    monkeypatch.setattr(loss_file, "CHUNK", 7)  # chunk boundaries inside epochs and at the first divergent step
     for result in (memory, streamed):
         pd.testing.assert_frame_equal(result.agreement_table(), whole["agree"])
         pd.testing.assert_frame_equal(result.curves, whole["curves"])
@@ -64,10 +65,10 @@ def test_streamed_runs_and_small_chunks_give_the_in_memory_numbers(spec, tmp_pat
 
 
 def test_a_streamed_bundle_is_byte_identical_to_one_written_from_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(curves, "CHUNK", 5)
-    a = runner.run(ADAM).save(tmp_path / "memory")
+    monkeypatch.setattr(loss_file, "CHUNK", 5)
+    a = pipeline.run(ADAM).save(tmp_path / "memory")
     with bundle.staging(tmp_path / "streamed") as staged:
-        b = bundle.save(runner.run(ADAM, stream_to=staged), tmp_path / "streamed", staged=staged)
+        b = bundle.save(pipeline.run(ADAM, stream_to=staged), tmp_path / "streamed", staged=staged)
     for name in ["schedule.npy", "curves.csv", "curve_diffs.csv", "agreement.csv", "metrics.csv", "report.md"]:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     for name in ("numpy", "numpy-keras", "torch", "tensorflow"):
@@ -77,7 +78,7 @@ def test_a_streamed_bundle_is_byte_identical_to_one_written_from_memory(tmp_path
 def test_windows_read_in_blocks_give_the_whole_array_answer(monkeypatch):
     values = np.random.default_rng(0).standard_normal(10_007)
     whole = plots.windows(values, np.max)
-    monkeypatch.setattr(curves, "CHUNK", 13)
+    monkeypatch.setattr(loss_file, "CHUNK", 13)
     blocks = plots.windows(plots.Series(len(values), lambda a, b: values[a:b]), np.max)
     assert np.array_equal(whole[0], blocks[0]) and np.array_equal(whole[1], blocks[1])
 
@@ -91,7 +92,7 @@ def _run_memory(epochs: int, stream: bool, tmp_path, trace: bool = True) -> tupl
         tracemalloc.start()
     try:
         with bundle.staging(out) as staged:
-            result = runner.run(spec, stream_to=staged if stream else None)
+            result = pipeline.run(spec, stream_to=staged if stream else None)
             gc.collect()
             kept = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
@@ -103,7 +104,7 @@ def _run_memory(epochs: int, stream: bool, tmp_path, trace: bool = True) -> tupl
 
 
 def test_a_streamed_run_keeps_nothing_per_step_and_writes_its_bundle_in_flat_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(curves, "CHUNK", 64)  # both runs longer than a chunk and than a plot's points
+    monkeypatch.setattr(loss_file, "CHUNK", 64)  # both runs longer than a chunk and than a plot's points
     monkeypatch.setattr(plots, "MAX_POINTS", 50)
     _run_memory(2, True, tmp_path, trace=False)  # warm-up: imports, caches
     short, long = _run_memory(10, True, tmp_path), _run_memory(200, True, tmp_path)

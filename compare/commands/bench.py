@@ -46,13 +46,13 @@ def main(args: argparse.Namespace) -> int:
 
     import tf_impl  # noqa: F401
     import torch_impl  # noqa: F401  (torch before TensorFlow: the safe import order)
-    from compare import bench, bench_loops, bench_process, bench_report
+    from compare.bench import loops, process, report, steps
     from compare.cli import UsageError
 
     if args.threads < 1:
         raise UsageError(f"--threads {args.threads}: expected a whole number >= 1")
-    grid = bench.FULL if args.full else bench.QUICK
-    results: dict = {"machine": bench_report.machine(args.threads)}
+    grid = steps.FULL if args.full else steps.QUICK
+    results: dict = {"machine": report.machine(args.threads)}
     started = time.perf_counter()
 
     def say(text: str) -> None:
@@ -63,27 +63,27 @@ def main(args: argparse.Namespace) -> int:
             show = lambda spec, ms: say(
                 f"{'-'.join(map(str, spec.layers))} b{spec.batch_size} {spec.dtype}: " + "  ".join(f"{k} {v:.3f} ms" for k, v in ms.items())
             )  # noqa: E731
-            results["steps"] = pd.DataFrame(bench.grid_rows(grid, threads=args.threads, progress=show))
+            results["steps"] = pd.DataFrame(steps.grid_rows(grid, threads=args.threads, progress=show))
         if "loops" in args.only:
             rows = []
-            for layers, batch, dtype in bench_loops.PROBLEMS:
-                spec = bench.bench_spec(layers, batch, dtype, args.threads)
-                for name in bench.NAMES:
-                    rows.append(bench_loops.harness_vs_bare(spec, name))
+            for layers, batch, dtype in loops.PROBLEMS:
+                spec = steps.bench_spec(layers, batch, dtype, args.threads)
+                for name in steps.NAMES:
+                    rows.append(loops.harness_vs_bare(spec, name))
                     say(f"harness vs bare, {name} {'-'.join(map(str, layers))} b{batch} {dtype}: {rows[-1]['overhead']:+.1%}")
             results["loops"] = pd.DataFrame(rows)
     if "imports" in args.only:
-        results["imports"] = pd.DataFrame(bench_process.import_rows(repeats=3 if args.full else 1))
+        results["imports"] = pd.DataFrame(process.import_rows(repeats=3 if args.full else 1))
         say("imports timed")
     if "run" in args.only:
-        results["run"] = bench_process.run_overhead(repeats=3 if args.full else 2)
-        results["numpy_only"] = bench_process.numpy_only_imports()
+        results["run"] = process.run_overhead(repeats=3 if args.full else 2)
+        results["numpy_only"] = process.numpy_only_imports()
         say(f"mlp-compare run: {results['run']['overhead']:+.0%} beyond imports + training")
     if "memory" in args.only:
-        results["memory"] = pd.DataFrame(bench_process.memory_rows((20, 2000, 10000) if args.full else (20, 400, 2000)))
+        results["memory"] = pd.DataFrame(process.memory_rows((20, 2000, 10000) if args.full else (20, 400, 2000)))
         say("peak memory measured")
     results["machine"]["load_average_1min_after"] = os.getloadavg()[0]
-    path = bench_report.write(results, Path(args.out))
-    print(pd.DataFrame(bench_report.verdicts(results)).to_markdown(index=False))
+    path = report.write(results, Path(args.out))
+    print(pd.DataFrame(report.verdicts(results)).to_markdown(index=False))
     say(f"wrote {path}")
     return 0

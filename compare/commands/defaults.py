@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from compare import report
+from compare.io import console
 
 EXAMPLES = """examples:
   mlp-compare defaults                                  # the table in the terminal
@@ -23,7 +23,7 @@ SUFFIXES = {".md": "markdown", ".csv": "csv", ".tex": "latex", ".html": "html", 
 
 
 def add_parser(sub) -> None:
-    from compare.defaults import FORMATS, KEYS
+    from compare.defaults.table import FORMATS, KEYS
 
     p = sub.add_parser("defaults", help="measure every default/convention difference between PyTorch, Keras and the NumPy reference",
                        description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -38,8 +38,8 @@ def add_parser(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from compare.cli import UsageError
-    from compare.defaults import KEYS, measure, render, table, versions
-    from compare.probe import Probe
+    from compare.defaults.probe import Probe
+    from compare.defaults.table import KEYS, measure, render, table, versions
 
     only = None
     if args.rows:
@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     frame = measure(Probe(steps=args.steps, seed=args.seed), only=only)
     title = f"Defaults and conventions, measured on {versions()}"
     if fmt is None:
-        report.print_table(title, table(frame))
+        console.print_table(title, table(frame))
         return 0
     text = render(frame, fmt)
     if fmt == "markdown":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from compare import report
+from compare.io import console
 
 EXAMPLES = """examples:
   mlp-compare run --optimizer adam --lr 0.01 --out runs/adam && mlp-compare explain runs/adam
@@ -27,20 +27,20 @@ def add_parser(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from compare.cli import UsageError
-    from compare.explain import explain_dir
-    from compare.spec import SpecError
+    from compare.experiment.spec import SpecError
+    from compare.explain.search import explain_dir
 
     try:
         explanation = explain_dir(args.run_dir)
     except SpecError as e:
         raise UsageError(f"{args.run_dir}/spec.json: {e}") from None
-    except ValueError as e:  # compare.bundle.BundleError names what is missing
+    except ValueError as e:  # compare.io.bundle.BundleError names what is missing
         raise UsageError(str(e)) from None
     except (OSError, KeyError) as e:
         raise UsageError(f"{args.run_dir}: cannot read the run bundle ({e})") from None
     if not explanation.findings:
         raise UsageError(f"{args.run_dir}: only the NumPy reference is in this bundle; nothing to explain")
-    report.console.print(f"[bold]mlp-compare explain[/]: {explanation.spec.short()}")
-    report.print_table("What reproduces each framework", explanation.table)
+    console.console.print(f"[bold]mlp-compare explain[/]: {explanation.spec.short()}")
+    console.print_table("What reproduces each framework", explanation.table)
     print(explanation.text())
     return 0 if all(f.explained for f in explanation.findings.values()) else 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from compare import spec as spec_module
-from compare.data import BUILTIN
-from compare.spec import Spec, SpecError
+from compare.experiment import spec as spec_module
+from compare.experiment.data import BUILTIN
+from compare.experiment.spec import Spec, SpecError
 
 
 def _layers(text: str) -> tuple[int, ...]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from compare import report
 from compare.commands.flags import add_spec_flags, spec_from_args
+from compare.io import console
 
 EXAMPLES = """examples:
   mlp-compare gradcheck                                  # the beginner network
@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from compare.runner import gradients
+    from compare.experiment.pipeline import gradients
 
     spec = spec_from_args(args)
     if args.fd_entries is not None and args.fd_entries < 1:
@@ -36,12 +36,12 @@ def main(args: argparse.Namespace) -> int:
 
         raise UsageError(f"--fd-entries: got {args.fd_entries}; expected a whole number >= 1")
     result = gradients(spec, fd_entries=-1 if args.fd_entries is None else args.fd_entries)
-    report.console.print(f"[bold]mlp-compare gradcheck[/]: {spec.short()}, first mini-batch of {spec.batch_size}")
+    console.console.print(f"[bold]mlp-compare gradcheck[/]: {spec.short()}, first mini-batch of {spec.batch_size}")
     first = result.first_failing_tensor()
-    report.print_table("Gradients per tensor, output layer first", result.gradient_table())
+    console.print_table("Gradients per tensor, output layer first", result.gradient_table())
     for pair, tensor in first.items():
         if tensor:
-            report.console.print(f"{pair}: first failing tensor walking back from the output: {tensor}", highlight=False)
+            console.console.print(f"{pair}: first failing tensor walking back from the output: {tensor}", highlight=False)
     ok = all(t is None for t in first.values())
-    report.console.print("All gradients agree." if ok else "Some gradients disagree.", highlight=False)
+    console.console.print("All gradients agree." if ok else "Some gradients disagree.", highlight=False)
     return 0 if ok else 1

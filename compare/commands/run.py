@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from compare import explain, frameworks, report
 from compare.commands.flags import add_spec_flags, spec_from_args
+from compare.experiment import implementations
+from compare.explain import search
+from compare.io import console
 
 EXAMPLES = """examples:
   mlp-compare run                                    # the beginner network 2-4-1 on moons
@@ -26,7 +28,7 @@ def add_parser(sub) -> None:
     add_spec_flags(p)
     p.add_argument("--out", metavar="DIR", help="bundle folder to write (default: runs/<time>-<spec>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
-    explain.add_run_flags(p)
+    search.add_run_flags(p)
 
 
 def print_gradients(result) -> None:
@@ -41,7 +43,7 @@ def print_gradients(result) -> None:
     table["first_failing"] = [first.get(p) or "-" for p in table["pair"]]
     table["pass"] = [first.get(p) is None for p in table["pair"]]
     missing = grads[grads["status"] == "not installed"][["pair"]].assign(first_failing="not installed")
-    report.print_table("Gradients at the initial weights, first mini-batch (worst tensor per pair)", report.concat(table, missing))
+    console.print_table("Gradients at the initial weights, first mini-batch (worst tensor per pair)", console.concat(table, missing))
 
 
 def summarise(result) -> None:
@@ -51,26 +53,26 @@ def summarise(result) -> None:
     if len(agree):
         columns = ["pair", "should_agree", "max_abs", "max_rel", "first_divergent_step", "final_weights_max_abs", "pass", "status"]
         agree = agree.assign(should_agree=agree["should_agree"].map({True: "yes", False: "no: rules differ"}))
-        report.print_table("Loss curves, every step", agree[columns])
-    report.print_table(f"Final metrics after {result.spec.epochs} epochs", result.metrics_table())
-    for line in report.verdict_lines(result, result.tables):
-        report.console.print(line, markup=False, highlight=False)
+        console.print_table("Loss curves, every step", agree[columns])
+    console.print_table(f"Final metrics after {result.spec.epochs} epochs", result.metrics_table())
+    for line in console.verdict_lines(result, result.tables):
+        console.console.print(line, markup=False, highlight=False)
 
 
 def main(args: argparse.Namespace) -> int:
-    from compare import bundle
+    from compare.io import bundle
 
     spec = spec_from_args(args)
     out = bundle.Path(args.out) if args.out else bundle.default_dir(spec)
     bundle.check_target(out, args.force)
-    report.console.print(f"[bold]mlp-compare run[/]: {spec.short()}, {spec.epochs} epochs, batch {spec.batch_size}")
+    console.console.print(f"[bold]mlp-compare run[/]: {spec.short()}, {spec.epochs} epochs, batch {spec.batch_size}")
     with bundle.staging(out) as staged:  # the curves stream into it during training; removed if anything fails
-        with report.progress_bars([n for n in frameworks.runs_for(spec) if frameworks.installed(n)], spec.epochs) as on_epoch:
-            result = explain.run_for(args, spec, on_epoch=on_epoch, stream_to=staged)
+        with console.progress_bars([n for n in implementations.runs_for(spec) if implementations.installed(n)], spec.epochs) as on_epoch:
+            result = search.run_for(args, spec, on_epoch=on_epoch, stream_to=staged)
         summarise(result)
         ok = explain_if_asked(args, result)
         bundle.save(result, out, force=args.force, staged=staged)
-    report.console.print(f"bundle: {out}/ (report.md, curves.csv, plots)", highlight=False)
+    console.console.print(f"bundle: {out}/ (report.md, curves.csv, plots)", highlight=False)
     return 0 if ok else 1
 
 
@@ -78,12 +80,12 @@ def explain_if_asked(args: argparse.Namespace, result) -> bool:
     """With --explain or --defaults native, name what reproduces each framework; whether the run passed
     (--defaults native: whether every gap is explained)."""
     ok = result.ok
-    if explain.asked(args):
-        explanation = explain.explain_result(result)
-        report.print_table("What reproduces each framework", explanation.table)
-        report.console.print(explanation.text(), markup=False, highlight=False, soft_wrap=True)
+    if search.asked(args):
+        explanation = search.explain_result(result)
+        console.print_table("What reproduces each framework", explanation.table)
+        console.console.print(explanation.text(), markup=False, highlight=False, soft_wrap=True)
         if args.defaults == "native":
-            report.console.print("--defaults native: torch and TensorFlow started from their own initial weights and "
+            console.console.print("--defaults native: torch and TensorFlow started from their own initial weights and "
                                  "default hyperparameters, so the differences above are expected; the lines above say what "
                                  "accounts for each.", highlight=False, soft_wrap=True)  # fmt: skip
             ok = all(f.explained for f in explanation.findings.values()) and all(h.ok for h in result.histories.values())

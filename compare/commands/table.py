@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from compare.bundle import BundleError
+from compare.io.bundle import BundleError
 
 EXAMPLES = """examples:
   mlp-compare table runs/*                         # markdown on stdout
@@ -40,7 +40,7 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
 
 def rows_for(folder: Path) -> list[dict]:
     """The table's rows for one bundle: a row per framework pair."""
-    from compare import spec as spec_module
+    from compare.experiment import spec as spec_module
 
     if not (folder / "spec.json").is_file():
         raise BundleError(f"{folder}: not a run bundle (no spec.json); expected a folder written by 'mlp-compare run'")

@@ -9,7 +9,17 @@ import sys
 import tempfile
 import time
 
-IMPORTS = ("numpy", "scratch", "torch", "torch_impl", "tensorflow", "tf_impl", "torch_impl, tf_impl", "compare.runner", "compare.cli")
+IMPORTS = (
+    "numpy",
+    "scratch",
+    "torch",
+    "torch_impl",
+    "tensorflow",
+    "tf_impl",
+    "torch_impl, tf_impl",
+    "compare.experiment.pipeline",
+    "compare.cli",
+)
 HEAVY = ("torch", "tensorflow", "keras")
 
 _TIME_IMPORT = "import time; t = time.perf_counter(); import {0}; print(time.perf_counter() - t)"
@@ -17,7 +27,7 @@ _TIME_IMPORT = "import time; t = time.perf_counter(); import {0}; print(time.per
 _RUN_PARTS = """
 import json, time
 t = time.perf_counter()
-import compare.cli, compare.commands.run, compare.runner
+import compare.cli, compare.commands.run, compare.experiment.pipeline
 t_compare = time.perf_counter() - t
 t = time.perf_counter()
 import torch_impl, tf_impl
@@ -25,14 +35,15 @@ t_import = time.perf_counter() - t
 t = time.perf_counter()
 import torch._dynamo  # torch.optim imports it on first use
 t_dynamo = time.perf_counter() - t
-from compare import frameworks, harness
-from compare.runner import prepare
-from compare.spec import Spec
+from compare.experiment import implementations
+from compare.experiment import harness
+from compare.experiment.pipeline import prepare
+from compare.experiment.spec import Spec
 spec = Spec(epochs={epochs})
 data, init, order = prepare(spec)
 t_train = 0.0
-for name in frameworks.runs_for(spec):
-    model = frameworks.build(name, spec, init)
+for name in implementations.runs_for(spec):
+    model = implementations.build(name, spec, init)
     t = time.perf_counter()
     harness.train(name, model, spec, data, order)
     t_train += time.perf_counter() - t
@@ -102,7 +113,7 @@ def run_overhead(epochs: int = 100, repeats: int = 2) -> dict:
     Import time counts torch._dynamo, which torch.optim imports on its first use (1-2 s). The overhead is
     split into compare's own imports (pandas, rich) and the rest (start-up, data, gradients, finite
     differences, tables, the bundle and its plots). The data comes from the warm cache (see
-    compare/data_cache.py); one more run with the cache off shows a machine's first run, which imports
+    compare/experiment/data_cache.py); one more run with the cache off shows a machine's first run, which imports
     scikit-learn. Each figure is the least of `repeats` alternating measurements: other processes only
     ever add time.
     """

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from compare import frameworks, harness, weights
-from compare.data import Dataset
-from compare.spec import Spec
+from compare.experiment import harness, implementations, weights
+from compare.experiment.data import Dataset
+from compare.experiment.spec import Spec
 
 
 def numpy_loop(spec: Spec, init):
@@ -162,7 +162,7 @@ def harness_vs_bare(spec: Spec, name: str, steps: int = 50, repeats: int = 10) -
     """
     data, order = problem(spec, steps)
     init = weights.init(spec)
-    model = frameworks.build(name, spec, init)
+    model = implementations.build(name, spec, init)
     bare = BARE[name](spec, init)
     first_h = harness.train(name, model, spec, data, order).losses
     first_b = np.asarray(bare(data.X_train, data.y_train, order, []))

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compare import checks
-from compare.explain_switches import Natives, Switch, compatible, reference, switches
-from compare.spec import Spec
+from compare.agree import tolerances
+from compare.experiment.spec import Spec
+from compare.explain.switches import Natives, Switch, compatible, reference, switches
 
 MAX_SWITCHES = 3  # combinations of up to this many switches are tried
 # A loss on probabilities is ill-conditioned: log(1 - p) loses log10(1 / (1 - p)) digits, so two correct
@@ -38,7 +38,7 @@ class Attempt:
 
     @property
     def matched(self) -> bool:
-        grads_ok = self.grad_rel is None or self.grad_rel <= checks.GRAD_TOL[self.dtype]
+        grads_ok = self.grad_rel is None or self.grad_rel <= tolerances.GRAD_TOL[self.dtype]
         return self.steps == self.total and self.tol_ratio <= self.widen and grads_ok
 
     @property
@@ -91,10 +91,10 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
     grad_rel = None
     if target_grads is not None:
         _, g = model.gradients(X[first], y[first])
-        grad_rel = max(checks.tensor_diff(t, r)["max_rel"] for pt, pr in zip(target_grads, g) for t, r in zip(pt, pr))
+        grad_rel = max(tolerances.tensor_diff(t, r)["max_rel"] for pt, pr in zip(target_grads, g) for t, r in zip(pt, pr))
     finite = np.isfinite(target)
     total = len(target) if finite.all() else int(np.argmin(finite)) + 1  # up to and including a blow-up
-    tol = checks.curve_tolerance(dtype, np.arange(1, len(target) + 1), spec.adaptive)
+    tol = tolerances.curve_tolerance(dtype, np.arange(1, len(target) + 1), spec.adaptive)
     widen = PROBS_WIDEN if {"keras_probs", "torch_probs"} & {s.name for s in names} else 1.0
     steps, max_rel, ratio = 0, 0.0, 0.0
     n = schedule.shape[1]
@@ -212,8 +212,8 @@ def explain(spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], gra
     pairs = []
     names = list(curves)
     for a, b in itertools.combinations(names, 2):
-        _, rel = checks.curve_diff(curves[a], curves[b])
-        tol = checks.curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
+        _, rel = tolerances.curve_diff(curves[a], curves[b])
+        tol = tolerances.curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
         if np.all(rel <= tol) or a == "numpy" or b == "numpy":
             continue
         pairs.append(_pair_sentence(findings[a], findings[b]))
@@ -222,7 +222,8 @@ def explain(spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], gra
 
 def load_bundle(folder: str | Path):
     """(spec, data, init, schedule, {framework: losses}, {framework: first-batch grads}) from a run bundle."""
-    from compare import bundle, weights
+    from compare.experiment import weights
+    from compare.io import bundle
 
     folder = Path(folder)
     spec, data, init, schedule, frame = bundle.load(folder)
@@ -241,7 +242,7 @@ def explain_dir(folder: str | Path) -> Explanation:
 
 
 def explain_result(result) -> Explanation:
-    """Explain a compare.runner.Result (or a native run) in memory."""
+    """Explain a compare.experiment.pipeline.Result (or a native run) in memory."""
     curves = {name: h.losses for name, h in result.histories.items()}
     grads = {name: g for name, (_, g) in result.grads.items()}
     return explain(result.spec, result.data, result.init, result.schedule, curves, grads)
@@ -256,12 +257,12 @@ def add_run_flags(parser) -> None:
 
 
 def run_for(args, spec: Spec, on_epoch=None, stream_to=None):
-    """compare.run (its curves streamed into `stream_to`) or, with --defaults native, compare.native.run."""
+    """compare.run (its curves streamed into `stream_to`) or, with --defaults native, compare.experiment.native.run."""
     if getattr(args, "defaults", "aligned") == "native":
-        from compare import native
+        from compare.experiment import native
 
         return native.run(spec, on_epoch=on_epoch)
-    from compare.runner import run
+    from compare.experiment.pipeline import run
 
     return run(spec, on_epoch=on_epoch, stream_to=stream_to)
 

@@ -41,9 +41,9 @@ class Spec:
     epochs: int = 100  # passes over the training set
     seed: int = 0  # seeds weights, data split and the per-epoch sample order
     dtype: str = "float64"  # float64 | float32, for weights, data and arithmetic
-    init: str = "small_uniform"  # initial weight scheme (see compare/weights.py)
+    init: str = "small_uniform"  # initial weight scheme (see compare/experiment/weights.py)
     init_scale: float = 0.5  # bound of small_uniform, std of small_normal
-    dataset: str = "moons"  # built-in name (see compare/data.py) or a path to a .csv
+    dataset: str = "moons"  # built-in name (see compare/experiment/data.py) or a path to a .csv
     target: str | None = None  # CSV only: target column (None: the last column)
     n_samples: int = 200  # generated data sets only: number of samples
     noise: float = 0.2  # generated data sets only: noise level

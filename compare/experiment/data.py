@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compare.spec import Spec, SpecError
+from compare.experiment.spec import Spec, SpecError
 
 CLASSIFICATION = ("xor", "moons", "circles", "blobs", "spirals", "digits", "iris", "breast_cancer")
 REGRESSION = ("sine",)
@@ -153,8 +153,8 @@ def split(spec: Spec, X: np.ndarray, y: np.ndarray, is_class: bool):
 
 def load(spec: Spec) -> Dataset:
     """The spec's data set, split by seed and standardised with training statistics (built-in sets
-    come from the on-disk cache when they can: see compare/data_cache.py)."""
-    from compare import data_cache
+    come from the on-disk cache when they can: see compare/experiment/data_cache.py)."""
+    from compare.experiment import data_cache
 
     if spec.dataset.endswith(".csv"):
         X_tr, X_te, y_tr, y_te, n_classes = split(spec, *_csv(spec))

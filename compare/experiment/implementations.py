@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from compare.spec import Spec
+from compare.experiment.spec import Spec
 
 # run name -> (package, convention of its optimizer update rules)
 IMPLEMENTATIONS = {

@@ -7,8 +7,8 @@ import inspect
 
 import numpy as np
 
-from compare import frameworks, harness
-from compare.spec import Spec
+from compare.experiment import harness, implementations
+from compare.experiment.spec import Spec
 
 # spec optimizer -> (torch.optim class, keras.optimizers class)
 CLASSES = {
@@ -113,11 +113,11 @@ def keras_optimizer(spec: Spec):
 
 
 def build(name: str, spec: Spec, params, *, python_floats: bool = False, probabilities: bool = False):
-    """An implementation of the project (frameworks.build) with learner-style changes before its first step.
+    """An implementation of the project (implementations.build) with learner-style changes before its first step.
 
     python_floats: Keras gets its optimizer with Python-float hyperparameters (rounded to float32 inside Keras).
     probabilities: bce/ce computed on probabilities (torch BCELoss / nll(log softmax); Keras from_logits=False)."""
-    model = frameworks.build(name, spec, params)
+    model = implementations.build(name, spec, params)
     if python_floats and name == "tensorflow":
         model.optimizer = keras_optimizer(spec)
         model.optimizer.build(model.variables)
@@ -150,15 +150,15 @@ def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1):
     """compare.run with torch and tensorflow on their own defaults: each framework's initial weights (seeded by
     spec.seed) and default hyperparameters, Keras given Python floats. The NumPy runs keep the spec, so the
     explainer can name the gap. environment["defaults"] records "native" and what each framework used."""
-    from compare import environment
-    from compare.runner import Result, finite_differences, first_batch, prepare
+    from compare.experiment import environment
+    from compare.experiment.pipeline import Result, finite_differences, first_batch, prepare
 
     data, ref_init, order = prepare(spec)
     result = Result(spec, data, ref_init, order)
     X, y = first_batch(spec, data, order)
     specs, models, used = {}, {}, {}
-    for name in frameworks.runs_for(spec):
-        if not frameworks.installed(name):
+    for name in implementations.runs_for(spec):
+        if not implementations.installed(name):
             result.missing.append(name)
             continue
         specs[name], params = spec, ref_init

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compare.data import Dataset
-from compare.spec import Spec
+from compare.experiment.data import Dataset
+from compare.experiment.spec import Spec
 
 
 class Schedule:

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from compare import checks, finite_diff, frameworks, harness, report, weights
-from compare.diagnose import Diagnosis, diagnose, rel
-from compare.learner import LearnerError, call
-from compare.spec import Spec
+from compare.agree import finite_diff, tolerances
+from compare.experiment import harness, implementations, weights
+from compare.experiment.spec import Spec
+from compare.io import console
+from compare.learner.diagnose import Diagnosis, diagnose, rel
+from compare.learner.loading import LearnerError, call
 
 # Learner against reference, max|a - b| / max|b| per tensor. Another summation order or another
 # formula (1 / (1 + e^-z) for the stable sigmoid) moves the last digits (~1e-15 in float64, ~1e-6 in
@@ -38,20 +40,20 @@ class Report:
         return self.diagnosis.ok and curves_ok  # another ReLU'(0) may well part the curves: a convention still
 
     def print(self) -> None:
-        report.print_table(f"Your gradients against the reference, {self.spec.short()}, batch {self.spec.batch_size}", self.table)
+        console.print_table(f"Your gradients against the reference, {self.spec.short()}, batch {self.spec.batch_size}", self.table)
         if self.curves is not None:
-            report.print_table("Training with your gradients and plain SGD against the frameworks", self.curves)
-        report.console.print(("[green]Right.[/] " if self.diagnosis.ok else "[red]Wrong.[/] ") + self.diagnosis.message, markup=True)
+            console.print_table("Training with your gradients and plain SGD against the frameworks", self.curves)
+        console.console.print(("[green]Right.[/] " if self.diagnosis.ok else "[red]Wrong.[/] ") + self.diagnosis.message, markup=True)
 
     def text(self) -> str:
-        with report.console.capture() as out:
+        with console.console.capture() as out:
             self.print()
         return out.get()
 
 
 def first_batch(spec: Spec):
     """Initial weights and the first mini-batch (X, y) of the spec, as run uses them."""
-    from compare.runner import prepare
+    from compare.experiment.pipeline import prepare
 
     data, init, order = prepare(spec)
     idx = order[0, : spec.batch_size]
@@ -60,7 +62,7 @@ def first_batch(spec: Spec):
 
 def others(spec: Spec) -> list[str]:
     """The installed frameworks of the spec besides the NumPy reference."""
-    return [n for n in ("torch", "tensorflow") if n in spec.frameworks and frameworks.installed(n)]
+    return [n for n in ("torch", "tensorflow") if n in spec.frameworks and implementations.installed(n)]
 
 
 def fd_grade(fd, k: int) -> str:
@@ -77,8 +79,8 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
     if params is None:
         params, X, y = first_batch(spec)
     loss, grads = call(fn, params, X, y)
-    ref_loss, ref_grads = frameworks.build("numpy", spec, params).gradients(X, y)
-    theirs = {n: frameworks.build(n, spec, params).gradients(X, y) for n in others(spec)}
+    ref_loss, ref_grads = implementations.build("numpy", spec, params).gradients(X, y)
+    theirs = {n: implementations.build(n, spec, params).gradients(X, y) for n in others(spec)}
     tol = TOL[spec.dtype]
     names = weights.names(len(params), "d")
     shaped = [[g if g.shape == r.shape else np.zeros_like(r) for g, r in zip(pair, ref)] for pair, ref in zip(grads, ref_grads)]
@@ -112,7 +114,7 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
 
 def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
     """Plain SGD for `steps` mini-batches with the learner's gradients and with each framework, same batches."""
-    from compare.runner import prepare
+    from compare.experiment.pipeline import prepare
 
     spec = spec.replace(optimizer="sgd")
     data, init, _ = prepare(spec)
@@ -137,9 +139,9 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
     tol = TOL[spec.dtype] * (1 + np.arange(1, done + 1) / 100)
     rows = []
     for name in ["numpy", *others(spec)]:
-        model = frameworks.build(name, spec, init)
+        model = implementations.build(name, spec, init)
         curve = np.array([model.train_step(X[idx], y[idx]) for idx in batches])
-        _, diff = checks.curve_diff(yours[:done], curve[:done])
+        _, diff = tolerances.curve_diff(yours[:done], curve[:done])
         over = np.flatnonzero(~(diff <= tol))
         first = int(over[0]) + 1 if len(over) else (done + 1 if stopped else None)
         rows.append({"framework": name, "max_rel": float(diff.max()) if done else np.nan, "first_divergent_step": first,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compare import frameworks, weights
-from compare.spec import Spec
+from compare.experiment import implementations, weights
+from compare.experiment.spec import Spec
 
 NAMES = ("numpy", "torch", "tensorflow")  # torch before tensorflow: the safe import order
 HEADLINE = dict(layers=(784, 128, 64, 10), batch=128, dtype="float32")  # the issue's reference point
@@ -66,7 +66,7 @@ def step_times(spec: Spec, names=NAMES, steps: int = 50, warmup: int = 10, block
     implementation rotating, so drift on a busy machine hits all alike while each runs as in training."""
     init = weights.init(spec)
     X, y = random_batch(spec, spec.batch_size)
-    models = {name: frameworks.build(name, spec, init) for name in names}
+    models = {name: implementations.build(name, spec, init) for name in names}
     for model in models.values():
         for _ in range(warmup):
             model.train_step(X, y)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compare.spec import Spec
+from compare.experiment.spec import Spec
 
 KERAS_EPS = 1e-7  # keras.config.epsilon(): the clip of probabilities in Keras's cross-entropies
 TORCH_LOG_MIN = -100.0  # torch BCELoss clamps log(p) and log(1 - p) at -100
@@ -61,9 +61,9 @@ def switches(spec: Spec) -> list[Switch]:
 
 def _defaults(framework: str, optimizer: str) -> str:
     """'lr 0.001, eps 1e-08, ...' as the installed framework defaults them, where that framework is installed."""
-    from compare import frameworks, native
+    from compare.experiment import implementations, native
 
-    if not frameworks.installed(framework):
+    if not implementations.installed(framework):
         return "its default hyperparameters"
     values = native.hyper(framework, optimizer)
     return ", ".join(f"{k} {v:g}" for k, v in values.items() if not (optimizer == "sgd" and k != "lr") and k != "beta1")
@@ -158,7 +158,7 @@ class Natives:
 
     def get(self, framework: str):
         if framework not in self.cache:
-            from compare import native
+            from compare.experiment import native
 
             self.cache[framework] = (native.hyper(framework, self.spec.optimizer), native.init(framework, self.spec))
         return self.cache[framework]

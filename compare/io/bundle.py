@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compare import curves, weights
-from compare import spec as spec_module
-from compare.data import Dataset
+from compare.experiment import loss_file, weights
+from compare.experiment import spec as spec_module
+from compare.experiment.data import Dataset
 
-FOLDERS = ["grads", "final", curves.LOSSES]  # per framework: first gradients, final weights, per-step losses (.npy)
+FOLDERS = ["grads", "final", loss_file.LOSSES]  # per framework: first gradients, final weights, per-step losses (.npy)
 FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "curve_diffs.csv", "environment.json", "gradients.csv",
          "agreement.csv", "metrics.csv", "summary.md", "loss_curves.png", "grad_errors.png", "report.md"]  # fmt: skip
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
@@ -42,23 +42,23 @@ def check_target(out: Path, force: bool) -> None:
 
 
 def spec_json(spec) -> str:
-    from compare import frameworks
+    from compare.experiment import implementations
 
     d = spec.to_dict()
-    d["conventions"] = {name: f"{frameworks.IMPLEMENTATIONS[name][1]} update rules" for name in frameworks.runs_for(spec)}
+    d["conventions"] = {name: f"{implementations.IMPLEMENTATIONS[name][1]} update rules" for name in implementations.runs_for(spec)}
     return json.dumps(d, indent=2)
 
 
 def _write(result, tmp: Path) -> None:
-    from compare import plots
-    from compare.report import markdown_report, markdown_summary
+    from compare.io import plots
+    from compare.io.console import markdown_report, markdown_summary
 
     spec, data = result.spec, result.data
     (tmp / "spec.json").write_text(spec_json(spec))
     n_classes = np.int64(-1 if data.n_classes is None else data.n_classes)  # -1: regression
     np.savez(tmp / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test, y_test=data.y_test, n_classes=n_classes)
     weights.save(tmp / "init.npz", result.init)
-    curves.write_npy(tmp / "schedule.npy", "<i8", result.schedule.shape, result.schedule)  # a row an epoch
+    loss_file.write_npy(tmp / "schedule.npy", "<i8", result.schedule.shape, result.schedule)  # a row an epoch
     for folder in FOLDERS:
         (tmp / folder).mkdir(exist_ok=True)  # losses/ is there already when training streamed into it
     _write_losses(result, tmp)
@@ -81,10 +81,10 @@ def _write(result, tmp: Path) -> None:
 def _write_losses(result, folder: Path) -> None:
     """losses/<name>.npy: each run's per-step losses, exact; runs streamed into this folder are there already."""
     for name, history in result.histories.items():
-        path, losses = curves.loss_path(folder, name), history.losses
-        if isinstance(losses, curves.LossFile) and path.exists() and path.samefile(losses.path):
+        path, losses = loss_file.loss_path(folder, name), history.losses
+        if isinstance(losses, loss_file.LossFile) and path.exists() and path.samefile(losses.path):
             continue
-        curves.write_npy(path, "<f8", (len(losses),), (losses[start:stop] for start, stop in curves.spans(len(losses))))
+        loss_file.write_npy(path, "<f8", (len(losses),), (losses[start:stop] for start, stop in loss_file.spans(len(losses))))
 
 
 def _write_csv(path: Path, frames, columns: list[str], float_format: str) -> None:

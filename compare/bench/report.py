@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from compare.bench import HEADLINE
+from compare.bench.steps import HEADLINE
 
 TARGETS = {
     "numpy_vs_torch": 1.0,

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from compare import checks, curves
+from compare.agree import tolerances
+from compare.experiment import loss_file
 
 MAX_POINTS = 2000  # per line: longer runs are drawn per window of steps, so the figure's cost stays flat
 
@@ -28,15 +29,15 @@ class Series:
 
 def windows(values, reduce) -> tuple[np.ndarray, np.ndarray]:
     """(steps, values) with at most MAX_POINTS points: each window of k steps reduced to one. `values`:
-    an array, a curves.LossFile or a Series, read a block of whole windows at a time."""
+    an array, a loss_file.LossFile or a Series, read a block of whole windows at a time."""
     n = len(values)
     k = -(-n // MAX_POINTS)
     if k <= 1:
         return np.arange(1, n + 1), np.asarray(values[0:n], np.float64)
-    block = k * max(1, curves.CHUNK // k)
+    block = k * max(1, loss_file.CHUNK // k)
     parts = []
     with np.errstate(all="ignore"):
-        for start, stop in curves.spans(n // k * k, block):
+        for start, stop in loss_file.spans(n // k * k, block):
             parts.append(reduce(np.asarray(values[start:stop], np.float64).reshape(-1, k), axis=1))
     return np.arange(1, n // k * k + 1, k), np.concatenate(parts)
 
@@ -59,7 +60,7 @@ def _loss_curves(result, path: Path) -> None:
     for (name, h), style in zip(result.histories.items(), styles * 2):
         n = len(h.losses)
         top.plot(*windows(Series(n, lambda a, b, h=h: _finite(h.losses[a:b])), np.mean), style, label=name, linewidth=1.2)
-        for start, stop in curves.spans(n):
+        for start, stop in loss_file.spans(n):
             part = h.losses[start:stop]
             part = part[np.isfinite(part)]
             low, high = min(low, part.min(initial=np.inf)), max(high, part.max(initial=-np.inf))
@@ -73,7 +74,9 @@ def _loss_curves(result, path: Path) -> None:
         rel = Series(n, lambda start, stop, a=a, b=b: _pair_rel(result, a, b, start, stop))
         bottom.semilogy(*windows(rel, np.max), label=f"{a} vs {b}", linewidth=1)
     if pairs:
-        tol = Series(n, lambda start, stop: checks.curve_tolerance(result.spec.dtype, np.arange(start + 1, stop + 1), result.spec.adaptive))
+        tol = Series(
+            n, lambda start, stop: tolerances.curve_tolerance(result.spec.dtype, np.arange(start + 1, stop + 1), result.spec.adaptive)
+        )
         bottom.semilogy(*windows(tol, np.min), "k--", linewidth=0.8, label="tolerance")
         bottom.legend(fontsize="small")
     else:
@@ -87,7 +90,7 @@ def _loss_curves(result, path: Path) -> None:
 
 
 def _pair_rel(result, a: str, b: str, start: int, stop: int) -> np.ndarray:
-    _, rel = checks.curve_diff(result.histories[a].losses[start:stop], result.histories[b].losses[start:stop])
+    _, rel = tolerances.curve_diff(result.histories[a].losses[start:stop], result.histories[b].losses[start:stop])
     return np.where(np.isfinite(rel), np.maximum(rel, 1e-18), np.nan)
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from compare import defaults_losses as losses
-from compare import defaults_rows as rows
-from compare import defaults_runtime as runtime_rows
-from compare.probe import Probe
+from compare.defaults import losses
+from compare.defaults import numerics as runtime_rows
+from compare.defaults import optimizers as rows
+from compare.defaults.probe import Probe
 
 COLUMNS = {"what": "what", "torch": "PyTorch", "keras": "TensorFlow/Keras", "numpy": "our NumPy reference",
            "align": "how to align", "effect": "measured effect (max |Δ| of parameters, torch vs Keras)"}  # fmt: skip
@@ -57,7 +57,7 @@ def measure(
 
     runtime: the oneDNN/threads subprocess results, if measured already; subprocesses=False leaves the
     oneDNN row out and the Keras thread count unmeasured."""
-    from compare.native import load_keras
+    from compare.experiment.native import load_keras
 
     load_keras()  # torch first, then TensorFlow without its start-up banner
 
@@ -111,7 +111,7 @@ def versions() -> str:
     import tensorflow
     import torch
 
-    from compare.native import load_keras
+    from compare.experiment.native import load_keras
 
     keras = load_keras()
 

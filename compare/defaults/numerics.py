@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from compare.defaults_rows import _both, _effect, _f
-from compare.probe import Probe, data, init, keras_lr, max_diff, train_keras, train_torch
+from compare.defaults.optimizers import _both, _effect, _f
+from compare.defaults.probe import Probe, data, init, keras_lr, max_diff, train_keras, train_torch
 
 
 def float32_rounding(p: Probe) -> dict:
@@ -115,8 +115,8 @@ import tensorflow as tf
 tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 from tensorflow.python.util import _pywrap_util_port
-from compare.defaults_runtime import keras_traces
-from compare.probe import Probe
+from compare.defaults.numerics import keras_traces
+from compare.defaults.probe import Probe
 out = keras_traces(Probe(**json.loads(sys.argv[2])))
 np.savez(sys.argv[1], onednn=np.array(_pywrap_util_port.IsMklEnabled()), **out)
 """

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compare import checks, environment, frameworks, harness, weights
-from compare import curves as curve_files
-from compare.data import Dataset
-from compare.data import load as load_data
-from compare.spec import Spec
+from compare.agree import tolerances
+from compare.experiment import environment, harness, implementations, weights
+from compare.experiment import loss_file as curve_files
+from compare.experiment.data import Dataset
+from compare.experiment.data import load as load_data
+from compare.experiment.spec import Spec
 
 FD_PAIR = "numpy vs finite differences"
 FD_TOL = 1e-4  # CS231n's "acceptable": differencing with h = 1e-6 leaves ~1e-10 of noise, more near kinks
@@ -57,20 +58,20 @@ class Result:
                                     "step": steps, "loss": history.losses[start:stop]})  # fmt: skip
 
     def _missing_pairs(self) -> list[str]:
-        everyone = frameworks.runs_for(self.spec)
+        everyone = implementations.runs_for(self.spec)
         return [f"{a} vs {b}" for a, b in itertools.combinations(everyone, 2) if a in self.missing or b in self.missing]
 
     def gradient_table(self) -> pd.DataFrame:
         """Per pair and tensor: max abs / max rel difference, cosine, tolerance, pass; then the
         finite-difference check; tensors in backward order (output layer first)."""
-        tol = checks.GRAD_TOL[self.spec.dtype]
+        tol = tolerances.GRAD_TOL[self.spec.dtype]
         rows = []
         for a, b in self.pairs():
             (_, ga), (_, gb) = self.grads[a], self.grads[b]
             names = weights.names(len(ga), "d")
             flat_a, flat_b = [t for p in ga for t in p], [t for p in gb for t in p]
             for name, ta, tb in reversed(list(zip(names, flat_a, flat_b))):
-                d = checks.tensor_diff(ta, tb)
+                d = tolerances.tensor_diff(ta, tb)
                 rows.append({"pair": f"{a} vs {b}", "tensor": name, **d, "tolerance": tol, "pass": d["max_rel"] <= tol, "status": "ok"})
         if self.fd is not None:
             for r in self.fd.iloc[::-1].itertuples():
@@ -104,8 +105,8 @@ class Result:
             steps = np.arange(start + 1, stop + 1)
             yield (
                 steps,
-                *checks.curve_diff(la[start:stop], lb[start:stop]),
-                checks.curve_tolerance(self.spec.dtype, steps, self.spec.adaptive),
+                *tolerances.curve_diff(la[start:stop], lb[start:stop]),
+                tolerances.curve_tolerance(self.spec.dtype, steps, self.spec.adaptive),
             )
 
     def diff_frames(self, size: int | None = None):
@@ -137,9 +138,9 @@ class Result:
         for a, b in self.curve_pairs():
             ha, hb = self.histories[a], self.histories[b]
             c = self.curve_summary(a, b)
-            agree = frameworks.should_agree(a, b, self.spec)
-            final = max(checks.tensor_diff(x, y)["max_abs"] for pa, pb in zip(ha.final, hb.final) for x, y in zip(pa, pb))
-            rows.append({"pair": f"{a} vs {b}", "should_agree": agree, "reason": frameworks.agreement_reason(a, b, self.spec),
+            agree = implementations.should_agree(a, b, self.spec)
+            final = max(tolerances.tensor_diff(x, y)["max_abs"] for pa, pb in zip(ha.final, hb.final) for x, y in zip(pa, pb))
+            rows.append({"pair": f"{a} vs {b}", "should_agree": agree, "reason": implementations.agreement_reason(a, b, self.spec),
                          "max_abs": c["max_abs"], "max_rel": c["max_rel"], "first_divergent_step": c["first"],
                          "final_weights_max_abs": final, "verdict": verdict(c, agree),
                          "pass": (c["first"] is None) if agree else None, "status": "ok"})  # fmt: skip
@@ -180,8 +181,8 @@ class Result:
         return bool((grads["pass"] != False).all() and checked["pass"].all() and all(h.ok for h in self.histories.values()))  # noqa: E712
 
     def save(self, out, force: bool = False):
-        """Write the run bundle (see compare/bundle.py) to `out`, atomically."""
-        from compare import bundle
+        """Write the run bundle (see compare/io/bundle.py) to `out`, atomically."""
+        from compare.io import bundle
 
         return bundle.save(self, out, force=force)
 
@@ -234,11 +235,11 @@ def _first_gradients(spec: Spec, fd_entries: int | None, prepared=None) -> tuple
     result = Result(spec, data, init, order)
     X, y = first_batch(spec, data, order)
     models = {}
-    for name in frameworks.runs_for(spec):
-        if not frameworks.installed(name):
+    for name in implementations.runs_for(spec):
+        if not implementations.installed(name):
             result.missing.append(name)
             continue
-        models[name] = frameworks.build(name, spec, init)
+        models[name] = implementations.build(name, spec, init)
         result.grads[name] = models[name].gradients(X, y)
     if "numpy" in spec.frameworks:
         result.fd = finite_differences(spec, init, X, y, fd_entries)
@@ -249,7 +250,7 @@ def _first_gradients(spec: Spec, fd_entries: int | None, prepared=None) -> tuple
 def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.DataFrame:
     """The NumPy reference in float64 against central differences of its own loss."""
     import scratch
-    from compare import finite_diff
+    from compare.agree import finite_diff
 
     spec64 = spec.replace(dtype="float64")
     model = scratch.MLP(spec64, init)

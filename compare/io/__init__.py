@@ -1,0 +1,2 @@
+"""What a run leaves behind and shows: the bundle on disk, tables in every format, figures, terminal
+output and markdown reports."""

@@ -1,0 +1,6 @@
+"""For your own test suite, as numpy.testing is for arrays: assert that a from-scratch backprop matches
+the reference (assert_gradients_match), or get the report without raising (check)."""
+
+from compare.learner.grade import assert_gradients_match, check
+
+__all__ = ["assert_gradients_match", "check"]
