@@ -1,46 +1,45 @@
-"""The mlp-compare command line: one subcommand a module, shared spec flags, bad input exits 2."""
+"""The mlp-compare command line: one subcommand a module, bad input one line and exit 2."""
 
 from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import sys
 
-from compare.experiment.spec import SpecError
-from compare.io.bundle import BundleError
+from compare.commands import bench, check, defaults, explain, gradcheck, run, table
+from compare.errors import UsageError
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
-COMMANDS = {
-    "run": "compare.commands.run",
-    "bench": "compare.commands.bench",
-    "defaults": "compare.commands.defaults",
-    "explain": "compare.commands.explain",
-    "check": "compare.commands.check",
-    "gradcheck": "compare.commands.gradcheck",
-    "table": "compare.commands.table",
-}
+COMMANDS = {"run": run, "bench": bench, "defaults": defaults, "explain": explain, "check": check, "gradcheck": gradcheck, "table": table}
 
 
-class UsageError(Exception):
-    """Bad input found after parsing (a file, a value): one line, exit 2."""
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad flag or value reported in one line (not the usage block) and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def parser() -> Parser:
+    top = Parser(
         prog="mlp-compare",
         description="Train one MLP in NumPy (hand-written backprop), PyTorch and TensorFlow from identical weights "
         "and show where their gradients and loss curves agree, and why they differ.",
         epilog="Run 'mlp-compare COMMAND --help' for each command's flags and examples.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules = {name: importlib.import_module(path) for name, path in COMMANDS.items()}
-    for module in modules.values():
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    for module in COMMANDS.values():
         module.add_parser(sub)
-    args = parser.parse_args(argv)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
-        return modules[args.command].main(args)
-    except (SpecError, UsageError, BundleError) as e:
+        return COMMANDS[args.command].main(args)
+    except UsageError as e:
+        if getattr(e, "trace", ""):
+            print("Traceback (your file only):\n" + e.trace, file=sys.stderr)
         print(f"mlp-compare {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,5 +1,5 @@
-"""mlp-compare's from-scratch implementation: NumPy only, backprop written by hand."""
+"""mlp-compare's from-scratch implementation: NumPy only, backprop written by hand, built from swappable pieces."""
 
-from scratch.mlp import MLP
+from scratch.mlp import MLP, Pieces, make, pieces_for
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "Pieces", "make", "pieces_for"]

@@ -1,21 +1,30 @@
-"""The three losses in NumPy, each from the logits, each the mean over the batch, with dL/dlogits."""
+"""The three losses in NumPy, each from the logits, each the mean over the batch, each returning (loss, dL/dlogits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
-from scratch.activations import activate, sigmoid
+from scratch.activations import Activation, activation, sigmoid
+
+Loss = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]  # (logits, y) -> (mean loss, dL/dlogits)
 
 
-def mse(logits: np.ndarray, y: np.ndarray, output: str) -> tuple[float, np.ndarray]:
+def mse(output: Activation) -> Loss:
     """Mean over batch and outputs of (f(z) - y)^2, f the output activation; y of shape (N, O)."""
-    a = activate(output, logits)  # (N, O)
-    diff = a - y  # (N, O)
-    loss = np.mean(diff * diff)
-    dA = (2 / diff.size) * diff  # (N, O)
-    dZ = dA * (a * (1 - a)) if output == "sigmoid" else dA  # (N, O)
-    return float(loss), dZ
+
+    def loss(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        a = output(logits)  # (N, O)
+        diff = a - y  # (N, O)
+        dA = (2 / diff.size) * diff  # (N, O)
+        dZ = dA if output.name == "identity" else dA * output.derivative(logits, a)  # (N, O)
+        return float(np.mean(diff * diff)), dZ
+
+    return loss
 
 
-def bce(logits: np.ndarray, y: np.ndarray, output: str = "sigmoid") -> tuple[float, np.ndarray]:
+def bce(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean over batch and outputs of -y log sigma(z) - (1 - y) log(1 - sigma(z)), from logits z."""
     z = logits  # (N, O)
     losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))  # stable softplus(z) - y z
@@ -23,7 +32,7 @@ def bce(logits: np.ndarray, y: np.ndarray, output: str = "sigmoid") -> tuple[flo
     return float(np.mean(losses)), dZ
 
 
-def ce(logits: np.ndarray, y: np.ndarray, output: str = "softmax") -> tuple[float, np.ndarray]:
+def ce(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean over the batch of -log softmax(z)[label]; y are int labels of shape (N,)."""
     n, rows = logits.shape[0], np.arange(logits.shape[0])
     shifted = logits - logits.max(axis=1, keepdims=True)  # (N, C), log-sum-exp shift
@@ -35,17 +44,18 @@ def ce(logits: np.ndarray, y: np.ndarray, output: str = "softmax") -> tuple[floa
     return float(loss), dZ
 
 
-LOSSES = {"mse": mse, "bce": bce, "ce": ce}
-
-
-def loss_and_grad(loss: str, output: str, logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """(mean loss, dL/dlogits) for the named loss."""
-    return LOSSES[loss](logits, y, output)
-
-
-def output_probs(output: str, logits: np.ndarray) -> np.ndarray:
-    """The network's output: identity, sigmoid, or softmax of the logits."""
-    if output != "softmax":
-        return activate(output, logits)
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))  # (N, C)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def loss_fn(spec) -> Loss:
+    """The spec's loss: (logits, y) -> (mean loss, dL/dlogits)."""
+    if spec.loss == "mse":
+        return mse(activation(spec.output))
+    return {"bce": bce, "ce": ce}[spec.loss]
+
+
+def output_fn(spec) -> Callable[[np.ndarray], np.ndarray]:
+    """The network's output from the logits: identity, sigmoid, or softmax."""
+    return softmax if spec.output == "softmax" else activation(spec.output)

@@ -1,39 +1,67 @@
-"""The MLP in NumPy: forward pass, hand-written backward pass, training step."""
+"""The MLP in NumPy: forward pass, hand-written backward pass, training step, built from swappable pieces."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from scratch import losses, optimizers
-from scratch.activations import activate, derivative
+from scratch.activations import Activation, activation
+
+
+def through_weights(dZ: np.ndarray, params, layer: int) -> np.ndarray:
+    """dA of the layer below: the error sent back through the layer's own weights, dZ @ W.T."""
+    return dZ @ params[layer][0].T  # (N, fan_in)
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """What the reference is built from. Pass another piece to put a convention or a learner's slip in:
+    an activation with another derivative, another loss, another way back through the weights, another optimizer."""
+
+    activations: tuple[Activation, ...]  # one per hidden layer
+    loss: losses.Loss  # (logits, y) -> (mean loss, dL/dlogits)
+    through: Callable = through_weights  # (dZ, params, layer) -> dA of layer - 1
+    optimizer: Callable = optimizers.optimizer  # (spec, flat params) -> an object with .step(params, grads)
+
+
+def pieces_for(spec, convention: str = "torch") -> Pieces:
+    """The spec's own pieces; `convention` picks the optimizer's update rules ("torch" or "keras")."""
+    return Pieces(
+        activations=tuple(activation(name) for name in spec.activations),
+        loss=losses.loss_fn(spec),
+        optimizer=lambda spec, params: optimizers.optimizer(spec, params, convention),
+    )
 
 
 class MLP:
     """Fully connected network; weights held in the canonical (fan_in, fan_out) layout."""
 
-    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]], convention: str = "torch"):
+    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]], pieces: Pieces):
         self.spec = spec
         self.dtype = np.dtype(spec.dtype)
-        self.acts = spec.activations
-        self.set_weights(params)
-        self.optimizer = optimizers.make(spec, convention)
+        self.pieces = pieces
+        self.set_params(params)
+        self.optimizer = pieces.optimizer(spec, [t for pair in self.params for t in pair])
         self.grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]  # train_step writes here
 
-    def set_weights(self, params) -> None:
+    def set_params(self, params) -> None:
         """Load canonical weights (copied, so the caller's arrays are never changed)."""
         self.params = [(np.array(W, self.dtype), np.array(b, self.dtype)) for W, b in params]
 
-    def get_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def get_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The current weights, canonical layout, as copies."""
         return [(W.copy(), b.copy()) for W, b in self.params]
 
-    def forward(self, X: np.ndarray):
-        """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] for backward."""
+    def layers(self, X: np.ndarray):
+        """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] that backward walks back through."""
         A, cache = X, []
-        for (W, b), act in zip(self.params[:-1], self.acts):
+        for (W, b), act in zip(self.params[:-1], self.pieces.activations):
             Z = A @ W  # (N, fan_out)
             Z += b  # Z = A W + b, in place
-            cache.append((A, Z, activate(act, Z)))
+            cache.append((A, Z, act(Z)))
             A = cache[-1][2]
         W, b = self.params[-1]
         cache.append((A, None, None))
@@ -50,27 +78,31 @@ class MLP:
             grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]
         for layer in reversed(range(len(self.params))):
             A_prev, _, _ = cache[layer]
-            W, _ = self.params[layer]
             dW = np.matmul(A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
             db = dZ.sum(axis=0)  # (fan_out,)
             grads[layer] = (dW, db)
             if layer > 0:
                 _, Z_prev, A_prev_act = cache[layer - 1]
-                dA = dZ @ W.T  # (N, fan_in)
-                dA *= derivative(self.acts[layer - 1], Z_prev, A_prev_act)  # dZ = dA * f'(Z), in place
-                dZ = dA  # (N, fan_in)
+                dA = self.pieces.through(dZ, self.params, layer)  # (N, fan_in)
+                if dA.shape != Z_prev.shape:
+                    raise ValueError(f"dA{layer} has shape {dA.shape}; layer {layer}'s Z has {Z_prev.shape}")
+                dZ = dA * self.pieces.activations[layer - 1].derivative(Z_prev, A_prev_act)  # dZ = dA * f'(Z)
         return grads
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Logits of shape (N, O)."""
+        return self.layers(X)[0]
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
         """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays."""
-        logits, cache = self.forward(X)
-        loss, dZ = losses.loss_and_grad(self.spec.loss, self.spec.output, logits, y)
+        logits, cache = self.layers(X)
+        loss, dZ = self.pieces.loss(logits, y)
         return loss, self.backward(dZ, cache)
 
     def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
         """One update on a mini-batch; returns the mini-batch loss before the update."""
-        logits, cache = self.forward(X)
-        loss, dZ = losses.loss_and_grad(self.spec.loss, self.spec.output, logits, y)
+        logits, cache = self.layers(X)
+        loss, dZ = self.pieces.loss(logits, y)
         grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
         flat_params = [t for pair in self.params for t in pair]
         flat_grads = [t for pair in grads for t in pair]
@@ -79,8 +111,14 @@ class MLP:
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean loss at the current weights."""
-        return losses.loss_and_grad(self.spec.loss, self.spec.output, self.forward(X)[0], y)[0]
+        return self.pieces.loss(self.forward(X), y)[0]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
-        return losses.output_probs(self.spec.output, self.forward(X)[0])
+        return losses.output_fn(self.spec)(self.forward(X))
+
+
+def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, convention: str = "torch", pieces: Pieces | None = None) -> MLP:
+    """The spec's network from canonical weights, in the optimizer `convention` given ("torch" or "keras"),
+    or from other `pieces` (see Pieces)."""
+    return MLP(spec, params, pieces or pieces_for(spec, convention))

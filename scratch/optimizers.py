@@ -121,8 +121,9 @@ class RMSprop:
                 p -= (lr * g) / np.sqrt(v + eps)
 
 
-def make(spec, convention: str = "torch"):
-    """The spec's optimizer in the given convention ("torch" or "keras")."""
+def optimizer(spec, params: list[np.ndarray], convention: str = "torch"):
+    """The spec's optimizer for these parameters (a flat list W1, b1, W2, ...), in the given convention
+    ("torch" or "keras"); .step(params, grads) updates them in place."""
     if convention not in CONVENTIONS:
         raise ValueError(f"convention: got {convention!r}; expected one of {', '.join(CONVENTIONS)}")
     o = spec.optimizer

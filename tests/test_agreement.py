@@ -31,7 +31,7 @@ MATRIX = list(itertools.product(["sigmoid", "relu", "tanh"], HEADS, OPTIMIZERS, 
 
 
 def agreeing_pairs(spec):
-    return [(a, b) for a, b in itertools.combinations(NAMES, 2) if implementations.should_agree(a, b, spec)]
+    return [(a, b) for a, b in itertools.combinations(NAMES, 2) if implementations.same_rules(a, b, spec)]
 
 
 @pytest.mark.parametrize("activation,head,optimizer,depth", MATRIX, ids=lambda v: "-".join(v) if isinstance(v, tuple) else str(v))
@@ -93,7 +93,7 @@ def test_numpy_backprop_matches_central_finite_differences(activation, head):
 
     spec = matrix_spec(activation, head, "sgd", 2)
     data, init, _ = prepare(spec)
-    model = scratch.MLP(spec, init)
+    model = scratch.make(spec, init)
     X, y = data.X_train[:20], data.y_train[:20]
     _, grads = model.gradients(X, y)
     assert grads_rel(central_differences(model, X, y), grads) <= 1e-7

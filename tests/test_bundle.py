@@ -102,7 +102,7 @@ def test_python_api_exposes_tables_curves_and_save(tmp_path):
     assert set(result.tables) == {"gradients", "agreement", "metrics"} and len(result.curves) == 2 * 2 * 10
     assert result.save(tmp_path / "api") == tmp_path / "api" and (tmp_path / "api" / "curves.csv").is_file()
     grads = compare.gradcheck(Spec(frameworks=("numpy", "tensorflow")))
-    assert grads.gradient_table()["pass"].all() and grads.first_failing_tensor() == {
+    assert grads.tables["gradients"]["pass"].all() and grads.first_failing_tensor() == {
         "numpy vs tensorflow": None, "numpy vs finite differences": None}  # fmt: skip
 
 

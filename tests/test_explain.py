@@ -1,6 +1,5 @@
 """The explainer names the convention behind each disagreement, and says 'not explained' for a real bug."""
 
-import argparse
 import json
 
 import numpy as np
@@ -8,8 +7,9 @@ import pandas as pd
 import pytest
 
 import scratch
-from compare.cli import main
-from compare.experiment import harness, implementations, native, weights
+from compare.agree.differences import curve_diff
+from compare.cli import main, parser
+from compare.experiment import harness, implementations, native, pipeline, weights
 from compare.experiment.pipeline import prepare
 from compare.experiment.spec import Spec
 from compare.explain import search
@@ -41,7 +41,7 @@ def switch_names(finding) -> set:
 def test_adam_and_rmsprop_torch_vs_tensorflow_are_explained_by_eps_placement(optimizer, words):
     spec = BASE.replace(optimizer=optimizer, lr=0.01, eps=1e-6)
     run, curves, grads = train(spec, {n: aligned(n) for n in ("numpy", "torch", "tensorflow")})
-    _, rel = search.tolerances.curve_diff(curves["torch"], curves["tensorflow"])
+    _, rel = curve_diff(curves["torch"], curves["tensorflow"])
     assert rel.max() > 1e-8  # the gap is real, far above float64 round-off
     result = search.explain(*run, curves, grads)
     torch_f, tf_f = result.findings["torch"], result.findings["tensorflow"]
@@ -55,7 +55,7 @@ def test_adam_and_rmsprop_torch_vs_tensorflow_are_explained_by_eps_placement(opt
 def test_python_float_momentum_in_keras_is_explained_by_float32_rounding():
     spec = BASE.replace(optimizer="momentum", momentum=0.9)
     run, curves, grads = train(spec, {"torch": aligned("torch"),
-                                      "tensorflow": lambda s, i: native.build("tensorflow", s, i, python_floats=True)})  # fmt: skip
+                                      "tensorflow": lambda s, i: implementations.build("tensorflow", s, i, python_floats=True)})  # fmt: skip
     result = search.explain(*run, curves, grads)
     assert result.findings["torch"].as_is
     tf_f = result.findings["tensorflow"]
@@ -66,8 +66,8 @@ def test_python_float_momentum_in_keras_is_explained_by_float32_rounding():
 def test_keras_loss_on_probabilities_is_explained_by_its_clipping():
     spec = BASE.replace(loss="bce", output="sigmoid", dataset="blobs", noise=0.0, init_scale=3.0, optimizer="momentum", lr=1.0)
     run, curves, grads = train(spec, {"torch": aligned("torch"),
-                                      "tensorflow": lambda s, i: native.build("tensorflow", s, i, probabilities=True)})  # fmt: skip
-    _, rel = search.tolerances.curve_diff(curves["torch"], curves["tensorflow"])
+                                      "tensorflow": lambda s, i: implementations.build("tensorflow", s, i, from_logits=False)})  # fmt: skip
+    _, rel = curve_diff(curves["torch"], curves["tensorflow"])
     assert rel.max() > 1e-6
     result = search.explain(*run, curves, grads)
     assert result.findings["torch"].as_is
@@ -86,7 +86,7 @@ class ScaledFirstGradient(scratch.MLP):
 
 
 def test_a_broken_implementation_is_not_explained():
-    run, curves, grads = train(BASE, {"torch": aligned("torch"), "broken": lambda s, i: ScaledFirstGradient(s, i)})
+    run, curves, grads = train(BASE, {"torch": aligned("torch"), "broken": lambda s, i: ScaledFirstGradient(s, i, scratch.pieces_for(s))})
     result = search.explain(*run, curves, grads)
     broken = result.findings["broken"]
     assert not broken.explained and broken.tried > 10
@@ -96,9 +96,9 @@ def test_a_broken_implementation_is_not_explained():
 
 def test_native_defaults_gap_is_accounted_for():
     spec = BASE.replace(optimizer="adam", lr=0.01)
-    result = native.run(spec)
-    text = search.after_run(argparse.Namespace(defaults="native", explain=False), result)
+    result = pipeline.run(spec, defaults="native")
     e = search.explain_result(result)
+    text = e.text()
     assert switch_names(e.findings["torch"]) == {"torch_defaults"}
     assert switch_names(e.findings["tensorflow"]) == {"keras_defaults", "float32_hyper", "keras_rules"}
     assert all(f.best.max_rel < 1e-13 for f in e.findings.values())
@@ -113,13 +113,13 @@ def test_native_hyperparameters_are_read_from_the_installed_signatures():
     assert not b.any() and np.abs(W).max() <= np.sqrt(6 / 10)
 
 
-def test_run_flags_and_after_run_are_quiet_without_explain():
-    parser = argparse.ArgumentParser()
-    search.add_run_flags(parser)
-    args = parser.parse_args([])
-    assert args.defaults == "aligned" and not args.explain and search.after_run(args, None) == ""
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--defaults", "nope"])
+def test_run_explains_only_when_asked_and_refuses_an_unknown_defaults_mode(capsys):
+    args = parser().parse_args(["run"])
+    assert args.defaults == "aligned" and not args.explain
+    with pytest.raises(SystemExit) as e:
+        parser().parse_args(["run", "--defaults", "nope"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and len(err.strip().splitlines()) == 1 and "--defaults: invalid choice: 'nope'" in err
 
 
 def write_bundle(folder, spec, data, init, order, curves, grads):
@@ -146,7 +146,7 @@ def test_explain_command_reads_a_bundle(tmp_path, capsys):
 
 
 def test_explain_command_exits_1_when_something_is_not_explained(tmp_path, capsys):
-    run, curves, grads = train(BASE, {"numpy": aligned("numpy"), "broken": lambda s, i: ScaledFirstGradient(s, i)})
+    run, curves, grads = train(BASE, {"numpy": aligned("numpy"), "broken": lambda s, i: ScaledFirstGradient(s, i, scratch.pieces_for(s))})
     write_bundle(tmp_path / "run", *run, curves, grads)
     assert main(["explain", str(tmp_path / "run")]) == 1
     assert "broken: not explained" in capsys.readouterr().out
@@ -192,7 +192,7 @@ def test_loss_reduction_and_float32_arithmetic_are_named():
             cast = lambda a: a.astype("float32") if a.dtype.kind == "f" else a
             return lambda *arrays: method(*map(cast, arrays))
 
-    run, curves, _ = train(spec, {"summed": lambda s, i: SummedLoss(s, i), "torch32": Float32})
+    run, curves, _ = train(spec, {"summed": lambda s, i: SummedLoss(s, i, scratch.pieces_for(s)), "torch32": Float32})
     result = search.explain(*run, curves)
     assert switch_names(result.findings["summed"]) == {"sum_loss"} and result.findings["summed"].best.max_rel < 1e-13
     torch32_f = result.findings["torch32"]
@@ -201,7 +201,7 @@ def test_loss_reduction_and_float32_arithmetic_are_named():
 
 def test_a_blow_up_is_matched_only_by_a_blow_up_at_the_same_step():
     spec = BASE.replace(lr=1e160, epochs=2)  # one SGD step makes the output weights ~1e160: the next loss overflows
-    run, curves, grads = train(spec, {"torch": aligned("torch"), "scaled": lambda s, i: ScaledFirstGradient(s, i)})
+    run, curves, grads = train(spec, {"torch": aligned("torch"), "scaled": lambda s, i: ScaledFirstGradient(s, i, scratch.pieces_for(s))})
     failed = int(np.argmin(np.isfinite(curves["torch"]))) + 1
     assert 1 < failed < len(curves["torch"])
     result = search.explain(*run, curves, grads)
@@ -217,3 +217,13 @@ def test_run_defaults_native_explains_every_gap_and_exits_0(tmp_path, capsys):
     assert "torch: explained by torch's default initialisation and hyperparameters" in out
     assert "tensorflow: explained by hyperparameters rounded to float32 + Keras's default initialisation" in out
     assert main(["explain", str(tmp_path / "run")]) == 0  # the bundle of a native run is explained the same way
+    # no pair with a framework on its own defaults is expected to agree, and every table and sentence says so
+    assert "FAIL" not in out and "Some pairs that should agree do not" not in out and "All pairs that should agree do" in out
+    agreement = pd.read_csv(tmp_path / "run" / "agreement.csv")
+    assert not agreement["should_agree"].any() and agreement["pass"].isna().all()
+    assert agreement["reason"].str.contains("own default initial weights and hyperparameters").all()
+    gradients = pd.read_csv(tmp_path / "run" / "gradients.csv")
+    native_rows = gradients[gradients["pair"].str.contains("torch|tensorflow")]
+    assert len(native_rows) and native_rows["pass"].isna().all() and (native_rows["status"] == "own defaults: not expected to agree").all()
+    summary = (tmp_path / "run" / "summary.md").read_text()
+    assert "All pairs that should agree do" in summary and "differ by design" in summary

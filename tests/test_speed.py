@@ -20,7 +20,7 @@ def test_tensorflow_functions_trace_once_for_every_batch_size():
     import tf_impl
 
     data, order = problem(SPEC, steps=3)
-    model = tf_impl.MLP(SPEC, weights.init(SPEC))
+    model = tf_impl.make(SPEC, weights.init(SPEC))
     harness.train("tensorflow", model, SPEC, data, order)  # steps, then loss and predict on train and test sets
     X, y = data.X_train, data.y_train
     for n in (16, 11, 5, len(X)):  # a smaller last batch, a whole data set
@@ -67,7 +67,7 @@ def test_numpy_training_step_allocates_no_weight_sized_array(optimizer):
     import scratch
 
     spec = Spec(layers=(256, 512, 3), activation="relu", loss="ce", optimizer=optimizer, lr=0.01, batch_size=2, dataset="blobs")
-    model = scratch.MLP(spec, weights.init(spec))
+    model = scratch.make(spec, weights.init(spec))
     X, y = np.ones((2, 256)), np.array([0, 2])
     model.train_step(X, y)  # optimizer state and buffers are created on the first step
     tracemalloc.start()
@@ -84,7 +84,7 @@ def test_numpy_keeps_the_spec_dtype_through_training(dtype, optimizer):
 
     spec = SPEC.replace(dtype=dtype, optimizer=optimizer)
     data, order = problem(spec, steps=2)
-    model = scratch.MLP(spec, weights.init(spec))
+    model = scratch.make(spec, weights.init(spec))
     harness.train("numpy", model, spec, data, order)
     loss, grads = model.gradients(data.X_train[:4], data.y_train[:4])
     assert all(t.dtype == dtype for pair in model.params + grads for t in pair)
@@ -95,7 +95,7 @@ def test_numpy_gradients_are_not_overwritten_by_later_training_steps():
     import scratch
 
     data, order = problem(SPEC, steps=2)
-    model = scratch.MLP(SPEC, weights.init(SPEC))
+    model = scratch.make(SPEC, weights.init(SPEC))
     _, grads = model.gradients(data.X_train[:16], data.y_train[:16])
     kept = [t.copy() for pair in grads for t in pair]
     harness.train("numpy", model, SPEC, data, order)
@@ -111,7 +111,7 @@ def test_harness_memory_is_flat_in_epochs():
     for epochs in (5, 50):
         spec = SPEC.replace(epochs=epochs)
         order = harness.schedule(spec, len(data.X_train))
-        model = scratch.MLP(spec, weights.init(spec))
+        model = scratch.make(spec, weights.init(spec))
         harness.train("numpy", model, spec, data, order.copy()[:1])  # warm-up: buffers, caches
         tracemalloc.start()
         harness.train("numpy", model, spec, data, order)

@@ -8,12 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from compare.agree.tables import agreement_table, diff_frames
 from compare.experiment import harness, loss_file, pipeline
 from compare.experiment.spec import Spec
 from compare.io import bundle, plots
 
 ADAM = Spec(optimizer="adam", lr=0.05, epochs=6, batch_size=32)  # numpy-keras vs torch differ from step 1
 BLOWUP = Spec(lr=1e6, activation="relu", output="identity", epochs=3, frameworks=("numpy", "torch"))
+
+
+def curve_diffs(result) -> pd.DataFrame:
+    """The whole curve_diffs table in memory."""
+    return loss_file.concat(diff_frames(result), ["pair", "step", "abs_diff", "rel_diff", "tolerance"])
 
 
 def test_loss_file_is_nan_until_written_and_reads_back_what_was_written(tmp_path):
@@ -49,12 +55,12 @@ def test_streamed_runs_and_small_chunks_give_the_in_memory_numbers(spec, tmp_pat
     for name, h in memory.histories.items():
         assert np.array_equal(np.asarray(streamed.histories[name].losses), h.losses, equal_nan=True)
         assert streamed.histories[name].failed_step == h.failed_step
-    whole = {"agree": memory.agreement_table(), "curves": memory.curves, "diffs": memory.curve_diffs()}
+    whole = {"agree": memory.tables["agreement"], "curves": memory.curves, "diffs": curve_diffs(memory)}
     monkeypatch.setattr(loss_file, "CHUNK", 7)  # chunk boundaries inside epochs and at the first divergent step
     for result in (memory, streamed):
-        pd.testing.assert_frame_equal(result.agreement_table(), whole["agree"])
+        pd.testing.assert_frame_equal(agreement_table(result), whole["agree"])
         pd.testing.assert_frame_equal(result.curves, whole["curves"])
-        pd.testing.assert_frame_equal(result.curve_diffs(), whole["diffs"])
+        pd.testing.assert_frame_equal(curve_diffs(result), whole["diffs"])
     agree = whole["agree"].set_index("pair")
     if spec is ADAM:
         assert agree.loc["numpy vs torch", "pass"] and agree.loc["numpy-keras vs tensorflow", "pass"]

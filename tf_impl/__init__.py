@@ -21,6 +21,6 @@ def _import_tensorflow_quietly() -> None:
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # runtime C++ logs: errors only
 _import_tensorflow_quietly()
 
-from tf_impl.mlp import MLP  # noqa: E402
+from tf_impl.mlp import MLP, make  # noqa: E402
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "make"]

@@ -10,6 +10,6 @@ ACTIVATIONS = {
 }
 
 
-def activate(name: str):
-    """The named activation as a function."""
+def activation(name: str):
+    """The named activation: call it for a = f(z)."""
     return ACTIVATIONS[name]

@@ -6,19 +6,34 @@ import tensorflow as tf
 LOSSES = {"mse": keras.losses.MeanSquaredError, "bce": keras.losses.BinaryCrossentropy, "ce": keras.losses.SparseCategoricalCrossentropy}
 
 
-def loss_fn(loss: str, output: str, dtype: str):
-    """A function (logits, y) -> mean loss, computed in `dtype` (Keras would otherwise use floatx)."""
-    if loss == "mse":
-        criterion = keras.losses.MeanSquaredError(dtype=dtype)
-        if output == "sigmoid":
+def loss_fn(spec, from_logits: bool = True):
+    """The spec's loss: (logits, y) -> mean loss, computed in the spec's dtype (Keras would otherwise use floatx).
+
+    from_logits=False: bce and ce on probabilities, as a learner often writes them after a sigmoid or softmax
+    output; Keras then clips them to [1e-7, 1 - 1e-7]."""
+    if spec.loss == "mse":
+        criterion = keras.losses.MeanSquaredError(dtype=spec.dtype)
+        if spec.output == "sigmoid":
             return lambda logits, y: criterion(y, tf.sigmoid(logits))
         return lambda logits, y: criterion(y, logits)
-    criterion = LOSSES[loss](from_logits=True, dtype=dtype)  # logits explicitly: no silent switch
-    return lambda logits, y: criterion(y, logits)
+    criterion = LOSSES[spec.loss](from_logits=from_logits, dtype=spec.dtype)
+    if from_logits:
+        return lambda logits, y: criterion(y, logits)
+    # tf.identity in between: inside a tf.function Keras finds a Sigmoid/Softmax op feeding the loss and
+    # silently switches to the logits formula; then no clipping would happen.
+    probabilities = tf.sigmoid if spec.loss == "bce" else (lambda logits: tf.nn.softmax(logits, axis=1))
+    return lambda logits, y: criterion(y, tf.identity(probabilities(logits)))
 
 
-def output_probs(output: str, logits):
-    """The network's output: identity, sigmoid, or softmax of the logits."""
-    if output == "softmax":
-        return tf.nn.softmax(logits, axis=1)
-    return tf.sigmoid(logits) if output == "sigmoid" else logits
+def output_fn(spec):
+    """The network's output from the logits: identity, sigmoid, or softmax."""
+    if spec.output == "softmax":
+        return lambda logits: tf.nn.softmax(logits, axis=1)
+    return tf.sigmoid if spec.output == "sigmoid" else (lambda logits: logits)
+
+
+def target_signature(spec) -> tf.TensorSpec:
+    """What the loss takes as targets: int labels (N,) for ce, floats (N, outputs) otherwise."""
+    if spec.loss == "ce":
+        return tf.TensorSpec([None], tf.int64)
+    return tf.TensorSpec([None, spec.layers[-1]], tf.as_dtype(spec.dtype))

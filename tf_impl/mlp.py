@@ -6,14 +6,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_impl import losses, optimizers
-from tf_impl.activations import activate
+from tf_impl.activations import activation
+from tf_impl.losses import loss_fn, output_fn, target_signature
+from tf_impl.optimizers import optimizer
 
 
 class MLP:
     """Fully connected network; Keras's kernel layout (fan_in, fan_out) is already canonical."""
 
-    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]]):
+    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]], from_logits: bool = True, python_floats: bool = False):
         self.spec = spec
         self.dtype = tf.as_dtype(spec.dtype)
         try:  # possible only before TensorFlow's runtime starts; the harness records the value in force
@@ -27,18 +28,18 @@ class MLP:
             layer = keras.layers.Dense(n_out, dtype=spec.dtype, kernel_initializer="zeros")
             layer.build((None, n_in))
             self.dense.append(layer)
-        self.acts = [activate(a) for a in spec.activations]
+        self.acts = [activation(a) for a in spec.activations]
         self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias)]
-        self.set_weights(params)
-        self.loss_fn = losses.loss_fn(spec.loss, spec.output, spec.dtype)
-        self.optimizer = optimizers.make(spec)
-        self.optimizer.build(self.variables)
-        y_spec = tf.TensorSpec([None], tf.int64) if spec.loss == "ce" else tf.TensorSpec([None, spec.layers[-1]], self.dtype)
-        signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), y_spec]
+        self.set_params(params)
+        self.loss_fn = loss_fn(spec, from_logits)
+        self.output_fn = output_fn(spec)
+        self.optimizer = optimizer(spec, self.variables, python_floats)
+        signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), target_signature(spec)]
         self._train_step = tf.function(self._step, input_signature=signature)
         self._gradients = tf.function(self._loss_and_grads, input_signature=signature)
         self._loss = tf.function(lambda X, y: self.loss_fn(self._forward(X), y), input_signature=signature)
-        self._predict = tf.function(lambda X: losses.output_probs(spec.output, self._forward(X)), input_signature=signature[:1])
+        self._forward_graph = tf.function(self._forward, input_signature=signature[:1])
+        self._predict = tf.function(lambda X: self.output_fn(self._forward(X)), input_signature=signature[:1])
         self._graphs = {}  # tf.function -> its one traced graph (the input signature is fixed)
 
     def _call(self, fn, *args):
@@ -47,13 +48,13 @@ class MLP:
             self._graphs[fn] = fn.get_concrete_function()
         return self._graphs[fn](*args)
 
-    def set_weights(self, params) -> None:
+    def set_params(self, params) -> None:
         """Load canonical weights: kernel (fan_in, fan_out) and bias (fan_out,), no conversion."""
         for layer, (W, b) in zip(self.dense, params):
             layer.kernel.assign(np.asarray(W))
             layer.bias.assign(np.asarray(b))
 
-    def get_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def get_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The current weights in canonical layout, as copies."""
         return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in self.dense]
 
@@ -73,6 +74,10 @@ class MLP:
         self.optimizer.apply_gradients(zip(grads, self.variables))
         return loss
 
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Logits of shape (N, O)."""
+        return self._call(self._forward_graph, X).numpy()
+
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
         """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout."""
         loss, grads = self._call(self._gradients, X, y)
@@ -90,3 +95,9 @@ class MLP:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
         return self._call(self._predict, X).numpy()
+
+
+def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, from_logits: bool = True, python_floats: bool = False) -> MLP:
+    """The spec's network from canonical weights. from_logits=False computes bce and ce on probabilities;
+    python_floats=True hands Keras its hyperparameters as Python floats, as a learner does (it rounds them to float32)."""
+    return MLP(spec, params, from_logits, python_floats)

@@ -5,6 +5,6 @@ import torch
 ACTIVATIONS = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "identity": torch.nn.Identity}
 
 
-def activate(name: str) -> torch.nn.Module:
-    """The named activation as a module."""
+def activation(name: str) -> torch.nn.Module:
+    """The named activation: call it for a = f(z)."""
     return ACTIVATIONS[name]()

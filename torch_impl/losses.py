@@ -5,16 +5,24 @@ import torch
 LOSSES = {"mse": torch.nn.MSELoss, "bce": torch.nn.BCEWithLogitsLoss, "ce": torch.nn.CrossEntropyLoss}
 
 
-def loss_fn(loss: str, output: str):
-    """A function (logits, y) -> mean loss; mse applies the output activation first."""
-    criterion = LOSSES[loss](reduction="mean")
-    if loss == "mse" and output == "sigmoid":
-        return lambda logits, y: criterion(torch.sigmoid(logits), y)
-    return criterion
+def loss_fn(spec, from_logits: bool = True):
+    """The spec's loss: (logits, y) -> mean loss; mse applies the output activation first.
+
+    from_logits=False: bce and ce on probabilities as a learner often writes them, BCELoss(sigmoid(z)) and
+    nll_loss(log(softmax(z))), which clamp the log at -100 instead of working from the logits."""
+    if spec.loss == "mse":
+        criterion = torch.nn.MSELoss(reduction="mean")
+        return (lambda logits, y: criterion(torch.sigmoid(logits), y)) if spec.output == "sigmoid" else criterion
+    if not from_logits:
+        if spec.loss == "bce":
+            bce = torch.nn.BCELoss()
+            return lambda logits, y: bce(torch.sigmoid(logits), y)
+        return lambda logits, y: torch.nn.functional.nll_loss(torch.log(torch.softmax(logits, dim=1)), y)
+    return LOSSES[spec.loss](reduction="mean")
 
 
-def output_probs(output: str, logits: torch.Tensor) -> torch.Tensor:
-    """The network's output: identity, sigmoid, or softmax of the logits."""
-    if output == "softmax":
-        return torch.softmax(logits, dim=1)
-    return torch.sigmoid(logits) if output == "sigmoid" else logits
+def output_fn(spec):
+    """The network's output from the logits: identity, sigmoid, or softmax."""
+    if spec.output == "softmax":
+        return lambda logits: torch.softmax(logits, dim=1)
+    return torch.sigmoid if spec.output == "sigmoid" else (lambda logits: logits)

@@ -5,14 +5,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from torch_impl import losses, optimizers
-from torch_impl.activations import activate
+from torch_impl.activations import activation
+from torch_impl.losses import loss_fn, output_fn
+from torch_impl.optimizers import optimizer
+
+
+def torch_layout(W: np.ndarray) -> np.ndarray:
+    """Canonical (fan_in, fan_out) <-> torch's weight layout (fan_out, fan_in): the one place the layout
+    changes, both ways (a transpose is its own inverse)."""
+    return W.T
 
 
 class MLP:
     """Fully connected network; weights cross in the canonical (fan_in, fan_out) layout."""
 
-    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]]):
+    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]], from_logits: bool = True):
         self.spec = spec
         self.dtype = getattr(torch, spec.dtype)
         torch.set_num_threads(spec.threads)
@@ -20,43 +27,44 @@ class MLP:
         sizes = list(zip(spec.layers[:-1], spec.layers[1:]))
         modules: list[torch.nn.Module] = []
         for (n_in, n_out), act in zip(sizes[:-1], spec.activations):
-            modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activate(act)]
+            modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activation(act)]
         modules.append(torch.nn.Linear(*sizes[-1], dtype=self.dtype))
         self.model = torch.nn.Sequential(*modules)
         self.linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
-        self.set_weights(params)
-        self.loss_fn = losses.loss_fn(spec.loss, spec.output)
-        self.optimizer = optimizers.make(spec, self.model.parameters())
+        self.set_params(params)
+        self.loss_fn = loss_fn(spec, from_logits)
+        self.output_fn = output_fn(spec)
+        self.optimizer = optimizer(spec, self.model.parameters())
 
-    def set_weights(self, params) -> None:
-        """Load canonical weights: torch stores weight as (fan_out, fan_in), so W is transposed here."""
+    def set_params(self, params) -> None:
+        """Load canonical weights (copied)."""
         with torch.no_grad():
             for lin, (W, b) in zip(self.linears, params):
-                lin.weight.copy_(torch.from_numpy(np.asarray(W).T))
+                lin.weight.copy_(torch.from_numpy(torch_layout(np.asarray(W))))
                 lin.bias.copy_(torch.from_numpy(np.asarray(b)))
 
-    def get_weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The current weights in canonical layout (weight transposed back), as copies."""
-        return [(lin.weight.detach().numpy().T.copy(), lin.bias.detach().numpy().copy()) for lin in self.linears]
+    def get_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The current weights in canonical layout, as copies."""
+        return [(torch_layout(lin.weight.detach().numpy()).copy(), lin.bias.detach().numpy().copy()) for lin in self.linears]
 
-    def _tensors(self, X: np.ndarray, y: np.ndarray):
-        return torch.from_numpy(X), torch.from_numpy(y)
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Logits of shape (N, O)."""
+        with torch.no_grad():
+            return self.model(torch.from_numpy(X)).numpy()
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
         """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout."""
-        X_t, y_t = self._tensors(X, y)
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(X_t), y_t)
+        loss = self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
         loss.backward()
-        grads = [(lin.weight.grad.numpy().T.copy(), lin.bias.grad.numpy().copy()) for lin in self.linears]
+        grads = [(torch_layout(lin.weight.grad.numpy()).copy(), lin.bias.grad.numpy().copy()) for lin in self.linears]
         self.optimizer.zero_grad(set_to_none=True)
         return loss.item(), grads
 
     def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
         """One update on a mini-batch; returns the mini-batch loss before the update."""
-        X_t, y_t = self._tensors(X, y)
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(X_t), y_t)
+        loss = self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
         loss.backward()
         self.optimizer.step()
         return loss.item()
@@ -69,4 +77,9 @@ class MLP:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
         with torch.no_grad():
-            return losses.output_probs(self.spec.output, self.model(torch.from_numpy(X))).numpy()
+            return self.output_fn(self.model(torch.from_numpy(X))).numpy()
+
+
+def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, from_logits: bool = True) -> MLP:
+    """The spec's network from canonical weights; from_logits=False computes bce and ce on probabilities."""
+    return MLP(spec, params, from_logits)

@@ -3,8 +3,8 @@
 import torch
 
 
-def make(spec, params):
-    """torch.optim optimizer for the spec (torch's own update rules: see scratch/optimizers.py)."""
+def optimizer(spec, params):
+    """torch.optim optimizer for the spec over these parameters (torch's own update rules: see scratch/optimizers.py)."""
     o = spec.optimizer
     if o == "sgd":
         return torch.optim.SGD(params, lr=spec.lr, momentum=0.0)

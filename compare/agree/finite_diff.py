@@ -33,16 +33,16 @@ def sample_entries(shape: tuple, max_entries: int | None, rng: np.random.Generat
     return [every[i] for i in sorted(rng.choice(len(every), max_entries, replace=False))]
 
 
-def _relu_signs(spec, params, X) -> list[np.ndarray]:
-    """Signs of every ReLU pre-activation, from the NumPy reference forward pass."""
-    from scratch.activations import activate
+def relu_signs(model, X: np.ndarray) -> Callable[[list], list[np.ndarray]]:
+    """params -> the signs of every ReLU pre-activation on X, from the NumPy reference's forward pass: an entry
+    whose +-h step changes one sits on a kink, where the loss has no derivative to check."""
+    relus = [i for i, act in enumerate(model.pieces.activations) if act.name == "relu"]
 
-    z, signs = X, []
-    for (W, b), act in zip(params[:-1], spec.activations):
-        pre = z @ W + b
-        if act == "relu":
-            signs.append(pre > 0)
-        z = activate(act, pre)
+    def signs(params) -> list[np.ndarray]:
+        model.set_params(params)
+        _, cache = model.layers(X)
+        return [cache[i][1] > 0 for i in relus]
+
     return signs
 
 
@@ -52,20 +52,18 @@ def check(
     grads: list[tuple[np.ndarray, np.ndarray]],
     names: list[str],
     *,
-    spec=None,
-    X: np.ndarray | None = None,
+    signs: Callable[[list], list[np.ndarray]] | None = None,
     max_entries: int | None = None,
     seed: int = 0,
     h: float = H,
 ) -> pd.DataFrame:
     """Compare `grads` with central differences of `loss(params)`, one row per tensor.
 
-    `params` are perturbed in float64 copies; with `spec` and `X` given and a ReLU in the network,
-    an entry whose +-h step flips a ReLU pre-activation is counted as a kink, not as an error.
+    `params` are perturbed in float64 copies; with `signs` (see relu_signs), an entry whose +-h step flips a
+    ReLU pre-activation is counted as a kink, not as an error.
     Columns: tensor, checked, total, max_rel_error, grade, kinks.
     """
     work = [[np.array(W, np.float64), np.array(b, np.float64)] for W, b in params]
-    has_relu = spec is not None and X is not None and "relu" in spec.activations
     rng = np.random.default_rng([seed, 4])
     rows = []
     for k, name in enumerate(names):
@@ -76,11 +74,11 @@ def check(
         for idx in entries:
             old = tensor[idx]
             tensor[idx] = old + h
-            plus, signs_plus = loss(work), _relu_signs(spec, work, X) if has_relu else None
+            plus, signs_plus = loss(work), signs(work) if signs else None
             tensor[idx] = old - h
-            minus, signs_minus = loss(work), _relu_signs(spec, work, X) if has_relu else None
+            minus, signs_minus = loss(work), signs(work) if signs else None
             tensor[idx] = old
-            if has_relu and any((a != b).any() for a, b in zip(signs_plus, signs_minus)):
+            if signs and any((a != b).any() for a, b in zip(signs_plus, signs_minus)):
                 kinks += 1
                 continue
             analytic_at.append(analytic[idx])

@@ -48,13 +48,15 @@ def torch_loop(spec: Spec, init):
     """The PyTorch tutorial loop: nn.Sequential, F.cross_entropy, torch.optim.SGD, loss.item() per step."""
     import torch
 
+    from torch_impl import torch_layout
+
     torch.set_num_threads(spec.threads)
     dtype = getattr(torch, spec.dtype)
     layers = []
     for W, b in init:
         linear = torch.nn.Linear(*W.shape, dtype=dtype)
         with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T))
+            linear.weight.copy_(torch.from_numpy(torch_layout(W)))
             linear.bias.copy_(torch.from_numpy(b))
         layers += [linear, torch.nn.ReLU()]
     model = torch.nn.Sequential(*layers[:-1])

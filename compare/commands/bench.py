@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+from compare.errors import UsageError
+
 SECTIONS = ("steps", "loops", "imports", "run", "memory")
 
 EXAMPLES = """examples:
@@ -47,7 +49,6 @@ def main(args: argparse.Namespace) -> int:
     import tf_impl  # noqa: F401
     import torch_impl  # noqa: F401  (torch before TensorFlow: the safe import order)
     from compare.bench import loops, process, report, steps
-    from compare.cli import UsageError
 
     if args.threads < 1:
         raise UsageError(f"--threads {args.threads}: expected a whole number >= 1")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
-from compare.cli import UsageError
 from compare.commands.flags import add_spec_flags, spec_from_args
+from compare.errors import UsageError
 from compare.io import console
+from compare.learner.grade import check
+from compare.learner.loading import load
 
 EXAMPLES = """your file defines (another name with --function):
   def loss_and_grads(params, X, y):
@@ -40,21 +41,13 @@ def add_parser(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up log lines are noise here
-    from compare.learner.grade import check
-    from compare.learner.loading import LearnerError, load
-
     spec = spec_from_args(args)
     if args.steps < 0:
         raise UsageError(f"--steps {args.steps}: expected a whole number >= 0")
-    try:
-        fn = load(args.file, args.function)
-        console.console.print(
-            f"[bold]mlp-compare check[/]: {args.file}:{args.function} on {spec.short()}, first mini-batch of {spec.batch_size}"
-        )
-        result = check(fn, spec, steps=args.steps)
-    except LearnerError as e:
-        if e.trace:
-            print("Traceback (your file only):\n" + e.trace, file=sys.stderr)
-        raise UsageError(str(e)) from None
+    fn = load(args.file, args.function)
+    console.console.print(
+        f"[bold]mlp-compare check[/]: {args.file}:{args.function} on {spec.short()}, first mini-batch of {spec.batch_size}"
+    )
+    result = check(fn, spec, steps=args.steps)
     result.print()
     return 0 if result.ok else 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from compare.errors import UsageError
 from compare.io import console
 
 EXAMPLES = """examples:
@@ -37,7 +38,6 @@ def add_parser(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from compare.cli import UsageError
     from compare.defaults.probe import Probe
     from compare.defaults.table import KEYS, measure, render, table, versions
 

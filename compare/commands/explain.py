@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from compare.errors import BundleError, SpecError, UsageError
+from compare.explain import search
 from compare.io import console
 
 EXAMPLES = """examples:
@@ -26,21 +28,16 @@ def add_parser(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from compare.cli import UsageError
-    from compare.experiment.spec import SpecError
-    from compare.explain.search import explain_dir
-
     try:
-        explanation = explain_dir(args.run_dir)
+        explanation = search.explain_dir(args.run_dir)
     except SpecError as e:
         raise UsageError(f"{args.run_dir}/spec.json: {e}") from None
-    except ValueError as e:  # compare.io.bundle.BundleError names what is missing
-        raise UsageError(str(e)) from None
-    except (OSError, KeyError) as e:
+    except BundleError:
+        raise
+    except (OSError, KeyError, ValueError) as e:  # a file of the bundle that cannot be read
         raise UsageError(f"{args.run_dir}: cannot read the run bundle ({e})") from None
     if not explanation.findings:
         raise UsageError(f"{args.run_dir}: only the NumPy reference is in this bundle; nothing to explain")
     console.console.print(f"[bold]mlp-compare explain[/]: {explanation.spec.short()}")
-    console.print_table("What reproduces each framework", explanation.table)
-    print(explanation.text())
-    return 0 if all(f.explained for f in explanation.findings.values()) else 1
+    console.print_explanation(explanation)
+    return 0 if explanation.explained else 1

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from compare.experiment import spec as spec_module
-from compare.experiment.data import BUILTIN
-from compare.experiment.spec import Spec, SpecError
+from compare.experiment.spec import DATASETS, Spec, SpecError
 
 
 def _layers(text: str) -> tuple[int, ...]:
@@ -27,7 +26,7 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
     """The network, data and training flags; every default comes from the Spec dataclass."""
     g = p.add_argument_group("network and training (defaults: the beginner network 2-4-1, sigmoid, MSE, SGD on moons)")
     g.add_argument("--config", metavar="FILE.toml", help="TOML file of spec fields; flags given here override it")
-    g.add_argument("--dataset", help=f"built-in data set ({', '.join(BUILTIN)}) or a path to a CSV file")
+    g.add_argument("--dataset", help=f"built-in data set ({', '.join(DATASETS)}) or a path to a CSV file")
     g.add_argument("--target", help="the CSV's target column (default: the last column)")
     g.add_argument("--layers", type=_layers, help="layer sizes from input to output, e.g. 2,16,16,1")
     g.add_argument("--activation", type=_names, help="hidden activation: sigmoid, relu, tanh; or one per hidden layer, e.g. relu,tanh")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from compare.commands.flags import add_spec_flags, spec_from_args
+from compare.errors import UsageError
+from compare.experiment import pipeline
 from compare.io import console
 
 EXAMPLES = """examples:
@@ -28,17 +30,13 @@ def add_parser(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from compare.experiment.pipeline import gradients
-
     spec = spec_from_args(args)
     if args.fd_entries is not None and args.fd_entries < 1:
-        from compare.cli import UsageError
-
         raise UsageError(f"--fd-entries: got {args.fd_entries}; expected a whole number >= 1")
-    result = gradients(spec, fd_entries=-1 if args.fd_entries is None else args.fd_entries)
+    result = pipeline.gradients(spec, fd_entries=-1 if args.fd_entries is None else args.fd_entries)
     console.console.print(f"[bold]mlp-compare gradcheck[/]: {spec.short()}, first mini-batch of {spec.batch_size}")
     first = result.first_failing_tensor()
-    console.print_table("Gradients per tensor, output layer first", result.gradient_table())
+    console.print_table("Gradients per tensor, output layer first", result.tables["gradients"])
     for pair, tensor in first.items():
         if tensor:
             console.console.print(f"{pair}: first failing tensor walking back from the output: {tensor}", highlight=False)

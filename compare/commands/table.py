@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from compare.io.bundle import BundleError
+from compare.errors import BundleError, UsageError
+from compare.experiment import spec as spec_module
 
 EXAMPLES = """examples:
   mlp-compare table runs/*                         # markdown on stdout
@@ -40,8 +41,6 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
 
 def rows_for(folder: Path) -> list[dict]:
     """The table's rows for one bundle: a row per framework pair."""
-    from compare.experiment import spec as spec_module
-
     if not (folder / "spec.json").is_file():
         raise BundleError(f"{folder}: not a run bundle (no spec.json); expected a folder written by 'mlp-compare run'")
     d = json.loads((folder / "spec.json").read_text())
@@ -75,8 +74,6 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from compare.cli import UsageError
-
     rows = [row for folder in args.runs for row in rows_for(Path(folder))]
     frame = pd.DataFrame(rows)
     text = render(frame, args.format)

@@ -41,6 +41,8 @@ def weight_layout(p: Probe) -> dict:
     import keras
     import torch
 
+    from torch_impl import torch_layout
+
     i, o = p.layers[0], p.layers[1]
     t_shape = tuple(torch.nn.Linear(i, o).weight.shape)
     d = keras.layers.Dense(o, dtype=p.dtype)
@@ -53,7 +55,7 @@ def weight_layout(p: Probe) -> dict:
     ref = d(X).numpy()
     lin = torch.nn.Linear(i, o, dtype=getattr(torch, p.dtype))
     out = {}
-    for how, weight in (("aligned", W.T), ("default", W.reshape(o, i))):  # transposed, or copied in memory order
+    for how, weight in (("aligned", torch_layout(W)), ("default", W.reshape(o, i))):  # transposed, or copied in memory order
         with torch.no_grad():
             lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight)))
             lin.bias.copy_(torch.from_numpy(b))

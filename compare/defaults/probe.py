@@ -59,6 +59,8 @@ def train_torch(p: Probe, params, make_opt, loss=None, X=None, y=None):
     """Final weights after p.steps of make_opt(parameters) on loss(output, y) (default MSE), canonical layout."""
     import torch
 
+    from torch_impl import torch_layout
+
     before = torch.get_num_threads()
     torch.set_num_threads(p.threads)
     try:
@@ -66,7 +68,7 @@ def train_torch(p: Probe, params, make_opt, loss=None, X=None, y=None):
         lins = [torch.nn.Linear(i, o, dtype=dtype) for i, o in zip(p.layers[:-1], p.layers[1:])]
         with torch.no_grad():
             for lin, (W, b) in zip(lins, params):
-                lin.weight.copy_(torch.from_numpy(np.asarray(W, p.dtype).T))
+                lin.weight.copy_(torch.from_numpy(torch_layout(np.asarray(W, p.dtype))))
                 lin.bias.copy_(torch.from_numpy(np.asarray(b, p.dtype)))
         mods = [m for lin in lins[:-1] for m in (lin, torch.nn.Tanh())] + [lins[-1]]
         model = torch.nn.Sequential(*mods)
@@ -77,7 +79,7 @@ def train_torch(p: Probe, params, make_opt, loss=None, X=None, y=None):
             opt.zero_grad()
             loss(model(X_t), y_t).backward()
             opt.step()
-        return [(lin.weight.detach().numpy().T.copy(), lin.bias.detach().numpy().copy()) for lin in lins]
+        return [(torch_layout(lin.weight.detach().numpy()).copy(), lin.bias.detach().numpy().copy()) for lin in lins]
     finally:
         torch.set_num_threads(before)
 
@@ -125,7 +127,7 @@ def train_numpy(p: Probe, params, optimizer: str, convention: str = "torch", X=N
     from compare.experiment.spec import Spec
 
     spec = Spec(layers=p.layers, activation="tanh", loss="mse", output="identity", optimizer=optimizer, dtype=p.dtype, **hyper)
-    model = scratch.MLP(spec, params, convention=convention)
+    model = scratch.make(spec, params, convention=convention)
     for _ in range(p.steps):
         model.train_step(X, y)
-    return model.get_weights()
+    return model.get_params()

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from compare.experiment.spec import Spec, SpecError
-
-CLASSIFICATION = ("xor", "moons", "circles", "blobs", "spirals", "digits", "iris", "breast_cancer")
-REGRESSION = ("sine",)
-BUILTIN = CLASSIFICATION + REGRESSION
+from compare.errors import SpecError
+from compare.experiment import data_cache
+from compare.experiment.spec import DATASETS, Spec
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ def _csv(spec: Spec) -> tuple[np.ndarray, np.ndarray, bool]:
 
     path = Path(spec.dataset)
     if not path.is_file():
-        raise SpecError(f"spec.dataset: no such file {spec.dataset!r}; expected a CSV path or one of " + ", ".join(BUILTIN))
+        raise SpecError(f"spec.dataset: no such file {spec.dataset!r}; expected a CSV path or one of " + ", ".join(DATASETS))
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
@@ -96,20 +94,10 @@ def _csv(spec: Spec) -> tuple[np.ndarray, np.ndarray, bool]:
     if bad:
         raise SpecError(f"spec.dataset: non-numeric feature column(s) {', '.join(map(str, bad))} in {spec.dataset!r}; expected numbers")
     y = frame[target]
-    if spec.loss == "mse" and pd.api.types.is_float_dtype(y):
+    if spec.loss_kind.regression and pd.api.types.is_float_dtype(y):
         return features.to_numpy(np.float64), y.to_numpy(np.float64), False
     _, codes = np.unique(y.to_numpy(), return_inverse=True)
     return features.to_numpy(np.float64), codes, True
-
-
-def _targets(spec: Spec, y: np.ndarray, n_classes: int | None) -> np.ndarray:
-    """Shape targets for the loss: int labels (N,) for ce, floats (N, outputs) otherwise."""
-    outputs = spec.layers[-1]
-    if spec.loss == "ce":
-        return y.astype(np.int64)
-    if n_classes is None or outputs == 1:
-        return y.astype(spec.dtype).reshape(-1, 1)
-    return np.eye(n_classes, dtype=spec.dtype)[y]
 
 
 def _check_fits(spec: Spec, n_features: int, n_classes: int | None, n_train: int) -> None:
@@ -120,17 +108,17 @@ def _check_fits(spec: Spec, n_features: int, n_classes: int | None, n_train: int
         )
     outputs = spec.layers[-1]
     if n_classes is None:
-        if spec.loss != "mse" or outputs != 1:
+        if not spec.loss_kind.regression or outputs != 1:
             raise SpecError(
                 f"spec.loss: {name!r} is a regression set; expected loss mse with 1 output (got {spec.loss}, {outputs} outputs)"
             )
-    elif spec.loss == "ce" and outputs != n_classes:
+    elif spec.loss_kind.labels and outputs != n_classes:
         raise SpecError(f"spec.layers: output size {outputs} does not fit {name!r}, which has {n_classes} classes; expected {n_classes}")
-    elif spec.loss != "ce" and outputs == 1 and n_classes != 2:
+    elif not spec.loss_kind.labels and outputs == 1 and n_classes != 2:
         raise SpecError(
             f"spec.layers: 1 output fits 2 classes but {name!r} has {n_classes}; expected {n_classes} outputs (one-hot) or loss ce"
         )
-    elif spec.loss != "ce" and outputs != 1 and outputs != n_classes:
+    elif not spec.loss_kind.labels and outputs != 1 and outputs != n_classes:
         raise SpecError(
             f"spec.layers: output size {outputs} does not fit {name!r}, which has {n_classes} classes; expected 1 (binary) or {n_classes}"
         )
@@ -154,14 +142,11 @@ def split(spec: Spec, X: np.ndarray, y: np.ndarray, is_class: bool):
 def load(spec: Spec) -> Dataset:
     """The spec's data set, split by seed and standardised with training statistics (built-in sets
     come from the on-disk cache when they can: see compare/experiment/data_cache.py)."""
-    from compare.experiment import data_cache
-
     if spec.dataset.endswith(".csv"):
         X_tr, X_te, y_tr, y_te, n_classes = split(spec, *_csv(spec))
-    elif spec.dataset in BUILTIN:
+    else:  # the spec allows a built-in name or a .csv path
         X_tr, X_te, y_tr, y_te, n_classes = data_cache.get(spec, lambda: split(spec, *_builtin(spec)))
-    else:
-        raise SpecError(f"spec.dataset: got {spec.dataset!r}; expected a .csv path or one of " + ", ".join(BUILTIN))
     _check_fits(spec, X_tr.shape[1], n_classes, len(X_tr))
     X_tr, X_te = X_tr.astype(spec.dtype), X_te.astype(spec.dtype)
-    return Dataset(X_tr, _targets(spec, y_tr, n_classes), X_te, _targets(spec, y_te, n_classes), n_classes)
+    targets = lambda y: spec.loss_kind.targets(y, n_classes, spec.layers[-1], spec.dtype)  # noqa: E731
+    return Dataset(X_tr, targets(y_tr), X_te, targets(y_te), n_classes)

@@ -1,4 +1,4 @@
-"""The one training loop for all implementations: seeded sample order, mini-batches, metrics."""
+"""The one training loop for all implementations: seeded sample order, the mini-batches drawn from it, metrics."""
 
 from __future__ import annotations
 
@@ -47,13 +47,12 @@ def steps_per_epoch(spec: Spec, n_train: int) -> int:
     return math.ceil(n_train / spec.batch_size)
 
 
-def accuracy(spec: Spec, probs: np.ndarray, y: np.ndarray) -> float:
-    """Share of correct predictions: argmax for ce and one-hot targets, a 0.5 threshold otherwise."""
-    if spec.loss == "ce":
-        return float(np.mean(probs.argmax(axis=1) == y))
-    if y.shape[1] > 1:
-        return float(np.mean(probs.argmax(axis=1) == y.argmax(axis=1)))
-    return float(np.mean((probs[:, 0] > 0.5) == (y[:, 0] > 0.5)))
+def batches(order, batch_size: int):
+    """(epoch, i, sample indices) of every mini-batch: consecutive slices of each epoch's order, the last one
+    of an epoch possibly smaller. The one batch loop: training, the explainer's replays and the benchmark use it."""
+    for epoch, sample_order in enumerate(order):
+        for i, start in enumerate(range(0, len(sample_order), batch_size)):
+            yield epoch, i, sample_order[start : start + batch_size]
 
 
 @dataclass
@@ -75,15 +74,15 @@ def evaluate(model, spec: Spec, data: Dataset) -> dict[str, float]:
     """Loss (and accuracy for classification) on the whole training and test sets."""
     out = {"train_loss": model.loss(data.X_train, data.y_train), "test_loss": model.loss(data.X_test, data.y_test)}
     if data.classification:
-        out["train_acc"] = accuracy(spec, model.predict(data.X_train), data.y_train)
-        out["test_acc"] = accuracy(spec, model.predict(data.X_test), data.y_test)
+        out["train_acc"] = spec.loss_kind.accuracy(model.predict(data.X_train), data.y_train)
+        out["test_acc"] = spec.loss_kind.accuracy(model.predict(data.X_test), data.y_test)
     return out
 
 
 def train(name: str, model, spec: Spec, data: Dataset, order, on_epoch=None, losses=None) -> History:
     """Train `model` over the epochs of `order` (a Schedule or an (epochs, n_train) array); stop at the
     first NaN or infinite loss. Each epoch's losses go into `losses` as the epoch ends: an array of
-    epochs * steps_per_epoch NaNs by default, or a curves.LossFile to stream them to disk."""
+    epochs * steps_per_epoch NaNs by default, or a loss_file.LossFile to stream them to disk."""
     steps = order.shape[0] * steps_per_epoch(spec, order.shape[1])
     history = History(name, np.full(steps, np.nan) if losses is None else losses)
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported by step, not as warnings
@@ -92,22 +91,21 @@ def train(name: str, model, spec: Spec, data: Dataset, order, on_epoch=None, los
 
 def _epochs(history: History, model, spec: Spec, data: Dataset, order, on_epoch) -> History:
     X, y = data.X_train, data.y_train
-    epoch_losses = np.full(steps_per_epoch(spec, order.shape[1]), np.nan)
-    done = 0  # steps of the epochs before this one
-    for epoch, sample_order in enumerate(order):
-        for i, start in enumerate(range(0, len(sample_order), spec.batch_size)):
-            idx = sample_order[start : start + spec.batch_size]
-            loss = model.train_step(X[idx], y[idx])
-            epoch_losses[i] = loss
-            if not math.isfinite(loss):
-                history.losses[done : done + i + 1] = epoch_losses[: i + 1]
-                history.failed_step = done + i + 1
-                history.final = model.get_weights()
-                return history
-        history.losses[done : done + len(epoch_losses)] = epoch_losses
-        done += len(epoch_losses)
-        history.metrics = evaluate(model, spec, data)
-        if on_epoch is not None:
-            on_epoch(epoch + 1)
-    history.final = model.get_weights()
+    per_epoch = steps_per_epoch(spec, order.shape[1])
+    epoch_losses = np.full(per_epoch, np.nan)
+    for epoch, i, idx in batches(order, spec.batch_size):
+        loss = model.train_step(X[idx], y[idx])
+        epoch_losses[i] = loss
+        done = epoch * per_epoch  # steps of the epochs before this one
+        if not math.isfinite(loss):
+            history.losses[done : done + i + 1] = epoch_losses[: i + 1]
+            history.failed_step = done + i + 1
+            history.final = model.get_params()
+            return history
+        if i == per_epoch - 1:
+            history.losses[done : done + per_epoch] = epoch_losses
+            history.metrics = evaluate(model, spec, data)
+            if on_epoch is not None:
+                on_epoch(epoch + 1)
+    history.final = model.get_params()
     return history

@@ -1,35 +1,61 @@
-"""The one place that imports the three implementations, lazily, and knows their conventions."""
+"""The three implementations behind one contract, imported where a reader sees it, and the runs built from them.
+
+Each package exposes make(spec, params, **options) -> an MLP with forward, loss, gradients, train_step,
+get_params, set_params and predict. They are imported on first use, so a NumPy-only run loads neither
+torch nor TensorFlow.
+"""
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
 
 from compare.experiment.spec import Spec
 
-# run name -> (package, convention of its optimizer update rules)
-IMPLEMENTATIONS = {
-    "numpy": ("scratch", "torch"),
-    "numpy-keras": ("scratch", "keras"),
-    "torch": ("torch_impl", "torch"),
-    "tensorflow": ("tf_impl", "keras"),
+
+def _scratch() -> ModuleType:
+    import scratch
+
+    return scratch
+
+
+def _torch() -> ModuleType:
+    import torch_impl
+
+    return torch_impl
+
+
+def _tensorflow() -> ModuleType:
+    import tf_impl
+
+    return tf_impl
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One run of the comparison: a package, the framework it needs, whose update rules it follows, and
+    the options its make() is called with."""
+
+    load: Callable[[], ModuleType]
+    framework: str  # the package that must be installed
+    convention: str  # "torch" or "keras": whose published optimizer update rules it follows
+    options: dict = field(default_factory=dict)
+
+
+RUNS = {
+    "numpy": Implementation(_scratch, "numpy", "torch"),
+    "numpy-keras": Implementation(_scratch, "numpy", "keras", {"convention": "keras"}),
+    "torch": Implementation(_torch, "torch", "torch"),
+    "tensorflow": Implementation(_tensorflow, "tensorflow", "keras"),
 }
-REQUIRES = {"scratch": "numpy", "torch_impl": "torch", "tf_impl": "tensorflow"}
+ORDER = ("numpy", "torch", "tensorflow")  # torch before TensorFlow: the import order Keras's own tests use
 
 
 def installed(name: str) -> bool:
     """Whether the framework behind a run name can be imported."""
-    return importlib.util.find_spec(REQUIRES[IMPLEMENTATIONS[name][0]]) is not None
-
-
-def runs_for(spec: Spec) -> list[str]:
-    """Run names for a spec: its frameworks, torch before tensorflow (the safe import order),
-    plus 'numpy-keras' (the NumPy reference in Keras's update rules) where the rules differ."""
-    order = ["numpy", "torch", "tensorflow"]
-    names = [f for f in order if f in spec.frameworks]
-    if "numpy" in names and "tensorflow" in names and convention_matters(spec):
-        names.insert(1, "numpy-keras")
-    return names
+    return importlib.util.find_spec(RUNS[name].framework) is not None
 
 
 def convention_matters(spec: Spec) -> bool:
@@ -38,27 +64,21 @@ def convention_matters(spec: Spec) -> bool:
     return spec.adaptive and spec.eps > 0
 
 
-def should_agree(a: str, b: str, spec: Spec) -> bool:
-    """Whether two runs implement the same update rule, so their curves must match to round-off."""
-    return not convention_matters(spec) or IMPLEMENTATIONS[a][1] == IMPLEMENTATIONS[b][1]
+def runs_for(spec: Spec) -> list[str]:
+    """Run names for a spec: its frameworks in ORDER, plus 'numpy-keras' (the NumPy reference in Keras's
+    update rules) where the rules differ."""
+    names = [f for f in ORDER if f in spec.frameworks]
+    if "numpy" in names and "tensorflow" in names and convention_matters(spec):
+        names.insert(1, "numpy-keras")
+    return names
 
 
-def build(name: str, spec: Spec, params):
-    """The named implementation's MLP for (spec, canonical weights); imports it on first use."""
-    package, convention = IMPLEMENTATIONS[name]
-    module = importlib.import_module(package)
-    if package == "scratch":
-        return module.MLP(spec, params, convention=convention)
-    return module.MLP(spec, params)
+def same_rules(a: str, b: str, spec: Spec) -> bool:
+    """Whether two runs follow update rules that give the same numbers for this spec."""
+    return not convention_matters(spec) or RUNS[a].convention == RUNS[b].convention
 
 
-def agreement_reason(a: str, b: str, spec: Spec) -> str:
-    """Why a pair should agree, or why not, in words."""
-    if not convention_matters(spec):
-        return f"same update rule ({spec.optimizer})"
-    ca, cb = IMPLEMENTATIONS[a][1], IMPLEMENTATIONS[b][1]
-    if ca == cb:
-        return f"same {spec.optimizer} update rule ({ca} form)"
-    if spec.optimizer == "adam":
-        return "Adam: torch adds eps to sqrt(v_hat); Keras folds the bias correction into the step and adds eps to sqrt(v)"
-    return "RMSprop: torch divides by sqrt(v) + eps; Keras by sqrt(v + eps)"
+def build(name: str, spec: Spec, params, **options):
+    """The named run's MLP for (spec, canonical weights); its package is imported on first use."""
+    run = RUNS[name]
+    return run.load().make(spec, params, **run.options, **options)

@@ -11,6 +11,7 @@ import weakref
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 CHUNK = 2048  # steps per read: the tables' and CSV writer's working memory stays below ~1 MB
 LOSSES = "losses"  # the bundle's folder of streamed losses, one <name>.npy per run
@@ -33,6 +34,17 @@ def write_npy(path: str | Path, dtype, shape: tuple[int, ...], blocks) -> int:
         for block in blocks:
             f.write(np.ascontiguousarray(block, dtype).tobytes())
     return offset
+
+
+def label(i: int, names: list[str], n: int) -> pd.Categorical:
+    """names[i] n times, stored as a category (one byte a row, not a string): the name column of a chunk."""
+    return pd.Categorical.from_codes(np.full(n, i, np.int8), categories=names)
+
+
+def concat(frames, columns: list[str]) -> pd.DataFrame:
+    """Chunks of a long table as one DataFrame (empty, with its columns, when there are none)."""
+    frames = list(frames)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def loss_path(folder: str | Path, name: str) -> Path:

@@ -1,5 +1,6 @@
-"""Each framework's own defaults, read live from the installed version: hyperparameters, initial
-weights, and `run --defaults native` (what a learner sees without aligning anything)."""
+"""Each framework's own defaults, read live from the installed version: its optimizers' hyperparameters and
+its layers' initial weights (what `run --defaults native` trains on, and what the explainer and the
+defaults table name)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import inspect
 
 import numpy as np
 
-from compare.experiment import harness, implementations
 from compare.experiment.spec import Spec
 
 # spec optimizer -> (torch.optim class, keras.optimizers class)
@@ -86,9 +86,11 @@ def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray]]:
     if framework == "torch":
         import torch
 
+        from torch_impl import torch_layout
+
         torch.manual_seed(spec.seed)
         layers = [torch.nn.Linear(i, o, dtype=getattr(torch, spec.dtype)) for i, o in sizes]
-        return [(lin.weight.detach().numpy().T.copy(), lin.bias.detach().numpy().copy()) for lin in layers]
+        return [(torch_layout(lin.weight.detach().numpy()).copy(), lin.bias.detach().numpy().copy()) for lin in layers]
     keras = load_keras()
     keras.utils.set_random_seed(spec.seed)
     out = []
@@ -97,80 +99,3 @@ def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray]]:
         layer.build((None, i))
         out.append((layer.kernel.numpy().copy(), layer.bias.numpy().copy()))
     return out
-
-
-def keras_optimizer(spec: Spec):
-    """The spec's Keras optimizer as a learner writes it: Python floats, the rate in floatx."""
-    keras = load_keras()
-
-    o = spec.optimizer
-    if o in ("sgd", "momentum", "nesterov"):
-        mu = spec.momentum if o != "sgd" else 0.0
-        return keras.optimizers.SGD(learning_rate=spec.lr, momentum=mu, nesterov=o == "nesterov")
-    if o == "adam":
-        return keras.optimizers.Adam(learning_rate=spec.lr, beta_1=spec.beta1, beta_2=spec.beta2, epsilon=spec.eps)
-    return keras.optimizers.RMSprop(learning_rate=spec.lr, rho=spec.rho, epsilon=spec.eps)
-
-
-def build(name: str, spec: Spec, params, *, python_floats: bool = False, probabilities: bool = False):
-    """An implementation of the project (implementations.build) with learner-style changes before its first step.
-
-    python_floats: Keras gets its optimizer with Python-float hyperparameters (rounded to float32 inside Keras).
-    probabilities: bce/ce computed on probabilities (torch BCELoss / nll(log softmax); Keras from_logits=False)."""
-    model = implementations.build(name, spec, params)
-    if python_floats and name == "tensorflow":
-        model.optimizer = keras_optimizer(spec)
-        model.optimizer.build(model.variables)
-    if probabilities and spec.loss in ("bce", "ce") and name in ("torch", "tensorflow"):
-        model.loss_fn = _probability_loss(name, spec)
-    return model
-
-
-def _probability_loss(name: str, spec: Spec):
-    if name == "torch":
-        import torch
-
-        if spec.loss == "bce":
-            bce = torch.nn.BCELoss()
-            return lambda logits, y: bce(torch.sigmoid(logits), y)
-        return lambda logits, y: torch.nn.functional.nll_loss(torch.log(torch.softmax(logits, dim=1)), y)
-    keras = load_keras()
-    import tensorflow as tf
-
-    # tf.identity in between: inside a tf.function Keras finds a Sigmoid/Softmax op feeding the loss and
-    # silently switches to the logits formula; then no clipping would happen.
-    if spec.loss == "bce":
-        bce = keras.losses.BinaryCrossentropy(dtype=spec.dtype)
-        return lambda logits, y: bce(y, tf.identity(tf.sigmoid(logits)))
-    cce = keras.losses.SparseCategoricalCrossentropy(dtype=spec.dtype)
-    return lambda logits, y: cce(y, tf.identity(tf.nn.softmax(logits, axis=1)))
-
-
-def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1):
-    """compare.run with torch and tensorflow on their own defaults: each framework's initial weights (seeded by
-    spec.seed) and default hyperparameters, Keras given Python floats. The NumPy runs keep the spec, so the
-    explainer can name the gap. environment["defaults"] records "native" and what each framework used."""
-    from compare.experiment import environment
-    from compare.experiment.pipeline import Result, finite_differences, first_batch, prepare
-
-    data, ref_init, order = prepare(spec)
-    result = Result(spec, data, ref_init, order)
-    X, y = first_batch(spec, data, order)
-    specs, models, used = {}, {}, {}
-    for name in implementations.runs_for(spec):
-        if not implementations.installed(name):
-            result.missing.append(name)
-            continue
-        specs[name], params = spec, ref_init
-        if name in ("torch", "tensorflow"):
-            specs[name], params = native_spec(name, spec), init(name, spec)
-            used[name] = hyper(name, spec.optimizer)
-        models[name] = build(name, specs[name], params, python_floats=True)
-        result.grads[name] = models[name].gradients(X, y)
-    if "numpy" in spec.frameworks:
-        result.fd = finite_differences(spec, ref_init, X, y, fd_entries)
-    result.environment = {**environment.record(spec, result.names), "defaults": "native", "native_hyperparameters": used}
-    for name, model in models.items():
-        callback = (lambda epoch, name=name: on_epoch(name, epoch)) if on_epoch else None
-        result.histories[name] = harness.train(name, model, specs[name], data, order, callback)
-    return result

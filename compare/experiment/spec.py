@@ -8,18 +8,17 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from compare.errors import SpecError
+from compare.experiment.losses import LOSSES, LossKind
+
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
-LOSSES = ("mse", "bce", "ce")
-OUTPUTS = {"mse": ("identity", "sigmoid"), "bce": ("sigmoid",), "ce": ("softmax",)}
-DEFAULT_OUTPUT = {"mse": "sigmoid", "bce": "sigmoid", "ce": "softmax"}  # mse: the classic sigmoid output
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 DTYPES = ("float64", "float32")
 INITS = ("small_uniform", "small_normal", "glorot_uniform", "torch_default", "he_uniform")
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
-
-
-class SpecError(ValueError):
-    """A spec field holds a value that is not allowed; the message names the field."""
+CLASSIFICATION = ("xor", "moons", "circles", "blobs", "spirals", "digits", "iris", "breast_cancer")
+REGRESSION = ("sine",)
+DATASETS = CLASSIFICATION + REGRESSION  # built in (compare/experiment/data.py); any other dataset is a CSV path
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,8 @@ class Spec:
         set_(self, "frameworks", tuple(self.frameworks))
         if isinstance(self.activation, (list, tuple)):
             set_(self, "activation", tuple(self.activation))
-        if self.output is None and self.loss in OUTPUTS:
-            set_(self, "output", DEFAULT_OUTPUT[self.loss])
+        if self.output is None and self.loss in LOSSES:
+            set_(self, "output", LOSSES[self.loss].default_output)
         for name in ("lr", "momentum", "beta1", "beta2", "eps", "rho", "init_scale", "noise", "test_fraction"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -74,13 +73,23 @@ class Spec:
         return self.activation
 
     @property
+    def loss_kind(self) -> LossKind:
+        """What the loss takes and how its outputs are scored (compare/experiment/losses.py)."""
+        return LOSSES[self.loss]
+
+    @property
+    def target_dtype(self) -> str:
+        """int64 for class labels (ce), else the spec's dtype."""
+        return self.loss_kind.target_dtype(self.dtype)
+
+    @property
     def adaptive(self) -> bool:
         """True for the optimizers whose torch and Keras update rules differ (Adam, RMSprop)."""
         return self.optimizer in ("adam", "rmsprop")
 
     def replace(self, **changes) -> Spec:
         """A copy with some fields changed; a new loss brings its own default output unless one is given."""
-        if "loss" in changes and "output" not in changes and self.output == DEFAULT_OUTPUT.get(self.loss):
+        if "loss" in changes and "output" not in changes and self.output == self.loss_kind.default_output:
             changes["output"] = None
         return dataclasses.replace(self, **changes)
 
@@ -122,10 +131,10 @@ def validate(s: Spec) -> None:
         _fail("activation", s.activation, f"one name or a list of {len(s.layers) - 2} (one per hidden layer)")
     for a in acts:
         _choice("activation", a, ACTIVATIONS)
-    _choice("loss", s.loss, LOSSES)
-    _choice("output", s.output, OUTPUTS[s.loss])
-    if s.loss == "ce" and s.layers[-1] < 2:
-        _fail("layers", list(s.layers), "an output size >= 2 for ce (one logit per class)")
+    _choice("loss", s.loss, tuple(LOSSES))
+    _choice("output", s.output, s.loss_kind.outputs)
+    if s.layers[-1] < s.loss_kind.min_outputs:
+        _fail("layers", list(s.layers), f"an output size >= {s.loss_kind.min_outputs} for {s.loss} (one logit per class)")
     _choice("optimizer", s.optimizer, OPTIMIZERS)
     if not s.lr > 0:
         _fail("lr", s.lr, "a learning rate > 0")
@@ -148,6 +157,8 @@ def validate(s: Spec) -> None:
         _fail("noise", s.noise, "a value >= 0")
     if not 0 < s.test_fraction < 1:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
+    if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
+        _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
     if not s.frameworks:
         _fail("frameworks", [], "at least one of " + ", ".join(FRAMEWORKS))
     for f in s.frameworks:
@@ -177,7 +188,3 @@ def load_toml(path: str | Path) -> dict:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SpecError(f"config {path}: not valid TOML ({e})") from None
     return {k.replace("-", "_"): v for k, v in data.items()}
-
-
-def from_json(text: str) -> Spec:
-    return from_dict(json.loads(text))

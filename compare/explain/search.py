@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compare.agree import tolerances
+from compare.agree.differences import curve_diff, tensor_diff
+from compare.agree.tolerances import GRAD_TOL, curve_tolerance
+from compare.experiment import harness, weights
 from compare.experiment.spec import Spec
 from compare.explain.switches import Natives, Switch, compatible, reference, switches
+from compare.io import bundle
 
 MAX_SWITCHES = 3  # combinations of up to this many switches are tried
 # A loss on probabilities is ill-conditioned: log(1 - p) loses log10(1 / (1 - p)) digits, so two correct
@@ -38,7 +41,7 @@ class Attempt:
 
     @property
     def matched(self) -> bool:
-        grads_ok = self.grad_rel is None or self.grad_rel <= tolerances.GRAD_TOL[self.dtype]
+        grads_ok = self.grad_rel is None or self.grad_rel <= GRAD_TOL[self.dtype]
         return self.steps == self.total and self.tol_ratio <= self.widen and grads_ok
 
     @property
@@ -85,38 +88,33 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
     model, dtype = reference(spec, init, {s.name for s in names}, natives)
     X, y = data.X_train, data.y_train
     if dtype != X.dtype:
-        X = X.astype(dtype)
-        y = y if spec.loss == "ce" else y.astype(dtype)
-    first = schedule[0, : spec.batch_size]
+        X, y = X.astype(dtype), y.astype(spec.loss_kind.target_dtype(dtype))
+    first = next(harness.batches(schedule, spec.batch_size))[2]
     grad_rel = None
     if target_grads is not None:
         _, g = model.gradients(X[first], y[first])
-        grad_rel = max(tolerances.tensor_diff(t, r)["max_rel"] for pt, pr in zip(target_grads, g) for t, r in zip(pt, pr))
+        grad_rel = max(tensor_diff(t, r)["max_rel"] for pt, pr in zip(target_grads, g) for t, r in zip(pt, pr))
     finite = np.isfinite(target)
     total = len(target) if finite.all() else int(np.argmin(finite)) + 1  # up to and including a blow-up
-    tol = tolerances.curve_tolerance(dtype, np.arange(1, len(target) + 1), spec.adaptive)
+    tol = curve_tolerance(dtype, np.arange(1, len(target) + 1), spec.adaptive)
     widen = PROBS_WIDEN if {"keras_probs", "torch_probs"} & {s.name for s in names} else 1.0
     steps, max_rel, ratio = 0, 0.0, 0.0
-    n = schedule.shape[1]
     with np.errstate(all="ignore"):
-        for epoch in range(schedule.shape[0]):
-            for start in range(0, n, spec.batch_size):
-                if steps >= total:
-                    break
-                idx = schedule[epoch, start : start + spec.batch_size]
-                loss = model.train_step(X[idx], y[idx])
-                a, b = loss, target[steps]
-                if not math.isfinite(b):  # the framework blew up here: reproduced only by a blow-up at the same step
-                    if math.isfinite(a):
-                        return Attempt(tuple(names), steps, total, math.inf, math.inf, grad_rel, dtype, widen)
-                    steps += 1
-                    break
-                rel = abs(a - b) / max(abs(a), abs(b)) if max(abs(a), abs(b)) > 0 else 0.0
-                if not math.isfinite(rel) or rel > tol[steps] * widen:
-                    max_rel = rel if math.isfinite(rel) else math.inf
-                    return Attempt(tuple(names), steps, total, max_rel, math.inf, grad_rel, dtype, widen)
-                max_rel, ratio = max(max_rel, rel), max(ratio, rel / tol[steps])
+        for _, _, idx in harness.batches(schedule, spec.batch_size):
+            if steps >= total:
+                break
+            a, b = model.train_step(X[idx], y[idx]), target[steps]
+            if not math.isfinite(b):  # the framework blew up here: reproduced only by a blow-up at the same step
+                if math.isfinite(a):
+                    return Attempt(tuple(names), steps, total, math.inf, math.inf, grad_rel, dtype, widen)
                 steps += 1
+                break
+            rel = abs(a - b) / max(abs(a), abs(b)) if max(abs(a), abs(b)) > 0 else 0.0
+            if not math.isfinite(rel) or rel > tol[steps] * widen:
+                max_rel = rel if math.isfinite(rel) else math.inf
+                return Attempt(tuple(names), steps, total, max_rel, math.inf, grad_rel, dtype, widen)
+            max_rel, ratio = max(max_rel, rel), max(ratio, rel / tol[steps])
+            steps += 1
     return Attempt(tuple(names), steps, total, max_rel, ratio, grad_rel, dtype, widen)
 
 
@@ -178,6 +176,11 @@ class Explanation:
                          "curve_max_rel": b.max_rel, "steps_matched": f"{b.steps}/{b.total}", "grad_max_rel": b.grad_rel})  # fmt: skip
         return pd.DataFrame(rows)
 
+    @property
+    def explained(self) -> bool:
+        """Whether a switch (or none) reproduces every framework."""
+        return all(f.explained for f in self.findings.values())
+
     def text(self) -> str:
         lines = [f.sentence() for f in self.findings.values()] + self.pairs
         return "\n".join(lines)
@@ -212,8 +215,8 @@ def explain(spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], gra
     pairs = []
     names = list(curves)
     for a, b in itertools.combinations(names, 2):
-        _, rel = tolerances.curve_diff(curves[a], curves[b])
-        tol = tolerances.curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
+        _, rel = curve_diff(curves[a], curves[b])
+        tol = curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
         if np.all(rel <= tol) or a == "numpy" or b == "numpy":
             continue
         pairs.append(_pair_sentence(findings[a], findings[b]))
@@ -222,9 +225,6 @@ def explain(spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], gra
 
 def load_bundle(folder: str | Path):
     """(spec, data, init, schedule, {framework: losses}, {framework: first-batch grads}) from a run bundle."""
-    from compare.experiment import weights
-    from compare.io import bundle
-
     folder = Path(folder)
     spec, data, init, schedule, frame = bundle.load(folder)
     curves = {name: g.sort_values("step")["loss"].to_numpy(np.float64) for name, g in frame.groupby("framework", sort=False)}
@@ -242,36 +242,7 @@ def explain_dir(folder: str | Path) -> Explanation:
 
 
 def explain_result(result) -> Explanation:
-    """Explain a compare.experiment.pipeline.Result (or a native run) in memory."""
+    """Explain a Result (compare/experiment/result.py) in memory."""
     curves = {name: h.losses for name, h in result.histories.items()}
     grads = {name: g for name, (_, g) in result.grads.items()}
     return explain(result.spec, result.data, result.init, result.schedule, curves, grads)
-
-
-def add_run_flags(parser) -> None:
-    """`run --explain` and `run --defaults {aligned,native}`."""
-    parser.add_argument("--explain", action="store_true", help="after the run, name the convention that explains each disagreement")
-    parser.add_argument("--defaults", choices=("aligned", "native"), default="aligned",
-                        help="aligned (default): every framework on the spec's values; native: torch and TensorFlow on their own "
-                        "default hyperparameters and initial weights, as a learner meets them")  # fmt: skip
-
-
-def run_for(args, spec: Spec, on_epoch=None, stream_to=None):
-    """compare.run (its curves streamed into `stream_to`) or, with --defaults native, compare.experiment.native.run."""
-    if getattr(args, "defaults", "aligned") == "native":
-        from compare.experiment import native
-
-        return native.run(spec, on_epoch=on_epoch)
-    from compare.experiment.pipeline import run
-
-    return run(spec, on_epoch=on_epoch, stream_to=stream_to)
-
-
-def asked(args) -> bool:
-    """Whether a run explains its gaps: with --explain, and always with --defaults native."""
-    return getattr(args, "explain", False) or getattr(args, "defaults", "aligned") == "native"
-
-
-def after_run(args, result) -> str:
-    """The explainer's text for `run --explain` (always on for --defaults native); '' otherwise."""
-    return explain_result(result).text() if asked(args) else ""

@@ -13,18 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compare.experiment import loss_file, weights
+from compare.agree import tables
+from compare.errors import BundleError
+from compare.experiment import implementations, loss_file, weights
 from compare.experiment import spec as spec_module
 from compare.experiment.data import Dataset
+from compare.io import markdown, plots
 
 FOLDERS = ["grads", "final", loss_file.LOSSES]  # per framework: first gradients, final weights, per-step losses (.npy)
 FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "curve_diffs.csv", "environment.json", "gradients.csv",
          "agreement.csv", "metrics.csv", "summary.md", "loss_curves.png", "grad_errors.png", "report.md"]  # fmt: skip
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
-
-
-class BundleError(ValueError):
-    """A folder that is not a readable run bundle, or one that may not be overwritten."""
 
 
 def default_dir(spec) -> Path:
@@ -33,26 +32,23 @@ def default_dir(spec) -> Path:
     return Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
 
 
-def check_target(out: Path, force: bool) -> None:
-    """Refuse an existing non-empty folder unless forced; refuse a file in the way."""
+def check_target(out: Path, force: bool, cli: bool = False) -> None:
+    """Refuse an existing non-empty folder unless forced, and a file in the way; the message uses the caller's
+    own words: --out and --force on the command line, out= and force=True in Python."""
+    where, forcing = (f"--out {out}", "--force") if cli else (f"out={str(out)!r}", "force=True")
     if out.exists() and not out.is_dir():
-        raise BundleError(f"--out {out}: exists and is not a folder")
+        raise BundleError(f"{where}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise BundleError(f"--out {out}: folder exists and is not empty; pass --force to replace it")
+        raise BundleError(f"{where}: folder exists and is not empty; pass {forcing} to replace it")
 
 
 def spec_json(spec) -> str:
-    from compare.experiment import implementations
-
     d = spec.to_dict()
-    d["conventions"] = {name: f"{implementations.IMPLEMENTATIONS[name][1]} update rules" for name in implementations.runs_for(spec)}
+    d["conventions"] = {name: f"{implementations.RUNS[name].convention} update rules" for name in implementations.runs_for(spec)}
     return json.dumps(d, indent=2)
 
 
 def _write(result, tmp: Path) -> None:
-    from compare.io import plots
-    from compare.io.console import markdown_report, markdown_summary
-
     spec, data = result.spec, result.data
     (tmp / "spec.json").write_text(spec_json(spec))
     n_classes = np.int64(-1 if data.n_classes is None else data.n_classes)  # -1: regression
@@ -63,19 +59,18 @@ def _write(result, tmp: Path) -> None:
         (tmp / folder).mkdir(exist_ok=True)  # losses/ is there already when training streamed into it
     _write_losses(result, tmp)
     _write_csv(tmp / "curves.csv", result.curve_frames(), ["framework", "epoch", "step", "loss"], FLOAT)
-    _write_csv(tmp / "curve_diffs.csv", result.diff_frames(), ["pair", "step", "abs_diff", "rel_diff", "tolerance"], "%.6g")
+    _write_csv(tmp / "curve_diffs.csv", tables.diff_frames(result), ["pair", "step", "abs_diff", "rel_diff", "tolerance"], "%.6g")
     for name, (_, grads) in result.grads.items():
         weights.save(tmp / "grads" / f"{name}.npz", grads, prefix="d")
     for name, history in result.histories.items():
         weights.save(tmp / "final" / f"{name}.npz", history.final)
     (tmp / "environment.json").write_text(json.dumps(result.environment, indent=2))
-    tables = result.tables
-    for key in ("gradients", "agreement", "metrics"):
-        tables[key].to_csv(tmp / f"{key}.csv", index=False, float_format=FLOAT)
-    (tmp / "summary.md").write_text(markdown_summary(result, tables))
+    for key, table in result.tables.items():
+        table.to_csv(tmp / f"{key}.csv", index=False, float_format=FLOAT)
+    (tmp / "summary.md").write_text(markdown.summary(result))
     plots.loss_curves(result, tmp / "loss_curves.png")
     plots.grad_errors(result, tmp / "grad_errors.png")
-    (tmp / "report.md").write_text(markdown_report(result, tables))
+    (tmp / "report.md").write_text(markdown.report(result))
 
 
 def _write_losses(result, folder: Path) -> None:
@@ -115,14 +110,14 @@ def staging(out: Path):
                     folder.rmdir()
 
 
-def save(result, out: str | Path | None = None, force: bool = False, staged: Path | None = None) -> Path:
+def save(result, out: str | Path | None = None, force: bool = False, staged: Path | None = None, cli: bool = False) -> Path:
     """Write the bundle into a temporary folder beside `out` (or into `staged`, from staging(out)),
-    then rename it into place."""
+    then rename it into place. cli: say --out and --force in an error, not out= and force=True."""
     out = Path(out) if out is not None else default_dir(result.spec)
-    check_target(out, force)
+    check_target(out, force, cli)
     if staged is None:
         with staging(out) as tmp:
-            return save(result, out, force, staged=tmp)
+            return save(result, out, force, staged=tmp, cli=cli)
     _write(result, staged)
     if out.exists():
         shutil.rmtree(out)

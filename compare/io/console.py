@@ -1,4 +1,4 @@
-"""Terminal output with rich: progress bars over epochs and the comparison tables."""
+"""Terminal output with rich: progress bars over epochs and tables."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from compare.io.markdown import verdict_lines
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -47,59 +49,45 @@ def progress_bars(names: list[str], epochs: int):
         yield on_epoch
 
 
-def _md(frame: pd.DataFrame) -> str:
-    return frame.to_markdown(index=False, floatfmt=".3g") if len(frame) else "_(none)_"
+def say(text: str) -> None:
+    """A line as it is: no markup, no highlighting, wrapped only by the terminal."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
-def verdict_lines(result, tables: dict) -> list[str]:
-    """One sentence per finding: failing tensors, diverging pairs, stopped runs, missing frameworks."""
-    lines = []
-    for pair, tensor in result.first_failing_tensor().items():
-        if tensor:
-            lines.append(f"- **{pair}**: gradients differ; walking back from the output, the first failing tensor is `{tensor}`.")
-    agree = tables["agreement"]
-    for _, row in agree[agree["status"] == "ok"].iterrows():
-        if row["should_agree"] and not row["pass"]:
-            lines.append(f"- **{row['pair']}**: {row['verdict']}.")
-        elif not row["should_agree"]:
-            lines.append(f"- **{row['pair']}** differ by design ({row['reason']}): max relative loss difference {row['max_rel']:.2e}.")
-    for name, h in result.histories.items():
-        if not h.ok:
-            lines.append(f"- **{name}** stopped: the loss became NaN or infinite at step {h.failed_step}.")
-    lines += [f"- **{name}** is not installed: its rows are marked so." for name in result.missing]
-    head = "All pairs that should agree do, to round-off." if result.ok else "Some pairs that should agree do not."
-    return [head, ""] + lines
+def print_gradients(result) -> None:
+    """The worst tensor per pair, and the first failing tensor walking back from the output."""
+    grads = result.tables["gradients"]
+    if not len(grads):
+        return
+    first = result.first_failing_tensor()
+    shown = grads[grads["status"] != "not installed"]
+    worst = shown.loc[shown.groupby("pair", sort=False)["max_rel"].idxmax()] if len(shown) else shown
+    table = worst[["pair", "max_abs", "max_rel", "cosine", "tolerance"]].copy()
+    table["first_failing"] = [first.get(p) or "-" for p in table["pair"]]
+    table["pass"] = [first.get(p) is None if p in first else None for p in table["pair"]]
+    missing = grads[grads["status"] == "not installed"][["pair"]].assign(first_failing="not installed")
+    frames = [f for f in (table, missing) if len(f)]
+    print_table("Gradients at the initial weights, first mini-batch (worst tensor per pair)", pd.concat(frames, ignore_index=True))
 
 
-def markdown_summary(result, tables: dict) -> str:
-    metrics = tables["metrics"]
-    return "\n".join(
-        [f"# Summary: {result.spec.short()}", "", *verdict_lines(result, tables), "", "## Final metrics", "", _md(metrics), ""]
-    )
+def print_run(result) -> None:
+    """A run in the terminal: the gradient, curve and metrics tables, then the verdict in sentences."""
+    print_gradients(result)
+    agree = result.tables["agreement"]
+    if len(agree):
+        columns = ["pair", "should_agree", "max_abs", "max_rel", "first_divergent_step", "final_weights_max_abs", "pass", "status"]
+        own = lambda pair: any(name in result.native for name in pair.split(" vs "))  # noqa: E731
+        words = [
+            "yes" if a is True else "no: own defaults" if own(p) else "no: rules differ"
+            for p, a in zip(agree["pair"], agree["should_agree"])
+        ]
+        print_table("Loss curves, every step", agree.assign(should_agree=words)[columns])
+    print_table(f"Final metrics after {result.spec.epochs} epochs", result.tables["metrics"])
+    for line in verdict_lines(result):
+        say(line)
 
 
-def markdown_report(result, tables: dict) -> str:
-    """The bundle's report.md: spec, verdict, tables and figures, readable on GitHub."""
-    spec, env = result.spec, result.environment
-    agree = tables["agreement"]
-    versions = ", ".join(f"{k} {env[k]}" for k in ("python", "numpy", "torch", "tensorflow", "keras") if env.get(k))
-    return "\n".join([
-        f"# mlp-compare run: {spec.short()}", "",
-        f"{spec.epochs} epochs of {len(result.data.X_train)} training samples in mini-batches of {spec.batch_size}, "
-        f"seed {spec.seed}, {spec.dtype}. Every hyperparameter is in `spec.json`; {versions}.", "",
-        "## Verdict", "", *verdict_lines(result, tables), "",
-        "## Gradients at the initial weights (first mini-batch, output layer first)", "", _md(tables["gradients"]), "",
-        "![gradient errors](grad_errors.png)", "",
-        "## Loss curves", "", _md(agree), "", "![loss curves](loss_curves.png)", "",
-        "## Final metrics", "", _md(tables["metrics"]), "",
-        "## Re-verify", "",
-        "`data.npz`, `init.npz` (W1, b1, ... in (fan_in, fan_out) layout) and `schedule.npy` (the sample order of each epoch; "
-        "mini-batches are consecutive slices of `batch_size`) are all a re-run needs; `curves.csv` holds the loss of each "
-        "mini-batch before its update, `grads/` and `final/` the first gradients and the final weights per framework.", "",
-    ])  # fmt: skip
-
-
-def concat(*frames: pd.DataFrame) -> pd.DataFrame:
-    """Stack tables that share some columns (empty ones are skipped)."""
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def print_explanation(explanation) -> None:
+    """What reproduces each framework, as a table and in sentences."""
+    print_table("What reproduces each framework", explanation.table)
+    say(explanation.text())

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from compare.agree import tolerances
+from compare.agree import tables
+from compare.agree.differences import curve_diff
+from compare.agree.tolerances import curve_tolerance
 from compare.experiment import loss_file
 
 MAX_POINTS = 2000  # per line: longer runs are drawn per window of steps, so the figure's cost stays flat
@@ -69,14 +71,12 @@ def _loss_curves(result, path: Path) -> None:
     top.set_ylabel("mini-batch loss" if n <= MAX_POINTS else "mini-batch loss (window means)")
     top.set_title(result.spec.short())
     top.legend()
-    pairs = result.curve_pairs()
+    pairs = tables.curve_pairs(result)
     for a, b in pairs:
         rel = Series(n, lambda start, stop, a=a, b=b: _pair_rel(result, a, b, start, stop))
         bottom.semilogy(*windows(rel, np.max), label=f"{a} vs {b}", linewidth=1)
     if pairs:
-        tol = Series(
-            n, lambda start, stop: tolerances.curve_tolerance(result.spec.dtype, np.arange(start + 1, stop + 1), result.spec.adaptive)
-        )
+        tol = Series(n, lambda start, stop: curve_tolerance(result.spec.dtype, np.arange(start + 1, stop + 1), result.spec.adaptive))
         bottom.semilogy(*windows(tol, np.min), "k--", linewidth=0.8, label="tolerance")
         bottom.legend(fontsize="small")
     else:
@@ -90,13 +90,13 @@ def _loss_curves(result, path: Path) -> None:
 
 
 def _pair_rel(result, a: str, b: str, start: int, stop: int) -> np.ndarray:
-    _, rel = tolerances.curve_diff(result.histories[a].losses[start:stop], result.histories[b].losses[start:stop])
+    _, rel = curve_diff(result.histories[a].losses[start:stop], result.histories[b].losses[start:stop])
     return np.where(np.isfinite(rel), np.maximum(rel, 1e-18), np.nan)
 
 
 def grad_errors(result, path: Path) -> None:
     """Relative error per tensor (x) per pair (bars), log scale, with each pair's tolerance."""
-    table = result.gradient_table()
+    table = result.tables["gradients"]
     table = table[table["status"] != "not installed"]
     fig = Figure(figsize=(9, 4.5))
     ax = fig.subplots()

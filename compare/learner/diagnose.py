@@ -1,4 +1,5 @@
-"""Name a learner's backprop mistake from the numbers: ratios, signs, shapes, and a backprop with each known slip put in."""
+"""Name a learner's backprop mistake from the numbers: ratios, signs, shapes, and the reference with each known
+slip put in (compare/learner/slips.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scratch import activations as scratch
+from compare.learner import slips
 
 # mistake -> (what it is, the fix)
 MISTAKES = {
@@ -62,120 +63,6 @@ def rel(a: np.ndarray, b: np.ndarray) -> float:
     scale = float(np.max(np.abs(b), initial=0.0))
     diff = float(np.max(np.abs(np.asarray(a) - b), initial=0.0))
     return diff / scale if scale > 0 else diff
-
-
-def derivative(name: str, z, a, slip=None):
-    """da/dz of the named activation, or what a learner's slip computes instead."""
-    if slip is None:
-        return scratch.derivative(name, z, a)  # a (1 - a), 1 - a², [z > 0]
-    kind, *rest = slip
-    if kind == "relu_zero":  # [z >= 0]
-        return (z >= 0) * 1.0 if name == "relu" else scratch.derivative(name, z, a)
-    if kind == "z_form_on_a":  # σ'(a) = σ(a) (1 - σ(a)): a formula in z handed a
-        return scratch.derivative(name, a, scratch.activate(name, a))
-    if kind == "a_form_on_z":  # z (1 - z): a formula in a handed z
-        return scratch.derivative(name, z, z)
-    if kind == "missing":
-        return np.ones_like(z)
-    other, form = rest  # another activation's derivative, in z or written in a
-    return scratch.derivative(other, z, scratch.activate(other, z) if form == "z" else a)
-
-
-def backprop(spec, params, X, y, slips: dict) -> list | None:
-    """Gradients of the spec's mean loss, with slips put in; None where a slip's shapes cannot work.
-
-    slips: {hidden index h or "out": derivative slip} and {("through", h): ("none",) | ("T", k) | ("N", k)},
-    hidden index h = 0 for the first hidden layer; ("out_extra",): an extra p (1 - p) after bce or ce."""
-    Zs, As = [], [X]
-    for (W, b), name in zip(params[:-1], spec.activations):
-        Zs.append(As[-1] @ W + b)
-        As.append(scratch.activate(name, Zs[-1]))
-    z = As[-1] @ params[-1][0] + params[-1][1]  # (N, O) logits
-    N = len(X)
-    if spec.loss == "ce":
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)  # (N, C)
-        dZ = p.copy()
-        dZ[np.arange(N), y] -= 1
-        dZ /= N
-    else:
-        p = scratch.activate("sigmoid" if spec.loss == "bce" else spec.output, z)  # (N, O)
-        dZ = (p - y) / z.size if spec.loss == "bce" else 2 * (p - y) / z.size
-        if spec.loss == "mse":
-            dZ = dZ * derivative(spec.output, z, p, slips.get("out"))
-    if slips.get("out_extra"):
-        dZ = dZ * p * (1 - p)
-    grads = []
-    for layer in reversed(range(len(params))):
-        grads.append((As[layer].T @ dZ, dZ.sum(axis=0)))  # (fan_in, fan_out), (fan_out,)
-        if layer == 0:
-            break
-        h = layer - 1
-        how = slips.get(("through", h), ("T", layer))
-        if how[0] == "none":
-            dA = dZ
-        else:
-            W = params[how[1]][0]
-            if dZ.shape[1] != (W.shape[1] if how[0] == "T" else W.shape[0]):
-                return None
-            dA = dZ @ (W.T if how[0] == "T" else W)
-        try:
-            dZ = np.broadcast_to(dA * derivative(spec.activations[h], Zs[h], As[h + 1], slips.get(h)), Zs[h].shape)
-        except ValueError:
-            return None
-        if dA.shape != Zs[h].shape and how[0] != "none":
-            return None
-    return grads[::-1]
-
-
-def _spot(spec, s) -> str:
-    return f"the output layer ({spec.output})" if s == "out" else f"hidden layer {s + 1} ({spec.activations[s]})"
-
-
-def _slip_words(slip, name: str) -> str:
-    example = {"sigmoid": ("σ(a)(1 - σ(a))", "z (1 - z)", "a (1 - a)"), "tanh": ("1 - tanh²(a)", "1 - z²", "1 - a²"), "relu": ("", "", "")}[
-        name
-    ]
-    if slip[0] == "z_form_on_a":
-        return f"f'(a) is computed as if a were z: {example[0]} instead of {example[2]}"
-    if slip[0] == "a_form_on_z":
-        return f"the formula in a is given z: {example[1]} instead of {example[2]}"
-    if slip[0] == "missing":
-        return "dZ = dA, without f'(z)"
-    return f"it uses {slip[1]}'s derivative ({'in z' if slip[2] == 'z' else 'written in a'}) on a {name} layer"
-
-
-def slips(spec, params) -> list[tuple[str, str, dict]]:
-    """(mistake, where and how, slips) for each known slip the network's shapes allow, at one layer and at all."""
-    L, hidden = len(params), list(range(len(spec.activations)))
-    names = {**{h: spec.activations[h] for h in hidden}, "out": spec.output}
-    spots = hidden + (["out"] if spec.loss == "mse" and spec.output == "sigmoid" else [])
-    found = []
-    relus = [h for h in hidden if names[h] == "relu"]
-    if relus:
-        found.append(("relu_zero", "", {h: ("relu_zero",) for h in relus}))
-    kinds = [("deriv_input", ("z_form_on_a",)), ("deriv_input", ("a_form_on_z",)), ("deriv_missing", ("missing",))]
-    kinds += [("deriv_wrong", ("wrong", g, form)) for g in ("sigmoid", "tanh", "relu") for form in ("z", "a")]
-    for mistake, slip in kinds:
-        at = [s for s in spots if not (slip[0] == "wrong" and names[s] == slip[1])]
-        found += [(mistake, f"in {_spot(spec, s)}: {_slip_words(slip, names[s])}", {s: slip}) for s in at]
-        inner = [s for s in at if s != "out"]
-        for group, words in ((inner, "every hidden layer"), (at, "every layer")):
-            if len(group) > 1 and (group is at or len(inner) < len(at)):
-                found.append((mistake, f"in {words}: {_slip_words(slip, names[group[0]])}", {s: slip for s in group}))
-    if spec.loss in ("bce", "ce"):
-        found.append(("softmax_deriv", f"the output delta is multiplied by p (1 - p) after {spec.loss}", {"out_extra": True}))
-    for h in hidden:
-        into = f"into hidden layer {h + 1}"
-        found.append(("no_weights", f"{into}: dA{h + 1} = dZ{h + 2}, without @ W{h + 2}.T", {("through", h): ("none",)}))
-        for k in range(L):
-            if k != h + 1:
-                found.append(("wrong_weights", f"{into}: dZ{h + 2} @ W{k + 1}.T instead of @ W{h + 2}.T", {("through", h): ("T", k)}))
-            found.append(("wrong_weights", f"{into}: dZ{h + 2} @ W{k + 1} instead of @ W{h + 2}.T", {("through", h): ("N", k)}))
-    if len(hidden) > 1:
-        found.append(("no_weights", "in every layer: dA = dZ, without @ W.T", {("through", h): ("none",) for h in hidden}))
-        found.append(("wrong_weights", "in every layer: dZ @ W.T with W of the layer below", {("through", h): ("T", h) for h in hidden}))
-    return found
 
 
 def _ratio(c: float, N: int, outputs: int, tol: float) -> tuple[str | None, str]:
@@ -252,8 +139,8 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
                     f"; {', '.join(other)} {'is' if len(other) == 1 else 'are'} wrong in another way as well: check again after this fix"
                 )
             return found(mistake, detail)
-    for mistake, how, plan in slips(spec, params):
-        P = backprop(spec, params, X, y, plan)
+    for mistake, how, plan in slips.catalogue(spec, params):
+        P = slips.gradients(spec, params, X, y, plan)
         if P is None or all(rel(P[a][b], ref_grads[a][b]) <= tol for a, b in order):
             continue
         if all(rel(grads[a][b], P[a][b]) <= tol for a, b in shaped):

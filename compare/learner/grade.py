@@ -11,12 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from compare.agree import finite_diff, tolerances
+from compare.agree import finite_diff
+from compare.agree.differences import curve_diff
+from compare.errors import LearnerError
 from compare.experiment import harness, implementations, weights
+from compare.experiment.pipeline import prepare
 from compare.experiment.spec import Spec
 from compare.io import console
 from compare.learner.diagnose import Diagnosis, diagnose, rel
-from compare.learner.loading import LearnerError, call
+from compare.learner.loading import call
 
 # Learner against reference, max|a - b| / max|b| per tensor. Another summation order or another
 # formula (1 / (1 + e^-z) for the stable sigmoid) moves the last digits (~1e-15 in float64, ~1e-6 in
@@ -53,10 +56,8 @@ class Report:
 
 def first_batch(spec: Spec):
     """Initial weights and the first mini-batch (X, y) of the spec, as run uses them."""
-    from compare.experiment.pipeline import prepare
-
     data, init, order = prepare(spec)
-    idx = order[0, : spec.batch_size]
+    idx = next(harness.batches(order, spec.batch_size))[2]
     return init, data.X_train[idx], data.y_train[idx]
 
 
@@ -86,7 +87,10 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
     shaped = [[g if g.shape == r.shape else np.zeros_like(r) for g, r in zip(pair, ref)] for pair, ref in zip(grads, ref_grads)]
     if fd:
         with contextlib.redirect_stdout(io.StringIO()):  # their prints once, not once per perturbed entry
-            fd = finite_diff.check(lambda p: call(fn, p, X, y)[0], params, shaped, names, spec=spec, X=X, max_entries=FD_ENTRIES)
+            signs = None
+            if "relu" in spec.activations:
+                signs = finite_diff.relu_signs(implementations.build("numpy", spec.replace(dtype="float64"), params), X.astype(np.float64))
+            fd = finite_diff.check(lambda p: call(fn, p, X, y)[0], params, shaped, names, signs=signs, max_entries=FD_ENTRIES)
     else:
         fd = {"max_rel_error": [None] * len(names), "grade": ["-"] * len(names)}
     diagnosis = diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol)
@@ -114,15 +118,13 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
 
 def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
     """Plain SGD for `steps` mini-batches with the learner's gradients and with each framework, same batches."""
-    from compare.experiment.pipeline import prepare
-
     spec = spec.replace(optimizer="sgd")
     data, init, _ = prepare(spec)
     params = init
     n = len(data.X_train)
     per_epoch = harness.steps_per_epoch(spec, n)
-    order = harness.schedule(spec.replace(epochs=math.ceil(steps / per_epoch)), n)
-    batches = [row[s : s + spec.batch_size] for row in order for s in range(0, n, spec.batch_size)][:steps]
+    order = harness.Schedule(spec.replace(epochs=math.ceil(steps / per_epoch)), n)
+    batches = [idx for _, _, idx in harness.batches(order, spec.batch_size)][:steps]
     X, y = data.X_train, data.y_train
     yours, stopped = np.full(steps, np.nan), None
     for t, idx in enumerate(batches):
@@ -141,7 +143,7 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
     for name in ["numpy", *others(spec)]:
         model = implementations.build(name, spec, init)
         curve = np.array([model.train_step(X[idx], y[idx]) for idx in batches])
-        _, diff = tolerances.curve_diff(yours[:done], curve[:done])
+        _, diff = curve_diff(yours[:done], curve[:done])
         over = np.flatnonzero(~(diff <= tol))
         first = int(over[0]) + 1 if len(over) else (done + 1 if stopped else None)
         rows.append({"framework": name, "max_rel": float(diff.max()) if done else np.nan, "first_divergent_step": first,

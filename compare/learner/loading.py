@@ -11,15 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from compare.errors import LearnerError
+
 Params = list[tuple[np.ndarray, np.ndarray]]
-
-
-class LearnerError(Exception):
-    """The learner's file or function cannot be checked: one line, plus their own traceback when they raised."""
-
-    def __init__(self, message: str, trace: str = ""):
-        super().__init__(message)
-        self.trace = trace
 
 
 def _trace(e: BaseException, files: set[str]) -> str:

@@ -1,0 +1,144 @@
+"""The backprop slips learners make, each as a piece of the NumPy reference: an activation whose derivative is
+wrong, a loss with an extra factor, a wrong way back through the weights. The diagnosis builds the reference
+with one slip in and looks for the one that reproduces the learner's numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+import scratch
+from scratch.activations import Activation, activation, sigmoid
+from scratch.losses import Loss, mse, softmax
+
+
+@dataclass(frozen=True)
+class Slipped:
+    """An activation whose forward pass is right and whose derivative, in backprop, is what a slip computes."""
+
+    real: Activation
+    derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (z, a) -> what the learner uses for f'(z)
+
+    @property
+    def name(self) -> str:
+        return self.real.name
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return self.real(z)
+
+
+def slip_derivative(act: Activation, slip: tuple) -> Slipped:
+    """The activation with a learner's derivative slip put in (see _slip_words for each one in words)."""
+    kind, *rest = slip
+    if kind == "relu_zero":  # [z >= 0]: 1 at the kink
+        return Slipped(act, lambda z, a: (z >= 0) * 1.0)
+    if kind == "z_form_on_a":  # a formula in z handed a: σ(a) (1 - σ(a))
+        return Slipped(act, lambda z, a: act.in_z(a))
+    if kind == "a_form_on_z":  # a formula in a handed z: z (1 - z)
+        return Slipped(act, lambda z, a: (act.in_a or act.in_z)(z))
+    if kind == "missing":
+        return Slipped(act, lambda z, a: np.ones_like(z))
+    other, form = activation(rest[0]), rest[1]  # another activation's derivative, in z or written in a
+    if form == "z":
+        return Slipped(act, lambda z, a: other.derivative(z, other(z)))
+    return Slipped(act, other.derivative)
+
+
+def extra_output_derivative(loss: Loss, name: str) -> Loss:
+    """bce or ce from the logits followed by an extra p (1 - p), as if the output activation still needed its derivative."""
+    probabilities = sigmoid if name == "bce" else softmax
+
+    def piece(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        value, dZ = loss(z, y)
+        p = probabilities(z)
+        return value, dZ * p * (1 - p)
+
+    return piece
+
+
+def through(how: tuple) -> Callable:
+    """The error sent into a hidden layer another way: ("none",) without the weights, ("T", k) through
+    W{k+1}.T, ("N", k) through W{k+1} untransposed."""
+
+    def piece(dZ: np.ndarray, params, layer: int) -> np.ndarray:
+        if how[0] == "none":
+            return np.broadcast_to(dZ, (len(dZ), params[layer - 1][0].shape[1]))  # dA = dZ, where it broadcasts
+        W = params[how[1]][0]
+        return dZ @ (W.T if how[0] == "T" else W)
+
+    return piece
+
+
+def pieces(spec, plan: dict) -> scratch.Pieces:
+    """The spec's reference pieces with the slips of a plan put in.
+
+    plan: {hidden index h or "out": derivative slip}, {("through", h): how} and {"out_extra": True};
+    hidden index h = 0 for the first hidden layer."""
+    base = scratch.pieces_for(spec)
+    acts = tuple(slip_derivative(a, plan[h]) if h in plan else a for h, a in enumerate(base.activations))
+    loss = mse(slip_derivative(activation(spec.output), plan["out"])) if "out" in plan else base.loss
+    if plan.get("out_extra"):
+        loss = extra_output_derivative(loss, spec.loss)
+    ways = {key[1] + 1: through(how) for key, how in plan.items() if isinstance(key, tuple) and key[0] == "through"}
+    back = lambda dZ, params, layer: ways.get(layer, base.through)(dZ, params, layer)  # noqa: E731
+    return replace(base, activations=acts, loss=loss, through=back if ways else base.through)
+
+
+def gradients(spec, params, X: np.ndarray, y: np.ndarray, plan: dict) -> list | None:
+    """The reference's gradients with a plan's slips put in; None where the slips' shapes cannot work."""
+    model = scratch.make(spec, params, pieces=pieces(spec, plan))
+    try:
+        return model.gradients(X, y)[1]
+    except ValueError:  # a matrix product or a broadcast whose shapes do not fit: this slip cannot be theirs
+        return None
+
+
+def _spot(spec, s) -> str:
+    return f"the output layer ({spec.output})" if s == "out" else f"hidden layer {s + 1} ({spec.activations[s]})"
+
+
+def _slip_words(slip, name: str) -> str:
+    example = {"sigmoid": ("σ(a)(1 - σ(a))", "z (1 - z)", "a (1 - a)"), "tanh": ("1 - tanh²(a)", "1 - z²", "1 - a²"), "relu": ("", "", "")}
+    z_on_a, a_on_z, right = example[name]
+    if slip[0] == "z_form_on_a":
+        return f"f'(a) is computed as if a were z: {z_on_a} instead of {right}"
+    if slip[0] == "a_form_on_z":
+        return f"the formula in a is given z: {a_on_z} instead of {right}"
+    if slip[0] == "missing":
+        return "dZ = dA, without f'(z)"
+    return f"it uses {slip[1]}'s derivative ({'in z' if slip[2] == 'z' else 'written in a'}) on a {name} layer"
+
+
+def catalogue(spec, params) -> list[tuple[str, str, dict]]:
+    """(mistake, where and how, plan) for each known slip the network's shapes allow, at one layer and at all."""
+    L, hidden = len(params), list(range(len(spec.activations)))
+    names = {**{h: spec.activations[h] for h in hidden}, "out": spec.output}
+    spots = hidden + (["out"] if spec.loss == "mse" and spec.output == "sigmoid" else [])
+    found = []
+    relus = [h for h in hidden if names[h] == "relu"]
+    if relus:
+        found.append(("relu_zero", "", {h: ("relu_zero",) for h in relus}))
+    kinds = [("deriv_input", ("z_form_on_a",)), ("deriv_input", ("a_form_on_z",)), ("deriv_missing", ("missing",))]
+    kinds += [("deriv_wrong", ("wrong", g, form)) for g in ("sigmoid", "tanh", "relu") for form in ("z", "a")]
+    for mistake, slip in kinds:
+        at = [s for s in spots if not (slip[0] == "wrong" and names[s] == slip[1])]
+        found += [(mistake, f"in {_spot(spec, s)}: {_slip_words(slip, names[s])}", {s: slip}) for s in at]
+        inner = [s for s in at if s != "out"]
+        for group, words in ((inner, "every hidden layer"), (at, "every layer")):
+            if len(group) > 1 and (group is at or len(inner) < len(at)):
+                found.append((mistake, f"in {words}: {_slip_words(slip, names[group[0]])}", {s: slip for s in group}))
+    if spec.loss in ("bce", "ce"):
+        found.append(("softmax_deriv", f"the output delta is multiplied by p (1 - p) after {spec.loss}", {"out_extra": True}))
+    for h in hidden:
+        into = f"into hidden layer {h + 1}"
+        found.append(("no_weights", f"{into}: dA{h + 1} = dZ{h + 2}, without @ W{h + 2}.T", {("through", h): ("none",)}))
+        for k in range(L):
+            if k != h + 1:
+                found.append(("wrong_weights", f"{into}: dZ{h + 2} @ W{k + 1}.T instead of @ W{h + 2}.T", {("through", h): ("T", k)}))
+            found.append(("wrong_weights", f"{into}: dZ{h + 2} @ W{k + 1} instead of @ W{h + 2}.T", {("through", h): ("N", k)}))
+    if len(hidden) > 1:
+        found.append(("no_weights", "in every layer: dA = dZ, without @ W.T", {("through", h): ("none",) for h in hidden}))
+        found.append(("wrong_weights", "in every layer: dZ @ W.T with W of the layer below", {("through", h): ("T", h) for h in hidden}))
+    return found
