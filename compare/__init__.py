@@ -1,6 +1,6 @@
 """mlp-compare: the comparison module, the only package that imports all three implementations (lazily)."""
 
-from compare.experiment.spec import Spec
+from compare.shared.spec import Spec
 
 
 def run(spec: Spec, **kwargs):

@@ -30,7 +30,7 @@ STEPS = [
      "torch's `nn.Linear` stores `weight` as `(out, in)`, Keras's `Dense` stores `kernel` as `(in, out)`, the NumPy "
      "reference `(in, out)`.", ["weight-layout"]),
     ("Initialisation", "One NumPy generator draws the weights once; each framework loads the same arrays through one function.",
-     [("compare/experiment/weights.py", "init", None, None),
+     [("compare/shared/weights.py", "init", None, None),
       ("torch_impl/mlp.py", "MLP.set_params", None, None),
       ("tf_impl/mlp.py", "MLP.set_params", None, None)],
      "Left alone, torch draws kaiming_uniform(a=√5) weights and uniform biases, Keras glorot_uniform weights and zero "
@@ -70,7 +70,7 @@ STEPS = [
      [("scratch/mlp.py", "MLP.train_step", None, None),
       ("torch_impl/mlp.py", "MLP.train_step", None, None),
       ("tf_impl/mlp.py", "MLP._step", None, None)],
-     "The loop itself is shared (`compare/experiment/harness.py`); thread counts and TensorFlow's oneDNN change float32 round-off.",
+     "The loop itself is shared (`compare/shared/harness.py`); thread counts and TensorFlow's oneDNN change float32 round-off.",
      ["threads", "onednn"]),
     ("Test", "Score the held-out data the network never trained on.",
      [("scratch/mlp.py", "MLP.predict", None, None),

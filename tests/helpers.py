@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from compare.experiment import harness, implementations, weights
 from compare.experiment.pipeline import prepare
+from compare.shared import harness, implementations, weights
 
 NAMES = ["numpy", "numpy-keras", "torch", "tensorflow"]
 

@@ -6,8 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from compare.experiment import implementations
-from compare.experiment.spec import Spec
+from compare.shared import implementations
+from compare.shared.spec import Spec
 from tests.helpers import NAMES, curves, first_grads, grads_rel
 
 GRAD_TOL = 1e-12  # max |a - b| / max |a| per tensor, first mini-batch

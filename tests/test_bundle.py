@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from compare.cli import main
-from compare.experiment import harness, implementations
-from compare.experiment.spec import Spec
 from compare.io import bundle
+from compare.shared import harness, implementations
+from compare.shared.spec import Spec
 
 SPEC_FLAGS = ["--layers", "2,6,3", "--activation", "tanh", "--loss", "ce", "--dataset", "blobs", "--optimizer", "adam",
               "--lr", "0.01", "--epochs", "4", "--batch-size", "25"]  # fmt: skip

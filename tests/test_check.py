@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.experiment.spec import Spec
 from compare.learner.diagnose import MISTAKES
 from compare.learner.grade import check, first_batch
 from compare.learner.loading import load
+from compare.shared.spec import Spec
 
 LEARNERS = Path(__file__).parent / "learners"
 BEGINNER = Spec(layers=(2, 3, 1), frameworks=("numpy",))  # sigmoid, sigmoid output, MSE, batch 16
@@ -64,7 +64,7 @@ def test_the_correct_learner_passes_every_catalogue_spec():
 def test_scale_mutants_are_exactly_their_ratio_times_the_reference(name, ratio):
     spec = BEGINNER
     params, X, y = first_batch(spec)
-    from compare.experiment import implementations
+    from compare.shared import implementations
 
     _, ref = implementations.build("numpy", spec, params).gradients(X, y)
     _, grads = learner(name, spec)(params, X, y)

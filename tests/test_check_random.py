@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from compare.errors import LearnerError
-from compare.experiment.spec import Spec
 from compare.learner.grade import check, first_batch
 from compare.learner.loading import load
+from compare.shared.spec import Spec
 from tests.test_check import CATALOGUE, LEARNERS
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from compare.experiment import harness, implementations
+from compare.shared import harness, implementations
 
 QUICK = ["--epochs", "2"]
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from compare.errors import SpecError
-from compare.experiment import data, implementations, weights
-from compare.experiment.spec import Spec, from_dict, load_toml
+from compare.shared import data, implementations, weights
+from compare.shared.spec import Spec, from_dict, load_toml
 from tests.helpers import NAMES, curves, first_grads, grads_rel
 
 BASE = Spec(layers=(2, 16, 16, 1), activation=("tanh", "sigmoid"), loss="mse", output="identity", optimizer="momentum",

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from compare.experiment import data, data_cache
-from compare.experiment.spec import Spec
+from compare.shared import data, data_cache
+from compare.shared.spec import Spec
 
 FIELDS = ("X_train", "y_train", "X_test", "y_test")
 SPECS = [
@@ -86,7 +86,7 @@ def test_off_and_an_unwritable_folder_write_nothing_and_still_load(tmp_path, mon
 
 
 def test_a_warm_run_imports_no_scikit_learn(tmp_path):
-    code = "import sys, json; from compare.experiment import data; from compare.experiment.spec import Spec; data.load(Spec()); print(json.dumps('sklearn' in sys.modules))"
+    code = "import sys, json; from compare.shared import data; from compare.shared.spec import Spec; data.load(Spec()); print(json.dumps('sklearn' in sys.modules))"
     env = {"MLP_COMPARE_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"}
     loaded = [
         json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)

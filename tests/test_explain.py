@@ -9,10 +9,11 @@ import pytest
 import scratch
 from compare.agree.differences import curve_diff
 from compare.cli import main, parser
-from compare.experiment import harness, implementations, native, pipeline, weights
+from compare.experiment import pipeline
 from compare.experiment.pipeline import prepare
-from compare.experiment.spec import Spec
 from compare.explain import search
+from compare.shared import harness, implementations, native, weights
+from compare.shared.spec import Spec
 
 BASE = Spec(layers=(2, 8, 1), activation="tanh", loss="mse", output="identity", lr=0.05, epochs=3, batch_size=16)
 

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from compare.experiment import implementations
-from compare.experiment.spec import ACTIVATIONS, OPTIMIZERS, Spec
+from compare.shared import implementations
+from compare.shared.spec import ACTIVATIONS, OPTIMIZERS, Spec
 from tests.helpers import NAMES, curves, first_grads, grads_rel
 
 N_SPECS = 100

@@ -10,8 +10,8 @@ import pytest
 
 from compare.bench import steps
 from compare.bench.loops import problem
-from compare.experiment import harness, implementations, weights
-from compare.experiment.spec import Spec
+from compare.shared import harness, implementations, weights
+from compare.shared.spec import Spec
 
 SPEC = steps.bench_spec((8, 16, 8, 3), batch=16, dtype="float64")
 

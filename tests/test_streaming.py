@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from compare.agree.tables import agreement_table, diff_frames
-from compare.experiment import harness, loss_file, pipeline
-from compare.experiment.spec import Spec
+from compare.experiment import pipeline
 from compare.io import bundle, plots
+from compare.shared import harness, loss_file
+from compare.shared.spec import Spec
 
 ADAM = Spec(optimizer="adam", lr=0.05, epochs=6, batch_size=32)  # numpy-keras vs torch differ from step 1
 BLOWUP = Spec(lr=1e6, activation="relu", output="identity", epochs=3, frameworks=("numpy", "torch"))

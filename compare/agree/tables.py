@@ -12,9 +12,9 @@ import pandas as pd
 
 from compare.agree.differences import curve_diff, tensor_diff
 from compare.agree.tolerances import FD_TOL, GRAD_TOL, curve_tolerance
-from compare.experiment import loss_file
-from compare.experiment.implementations import RUNS, convention_matters, runs_for, same_rules
-from compare.experiment.weights import names as tensor_names
+from compare.shared import loss_file
+from compare.shared.implementations import RUNS, convention_matters, runs_for, same_rules
+from compare.shared.weights import names as tensor_names
 
 FD_PAIR = "numpy vs finite differences"
 OWN_DEFAULTS = "own defaults: not expected to agree"

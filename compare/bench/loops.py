@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from compare.experiment import harness, implementations, weights
-from compare.experiment.data import Dataset
-from compare.experiment.spec import Spec
+from compare.shared import harness, implementations, weights
+from compare.shared.data import Dataset
+from compare.shared.spec import Spec
 
 
 def numpy_loop(spec: Spec, init):

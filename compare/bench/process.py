@@ -35,10 +35,10 @@ t_import = time.perf_counter() - t
 t = time.perf_counter()
 import torch._dynamo  # torch.optim imports it on first use
 t_dynamo = time.perf_counter() - t
-from compare.experiment import implementations
-from compare.experiment import harness
+from compare.shared import implementations
+from compare.shared import harness
 from compare.experiment.pipeline import prepare
-from compare.experiment.spec import Spec
+from compare.shared.spec import Spec
 spec = Spec(epochs={epochs})
 data, init, order = prepare(spec)
 t_train = 0.0
@@ -113,7 +113,7 @@ def run_overhead(epochs: int = 100, repeats: int = 2) -> dict:
     Import time counts torch._dynamo, which torch.optim imports on its first use (1-2 s). The overhead is
     split into compare's own imports (pandas, rich) and the rest (start-up, data, gradients, finite
     differences, tables, the bundle and its plots). The data comes from the warm cache (see
-    compare/experiment/data_cache.py); one more run with the cache off shows a machine's first run, which imports
+    compare/shared/data_cache.py); one more run with the cache off shows a machine's first run, which imports
     scikit-learn. Each figure is the least of `repeats` alternating measurements: other processes only
     ever add time.
     """

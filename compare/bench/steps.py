@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compare.experiment import implementations, weights
-from compare.experiment.spec import Spec
+from compare.shared import implementations, weights
+from compare.shared.spec import Spec
 
 NAMES = ("numpy", "torch", "tensorflow")  # torch before tensorflow: the safe import order
 HEADLINE = dict(layers=(784, 128, 64, 10), batch=128, dtype="float32")  # the reference point

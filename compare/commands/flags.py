@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from compare.experiment import spec as spec_module
-from compare.experiment.spec import DATASETS, Spec, SpecError
+from compare.shared import spec as spec_module
+from compare.shared.spec import DATASETS, Spec, SpecError
 
 
 def _layers(text: str) -> tuple[int, ...]:

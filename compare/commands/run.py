@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 from compare.commands.flags import add_spec_flags, spec_from_args
-from compare.experiment import implementations, pipeline
+from compare.experiment import pipeline
 from compare.explain import search
 from compare.io import bundle, console
+from compare.shared import implementations
 
 EXAMPLES = """examples:
   mlp-compare run                                    # the beginner network 2-4-1 on moons

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from compare.errors import BundleError, UsageError
-from compare.experiment import spec as spec_module
+from compare.shared import spec as spec_module
 
 EXAMPLES = """examples:
   mlp-compare table runs/*                         # markdown on stdout

@@ -139,7 +139,7 @@ def mse_shapes(p: Probe) -> dict:
         "what": "MSE shape broadcast",
         "torch": f"pred (N,1) vs target (N,) broadcasts to (N,N): {trap:.5g} instead of {right:.5g}; {len(caught)} warning(s)",
         "keras": f"squeezes the target: {k_flat:.5g}",
-        "numpy": "targets always (N, outputs): compare/experiment/data.py shapes them",
+        "numpy": "targets always (N, outputs): compare/shared/data.py shapes them",
         "align": "shape targets (N, outputs) everywhere",
         "effect": _effect(default, aligned, "target (N,) vs (N,1)"),
         "default": default,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from compare.defaults.probe import Probe, data, init, keras_lr, max_diff, train_keras, train_numpy, train_torch
-from compare.experiment import native
+from compare.shared import native
 
 
 def _f(x: float) -> str:
@@ -17,7 +17,7 @@ def _effect(default: float, aligned: float, extra: str = "") -> str:
 
 
 def _spec(p: Probe):
-    from compare.experiment.spec import Spec
+    from compare.shared.spec import Spec
 
     return Spec(layers=p.layers, activation="tanh", loss="mse", output="identity", dtype=p.dtype, seed=p.seed)
 
@@ -90,7 +90,7 @@ def default_init(p: Probe) -> dict:
         "what": "default initialisation",
         "torch": f"kaiming_uniform(a=√5): 784→128 max|W| {tw:.4f} (1/√784 = {1 / 28:.4f}); bias U(±1/√fan_in), max|b| {tb:.4f}",
         "keras": f"glorot_uniform: 784→128 max|K| {kw:.4f} (√(6/912) = {np.sqrt(6 / 912):.4f}); bias zeros, max|b| {kb:g}",
-        "numpy": "no default: the spec names the scheme (compare/experiment/weights.py), drawn once by NumPy",
+        "numpy": "no default: the spec names the scheme (compare/shared/weights.py), drawn once by NumPy",
         "align": "draw once, copy the same arrays into every framework",
         "effect": _effect(default, aligned, "each framework's own init vs copied weights, SGD"),
         "default": default,

@@ -124,7 +124,7 @@ def keras_lr(p: Probe, lr: float):
 def train_numpy(p: Probe, params, optimizer: str, convention: str = "torch", X=None, y=None, **hyper):
     """Final weights after p.steps of the NumPy reference (scratch/) with the given optimizer and hyperparameters."""
     import scratch
-    from compare.experiment.spec import Spec
+    from compare.shared.spec import Spec
 
     spec = Spec(layers=p.layers, activation="tanh", loss="mse", output="identity", optimizer=optimizer, dtype=p.dtype, **hyper)
     model = scratch.make(spec, params, convention=convention)

@@ -57,7 +57,7 @@ def measure(
 
     runtime: the oneDNN/threads subprocess results, if measured already; subprocesses=False leaves the
     oneDNN row out and the Keras thread count unmeasured."""
-    from compare.experiment.native import load_keras
+    from compare.shared.native import load_keras
 
     load_keras()  # torch first, then TensorFlow without its start-up banner
 
@@ -111,7 +111,7 @@ def versions() -> str:
     import tensorflow
     import torch
 
-    from compare.experiment.native import load_keras
+    from compare.shared.native import load_keras
 
     keras = load_keras()
 

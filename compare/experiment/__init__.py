@@ -1,2 +1,2 @@
-"""One comparison run, start to end: the spec, the data, the initial weights, the three implementations
-behind one contract, the training loop they share, and the Result they produce."""
+"""One comparison, start to end: build every implementation from the shared inputs, take their first gradients
+and finite differences, train them on the same schedule, and hold the Result with its agreement tables."""

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from compare.agree import finite_diff
-from compare.experiment import environment, harness, implementations, loss_file, native, weights
-from compare.experiment.data import Dataset
-from compare.experiment.data import load as load_data
 from compare.experiment.result import Result
-from compare.experiment.spec import Spec
+from compare.shared import environment, harness, implementations, loss_file, native, weights
+from compare.shared.data import Dataset
+from compare.shared.data import load as load_data
+from compare.shared.spec import Spec
 
 DEFAULTS = ("aligned", "native")  # every framework on the spec's values, or torch and TensorFlow on their own
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from compare.agree import tables
-from compare.experiment import harness, loss_file
-from compare.experiment.data import Dataset
-from compare.experiment.spec import Spec
 from compare.io import bundle
+from compare.shared import harness, loss_file
+from compare.shared.data import Dataset
+from compare.shared.spec import Spec
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ import pandas as pd
 
 from compare.agree.differences import curve_diff, tensor_diff
 from compare.agree.tolerances import GRAD_TOL, curve_tolerance
-from compare.experiment import harness, weights
-from compare.experiment.spec import Spec
 from compare.explain.switches import Natives, Switch, compatible, reference, switches
 from compare.io import bundle
+from compare.shared import harness, weights
+from compare.shared.spec import Spec
 
 MAX_SWITCHES = 3  # combinations of up to this many switches are tried
 # A loss on probabilities is ill-conditioned: log(1 - p) loses log10(1 / (1 - p)) digits, so two correct

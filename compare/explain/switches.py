@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import scratch
-from compare.experiment import implementations, native
-from compare.experiment.spec import Spec
 from compare.explain import conventions
+from compare.shared import implementations, native
+from compare.shared.spec import Spec
 
 ROUNDED = ("lr", "momentum")  # the Python floats Keras casts to a tensor (float32) before use; Adam's betas in beta^t too
 

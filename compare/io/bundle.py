@@ -15,10 +15,10 @@ import pandas as pd
 
 from compare.agree import tables
 from compare.errors import BundleError
-from compare.experiment import implementations, loss_file, weights
-from compare.experiment import spec as spec_module
-from compare.experiment.data import Dataset
 from compare.io import markdown, plots
+from compare.shared import implementations, loss_file, weights
+from compare.shared import spec as spec_module
+from compare.shared.data import Dataset
 
 FOLDERS = ["grads", "final", loss_file.LOSSES]  # per framework: first gradients, final weights, per-step losses (.npy)
 FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "curve_diffs.csv", "environment.json", "gradients.csv",

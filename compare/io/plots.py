@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from compare.agree import tables
 from compare.agree.differences import curve_diff
 from compare.agree.tolerances import curve_tolerance
-from compare.experiment import loss_file
+from compare.shared import loss_file
 
 MAX_POINTS = 2000  # per line: longer runs are drawn per window of steps, so the figure's cost stays flat
 

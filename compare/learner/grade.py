@@ -14,12 +14,12 @@ import pandas as pd
 from compare.agree import finite_diff
 from compare.agree.differences import curve_diff
 from compare.errors import LearnerError
-from compare.experiment import harness, implementations, weights
 from compare.experiment.pipeline import prepare
-from compare.experiment.spec import Spec
 from compare.io import console
 from compare.learner.diagnose import Diagnosis, diagnose, rel
 from compare.learner.loading import call
+from compare.shared import harness, implementations, weights
+from compare.shared.spec import Spec
 
 # Learner against reference, max|a - b| / max|b| per tensor. Another summation order or another
 # formula (1 / (1 + e^-z) for the stable sigmoid) moves the last digits (~1e-15 in float64, ~1e-6 in

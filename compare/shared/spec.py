@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compare.errors import SpecError
-from compare.experiment.losses import LOSSES, LossKind
+from compare.shared.losses import LOSSES, LossKind
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
@@ -18,7 +18,7 @@ INITS = ("small_uniform", "small_normal", "glorot_uniform", "torch_default", "he
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
 CLASSIFICATION = ("xor", "moons", "circles", "blobs", "spirals", "digits", "iris", "breast_cancer")
 REGRESSION = ("sine",)
-DATASETS = CLASSIFICATION + REGRESSION  # built in (compare/experiment/data.py); any other dataset is a CSV path
+DATASETS = CLASSIFICATION + REGRESSION  # built in (compare/shared/data.py); any other dataset is a CSV path
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,9 @@ class Spec:
     epochs: int = 100  # passes over the training set
     seed: int = 0  # seeds weights, data split and the per-epoch sample order
     dtype: str = "float64"  # float64 | float32, for weights, data and arithmetic
-    init: str = "small_uniform"  # initial weight scheme (see compare/experiment/weights.py)
+    init: str = "small_uniform"  # initial weight scheme (see compare/shared/weights.py)
     init_scale: float = 0.5  # bound of small_uniform, std of small_normal
-    dataset: str = "moons"  # built-in name (see compare/experiment/data.py) or a path to a .csv
+    dataset: str = "moons"  # built-in name (see compare/shared/data.py) or a path to a .csv
     target: str | None = None  # CSV only: target column (None: the last column)
     n_samples: int = 200  # generated data sets only: number of samples
     noise: float = 0.2  # generated data sets only: noise level
@@ -74,7 +74,7 @@ class Spec:
 
     @property
     def loss_kind(self) -> LossKind:
-        """What the loss takes and how its outputs are scored (compare/experiment/losses.py)."""
+        """What the loss takes and how its outputs are scored (compare/shared/losses.py)."""
         return LOSSES[self.loss]
 
     @property

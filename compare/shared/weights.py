@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compare.experiment.spec import Spec
+from compare.shared.spec import Spec
 
 Params = list[tuple[np.ndarray, np.ndarray]]  # [(W1, b1), (W2, b2), ...], W of shape (fan_in, fan_out)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
-from compare.experiment.spec import Spec
+from compare.shared.spec import Spec
 
 
 def _scratch() -> ModuleType:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import SpecError
-from compare.experiment import data_cache
-from compare.experiment.spec import DATASETS, Spec
+from compare.shared import data_cache
+from compare.shared.spec import DATASETS, Spec
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def split(spec: Spec, X: np.ndarray, y: np.ndarray, is_class: bool):
 
 def load(spec: Spec) -> Dataset:
     """The spec's data set, split by seed and standardised with training statistics (built-in sets
-    come from the on-disk cache when they can: see compare/experiment/data_cache.py)."""
+    come from the on-disk cache when they can: see compare/shared/data_cache.py)."""
     if spec.dataset.endswith(".csv"):
         X_tr, X_te, y_tr, y_te, n_classes = split(spec, *_csv(spec))
     else:  # the spec allows a built-in name or a .csv path

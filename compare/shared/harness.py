@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compare.experiment.data import Dataset
-from compare.experiment.spec import Spec
+from compare.shared.data import Dataset
+from compare.shared.spec import Spec
 
 
 class Schedule:

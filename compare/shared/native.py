@@ -8,7 +8,7 @@ import inspect
 
 import numpy as np
 
-from compare.experiment.spec import Spec
+from compare.shared.spec import Spec
 
 # spec optimizer -> (torch.optim class, keras.optimizers class)
 CLASSES = {
