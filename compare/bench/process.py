@@ -126,8 +126,16 @@ def run_overhead(epochs: int = 100, repeats: int = 2) -> dict:
     wall, peak = min(w for w, _ in walls), max(m for _, m in walls)
     pure = best["import_s"] + best["torch_dynamo_import_s"] + best["train_s"]
     rest = wall - pure - best["compare_import_s"]
-    return {"epochs": epochs, **best, "rest_s": rest, "run_wall_s": wall, "run_peak_mib": peak, "overhead": wall / pure - 1,
-            "run_wall_cold_cache_s": cold, "overhead_cold_cache": cold / pure - 1}  # fmt: skip
+    return {
+        "epochs": epochs,
+        **best,
+        "rest_s": rest,
+        "run_wall_s": wall,
+        "run_peak_mib": peak,
+        "overhead": wall / pure - 1,
+        "run_wall_cold_cache_s": cold,
+        "overhead_cold_cache": cold / pure - 1,
+    }
 
 
 def memory_rows(epoch_counts=(100, 1000), repeats: int = 2) -> list[dict]:
@@ -139,8 +147,16 @@ def memory_rows(epoch_counts=(100, 1000), repeats: int = 2) -> list[dict]:
         runs = [run_cli(epochs) for _ in range(repeats)]
         peak, spread = min(m for _, m in runs), max(m for _, m in runs) - min(m for _, m in runs)
         growth = (peak - rows[-1]["peak_rss_mib"]) / (epochs - rows[-1]["epochs"]) / 10 * 1000 if rows else 0.0
-        rows.append({"epochs": epochs, "steps_per_framework": epochs * 10, "peak_rss_mib": peak, "spread_mib": spread,
-                     "mib_per_1000_steps": growth, "wall_s": min(w for w, _ in runs)})  # fmt: skip
+        rows.append(
+            {
+                "epochs": epochs,
+                "steps_per_framework": epochs * 10,
+                "peak_rss_mib": peak,
+                "spread_mib": spread,
+                "mib_per_1000_steps": growth,
+                "wall_s": min(w for w, _ in runs),
+            }
+        )
     return rows
 
 

@@ -23,11 +23,23 @@ def machine(threads: int) -> dict:
     """Where and with what the numbers were taken."""
     import importlib.metadata as md
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.processor() or "unknown") if Path("/proc/cpuinfo").exists() else platform.processor()  # fmt: skip
+    cpu = (
+        next(
+            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+            platform.processor() or "unknown",
+        )
+        if Path("/proc/cpuinfo").exists()
+        else platform.processor()
+    )
     versions = {p: md.version(p) for p in ("numpy", "torch", "tensorflow-cpu", "keras") if _installed(p)}
-    return {"cpu": cpu, "nproc": os.cpu_count(), "python": platform.python_version(), **versions, "threads": threads,
-            "load_average_1min": os.getloadavg()[0]}  # fmt: skip
+    return {
+        "cpu": cpu,
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        **versions,
+        "threads": threads,
+        "load_average_1min": os.getloadavg()[0],
+    }
 
 
 def _installed(package: str) -> bool:
@@ -68,13 +80,23 @@ def verdicts(results: dict) -> list[dict]:
         for name, key in (("NumPy", "numpy_vs_torch"), ("TensorFlow (tf.function)", "tensorflow_vs_torch")):
             if key in h:
                 ratio, goal = h[key], TARGETS[key]
-                add(f"{name} / torch per step, 784-128-64-10 b128 f32", f"{ratio:.2f}x", f"<= {goal}x", ratio <= goal,
-                    f"{(ratio / goal - 1) * 100:+.0f}% vs goal")  # fmt: skip
+                add(
+                    f"{name} / torch per step, 784-128-64-10 b128 f32",
+                    f"{ratio:.2f}x",
+                    f"<= {goal}x",
+                    ratio <= goal,
+                    f"{(ratio / goal - 1) * 100:+.0f}% vs goal",
+                )
     if "loops" in results:
         for r in results["loops"].itertuples():
             goal = TARGETS["harness_overhead"]
-            add(f"harness overhead, {r.implementation} {r.layers} b{r.batch} {r.dtype}", f"{r.overhead * 100:+.1f}%", f"<= {goal:.0%}",
-                r.overhead <= goal, f"{(r.overhead - goal) * 100:+.1f} points")  # fmt: skip
+            add(
+                f"harness overhead, {r.implementation} {r.layers} b{r.batch} {r.dtype}",
+                f"{r.overhead * 100:+.1f}%",
+                f"<= {goal:.0%}",
+                r.overhead <= goal,
+                f"{(r.overhead - goal) * 100:+.1f} points",
+            )
     if "run" in results:
         o, goal = results["run"]["overhead"], TARGETS["run_overhead"]
         add(
@@ -95,8 +117,13 @@ def verdicts(results: dict) -> list[dict]:
         slope, goal = m["mib_per_1000_steps"].iloc[-1], TARGETS["memory_mib_per_1000_steps"]
         epochs = f"{m['epochs'].iloc[-2]} -> {m['epochs'].iloc[-1]} epochs"
         growth = m["peak_rss_mib"].iloc[-1] / m["peak_rss_mib"].iloc[-2] - 1
-        add(f"peak memory flat in epochs ({epochs}, {growth:+.1%})", f"{slope:+.2f} MiB / 1000 steps", f"<= {goal}", slope <= goal,
-            f"{(slope - goal) * 1024 / 1000:+.2f} KiB per step")  # fmt: skip
+        add(
+            f"peak memory flat in epochs ({epochs}, {growth:+.1%})",
+            f"{slope:+.2f} MiB / 1000 steps",
+            f"<= {goal}",
+            slope <= goal,
+            f"{(slope - goal) * 1024 / 1000:+.2f} KiB per step",
+        )
     return rows
 
 

@@ -38,8 +38,19 @@ def layers_for(width: int, depth: int, n_in: int = 784, n_out: int = 10) -> tupl
 
 def bench_spec(layers: tuple[int, ...], batch: int, dtype: str, threads: int = 1) -> Spec:
     """The timed problem: ReLU hidden layers, softmax cross-entropy, plain SGD."""
-    return Spec(layers=layers, activation="relu", loss="ce", optimizer="sgd", lr=1e-3, dtype=dtype, batch_size=batch,
-                init="torch_default", dataset="digits", threads=threads, frameworks=NAMES)  # fmt: skip
+    return Spec(
+        layers=layers,
+        activation="relu",
+        loss="ce",
+        optimizer="sgd",
+        lr=1e-3,
+        dtype=dtype,
+        batch_size=batch,
+        init="torch_default",
+        dataset="digits",
+        threads=threads,
+        frameworks=NAMES,
+    )
 
 
 def random_batch(spec: Spec, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -32,8 +32,13 @@ def _sections(text: str) -> tuple[str, ...]:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("bench", help="time a training step per implementation, the harness, imports and memory",
-                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "bench",
+        help="time a training step per implementation, the harness, imports and memory",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--full", action="store_true", help="the full grid (tens of minutes) instead of the quick one")
     p.add_argument(
         "--out", metavar="DIR", default="runs/bench", help="folder for bench.md, the CSV files and steps.png (default: runs/bench)"

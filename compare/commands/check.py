@@ -29,8 +29,13 @@ exit status: 0 right, 1 wrong (the table and the diagnosis say where and why), 2
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("check", help="check your own from-scratch loss_and_grads: per-tensor verdict, first wrong tensor, likely mistake",
-                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "check",
+        help="check your own from-scratch loss_and_grads: per-tensor verdict, first wrong tensor, likely mistake",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("file", help="your Python file (NumPy only) defining loss_and_grads(params, X, y)")
     p.add_argument("--function", default="loss_and_grads", metavar="NAME", help="the function to check (default: loss_and_grads)")
     p.add_argument(

@@ -26,8 +26,13 @@ SUFFIXES = {".md": "markdown", ".csv": "csv", ".tex": "latex", ".html": "html", 
 def add_parser(sub) -> None:
     from compare.defaults.table import FORMATS, KEYS
 
-    p = sub.add_parser("defaults", help="measure every default/convention difference between PyTorch, Keras and the NumPy reference",
-                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "defaults",
+        help="measure every default/convention difference between PyTorch, Keras and the NumPy reference",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "--format", choices=FORMATS, help="markdown, csv, latex or html (default: a terminal table; with --output, from its suffix)"
     )

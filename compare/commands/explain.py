@@ -22,8 +22,13 @@ loss curve (and first-batch gradients) to the suite's tolerance. Exit 0 when eve
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("explain", help="say which convention explains each disagreement in a run bundle",
-                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "explain",
+        help="say which convention explains each disagreement in a run bundle",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by 'mlp-compare run --out'")
 
 

@@ -33,13 +33,25 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--output", help="output activation for mse: identity or sigmoid (bce: sigmoid, ce: softmax)")
     g.add_argument("--loss", help="mse, bce (binary cross-entropy) or ce (softmax cross-entropy)")
     g.add_argument("--optimizer", help="sgd, momentum, nesterov, adam or rmsprop")
-    for name, what in [("lr", "learning rate"), ("momentum", "momentum coefficient"), ("beta1", "Adam beta1"),
-                       ("beta2", "Adam beta2"), ("eps", "Adam/RMSprop epsilon"), ("rho", "RMSprop decay (torch's alpha)"),
-                       ("init-scale", "bound (small_uniform) or std (small_normal) of the initial weights"),
-                       ("noise", "noise of generated data sets"), ("test-fraction", "held-out share of the data")]:  # fmt: skip
+    for name, what in [
+        ("lr", "learning rate"),
+        ("momentum", "momentum coefficient"),
+        ("beta1", "Adam beta1"),
+        ("beta2", "Adam beta2"),
+        ("eps", "Adam/RMSprop epsilon"),
+        ("rho", "RMSprop decay (torch's alpha)"),
+        ("init-scale", "bound (small_uniform) or std (small_normal) of the initial weights"),
+        ("noise", "noise of generated data sets"),
+        ("test-fraction", "held-out share of the data"),
+    ]:
         g.add_argument(f"--{name}", type=float, help=what)
-    for name, what in [("epochs", "passes over the training data"), ("batch-size", "mini-batch size"), ("seed", "random seed"),
-                       ("n-samples", "size of generated data sets"), ("threads", "intra-op threads for torch and TensorFlow")]:  # fmt: skip
+    for name, what in [
+        ("epochs", "passes over the training data"),
+        ("batch-size", "mini-batch size"),
+        ("seed", "random seed"),
+        ("n-samples", "size of generated data sets"),
+        ("threads", "intra-op threads for torch and TensorFlow"),
+    ]:
         g.add_argument(f"--{name}", type=int, help=what)
     g.add_argument("--dtype", help="float64 (default) or float32")
     g.add_argument("--init", help=f"initial weights: {', '.join(spec_module.INITS)}")

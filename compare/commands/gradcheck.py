@@ -22,11 +22,20 @@ exit status: 0 all agree; 1 a tensor disagrees; 2 bad input.
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("gradcheck", help="compare gradients only (all frameworks and finite differences)",
-                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "gradcheck",
+        help="compare gradients only (all frameworks and finite differences)",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_spec_flags(p)
-    p.add_argument("--fd-entries", type=int, metavar="N",
-                   help="finite differences on a seeded sample of N entries per tensor (default: all up to 2000 parameters, else 30)")  # fmt: skip
+    p.add_argument(
+        "--fd-entries",
+        type=int,
+        metavar="N",
+        help="finite differences on a seeded sample of N entries per tensor (default: all up to 2000 parameters, else 30)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -22,20 +22,31 @@ EXAMPLES = """examples:
 exit status: 0 every pair that should agree does (--defaults native: every gap is explained);
 1 a pair disagrees or a loss became NaN/inf; 2 bad input.
 """
-NATIVE_NOTE = ("--defaults native: torch and TensorFlow started from their own initial weights and default hyperparameters, "
-               "so no pair with them is expected to agree; the lines above say what accounts for each gap.")  # fmt: skip
+NATIVE_NOTE = (
+    "--defaults native: torch and TensorFlow started from their own initial weights and default hyperparameters, "
+    "so no pair with them is expected to agree; the lines above say what accounts for each gap."
+)
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="train all three frameworks and compare gradients and loss curves",
-                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "run",
+        help="train all three frameworks and compare gradients and loss curves",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_spec_flags(p)
     p.add_argument("--out", metavar="DIR", help="bundle folder to write (default: runs/<time>-<spec>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
     p.add_argument("--explain", action="store_true", help="after the run, name the convention that explains each disagreement")
-    p.add_argument("--defaults", choices=pipeline.DEFAULTS, default="aligned",
-                   help="aligned (default): every framework on the spec's values; native: torch and TensorFlow on their own "
-                   "default hyperparameters and initial weights, as a learner meets them")  # fmt: skip
+    p.add_argument(
+        "--defaults",
+        choices=pipeline.DEFAULTS,
+        default="aligned",
+        help="aligned (default): every framework on the spec's values; native: torch and TensorFlow on their own "
+        "default hyperparameters and initial weights, as a learner meets them",
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -25,8 +25,13 @@ FORMATS = ("markdown", "csv", "latex", "html")
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("table", help="one comparison table over many run bundles",
-                       description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = sub.add_parser(
+        "table",
+        help="one comparison table over many run bundles",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="bundle folders written by 'mlp-compare run'")
     p.add_argument("--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
@@ -52,14 +57,20 @@ def rows_for(folder: Path) -> list[dict]:
     for r in agree.itertuples():
         a, b = r.pair.split(" vs ")
         g = grads[grads["pair"] == r.pair]["max_rel"]
-        rows.append({
-            "run": folder.name, "spec": spec.short(), "pair": r.pair,
-            "should_agree": {True: "yes", False: "no"}.get(r.should_agree, "-"),
-            "max_grad_rel_diff": g.max() if len(g) else float("nan"), "max_curve_rel_diff": r.max_rel,
-            "first_divergent_step": "-" if pd.isna(r.first_divergent_step) else int(r.first_divergent_step),
-            "test_acc_a": acc.get(a, float("nan")), "test_acc_b": acc.get(b, float("nan")),
-            "status": r.status,
-        })  # fmt: skip
+        rows.append(
+            {
+                "run": folder.name,
+                "spec": spec.short(),
+                "pair": r.pair,
+                "should_agree": {True: "yes", False: "no"}.get(r.should_agree, "-"),
+                "max_grad_rel_diff": g.max() if len(g) else float("nan"),
+                "max_curve_rel_diff": r.max_rel,
+                "first_divergent_step": "-" if pd.isna(r.first_divergent_step) else int(r.first_divergent_step),
+                "test_acc_a": acc.get(a, float("nan")),
+                "test_acc_b": acc.get(b, float("nan")),
+                "status": r.status,
+            }
+        )
     return rows
 
 

@@ -83,8 +83,13 @@ def default_init(p: Probe) -> dict:
     tw, tb = float(lin.weight.detach().abs().max()), float(lin.bias.detach().abs().max())
     kw, kb = float(np.abs(d.kernel.numpy()).max()), float(np.abs(d.bias.numpy()).max())
     spec = _spec(p)
-    default = _both(p, lambda ps: torch.optim.SGD(ps, lr=p.lr), lambda: keras.optimizers.SGD(keras_lr(p, p.lr)),
-                    torch_params=native.init("torch", spec), keras_params=native.init("tensorflow", spec))  # fmt: skip
+    default = _both(
+        p,
+        lambda ps: torch.optim.SGD(ps, lr=p.lr),
+        lambda: keras.optimizers.SGD(keras_lr(p, p.lr)),
+        torch_params=native.init("torch", spec),
+        keras_params=native.init("tensorflow", spec),
+    )
     aligned = _both(p, lambda ps: torch.optim.SGD(ps, lr=p.lr), lambda: keras.optimizers.SGD(keras_lr(p, p.lr)))
     return {
         "what": "default initialisation",

@@ -13,9 +13,16 @@ from compare.defaults import losses
 from compare.defaults import numerics as runtime_rows
 from compare.defaults import optimizers as rows
 from compare.defaults.probe import Probe
+from compare.shared.native import load_keras
 
-COLUMNS = {"what": "what", "torch": "PyTorch", "keras": "TensorFlow/Keras", "numpy": "our NumPy reference",
-           "align": "how to align", "effect": "measured effect (max |Δ| of parameters, torch vs Keras)"}  # fmt: skip
+COLUMNS = {
+    "what": "what",
+    "torch": "PyTorch",
+    "keras": "TensorFlow/Keras",
+    "numpy": "our NumPy reference",
+    "align": "how to align",
+    "effect": "measured effect (max |Δ| of parameters, torch vs Keras)",
+}
 FORMATS = ("markdown", "csv", "latex", "html")
 
 
@@ -50,25 +57,18 @@ ROWS = [
 KEYS = [r.key for r in ROWS]
 
 
-def measure(
-    probe: Probe | None = None, only: list[str] | None = None, runtime: dict | None = None, subprocesses: bool = True
-) -> pd.DataFrame:
+def measure(probe: Probe | None = None, only: list[str] | None = None, runtime: dict | None = None) -> pd.DataFrame:
     """Measure every row (or the named ones) on the probe network; one DataFrame row each, indexed by key.
 
-    runtime: the oneDNN/threads subprocess results, if measured already; subprocesses=False leaves the
-    oneDNN row out and the Keras thread count unmeasured."""
-    from compare.shared.native import load_keras
-
+    runtime: the oneDNN/threads subprocess results, if measured already."""
     load_keras()  # torch first, then TensorFlow without its start-up banner
 
     probe = probe or Probe()
     wanted = [r for r in ROWS if only is None or r.key in only]
-    if runtime is None and subprocesses and any(r.key == "onednn" for r in wanted):
+    if runtime is None and any(r.key == "onednn" for r in wanted):
         runtime = runtime_rows.runtime_subprocesses(probe)
     out = []
     for r in wanted:
-        if r.key == "onednn" and runtime is None:
-            continue
         values = r.measure(probe, runtime) if r.runtime else r.measure(probe)
         out.append({"key": r.key, **values})
     return pd.DataFrame(out).set_index("key")
@@ -110,8 +110,6 @@ def versions() -> str:
     import numpy
     import tensorflow
     import torch
-
-    from compare.shared.native import load_keras
 
     keras = load_keras()
 

@@ -56,8 +56,16 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
         grads[name] = models[name].gradients(X, y)
         if specs[name] is not spec:
             used[name] = native.hyper(name, spec.optimizer)
-    fields = dict(spec=spec, data=data, init=init, schedule=order, grads=grads,
-                  missing=missing, native=tuple(used), environment=environment.record(spec, list(grads)))  # fmt: skip
+    fields = dict(
+        spec=spec,
+        data=data,
+        init=init,
+        schedule=order,
+        grads=grads,
+        missing=missing,
+        native=tuple(used),
+        environment=environment.record(spec, list(grads)),
+    )
     if used:
         fields["environment"].update(defaults="native", native_hyperparameters=used)
     if "numpy" in spec.frameworks:
@@ -71,8 +79,9 @@ def gradients(spec: Spec, fd_entries: int | None = -1, prepared=None, defaults: 
     return Result(**_start(spec, defaults, prepared, fd_entries)[0])
 
 
-def run(spec: Spec, on_epoch=None, fd_entries: int | None = -1, stream_to: str | Path | None = None, defaults: str = "aligned",
-        prepared=None) -> Result:  # fmt: skip
+def run(
+    spec: Spec, on_epoch=None, fd_entries: int | None = -1, stream_to: str | Path | None = None, defaults: str = "aligned", prepared=None
+) -> Result:
     """Train each of the spec's frameworks from the same weights on the same schedule.
 
     on_epoch(name, epoch) is called after each epoch (for progress bars). stream_to: a folder to stream each

@@ -74,14 +74,18 @@ class Finding:
         if self.explained:
             why = "; ".join(s.reason for s in b.switches)
             also = f" (also within tolerance: {', '.join(a.label for a in self.also)})" if self.also else ""
-            return (f"{self.framework}: explained by {b.label}: the NumPy reference with it matches {self.framework} "
-                    f"to {b.max_rel:.1e} over {b.total} steps{grads}{also}. Why: {why}.")  # fmt: skip
+            return (
+                f"{self.framework}: explained by {b.label}: the NumPy reference with it matches {self.framework} "
+                f"to {b.max_rel:.1e} over {b.total} steps{grads}{also}. Why: {why}."
+            )
         drift = ""
         if b.steps >= 5 and b.max_rel < 1e-6:
             drift = " It drifts off gradually, as amplified round-off does (a real difference shows at once): try fewer steps."
-        return (f"{self.framework}: not explained. None of the {self.tried} switch combinations (up to {MAX_SWITCHES} switches) "
-                f"reproduces it; the closest, {b.label}, follows it for {b.steps} of {b.total} steps "
-                f"(relative difference {b.max_rel:.1e} at step {b.steps + 1}){grads}.{drift}")  # fmt: skip
+        return (
+            f"{self.framework}: not explained. None of the {self.tried} switch combinations (up to {MAX_SWITCHES} switches) "
+            f"reproduces it; the closest, {b.label}, follows it for {b.steps} of {b.total} steps "
+            f"(relative difference {b.max_rel:.1e} at step {b.steps + 1}){grads}.{drift}"
+        )
 
 
 def _measure(spec, data, init, schedule, target, target_grads, names, natives) -> Attempt:
@@ -172,8 +176,15 @@ class Explanation:
         rows = []
         for f in self.findings.values():
             b = f.best
-            rows.append({"framework": f.framework, "explained_by": (b.label if f.explained else "not explained"),
-                         "curve_max_rel": b.max_rel, "steps_matched": f"{b.steps}/{b.total}", "grad_max_rel": b.grad_rel})  # fmt: skip
+            rows.append(
+                {
+                    "framework": f.framework,
+                    "explained_by": (b.label if f.explained else "not explained"),
+                    "curve_max_rel": b.max_rel,
+                    "steps_matched": f"{b.steps}/{b.total}",
+                    "grad_max_rel": b.grad_rel,
+                }
+            )
         return pd.DataFrame(rows)
 
     @property

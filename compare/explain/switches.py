@@ -33,27 +33,67 @@ def switches(spec: Spec) -> list[Switch]:
     out = []
     o = spec.optimizer
     if o == "adam":
-        out.append(Switch("keras_rules", "Adam eps placement, Keras form",
-                          "Adam adds eps to sqrt(v_hat) in torch and to sqrt(v) after folding the bias correction into the step size in Keras"))  # fmt: skip
+        out.append(
+            Switch(
+                "keras_rules",
+                "Adam eps placement, Keras form",
+                "Adam adds eps to sqrt(v_hat) in torch and to sqrt(v) after folding the bias correction into the step size in Keras",
+            )
+        )
     elif o == "rmsprop":
-        out.append(Switch("keras_rules", "RMSprop eps placement, Keras form",
-                          "RMSprop divides by sqrt(v) + eps in torch and by sqrt(v + eps) in Keras"))  # fmt: skip
+        out.append(
+            Switch(
+                "keras_rules",
+                "RMSprop eps placement, Keras form",
+                "RMSprop divides by sqrt(v) + eps in torch and by sqrt(v + eps) in Keras",
+            )
+        )
     elif o in ("momentum", "nesterov"):
-        out.append(Switch("keras_rules", "momentum form, Keras's v = mu v - lr g",
-                          "torch keeps buf = mu buf + g and steps lr buf, Keras keeps v = mu v - lr g and steps v"))  # fmt: skip
+        out.append(
+            Switch(
+                "keras_rules",
+                "momentum form, Keras's v = mu v - lr g",
+                "torch keeps buf = mu buf + g and steps lr buf, Keras keeps v = mu v - lr g and steps v",
+            )
+        )
     if spec.dtype == "float64":
-        out.append(Switch("float32_hyper", "hyperparameters rounded to float32",
-                          "Keras rounds Python-float hyperparameters (and a Python-float learning rate) to float32 even for float64 weights"))  # fmt: skip
+        out.append(
+            Switch(
+                "float32_hyper",
+                "hyperparameters rounded to float32",
+                "Keras rounds Python-float hyperparameters (and a Python-float learning rate) to float32 even for float64 weights",
+            )
+        )
     out.append(Switch("sum_loss", "loss summed over the batch", "one side sums the loss over the mini-batch where the other averages it"))
     if spec.loss in ("bce", "ce"):
-        out.append(Switch("keras_probs", "loss on probabilities clipped to [1e-7, 1 - 1e-7]",
-                          "Keras's cross-entropy on probabilities (from_logits=False) clips them to [1e-7, 1 - 1e-7] where logits need no clip"))  # fmt: skip
-        out.append(Switch("torch_probs", "loss on probabilities, log clamped at -100",
-                          "torch's BCELoss / nll(log softmax) on probabilities clamps the log at -100 and divides by max(p(1-p), 1e-12)"))  # fmt: skip
-    out.append(Switch("torch_defaults", "torch's default initialisation and hyperparameters",
-                      lambda: f"torch ran on its own defaults: nn.Linear's kaiming_uniform(a=sqrt(5)) weights and {_defaults('torch', o)}"))  # fmt: skip
-    out.append(Switch("keras_defaults", "Keras's default initialisation and hyperparameters",
-                      lambda: f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}"))  # fmt: skip
+        out.append(
+            Switch(
+                "keras_probs",
+                "loss on probabilities clipped to [1e-7, 1 - 1e-7]",
+                "Keras's cross-entropy on probabilities (from_logits=False) clips them to [1e-7, 1 - 1e-7] where logits need no clip",
+            )
+        )
+        out.append(
+            Switch(
+                "torch_probs",
+                "loss on probabilities, log clamped at -100",
+                "torch's BCELoss / nll(log softmax) on probabilities clamps the log at -100 and divides by max(p(1-p), 1e-12)",
+            )
+        )
+    out.append(
+        Switch(
+            "torch_defaults",
+            "torch's default initialisation and hyperparameters",
+            lambda: f"torch ran on its own defaults: nn.Linear's kaiming_uniform(a=sqrt(5)) weights and {_defaults('torch', o)}",
+        )
+    )
+    out.append(
+        Switch(
+            "keras_defaults",
+            "Keras's default initialisation and hyperparameters",
+            lambda: f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}",
+        )
+    )
     if spec.dtype == "float64":
         out.append(Switch("float32", "float32 arithmetic", "one side computes in float32"))
     return out

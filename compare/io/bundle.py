@@ -21,8 +21,22 @@ from compare.shared import spec as spec_module
 from compare.shared.data import Dataset
 
 FOLDERS = ["grads", "final", loss_file.LOSSES]  # per framework: first gradients, final weights, per-step losses (.npy)
-FILES = ["spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv", "curve_diffs.csv", "environment.json", "gradients.csv",
-         "agreement.csv", "metrics.csv", "summary.md", "loss_curves.png", "grad_errors.png", "report.md"]  # fmt: skip
+FILES = [
+    "spec.json",
+    "data.npz",
+    "init.npz",
+    "schedule.npy",
+    "curves.csv",
+    "curve_diffs.csv",
+    "environment.json",
+    "gradients.csv",
+    "agreement.csv",
+    "metrics.csv",
+    "summary.md",
+    "loss_curves.png",
+    "grad_errors.png",
+    "report.md",
+]
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
 
 

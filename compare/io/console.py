@@ -39,8 +39,15 @@ def print_table(title: str, frame: pd.DataFrame) -> None:
 @contextmanager
 def progress_bars(names: list[str], epochs: int):
     """A context giving on_epoch(name, epoch) that advances one bar per framework."""
-    with Progress(TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(), TextColumn("epochs"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:  # fmt: skip
+    with Progress(
+        TextColumn("{task.description:>12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("epochs"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         tasks = {name: progress.add_task(name, total=epochs) for name in names}
 
         def on_epoch(name: str, epoch: int) -> None:

@@ -39,17 +39,38 @@ def report(result) -> str:
     """The bundle's report.md: spec, verdict, tables and figures, readable on GitHub."""
     spec, env, tables = result.spec, result.environment, result.tables
     versions = ", ".join(f"{k} {env[k]}" for k in ("python", "numpy", "torch", "tensorflow", "keras") if env.get(k))
-    return "\n".join([
-        f"# mlp-compare run: {spec.short()}", "",
-        f"{spec.epochs} epochs of {len(result.data.X_train)} training samples in mini-batches of {spec.batch_size}, "
-        f"seed {spec.seed}, {spec.dtype}. Every hyperparameter is in `spec.json`; {versions}.", "",
-        "## Verdict", "", *verdict_lines(result), "",
-        "## Gradients at the initial weights (first mini-batch, output layer first)", "", _md(tables["gradients"]), "",
-        "![gradient errors](grad_errors.png)", "",
-        "## Loss curves", "", _md(tables["agreement"]), "", "![loss curves](loss_curves.png)", "",
-        "## Final metrics", "", _md(tables["metrics"]), "",
-        "## Re-verify", "",
-        "`data.npz`, `init.npz` (W1, b1, ... in (fan_in, fan_out) layout) and `schedule.npy` (the sample order of each epoch; "
-        "mini-batches are consecutive slices of `batch_size`) are all a re-run needs; `curves.csv` holds the loss of each "
-        "mini-batch before its update, `grads/` and `final/` the first gradients and the final weights per framework.", "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"# mlp-compare run: {spec.short()}",
+            "",
+            f"{spec.epochs} epochs of {len(result.data.X_train)} training samples in mini-batches of {spec.batch_size}, "
+            f"seed {spec.seed}, {spec.dtype}. Every hyperparameter is in `spec.json`; {versions}.",
+            "",
+            "## Verdict",
+            "",
+            *verdict_lines(result),
+            "",
+            "## Gradients at the initial weights (first mini-batch, output layer first)",
+            "",
+            _md(tables["gradients"]),
+            "",
+            "![gradient errors](grad_errors.png)",
+            "",
+            "## Loss curves",
+            "",
+            _md(tables["agreement"]),
+            "",
+            "![loss curves](loss_curves.png)",
+            "",
+            "## Final metrics",
+            "",
+            _md(tables["metrics"]),
+            "",
+            "## Re-verify",
+            "",
+            "`data.npz`, `init.npz` (W1, b1, ... in (fan_in, fan_out) layout) and `schedule.npy` (the sample order of each epoch; "
+            "mini-batches are consecutive slices of `batch_size`) are all a re-run needs; `curves.csv` holds the loss of each "
+            "mini-batch before its update, `grads/` and `final/` the first gradients and the final weights per framework.",
+            "",
+        ]
+    )

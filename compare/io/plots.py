@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from compare.agree import tables
 from compare.agree.differences import curve_diff
@@ -13,6 +12,14 @@ from compare.agree.tolerances import curve_tolerance
 from compare.shared import loss_file
 
 MAX_POINTS = 2000  # per line: longer runs are drawn per window of steps, so the figure's cost stays flat
+
+
+def figure(**kwargs):
+    """A matplotlib Figure on the Agg canvas, no pyplot. matplotlib is imported here, when a bundle is drawn:
+    it costs ~0.4 s, which no command that draws nothing should pay."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
 
 
 class Series:
@@ -55,7 +62,7 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 
 def _loss_curves(result, path: Path) -> None:
-    fig = Figure(figsize=(9, 7))
+    fig = figure(figsize=(9, 7))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     styles = ["-", "--", ":", "-."]
     low, high, n = np.inf, -np.inf, 0
@@ -98,7 +105,7 @@ def grad_errors(result, path: Path) -> None:
     """Relative error per tensor (x) per pair (bars), log scale, with each pair's tolerance."""
     table = result.tables["gradients"]
     table = table[table["status"] != "not installed"]
-    fig = Figure(figsize=(9, 4.5))
+    fig = figure(figsize=(9, 4.5))
     ax = fig.subplots()
     pairs = list(dict.fromkeys(table["pair"]))
     tensors = list(dict.fromkeys(table["tensor"]))[::-1]  # forward order on the x axis

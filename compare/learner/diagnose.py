@@ -105,8 +105,12 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
         mistake, words = _ratio(loss_ratio, N, outputs, tol)
         mistake = "loss_mean" if mistake == "batch" else mistake
         what, fix = MISTAKES.get(mistake, ("no known mistake fits", "compare your loss line with the spec's loss"))
-        return Diagnosis(False, "loss", mistake, f"Every gradient is right, but your loss is {loss:.6g} against {ref_loss:.6g} "
-                         f"(ratio {words}): {what}. Fix: {fix}.")  # fmt: skip
+        return Diagnosis(
+            False,
+            "loss",
+            mistake,
+            f"Every gradient is right, but your loss is {loss:.6g} against {ref_loss:.6g} (ratio {words}): {what}. Fix: {fix}.",
+        )
     i, j = wrong[0]
     first, g, r = name(i, j), grads[i][j], ref_grads[i][j]
 
@@ -155,5 +159,10 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
             return found(mistake, how)
     where = _where(i, j, [(a, b) for a, b in order if (a, b) not in wrong], L)
     cosine = float((g * r).sum() / (np.linalg.norm(g) * np.linalg.norm(r))) if np.linalg.norm(g) * np.linalg.norm(r) > 0 else 0.0
-    return Diagnosis(False, first, None, f"{first} is the first wrong tensor walking back from the output, and no known mistake fits "
-                     f"(best scalar fit {c:.4g} × the reference, cosine {cosine:.3f}); {where}.")  # fmt: skip
+    return Diagnosis(
+        False,
+        first,
+        None,
+        f"{first} is the first wrong tensor walking back from the output, and no known mistake fits "
+        f"(best scalar fit {c:.4g} × the reference, cosine {cosine:.3f}); {where}.",
+    )

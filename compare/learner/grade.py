@@ -94,9 +94,18 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
     else:
         fd = {"max_rel_error": [None] * len(names), "grade": ["-"] * len(names)}
     diagnosis = diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol)
-    rows = [{"tensor": "loss", "shape": "()", "max_abs": abs(loss - ref_loss), "rel_numpy": rel(loss, ref_loss),
-             **{f"rel_{n}": rel(loss, lt) for n, (lt, _) in theirs.items()}, "finite_diff": None, "fd_grade": "-",
-             "verdict": "right" if rel(loss, ref_loss) <= tol else "WRONG"}]  # fmt: skip
+    rows = [
+        {
+            "tensor": "loss",
+            "shape": "()",
+            "max_abs": abs(loss - ref_loss),
+            "rel_numpy": rel(loss, ref_loss),
+            **{f"rel_{n}": rel(loss, lt) for n, (lt, _) in theirs.items()},
+            "finite_diff": None,
+            "fd_grade": "-",
+            "verdict": "right" if rel(loss, ref_loss) <= tol else "WRONG",
+        }
+    ]
     for layer in reversed(range(len(params))):
         for slot in (0, 1):
             k = 2 * layer + slot
@@ -107,9 +116,17 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
                 continue
             d = rel(g, r)
             verdict = "right" if d <= tol else ("convention" if diagnosis.mistake == "relu_zero" else "WRONG")
-            rows.append({**row, "max_abs": float(np.max(np.abs(g - r), initial=0.0)), "rel_numpy": d,
-                         **{f"rel_{n}": rel(g, gs[layer][slot]) for n, (_, gs) in theirs.items()},
-                         "finite_diff": fd["max_rel_error"][k], "fd_grade": fd_grade(fd, k), "verdict": verdict})  # fmt: skip
+            rows.append(
+                {
+                    **row,
+                    "max_abs": float(np.max(np.abs(g - r), initial=0.0)),
+                    "rel_numpy": d,
+                    **{f"rel_{n}": rel(g, gs[layer][slot]) for n, (_, gs) in theirs.items()},
+                    "finite_diff": fd["max_rel_error"][k],
+                    "fd_grade": fd_grade(fd, k),
+                    "verdict": verdict,
+                }
+            )
     table = pd.DataFrame(rows)
     with contextlib.redirect_stdout(io.StringIO()):
         curves = train(fn, spec, steps) if steps else None
@@ -146,9 +163,17 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
         _, diff = curve_diff(yours[:done], curve[:done])
         over = np.flatnonzero(~(diff <= tol))
         first = int(over[0]) + 1 if len(over) else (done + 1 if stopped else None)
-        rows.append({"framework": name, "max_rel": float(diff.max()) if done else np.nan, "first_divergent_step": first,
-                     "your_final_loss": yours[done - 1] if done else np.nan, "their_final_loss": curve[-1], "pass": first is None,
-                     "note": stopped or ""})  # fmt: skip
+        rows.append(
+            {
+                "framework": name,
+                "max_rel": float(diff.max()) if done else np.nan,
+                "first_divergent_step": first,
+                "your_final_loss": yours[done - 1] if done else np.nan,
+                "their_final_loss": curve[-1],
+                "pass": first is None,
+                "note": stopped or "",
+            }
+        )
     frame = pd.DataFrame(rows)
     return frame if stopped else frame.drop(columns="note")
 

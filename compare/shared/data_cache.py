@@ -34,8 +34,14 @@ def directory() -> Path | None:
 
 def key(spec) -> dict:
     """Everything the split of a built-in data set depends on."""
-    k = {"format": FORMAT, "dataset": spec.dataset, "seed": spec.seed, "test_fraction": spec.test_fraction,
-         "scikit-learn": metadata.version("scikit-learn"), "numpy": np.__version__}  # fmt: skip
+    k = {
+        "format": FORMAT,
+        "dataset": spec.dataset,
+        "seed": spec.seed,
+        "test_fraction": spec.test_fraction,
+        "scikit-learn": metadata.version("scikit-learn"),
+        "numpy": np.__version__,
+    }
     if spec.dataset in GENERATED:
         k.update(n_samples=spec.n_samples, noise=spec.noise)
     if spec.dataset == "blobs":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,9 +99,6 @@ class Spec:
         if isinstance(self.activation, tuple):
             d["activation"] = list(self.activation)
         return d
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
     def short(self) -> str:
         """A one-line summary such as '2-4-1 sigmoid mse+sigmoid sgd lr=0.5 f64 moons'."""
