@@ -1,5 +1,6 @@
 """mlp-compare's from-scratch implementation: NumPy only, backprop written by hand, built from swappable pieces."""
 
-from scratch.mlp import MLP, Pieces, make, pieces_for
+from scratch.mlp import MLP, make
+from scratch.pieces import Pieces, pieces_for
 
 __all__ = ["MLP", "Pieces", "make", "pieces_for"]

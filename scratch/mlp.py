@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
-from scratch import losses, optimizers
-from scratch.activations import Activation, activation
-
-
-def through_weights(dZ: np.ndarray, params, layer: int) -> np.ndarray:
-    """dA of the layer below: the error sent back through the layer's own weights, dZ @ W.T."""
-    return dZ @ params[layer][0].T  # (N, fan_in)
-
-
-@dataclass(frozen=True)
-class Pieces:
-    """What the reference is built from. Pass another piece to put a convention or a learner's slip in:
-    an activation with another derivative, another loss, another way back through the weights, another optimizer."""
-
-    activations: tuple[Activation, ...]  # one per hidden layer
-    loss: losses.Loss  # (logits, y) -> (mean loss, dL/dlogits)
-    through: Callable = through_weights  # (dZ, params, layer) -> dA of layer - 1
-    optimizer: Callable = optimizers.optimizer  # (spec, flat params) -> an object with .step(params, grads)
-
-
-def pieces_for(spec, convention: str = "torch") -> Pieces:
-    """The spec's own pieces; `convention` picks the optimizer's update rules ("torch" or "keras")."""
-    return Pieces(
-        activations=tuple(activation(name) for name in spec.activations),
-        loss=losses.loss_fn(spec),
-        optimizer=lambda spec, params: optimizers.optimizer(spec, params, convention),
-    )
+from scratch.losses import output_fn
+from scratch.pieces import Pieces, pieces_for
 
 
 class MLP:
@@ -54,6 +26,34 @@ class MLP:
     def get_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The current weights, canonical layout, as copies."""
         return [(W.copy(), b.copy()) for W, b in self.params]
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Logits of shape (N, O)."""
+        return self.layers(X)[0]
+
+    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays."""
+        logits, cache = self.layers(X)
+        loss, dZ = self.pieces.loss(logits, y)
+        return loss, self.backward(dZ, cache)
+
+    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
+        """One update on a mini-batch; returns the mini-batch loss before the update."""
+        logits, cache = self.layers(X)
+        loss, dZ = self.pieces.loss(logits, y)
+        grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
+        flat_params = [t for pair in self.params for t in pair]
+        flat_grads = [t for pair in grads for t in pair]
+        self.optimizer.step(flat_params, flat_grads)
+        return loss
+
+    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Mean loss at the current weights."""
+        return self.pieces.loss(self.forward(X), y)[0]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Network outputs: identity or sigmoid values, or softmax probabilities."""
+        return output_fn(self.spec)(self.forward(X))
 
     def layers(self, X: np.ndarray):
         """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] that backward walks back through."""
@@ -88,34 +88,6 @@ class MLP:
                     raise ValueError(f"dA{layer} has shape {dA.shape}; layer {layer}'s Z has {Z_prev.shape}")
                 dZ = dA * self.pieces.activations[layer - 1].derivative(Z_prev, A_prev_act)  # dZ = dA * f'(Z)
         return grads
-
-    def forward(self, X: np.ndarray) -> np.ndarray:
-        """Logits of shape (N, O)."""
-        return self.layers(X)[0]
-
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays."""
-        logits, cache = self.layers(X)
-        loss, dZ = self.pieces.loss(logits, y)
-        return loss, self.backward(dZ, cache)
-
-    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on a mini-batch; returns the mini-batch loss before the update."""
-        logits, cache = self.layers(X)
-        loss, dZ = self.pieces.loss(logits, y)
-        grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
-        flat_params = [t for pair in self.params for t in pair]
-        flat_grads = [t for pair in grads for t in pair]
-        self.optimizer.step(flat_params, flat_grads)
-        return loss
-
-    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Mean loss at the current weights."""
-        return self.pieces.loss(self.forward(X), y)[0]
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Network outputs: identity or sigmoid values, or softmax probabilities."""
-        return losses.output_fn(self.spec)(self.forward(X))
 
 
 def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, convention: str = "torch", pieces: Pieces | None = None) -> MLP:

@@ -1,0 +1,37 @@
+"""What the NumPy reference is built from, as pieces that can be swapped: the activations, the loss, the way
+back through the weights, the optimizer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from scratch import losses, optimizers
+from scratch.activations import Activation, activation
+
+
+def through_weights(dZ: np.ndarray, params, layer: int) -> np.ndarray:
+    """dA of the layer below: the error sent back through the layer's own weights, dZ @ W.T."""
+    return dZ @ params[layer][0].T  # (N, fan_in)
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """What the reference is built from. Pass another piece to put a convention or a learner's slip in:
+    an activation with another derivative, another loss, another way back through the weights, another optimizer."""
+
+    activations: tuple[Activation, ...]  # one per hidden layer
+    loss: losses.Loss  # (logits, y) -> (mean loss, dL/dlogits)
+    through: Callable = through_weights  # (dZ, params, layer) -> dA of layer - 1
+    optimizer: Callable = optimizers.optimizer  # (spec, flat params) -> an object with .step(params, grads)
+
+
+def pieces_for(spec, convention: str = "torch") -> Pieces:
+    """The spec's own pieces; `convention` picks the optimizer's update rules ("torch" or "keras")."""
+    return Pieces(
+        activations=tuple(activation(name) for name in spec.activations),
+        loss=losses.loss_fn(spec),
+        optimizer=lambda spec, params: optimizers.optimizer(spec, params, convention),
+    )
