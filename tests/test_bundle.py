@@ -1,5 +1,6 @@
 """The run bundle: every file, re-verification from the bundle alone, tables in every format."""
 
+import io
 import json
 
 import numpy as np
@@ -86,6 +87,16 @@ def test_table_renders_every_format_with_a_row_per_run_and_pair(run_dir, tmp_pat
     if fmt == "csv":
         frame = pd.read_csv(out)
         assert len(frame) == 12 and frame["max_grad_rel_diff"].max() < 1e-12 and frame["test_acc_a"].between(0, 1).all()
+
+
+def test_table_skips_a_folder_that_is_not_a_bundle_with_a_note(run_dir, tmp_path, capsys):
+    bench = tmp_path / "bench"  # what `mlp-compare bench` leaves beside the bundles in runs/
+    bench.mkdir()
+    (bench / "bench.md").write_text("# not a bundle\n")
+    assert main(["table", str(run_dir), str(bench), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"mlp-compare table: note: {bench} is not a run bundle (no spec.json); skipped"
+    assert len(pd.read_csv(io.StringIO(captured.out))) == 6 and str(bench.name) not in captured.out
 
 
 def test_run_without_out_writes_under_runs(tmp_path, monkeypatch):

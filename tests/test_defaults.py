@@ -14,6 +14,7 @@ from compare.cli import main
 from compare.defaults import table as defaults
 from compare.defaults.numerics import runtime_subprocesses
 from compare.defaults.probe import Probe
+from compare.io import formats
 
 PROBE = Probe(steps=6)  # short runs keep the suite fast; the command defaults to 20 steps
 
@@ -97,7 +98,7 @@ def test_probability_rows_report_the_clamp_and_the_clip():
     assert "dL/dz 0;" in row["keras"] and "dL/dz -1" in row["numpy"]
 
 
-@pytest.mark.parametrize("fmt", defaults.FORMATS)
+@pytest.mark.parametrize("fmt", formats.FORMATS)
 def test_each_format_renders_every_row(table, fmt):
     text = defaults.render(table, fmt)
     assert text.count("weight layout") == 1 and "oneDNN" in text

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 
 from compare.errors import UsageError
-from compare.io import console
+from compare.io import console, formats
 
 EXAMPLES = """examples:
   mlp-compare defaults                                  # the table in the terminal
@@ -20,11 +19,10 @@ Every number is measured when you run it: a small network (4-16-16-1, tanh, 64 s
 trained for --steps steps in torch and Keras, once with each framework's own default and once aligned,
 and the largest parameter difference is reported. oneDNN is measured in fresh TensorFlow processes.
 """
-SUFFIXES = {".md": "markdown", ".csv": "csv", ".tex": "latex", ".html": "html", ".htm": "html"}
 
 
 def add_parser(sub) -> None:
-    from compare.defaults.table import FORMATS, KEYS
+    from compare.defaults.table import KEYS
 
     p = sub.add_parser(
         "defaults",
@@ -34,7 +32,7 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--format", choices=FORMATS, help="markdown, csv, latex or html (default: a terminal table; with --output, from its suffix)"
+        "--format", choices=formats.FORMATS, help="markdown, csv, latex or html (default: a terminal table; with --output, from its suffix)"
     )
     p.add_argument("--output", metavar="FILE", help="write the table to FILE instead of the terminal")
     p.add_argument("--rows", help=f"comma-separated subset of: {', '.join(KEYS)}")
@@ -56,14 +54,9 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps: got {args.steps}; expected a whole number >= 1")
     if args.seed < 0:
         raise UsageError(f"--seed: got {args.seed}; expected a whole number >= 0")
-    fmt = args.format
+    fmt = formats.format_for(args.output, args.format)
     if args.output:
-        out = Path(args.output)
-        if out.is_dir():
-            raise UsageError(f"--output {out}: is a folder; expected a file name")
-        if not out.parent.is_dir():
-            raise UsageError(f"--output {out}: folder {out.parent} does not exist")
-        fmt = fmt or SUFFIXES.get(out.suffix.lower(), "markdown")
+        formats.check_output(args.output)
     status = Console(stderr=True)  # stdout may be the table itself
     status.print(f"[bold]mlp-compare defaults[/]: measuring {len(only or KEYS)} rows, {args.steps} steps each …", style="dim")
     frame = measure(Probe(steps=args.steps, seed=args.seed), only=only)
@@ -75,10 +68,7 @@ def main(args: argparse.Namespace) -> int:
     if fmt == "markdown":
         text = f"{title}\n\n{text}"
     if args.output:
-        try:
-            Path(args.output).write_text(text)
-        except OSError as e:
-            raise UsageError(f"--output {args.output}: cannot write ({e.strerror})") from None
+        formats.write(text, args.output)
         status.print(f"wrote {args.output}", highlight=False)
     else:
         print(text, end="")

@@ -6,8 +6,7 @@ import warnings
 
 import numpy as np
 
-from compare.defaults.optimizers import _both, _effect
-from compare.defaults.probe import Probe, data, init, keras_lr, max_diff, train_keras, train_torch
+from compare.defaults.probe import Probe, both, data, effect, init, keras_lr, max_diff, train_keras, train_torch
 
 
 def _bce_at(z: float, dtype: str = "float32") -> dict[str, tuple[float, float]]:
@@ -67,7 +66,7 @@ def bce_probabilities(p: Probe, z: float = -30.0) -> dict:
         f"in a tf.function after a Sigmoid op it silently uses the logits: loss {g[0]:.4g}",
         "numpy": f"logits only, stable log-sigmoid: at z={z:g} loss {lg[0]:.4g}, dL/dz {lg[1]:.3g}",
         "align": "BCEWithLogitsLoss ↔ BinaryCrossentropy(from_logits=True)",
-        "effect": _effect(default, aligned, "saturated outputs (weights ×10), on probabilities vs from logits"),
+        "effect": effect(default, aligned, "saturated outputs (weights ×10), on probabilities vs from logits"),
         "default": default,
         "aligned": aligned,
     }
@@ -107,7 +106,7 @@ def ce_probabilities(p: Probe, spread: float = 200.0) -> dict:
         "keras": f"on probabilities clips to [1e-7, 1-1e-7] and renormalises: {k_probs:.4g}; from_logits=True: {k_logits:.4g}",
         "numpy": "logits only, log-sum-exp",
         "align": "CrossEntropyLoss ↔ SparseCategoricalCrossentropy(from_logits=True)",
-        "effect": _effect(default, aligned, "3 classes, weights ×10, on probabilities vs from logits"),
+        "effect": effect(default, aligned, "3 classes, weights ×10, on probabilities vs from logits"),
         "default": default,
         "aligned": aligned,
     }
@@ -134,14 +133,14 @@ def mse_shapes(p: Probe) -> dict:
         a = train_torch(p, init(p), sgd, X=X, y=y_flat)
     b = train_keras(p, init(p), lambda: keras.optimizers.SGD(keras_lr(p, p.lr)), X=X, y=y_flat)
     default = max_diff(a, b)
-    aligned = _both(p, sgd, lambda: keras.optimizers.SGD(keras_lr(p, p.lr)), X=X, y=y)
+    aligned = both(p, sgd, lambda: keras.optimizers.SGD(keras_lr(p, p.lr)), X=X, y=y)
     return {
         "what": "MSE shape broadcast",
         "torch": f"pred (N,1) vs target (N,) broadcasts to (N,N): {trap:.5g} instead of {right:.5g}; {len(caught)} warning(s)",
         "keras": f"squeezes the target: {k_flat:.5g}",
         "numpy": "targets always (N, outputs): compare/shared/data.py shapes them",
         "align": "shape targets (N, outputs) everywhere",
-        "effect": _effect(default, aligned, "target (N,) vs (N,1)"),
+        "effect": effect(default, aligned, "target (N,) vs (N,1)"),
         "default": default,
         "aligned": aligned,
     }

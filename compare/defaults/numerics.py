@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compare.defaults.optimizers import _both, _effect, _f
-from compare.defaults.probe import Probe, data, init, keras_lr, max_diff, train_keras, train_torch
+from compare.defaults.probe import Probe, both, data, effect, fmt, init, keras_lr, max_diff, train_keras, train_torch
 
 
 def float32_rounding(p: Probe) -> dict:
@@ -31,15 +30,15 @@ def float32_rounding(p: Probe) -> dict:
     v2 = float(var.numpy()[0]) - v1
     lr_eff, mu_eff = -v1, (v2 + (-v1)) / v1
     q = p.replace(dtype="float64")
-    default = _both(q, lambda ps: torch.optim.SGD(ps, lr=q.lr), lambda: keras.optimizers.SGD(q.lr))
-    aligned = _both(q, lambda ps: torch.optim.SGD(ps, lr=q.lr), lambda: keras.optimizers.SGD(keras_lr(q, q.lr)))
+    default = both(q, lambda ps: torch.optim.SGD(ps, lr=q.lr), lambda: keras.optimizers.SGD(q.lr))
+    aligned = both(q, lambda ps: torch.optim.SGD(ps, lr=q.lr), lambda: keras.optimizers.SGD(keras_lr(q, q.lr)))
     return {
         "what": "Keras rounds Python-float hyperparameters to float32",
         "torch": "keeps Python floats (float64)",
         "keras": f"float64 variable, lr=0.1, momentum=0.9 as Python floats: effective lr {lr_eff:.10g}, momentum {mu_eff:.10g}",
         "numpy": "float64 scalars; the explainer's 'hyperparameters rounded to float32' switch reproduces Keras",
         "align": "np.float64 hyperparameters; the learning rate as a float64 tensor (or a callable returning one)",
-        "effect": _effect(default, aligned, f"float64 SGD, lr {q.lr:g} as a Python float vs a float64 tensor"),
+        "effect": effect(default, aligned, f"float64 SGD, lr {q.lr:g} as a Python float vs a float64 tensor"),
         "default": default,
         "aligned": aligned,
         "lr_error": lr_eff - 0.1,
@@ -60,14 +59,13 @@ def dtypes(p: Probe) -> dict:
     a32, b32 = final("float32", False), final("float32", True)
     default, aligned = max_diff(a32, b32), max_diff(final("float64", False), final("float64", True))
     n_differ = sum(int(np.count_nonzero(x != y)) for pa, pb in zip(a32, b32) for x, y in zip(pa, pb))
-    size = sum(x.size for pa in a32 for x in pa)
     return {
         "what": "float32 vs float64",
         "torch": f"default dtype {str(torch.get_default_dtype()).replace('torch.', '')}; per module dtype=",
         "keras": f"floatx {keras.config.floatx()} (process-global); per layer dtype=, losses and lr follow floatx unless given",
         "numpy": f"default {np.array([1.0]).dtype}; the spec's dtype everywhere",
         "align": "float64 to compare implementations; float32 differs by round-off only",
-        "effect": f"torch vs Keras, SGD: float32 {_f(default)} ({n_differ} of {size} parameters differ) · float64 {_f(aligned)}",
+        "effect": f"torch vs Keras, SGD: float32 {fmt(default)} · float64 {fmt(aligned)}",
         "default": default,
         "aligned": aligned,
         "n_differ": n_differ,
@@ -88,7 +86,7 @@ def threads(p: Probe) -> dict:
         "keras": "tf.config.threading, settable only before the runtime starts (not measured here: fixed per process)",
         "numpy": "BLAS threads; float64 hides the difference",
         "align": "set threads explicitly (spec.threads) and record it; each count is reproducible",
-        "effect": f"float32 784-128-64-10, {q.steps} steps: torch 1 vs 2 threads {_f(default)}",
+        "effect": f"float32 784-128-64-10, {q.steps} steps: torch 1 vs 2 threads {fmt(default)}",
         "default": default,
         "aligned": 0.0,
     }
@@ -183,7 +181,7 @@ def onednn(p: Probe, runtime: dict | None = None) -> dict:
         "keras": f"TF_ENABLE_ONEDNN_OPTS, read at import; default here: {default}; IsMklEnabled() with =1: {r['reported']['on']}, with =0: {r['reported']['off']}",
         "numpy": "not affected",
         "align": "set it before importing TensorFlow and record it; compare in float64",
-        "effect": f"Keras SGD on vs off: float32 {_f(d32.max())} ({np.count_nonzero(d32)} of {d32.size} parameters differ) · float64 {_f(d64.max())}",
+        "effect": f"Keras SGD on vs off: float32 {fmt(d32.max())} · float64 {fmt(d64.max())}",
         "default": float(d32.max()),
         "aligned": float(d64.max()),
         "n_differ": int(np.count_nonzero(d32)),

@@ -4,37 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from compare.defaults.probe import Probe, data, init, keras_lr, max_diff, train_keras, train_numpy, train_torch
+from compare.defaults.probe import (
+    Probe,
+    both,
+    data,
+    effect,
+    fmt,
+    hp,
+    init,
+    keras_lr,
+    max_diff,
+    probe_spec,
+    train_keras,
+    train_numpy,
+    train_torch,
+)
 from compare.shared import native
-
-
-def _f(x: float) -> str:
-    return f"{x:.1e}" if x else "0"
-
-
-def _effect(default: float, aligned: float, extra: str = "") -> str:
-    return f"defaults {_f(default)} · aligned {_f(aligned)}" + (f" · {extra}" if extra else "")
-
-
-def _spec(p: Probe):
-    from compare.shared.spec import Spec
-
-    return Spec(layers=p.layers, activation="tanh", loss="mse", output="identity", dtype=p.dtype, seed=p.seed)
-
-
-def _both(p: Probe, torch_opt, keras_opt, params=None, X=None, y=None, torch_params=None, keras_params=None) -> float:
-    """max |torch - Keras| over the final weights after p.steps from the same (or each its own) weights."""
-    if X is None:
-        X, y = data(p)
-    params = params or init(p)
-    a = train_torch(p, torch_params or params, torch_opt, X=X, y=y)
-    b = train_keras(p, keras_params or params, keras_opt, X=X, y=y)
-    return max_diff(a, b)
-
-
-def _hp(p: Probe, x: float):
-    """A hyperparameter Keras will not round: np.float64 in float64 runs."""
-    return np.float64(x) if p.dtype == "float64" else float(x)
 
 
 def weight_layout(p: Probe) -> dict:
@@ -66,7 +51,7 @@ def weight_layout(p: Probe) -> dict:
         "keras": f"Dense({o}) on {i} inputs: kernel {k_shape} = (in, out); y = x K + b",
         "numpy": "W (in, out), the canonical layout; torch_impl transposes on load and export",
         "align": "torch: weight.copy_(W.T); Keras: kernel.assign(W)",
-        "effect": f"first-layer output, W reshaped instead of transposed {_f(out['default'])} · transposed {_f(out['aligned'])}",
+        "effect": f"first-layer output, W reshaped instead of transposed {fmt(out['default'])} · transposed {fmt(out['aligned'])}",
         **out,
     }
 
@@ -82,22 +67,22 @@ def default_init(p: Probe) -> dict:
     d.build((None, 784))
     tw, tb = float(lin.weight.detach().abs().max()), float(lin.bias.detach().abs().max())
     kw, kb = float(np.abs(d.kernel.numpy()).max()), float(np.abs(d.bias.numpy()).max())
-    spec = _spec(p)
-    default = _both(
+    spec = probe_spec(p)
+    default = both(
         p,
         lambda ps: torch.optim.SGD(ps, lr=p.lr),
         lambda: keras.optimizers.SGD(keras_lr(p, p.lr)),
         torch_params=native.init("torch", spec),
         keras_params=native.init("tensorflow", spec),
     )
-    aligned = _both(p, lambda ps: torch.optim.SGD(ps, lr=p.lr), lambda: keras.optimizers.SGD(keras_lr(p, p.lr)))
+    aligned = both(p, lambda ps: torch.optim.SGD(ps, lr=p.lr), lambda: keras.optimizers.SGD(keras_lr(p, p.lr)))
     return {
         "what": "default initialisation",
         "torch": f"kaiming_uniform(a=√5): 784→128 max|W| {tw:.4f} (1/√784 = {1 / 28:.4f}); bias U(±1/√fan_in), max|b| {tb:.4f}",
         "keras": f"glorot_uniform: 784→128 max|K| {kw:.4f} (√(6/912) = {np.sqrt(6 / 912):.4f}); bias zeros, max|b| {kb:g}",
         "numpy": "no default: the spec names the scheme (compare/shared/weights.py), drawn once by NumPy",
         "align": "draw once, copy the same arrays into every framework",
-        "effect": _effect(default, aligned, "each framework's own init vs copied weights, SGD"),
+        "effect": effect(default, aligned, "each framework's own init vs copied weights, SGD"),
         "default": default,
         "aligned": aligned,
     }
@@ -109,8 +94,8 @@ def default_lr(p: Probe) -> dict:
 
     t = {o: native.hyper("torch", o)["lr"] for o in ("sgd", "adam", "rmsprop")}
     k = {o: native.hyper("tensorflow", o)["lr"] for o in ("sgd", "adam", "rmsprop")}
-    default = _both(p, lambda ps: torch.optim.SGD(ps), lambda: keras.optimizers.SGD())
-    aligned = _both(p, lambda ps: torch.optim.SGD(ps, lr=p.lr), lambda: keras.optimizers.SGD(keras_lr(p, p.lr)))
+    default = both(p, lambda ps: torch.optim.SGD(ps), lambda: keras.optimizers.SGD())
+    aligned = both(p, lambda ps: torch.optim.SGD(ps, lr=p.lr), lambda: keras.optimizers.SGD(keras_lr(p, p.lr)))
 
     def show(d):
         return ", ".join(f"{o} {v:g}" for o, v in d.items())
@@ -121,7 +106,7 @@ def default_lr(p: Probe) -> dict:
         "keras": show(k),
         "numpy": "none: the spec's lr is required and passed to all three",
         "align": "always pass lr",
-        "effect": _effect(default, aligned, "SGD()"),
+        "effect": effect(default, aligned, "SGD()"),
         "default": default,
         "aligned": aligned,
     }
@@ -141,8 +126,8 @@ def _momentum(p: Probe, nesterov: bool) -> dict:
     def t(ps):
         return torch.optim.SGD(ps, lr=p.lr, momentum=0.9, nesterov=nesterov)
 
-    default = _both(p, t, lambda: keras.optimizers.SGD(p.lr, momentum=0.9, nesterov=nesterov), params, X, y)
-    aligned = _both(p, t, lambda: keras.optimizers.SGD(keras_lr(p, p.lr), momentum=_hp(p, 0.9), nesterov=nesterov), params, X, y)
+    default = both(p, t, lambda: keras.optimizers.SGD(p.lr, momentum=0.9, nesterov=nesterov), params, X, y)
+    aligned = both(p, t, lambda: keras.optimizers.SGD(keras_lr(p, p.lr), momentum=hp(p, 0.9), nesterov=nesterov), params, X, y)
     ours_t = max_diff(train_numpy(p, params, opt, "torch", X, y, lr=p.lr, momentum=0.9), train_torch(p, params, t, X=X, y=y))
     if nesterov:
         forms = ("p -= lr (g + μ buf)", "p += μ v - lr g")
@@ -152,9 +137,9 @@ def _momentum(p: Probe, nesterov: bool) -> dict:
         "what": "Nesterov" if nesterov else "momentum formula",
         "torch": forms[0] + "; default momentum 0",
         "keras": forms[1] + "; default momentum 0",
-        "numpy": f"both forms (numpy / numpy-keras): equal for a constant lr, {_f(ours)} apart; numpy vs torch {_f(ours_t)}",
+        "numpy": f"both forms (numpy / numpy-keras): equal for a constant lr, {fmt(ours)} apart; numpy vs torch {fmt(ours_t)}",
         "align": "any form; Keras: momentum=np.float64(0.9) and a float64 lr in float64 runs",
-        "effect": _effect(default, aligned, "momentum 0.9 as a Python float vs np.float64"),
+        "effect": effect(default, aligned, "momentum 0.9 as a Python float vs np.float64"),
         "default": default,
         "aligned": aligned,
     }
@@ -177,20 +162,20 @@ def adam(p: Probe) -> dict:
     te, ke = native.hyper("torch", "adam")["eps"], native.hyper("tensorflow", "adam")["eps"]
 
     def k(eps):
-        return lambda: keras.optimizers.Adam(keras_lr(p, p.lr), beta_1=_hp(p, 0.9), beta_2=_hp(p, 0.999), epsilon=_hp(p, eps))
+        return lambda: keras.optimizers.Adam(keras_lr(p, p.lr), beta_1=hp(p, 0.9), beta_2=hp(p, 0.999), epsilon=hp(p, eps))
 
-    default = _both(p, lambda ps: torch.optim.Adam(ps, lr=p.lr), lambda: keras.optimizers.Adam(p.lr), params, X, y)
-    same_eps = _both(p, lambda ps: torch.optim.Adam(ps, lr=p.lr, eps=1e-8), k(1e-8), params, X, y)
-    aligned = _both(p, lambda ps: torch.optim.Adam(ps, lr=p.lr, eps=0.0), k(0.0), params, X, y)
+    default = both(p, lambda ps: torch.optim.Adam(ps, lr=p.lr), lambda: keras.optimizers.Adam(p.lr), params, X, y)
+    same_eps = both(p, lambda ps: torch.optim.Adam(ps, lr=p.lr, eps=1e-8), k(1e-8), params, X, y)
+    aligned = both(p, lambda ps: torch.optim.Adam(ps, lr=p.lr, eps=0.0), k(0.0), params, X, y)
     nk = train_numpy(p, params, "adam", "keras", X, y, lr=p.lr, eps=1e-8, beta2=0.999)
     ours = max_diff(nk, train_keras(p, params, k(1e-8), X=X, y=y))
     return {
         "what": "Adam: eps value and placement",
         "torch": f"p -= (lr/bc1) m / (√v/√bc2 + eps), the paper's Algorithm 1; eps {te:g}",
         "keras": f"α = lr √bc2/bc1; p -= α m / (√v + eps), the paper's 'efficient' form; eps {ke:g}; β in βᵗ rounded to float32",
-        "numpy": f"both forms: numpy (torch's) and numpy-keras (Keras's), which matches Keras to {_f(ours)} at eps 1e-8",
+        "numpy": f"both forms: numpy (torch's) and numpy-keras (Keras's), which matches Keras to {fmt(ours)} at eps 1e-8",
         "align": "no eps > 0 makes them equal: compare torch with numpy and Keras with numpy-keras; or eps = 0",
-        "effect": _effect(default, aligned, f"equal eps 1e-8 {_f(same_eps)}; aligned = eps 0"),
+        "effect": effect(default, aligned, f"equal eps 1e-8 {fmt(same_eps)}; aligned = eps 0"),
         "default": default,
         "aligned": aligned,
         "same_eps": same_eps,
@@ -206,16 +191,16 @@ def _rmsprop(p: Probe, centered: bool) -> dict:
     th, kh = native.hyper("torch", "rmsprop"), native.hyper("tensorflow", "rmsprop")
 
     def k(eps):
-        return lambda: keras.optimizers.RMSprop(keras_lr(p, p.lr), rho=_hp(p, 0.9), epsilon=_hp(p, eps), centered=centered)
+        return lambda: keras.optimizers.RMSprop(keras_lr(p, p.lr), rho=hp(p, 0.9), epsilon=hp(p, eps), centered=centered)
 
     def t(eps):
         return lambda ps: torch.optim.RMSprop(ps, lr=p.lr, alpha=0.9, eps=eps, centered=centered)
 
-    default = _both(
+    default = both(
         p, lambda ps: torch.optim.RMSprop(ps, centered=centered), lambda: keras.optimizers.RMSprop(centered=centered), params, X, y
     )
-    same_eps = _both(p, t(1e-8), k(1e-8), params, X, y)
-    aligned = _both(p, t(0.0), k(0.0), params, X, y)
+    same_eps = both(p, t(1e-8), k(1e-8), params, X, y)
+    aligned = both(p, t(0.0), k(0.0), params, X, y)
     if centered:
         return {
             "what": "RMSprop centered",
@@ -223,7 +208,7 @@ def _rmsprop(p: Probe, centered: bool) -> dict:
             "keras": "p -= lr g / √(v - ḡ² + eps)",
             "numpy": "not implemented (the spec has no centered flag)",
             "align": "eps = 0",
-            "effect": _effect(default, aligned, f"equal lr, rho, eps 1e-8 {_f(same_eps)}"),
+            "effect": effect(default, aligned, f"equal lr, rho, eps 1e-8 {fmt(same_eps)}"),
             "default": default,
             "aligned": aligned,
             "same_eps": same_eps,
@@ -234,9 +219,9 @@ def _rmsprop(p: Probe, centered: bool) -> dict:
         "what": "RMSprop: decay, eps value and placement",
         "torch": f"p -= lr g / (√v + eps); alpha {th['rho']:g}, eps {th['eps']:g}, lr {th['lr']:g}",
         "keras": f"p -= lr g / √(v + eps); rho {kh['rho']:g}, eps {kh['eps']:g}, lr {kh['lr']:g}",
-        "numpy": f"both forms; numpy-keras matches Keras to {_f(ours)} at eps 1e-8",
+        "numpy": f"both forms; numpy-keras matches Keras to {fmt(ours)} at eps 1e-8",
         "align": "pass lr and alpha = rho; exact only with eps = 0",
-        "effect": _effect(default, aligned, f"equal lr, rho, eps 1e-8 {_f(same_eps)}; aligned = eps 0"),
+        "effect": effect(default, aligned, f"equal lr, rho, eps 1e-8 {fmt(same_eps)}; aligned = eps 0"),
         "default": default,
         "aligned": aligned,
         "same_eps": same_eps,
@@ -259,17 +244,17 @@ def weight_decay(p: Probe) -> dict:
     tw, kw = native.signature_defaults(torch.optim.AdamW)["weight_decay"], native.signature_defaults(keras.optimizers.AdamW)["weight_decay"]
 
     def k(cls):
-        return lambda: cls(keras_lr(p, p.lr), beta_1=_hp(p, 0.9), beta_2=_hp(p, 0.999), epsilon=_hp(p, 0.0), weight_decay=_hp(p, wd))
+        return lambda: cls(keras_lr(p, p.lr), beta_1=hp(p, 0.9), beta_2=hp(p, 0.999), epsilon=hp(p, 0.0), weight_decay=hp(p, wd))
 
-    default = _both(p, lambda ps: torch.optim.Adam(ps, lr=p.lr, eps=0.0, weight_decay=wd), k(keras.optimizers.Adam))
-    aligned = _both(p, lambda ps: torch.optim.AdamW(ps, lr=p.lr, eps=0.0, weight_decay=wd), k(keras.optimizers.AdamW))
+    default = both(p, lambda ps: torch.optim.Adam(ps, lr=p.lr, eps=0.0, weight_decay=wd), k(keras.optimizers.Adam))
+    aligned = both(p, lambda ps: torch.optim.AdamW(ps, lr=p.lr, eps=0.0, weight_decay=wd), k(keras.optimizers.AdamW))
     return {
         "what": "weight decay: L2 vs decoupled",
         "torch": f"Adam(weight_decay) adds wd·p to the gradient (L2); AdamW decouples it, default {tw:g}",
         "keras": f"every optimizer's weight_decay is decoupled (p -= lr·wd·p); AdamW default {kw:g}; a Python-float wd is rounded to float32",
         "numpy": "not implemented (the spec has no weight decay)",
         "align": "torch AdamW ↔ Keras AdamW (np.float64 wd)",
-        "effect": _effect(default, aligned, f"wd {wd:g}, eps 0: Adam(L2) vs Keras Adam; aligned = both AdamW"),
+        "effect": effect(default, aligned, f"wd {wd:g}, eps 0: Adam(L2) vs Keras Adam; aligned = both AdamW"),
         "default": default,
         "aligned": aligned,
     }

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from compare.shared.spec import Spec
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -124,10 +126,40 @@ def keras_lr(p: Probe, lr: float):
 def train_numpy(p: Probe, params, optimizer: str, convention: str = "torch", X=None, y=None, **hyper):
     """Final weights after p.steps of the NumPy reference (scratch/) with the given optimizer and hyperparameters."""
     import scratch
-    from compare.shared.spec import Spec
 
     spec = Spec(layers=p.layers, activation="tanh", loss="mse", output="identity", optimizer=optimizer, dtype=p.dtype, **hyper)
     model = scratch.make(spec, params, convention=convention)
     for _ in range(p.steps):
         model.train_step(X, y)
     return model.get_params()
+
+
+def fmt(x: float) -> str:
+    """A measured difference at the precision that holds from machine to machine: a real gap with two digits,
+    round-off (below 1e-5, float32's and float64's alike) as its nearest power of ten."""
+    if not x:
+        return "0"
+    return f"{x:.1e}" if x >= 1e-5 else f"~1e{round(np.log10(x))}"
+
+
+def effect(default: float, aligned: float, extra: str = "") -> str:
+    return f"defaults {fmt(default)} · aligned {fmt(aligned)}" + (f" · {extra}" if extra else "")
+
+
+def probe_spec(p: Probe):
+    return Spec(layers=p.layers, activation="tanh", loss="mse", output="identity", dtype=p.dtype, seed=p.seed)
+
+
+def both(p: Probe, torch_opt, keras_opt, params=None, X=None, y=None, torch_params=None, keras_params=None) -> float:
+    """max |torch - Keras| over the final weights after p.steps from the same (or each its own) weights."""
+    if X is None:
+        X, y = data(p)
+    params = params or init(p)
+    a = train_torch(p, torch_params or params, torch_opt, X=X, y=y)
+    b = train_keras(p, keras_params or params, keras_opt, X=X, y=y)
+    return max_diff(a, b)
+
+
+def hp(p: Probe, x: float):
+    """A hyperparameter Keras will not round: np.float64 in float64 runs."""
+    return np.float64(x) if p.dtype == "float64" else float(x)

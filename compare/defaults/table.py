@@ -3,7 +3,6 @@ and the NumPy reference, measured live on the installed versions (no number is a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ from compare.defaults import losses
 from compare.defaults import numerics as runtime_rows
 from compare.defaults import optimizers as rows
 from compare.defaults.probe import Probe
+from compare.io import formats
 from compare.shared.native import load_keras
 
 COLUMNS = {
@@ -23,7 +23,6 @@ COLUMNS = {
     "align": "how to align",
     "effect": "measured effect (max |Δ| of parameters, torch vs Keras)",
 }
-FORMATS = ("markdown", "csv", "latex", "html")
 
 
 @dataclass(frozen=True)
@@ -83,27 +82,15 @@ def render(frame: pd.DataFrame, fmt: str, anchors: bool = False) -> str:
     """The table as markdown, csv (every measured number too), latex or html.
     anchors: markdown rows start with <a id="key"></a>, so documents can link to a row."""
     if fmt == "csv":
-        return frame.reset_index().to_csv(index=False, float_format="%.6g")
+        return formats.render(frame.reset_index(), "csv", csv_floats="%.6g")
     shown = table(frame)
-    if fmt == "markdown":  # a | inside a cell would end it
-        shown = shown.map(lambda v: str(v).replace("|", "\\|"))
-        if anchors:
-            shown.iloc[:, 0] = [f'<a id="{key}"></a>{what}' for key, what in zip(frame.index, shown.iloc[:, 0])]
-        shown.columns = [c.replace("|", "\\|") for c in shown.columns]
-        return shown.to_markdown(index=False) + "\n"
-    if fmt == "latex":
-        escaped = shown.map(_latex)
-        escaped.columns = [_latex(c) for c in shown.columns]
+    if fmt == "markdown" and anchors:
+        shown.iloc[:, 0] = [f'<a id="{key}"></a>{what}' for key, what in zip(frame.index, shown.iloc[:, 0])]
+    if fmt == "latex":  # columns wide enough to wrap their words
+        escaped = shown.map(formats.latex_escape)
+        escaped.columns = [formats.latex_escape(c) for c in shown.columns]
         return escaped.to_latex(index=False, column_format="p{2.2cm}" * len(shown.columns))
-    if fmt == "html":
-        return shown.to_html(index=False, escape=True)
-    raise ValueError(f"format {fmt!r}; expected one of {', '.join(FORMATS)}")
-
-
-def _latex(text) -> str:
-    """Escape LaTeX's special characters in a cell (Unicode such as Δ or √ needs xelatex or lualatex)."""
-    text = re.sub(r"([_%&#$])", r"\\\1", str(text))
-    return text.replace("|", r"\textbar{}")
+    return formats.render(shown, fmt, floats=None, border=1)
 
 
 def versions() -> str:

@@ -155,3 +155,44 @@ def load(folder: str | Path):
         data = Dataset(f["X_train"], f["y_train"], f["X_test"], f["y_test"], None if n_classes < 0 else n_classes)
     schedule = np.load(folder / "schedule.npy")
     return spec, data, weights.load(folder / "init.npz"), schedule, pd.read_csv(folder / "curves.csv")
+
+
+def is_bundle(folder: Path) -> bool:
+    """A folder with a spec.json: a run bundle (a broken one is reported when it is read)."""
+    return (folder / "spec.json").is_file()
+
+
+def _table(folder: Path, name: str) -> pd.DataFrame:
+    path = folder / name
+    if not path.is_file():
+        raise BundleError(f"{folder}: not a run bundle (no {name}); expected a folder written by 'mlp-compare run'")
+    return pd.read_csv(path)
+
+
+def pair_rows(folder: Path) -> list[dict]:
+    """A bundle summed up a row per framework pair: the spec in short, the largest gradient and curve
+    differences, the first divergent step and each framework's final test accuracy (mlp-compare table)."""
+    d = json.loads((folder / "spec.json").read_text())
+    d.pop("conventions", None)
+    spec = spec_module.from_dict(d)
+    grads, agree, metrics = _table(folder, "gradients.csv"), _table(folder, "agreement.csv"), _table(folder, "metrics.csv")
+    acc = dict(zip(metrics["framework"], metrics["test_acc"])) if "test_acc" in metrics else {}
+    rows = []
+    for r in agree.itertuples():
+        a, b = r.pair.split(" vs ")
+        g = grads[grads["pair"] == r.pair]["max_rel"]
+        rows.append(
+            {
+                "run": folder.name,
+                "spec": spec.short(),
+                "pair": r.pair,
+                "should_agree": {True: "yes", False: "no"}.get(r.should_agree, "-"),
+                "max_grad_rel_diff": g.max() if len(g) else float("nan"),
+                "max_curve_rel_diff": r.max_rel,
+                "first_divergent_step": "-" if pd.isna(r.first_divergent_step) else int(r.first_divergent_step),
+                "test_acc_a": acc.get(a, float("nan")),
+                "test_acc_b": acc.get(b, float("nan")),
+                "status": r.status,
+            }
+        )
+    return rows
