@@ -55,6 +55,11 @@ class MLP:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
         return output_fn(self.spec)(self.forward(X))
 
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """(mean loss, network outputs) from one forward pass: what scoring a data set needs."""
+        logits = self.forward(X)
+        return self.pieces.loss(logits, y)[0], output_fn(self.spec)(logits)
+
     def layers(self, X: np.ndarray):
         """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] that backward walks back through."""
         A, cache = X, []

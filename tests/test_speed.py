@@ -19,7 +19,7 @@ SPEC = steps.bench_spec((8, 16, 8, 3), batch=16, dtype="float64")
 def test_tensorflow_functions_trace_once_for_every_batch_size():
     import tf_impl
 
-    data, order = problem(SPEC, steps=3)
+    data, order = problem(SPEC, steps=3, epochs=1)
     model = tf_impl.make(SPEC, weights.init(SPEC))
     harness.train("tensorflow", model, SPEC, data, order)  # steps, then loss and predict on train and test sets
     X, y = data.X_train, data.y_train
@@ -83,7 +83,7 @@ def test_numpy_keeps_the_spec_dtype_through_training(dtype, optimizer):
     import scratch
 
     spec = SPEC.replace(dtype=dtype, optimizer=optimizer)
-    data, order = problem(spec, steps=2)
+    data, order = problem(spec, steps=2, epochs=1)
     model = scratch.make(spec, weights.init(spec))
     harness.train("numpy", model, spec, data, order)
     loss, grads = model.gradients(data.X_train[:4], data.y_train[:4])
@@ -94,7 +94,7 @@ def test_numpy_gradients_are_not_overwritten_by_later_training_steps():
     """train_step reuses buffers; gradients() must still hand out arrays of its own."""
     import scratch
 
-    data, order = problem(SPEC, steps=2)
+    data, order = problem(SPEC, steps=2, epochs=1)
     model = scratch.make(SPEC, weights.init(SPEC))
     _, grads = model.gradients(data.X_train[:16], data.y_train[:16])
     kept = [t.copy() for pair in grads for t in pair]
@@ -106,7 +106,7 @@ def test_harness_memory_is_flat_in_epochs():
     """Beyond the 8-byte loss of each step, a 10x longer run allocates nothing more at its peak."""
     import scratch
 
-    data, _ = problem(SPEC, steps=4)
+    data, _ = problem(SPEC, steps=4, epochs=1)
     peaks = {}
     for epochs in (5, 50):
         spec = SPEC.replace(epochs=epochs)

@@ -40,6 +40,7 @@ class MLP:
         self._loss = tf.function(lambda X, y: self.loss_fn(self._forward(X), y), input_signature=signature)
         self._forward_graph = tf.function(self._forward, input_signature=signature[:1])
         self._predict = tf.function(lambda X: self.output_fn(self._forward(X)), input_signature=signature[:1])
+        self._evaluate = tf.function(self._loss_and_outputs, input_signature=signature)
         self._graphs = {}  # tf.function -> its one traced graph (the input signature is fixed)
 
     def _call(self, fn, *args):
@@ -69,6 +70,10 @@ class MLP:
             loss = self.loss_fn(self._forward(X), y)
         return loss, tape.gradient(loss, self.variables)
 
+    def _loss_and_outputs(self, X, y):
+        logits = self._forward(X)
+        return self.loss_fn(logits, y), self.output_fn(logits)
+
     def _step(self, X, y):
         loss, grads = self._loss_and_grads(X, y)
         self.optimizer.apply_gradients(zip(grads, self.variables))
@@ -95,6 +100,11 @@ class MLP:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
         return self._call(self._predict, X).numpy()
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """(mean loss, network outputs) from one forward pass: what scoring a data set needs."""
+        loss, outputs = self._call(self._evaluate, X, y)
+        return float(loss), outputs.numpy()
 
 
 def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, from_logits: bool = True, python_floats: bool = False) -> MLP:

@@ -79,6 +79,12 @@ class MLP:
         with torch.no_grad():
             return self.output_fn(self.model(torch.from_numpy(X))).numpy()
 
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """(mean loss, network outputs) from one forward pass: what scoring a data set needs."""
+        with torch.no_grad():
+            logits = self.model(torch.from_numpy(X))
+            return self.loss_fn(logits, torch.from_numpy(y)).item(), self.output_fn(logits).numpy()
+
 
 def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, from_logits: bool = True) -> MLP:
     """The spec's network from canonical weights; from_logits=False computes bce and ce on probabilities."""

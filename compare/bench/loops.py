@@ -1,4 +1,4 @@
-"""The harness-driven training step against a bare, idiomatic loop written here in each framework."""
+"""The harness driving each implementation against a bare, idiomatic loop written here in each framework."""
 
 from __future__ import annotations
 
@@ -12,14 +12,22 @@ from compare.shared.spec import Spec
 
 
 def numpy_loop(spec: Spec, init):
-    """A from-scratch loop as one would write it in a notebook: ReLU layers, softmax CE, SGD."""
+    """A from-scratch loop as one would write it in a notebook: ReLU layers, softmax CE, SGD; then the loss and
+    accuracy on the training and test sets."""
     params = [(W.copy(), b.copy()) for W, b in init]
 
-    def run(X, y, order, stamps):
-        losses = []
+    def log_probs(X):
+        h = X
+        for W, b in params[:-1]:
+            h = np.maximum(h @ W + b, 0)
+        z = h @ params[-1][0] + params[-1][1]
+        z = z - z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    def run(data: Dataset, order):
+        X, y, losses = data.X_train, data.y_train, []
         for epoch in order:
             for start in range(0, len(epoch), spec.batch_size):
-                stamps.append(time.perf_counter())
                 idx = epoch[start : start + spec.batch_size]
                 xb, yb, rows = X[idx], y[idx], np.arange(len(idx))
                 hs = [xb]
@@ -39,6 +47,9 @@ def numpy_loop(spec: Spec, init):
                         dz = (dz @ W.T) * (hs[i] > 0)
                     W -= spec.lr * dW
                     b -= spec.lr * db
+        for Xs, ys in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
+            logp = log_probs(Xs)
+            _ = -logp[np.arange(len(ys)), ys].mean(), np.mean(logp.argmax(axis=1) == ys)
         return losses
 
     return run
@@ -62,18 +73,21 @@ def torch_loop(spec: Spec, init):
     model = torch.nn.Sequential(*layers[:-1])
     optimizer = torch.optim.SGD(model.parameters(), lr=spec.lr)
 
-    def run(X, y, order, stamps):
-        X_t, y_t, losses = torch.from_numpy(X), torch.from_numpy(y), []
+    def run(data: Dataset, order):
+        X_t, y_t, losses = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train), []
         for epoch in order:
             perm = torch.from_numpy(epoch)
             for start in range(0, len(epoch), spec.batch_size):
-                stamps.append(time.perf_counter())
                 idx = perm[start : start + spec.batch_size]
                 optimizer.zero_grad()
                 loss = torch.nn.functional.cross_entropy(model(X_t[idx]), y_t[idx])
                 loss.backward()
                 optimizer.step()
                 losses.append(loss.item())
+        with torch.no_grad():
+            for Xs, ys in ((X_t, y_t), (torch.from_numpy(data.X_test), torch.from_numpy(data.y_test))):
+                logits = model(Xs)
+                _ = torch.nn.functional.cross_entropy(logits, ys).item(), (logits.argmax(dim=1) == ys).double().mean().item()
         return losses
 
     return run
@@ -99,87 +113,77 @@ def tensorflow_loop(spec: Spec, init):
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss
 
-    def run(X, y, order, stamps):
-        losses = []
+    def run(data: Dataset, order):
+        X, y, losses = data.X_train, data.y_train, []
         for epoch in order:
             for start in range(0, len(epoch), spec.batch_size):
-                stamps.append(time.perf_counter())
                 idx = epoch[start : start + spec.batch_size]
                 losses.append(float(step(X[idx], y[idx])))
+        for Xs, ys in ((data.X_train, data.y_train), (data.X_test, data.y_test)):
+            logits = model(Xs, training=False)
+            _ = float(loss_fn(ys, logits)), float(np.mean(np.argmax(logits, axis=1) == ys))
         return losses
 
     return run
 
 
-PROBLEMS = [((784, 128, 64, 10), 128, "float32"), ((784, 128, 64, 10), 128, "float64"), ((2, 16, 16, 2), 16, "float64")]
+PROBLEMS = [
+    ((64, 128, 64, 10), 128, "float32"),  # the network the issue timed the harness on
+    ((784, 128, 64, 10), 128, "float32"),
+    ((784, 128, 64, 10), 128, "float64"),
+    ((2, 16, 16, 2), 16, "float64"),
+]
 BARE = {"numpy": numpy_loop, "torch": torch_loop, "tensorflow": tensorflow_loop}
 
 
-def problem(spec: Spec, steps: int, n_test: int = 256, seed: int = 0) -> tuple[Dataset, np.ndarray]:
-    """Random features and labels for `steps` full mini-batches in one epoch, and that epoch's order."""
+def problem(spec: Spec, steps: int, epochs: int, n_test: int = 256, seed: int = 0) -> tuple[Dataset, np.ndarray]:
+    """Random features and labels for `steps` full mini-batches an epoch, and the order of `epochs` epochs."""
     rng = np.random.default_rng(seed)
     n, k = steps * spec.batch_size, spec.layers[-1]
     X = rng.standard_normal((n + n_test, spec.layers[0])).astype(spec.dtype)
     y = rng.integers(0, k, n + n_test).astype(np.int64)
     data = Dataset(X[:n], y[:n], X[n:], y[n:], k)
-    return data, harness.schedule(spec.replace(epochs=1), n)
+    return data, harness.schedule(spec.replace(epochs=epochs), n)
 
 
-class Stamped:
-    """A model whose train_step notes the time it is called: the gaps are the harness-driven steps."""
-
-    def __init__(self, model, stamps: list[float]):
-        self.model, self.stamps = model, stamps
-
-    def train_step(self, X, y):
-        self.stamps.append(time.perf_counter())
-        return self.model.train_step(X, y)
-
-    def __getattr__(self, name):
-        return getattr(self.model, name)
-
-
-def step_gaps(stamps: list[float]) -> np.ndarray:
-    """Seconds from one step's start to the next's (one epoch per run, so no evaluation falls between)."""
-    return np.diff(stamps)
-
-
-def direct(model, spec: Spec, X, y, order, stamps: list[float]) -> list[float]:
-    """The implementation's own train_step in the shortest loop: what the harness adds is the difference."""
-    losses = []
-    for epoch in order:
-        for start in range(0, len(epoch), spec.batch_size):
-            stamps.append(time.perf_counter())
-            idx = epoch[start : start + spec.batch_size]
-            losses.append(model.train_step(X[idx], y[idx]))
+def direct(model, spec: Spec, data: Dataset, order) -> list[float]:
+    """The implementation's own train_step in the shortest loop, then the same evaluation as the harness's."""
+    losses = [model.train_step(data.X_train[idx], data.y_train[idx]) for _, _, idx in harness.batches(order, spec.batch_size)]
+    harness.evaluate(model, spec, data)
     return losses
 
 
-def harness_vs_bare(spec: Spec, name: str, steps: int = 50, repeats: int = 10) -> dict:
-    """Median ms from one step's start to the next: harness.train driving the implementation, against the
-    framework's bare loop (the target) and against the implementation's train_step in the shortest loop.
+def seconds(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
-    All run once untimed from the same weights (tracing, warm-up; the loss curves are compared),
-    then take turns for `repeats` runs of one epoch of `steps` mini-batches.
+
+def harness_vs_bare(spec: Spec, name: str, steps: int = 10, epochs: int = 5, repeats: int = 10) -> dict:
+    """Milliseconds per step of whole runs (epochs of `steps` mini-batches, then the loss and accuracy on the
+    training and test sets): harness.train driving the implementation, against the framework's bare loop (the
+    target) and against the implementation's train_step in the shortest loop. Whole runs, so that whatever the
+    harness does between steps and between epochs is counted.
+
+    All run once untimed from the same weights (tracing, warm-up; the loss curves are compared), then take turns
+    for `repeats` runs; the median of each is reported.
     """
-    data, order = problem(spec, steps)
+    data, order = problem(spec, steps, epochs)
     init = weights.init(spec)
     model = implementations.build(name, spec, init)
     bare = BARE[name](spec, init)
     first_h = harness.train(name, model, spec, data, order).losses
-    first_b = np.asarray(bare(data.X_train, data.y_train, order, []))
-    gaps: dict[str, list] = {"harness": [], "bare": [], "direct": []}
+    first_b = np.asarray(bare(data, order))
+    runs = {
+        "harness": lambda: harness.train(name, model, spec, data, order),
+        "bare": lambda: bare(data, order),
+        "direct": lambda: direct(model, spec, data, order),
+    }
+    times: dict[str, list] = {key: [] for key in runs}
     for _ in range(repeats):
-        stamps: list[float] = []
-        harness.train(name, Stamped(model, stamps), spec, data, order)
-        gaps["harness"].append(step_gaps(stamps))
-        stamps = []
-        bare(data.X_train, data.y_train, order, stamps)
-        gaps["bare"].append(step_gaps(stamps))
-        stamps = []
-        direct(model, spec, data.X_train, data.y_train, order, stamps)
-        gaps["direct"].append(step_gaps(stamps))
-    ms = {key: float(np.median(np.concatenate(g))) * 1e3 for key, g in gaps.items()}
+        for key, run in runs.items():
+            times[key].append(seconds(run))
+    ms = {key: float(np.median(t)) * 1e3 / order.size * spec.batch_size for key, t in times.items()}
     return {
         "layers": "-".join(map(str, spec.layers)),
         "batch": spec.batch_size,

@@ -57,7 +57,7 @@ def batches(order, batch_size: int):
 
 @dataclass
 class History:
-    """What one implementation did: per-step losses, per-epoch metrics, how it ended."""
+    """What one implementation did: per-step losses, the metrics after its last epoch, how it ended."""
 
     name: str
     losses: np.ndarray  # (steps,) mini-batch loss before each update, NaN after a failure (or a curves.LossFile)
@@ -71,11 +71,12 @@ class History:
 
 
 def evaluate(model, spec: Spec, data: Dataset) -> dict[str, float]:
-    """Loss (and accuracy for classification) on the whole training and test sets."""
-    out = {"train_loss": model.loss(data.X_train, data.y_train), "test_loss": model.loss(data.X_test, data.y_test)}
+    """Loss (and accuracy for classification) on the whole training and test sets, one forward pass each."""
+    (train_loss, train_out), (test_loss, test_out) = model.evaluate(data.X_train, data.y_train), model.evaluate(data.X_test, data.y_test)
+    out = {"train_loss": train_loss, "test_loss": test_loss}
     if data.classification:
-        out["train_acc"] = spec.loss_kind.accuracy(model.predict(data.X_train), data.y_train)
-        out["test_acc"] = spec.loss_kind.accuracy(model.predict(data.X_test), data.y_test)
+        out["train_acc"] = spec.loss_kind.accuracy(train_out, data.y_train)
+        out["test_acc"] = spec.loss_kind.accuracy(test_out, data.y_test)
     return out
 
 
@@ -93,6 +94,7 @@ def _epochs(history: History, model, spec: Spec, data: Dataset, order, on_epoch)
     X, y = data.X_train, data.y_train
     per_epoch = steps_per_epoch(spec, order.shape[1])
     epoch_losses = np.full(per_epoch, np.nan)
+    last_complete = None  # the weights after the last whole epoch: the metrics of a run that blows up are theirs
     for epoch, i, idx in batches(order, spec.batch_size):
         loss = model.train_step(X[idx], y[idx])
         epoch_losses[i] = loss
@@ -101,11 +103,15 @@ def _epochs(history: History, model, spec: Spec, data: Dataset, order, on_epoch)
             history.losses[done : done + i + 1] = epoch_losses[: i + 1]
             history.failed_step = done + i + 1
             history.final = model.get_params()
+            if last_complete is not None:
+                model.set_params(last_complete)
+                history.metrics = evaluate(model, spec, data)
             return history
         if i == per_epoch - 1:
             history.losses[done : done + per_epoch] = epoch_losses
-            history.metrics = evaluate(model, spec, data)
+            last_complete = model.get_params() if epoch + 1 < order.shape[0] else None
             if on_epoch is not None:
                 on_epoch(epoch + 1)
     history.final = model.get_params()
+    history.metrics = evaluate(model, spec, data)  # once, after the last epoch: the only metrics a run reports
     return history
