@@ -131,6 +131,7 @@ def render(root: Path = ROOT) -> str:
             out += [
                 f"**{label}** — [`{path}`](../{path}#L{start}-L{end}), `{dotted}`, lines {start}–{end}",
                 "",
+                "<!-- docs-test: skip: an excerpt of its source file, checked verbatim by tests/test_side_by_side.py -->",
                 "```python",
                 code,
                 "```",
