@@ -43,6 +43,32 @@ def test_bad_input_exits_2_with_one_clear_line(argv, message, capsys):
     assert message in error_line(capsys)
 
 
+@pytest.mark.parametrize("argv", [["run", "--dataset", "moon"], ["run", "--layers", "3,4,1"], ["run", "--dataset", "missing.csv"]])
+def test_bad_data_is_refused_before_any_progress_bar_and_leaves_nothing(argv, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "epochs" not in captured.out and "mlp-compare run:" not in captured.out  # no header, no bar drawn
+    assert len(captured.err.strip().splitlines()) == 1 and "spec." in captured.err
+    assert not any(tmp_path.iterdir())  # no runs/ folder, no staging folder
+
+
+@pytest.mark.parametrize(
+    "argv,words",
+    [
+        (["run", "--layers", "2,x,1"], "malformed --layers '2,x,1'"),
+        (["run", "--nope"], "unrecognized arguments: --nope"),
+        (["table"], "the following arguments are required: RUN_DIR"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_argparse_errors_are_one_line_and_exit_2(argv, words, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and words in line and line.startswith("mlp-compare")
+
+
 def test_malformed_layers_and_unknown_choices_are_argparse_errors(capsys):
     with pytest.raises(SystemExit) as e:
         main(["run", "--layers", "2,x,1"])
