@@ -65,7 +65,7 @@ def switches(spec: Spec) -> list[Switch]:
             )
         )
     out.append(Switch("sum_loss", "loss summed over the batch", "one side sums the loss over the mini-batch where the other averages it"))
-    if spec.loss in ("bce", "ce"):
+    if spec.loss_kind.cross_entropy:
         out.append(
             Switch(
                 "keras_probs",

@@ -92,7 +92,7 @@ def _where(i: int, j: int, right: list[tuple[int, int]], L: int) -> str:
 def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads, tol: float) -> Diagnosis:
     """The first wrong tensor walking back from the output, and the known mistake that reproduces the numbers."""
     N, L = len(X), len(params)
-    outputs = 1 if spec.loss == "ce" else ref_grads[-1][1].shape[0]
+    outputs = 1 if spec.loss_kind.labels else ref_grads[-1][1].shape[0]
     order = [(i, j) for i in reversed(range(L)) for j in (0, 1)]
     name = lambda i, j: f"{'dW' if j == 0 else 'db'}{i + 1}"
     shaped = [(i, j) for i, j in order if grads[i][j].shape == ref_grads[i][j].shape]

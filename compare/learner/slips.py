@@ -115,7 +115,7 @@ def catalogue(spec, params) -> list[tuple[str, str, dict]]:
     """(mistake, where and how, plan) for each known slip the network's shapes allow, at one layer and at all."""
     L, hidden = len(params), list(range(len(spec.activations)))
     names = {**{h: spec.activations[h] for h in hidden}, "out": spec.output}
-    spots = hidden + (["out"] if spec.loss == "mse" and spec.output == "sigmoid" else [])
+    spots = hidden + (["out"] if not spec.loss_kind.cross_entropy and spec.output != "identity" else [])  # an output f' to slip on
     found = []
     relus = [h for h in hidden if names[h] == "relu"]
     if relus:
@@ -129,7 +129,7 @@ def catalogue(spec, params) -> list[tuple[str, str, dict]]:
         for group, words in ((inner, "every hidden layer"), (at, "every layer")):
             if len(group) > 1 and (group is at or len(inner) < len(at)):
                 found.append((mistake, f"in {words}: {_slip_words(slip, names[group[0]])}", {s: slip for s in group}))
-    if spec.loss in ("bce", "ce"):
+    if spec.loss_kind.cross_entropy:
         found.append(("softmax_deriv", f"the output delta is multiplied by p (1 - p) after {spec.loss}", {"out_extra": True}))
     for h in hidden:
         into = f"into hidden layer {h + 1}"

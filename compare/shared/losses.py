@@ -17,6 +17,7 @@ class LossKind:
     default_output: str
     labels: bool  # targets are int class labels of shape (N,); else floats of shape (N, outputs)
     regression: bool = False  # can fit real-valued targets
+    cross_entropy: bool = False  # a cross-entropy from the logits: frameworks also offer it on probabilities
     min_outputs: int = 1
 
     def target_dtype(self, dtype: str) -> str:
@@ -42,6 +43,6 @@ class LossKind:
 
 LOSSES = {
     "mse": LossKind("mse", ("identity", "sigmoid"), "sigmoid", labels=False, regression=True),  # the classic sigmoid output by default
-    "bce": LossKind("bce", ("sigmoid",), "sigmoid", labels=False),  # from the logits
-    "ce": LossKind("ce", ("softmax",), "softmax", labels=True, min_outputs=2),  # softmax cross-entropy from the logits
+    "bce": LossKind("bce", ("sigmoid",), "sigmoid", labels=False, cross_entropy=True),  # from the logits
+    "ce": LossKind("ce", ("softmax",), "softmax", labels=True, cross_entropy=True, min_outputs=2),  # softmax cross-entropy from the logits
 }

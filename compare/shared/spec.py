@@ -103,7 +103,7 @@ class Spec:
     def short(self) -> str:
         """A one-line summary such as '2-4-1 sigmoid mse+sigmoid sgd lr=0.5 f64 moons'."""
         acts = self.activation if isinstance(self.activation, str) else "/".join(self.activation)
-        out = f"+{self.output}" if self.loss == "mse" else ""
+        out = f"+{self.output}" if len(self.loss_kind.outputs) > 1 else ""
         data = Path(self.dataset).stem if self.dataset.endswith(".csv") else self.dataset
         dt = "f64" if self.dtype == "float64" else "f32"
         return f"{'-'.join(map(str, self.layers))} {acts} {self.loss}{out} {self.optimizer} lr={self.lr:g} {dt} {data}"
