@@ -117,6 +117,8 @@ def test_a_streamed_run_keeps_nothing_per_step_and_writes_its_bundle_in_flat_mem
     short, long = _run_memory(10, True, tmp_path), _run_memory(200, True, tmp_path)
     extra_steps = (200 - 10) * 19
     assert abs(long[0] - short[0]) < 1024, (short, long)  # nothing kept per step (8 B a step would be 29 KB)
-    assert long[1] - short[1] < 16 * 1024, (short, long)
+    # writing the bundle: its ~4.6 MB peak varies by up to ~55 KB between repeats of the same run; the per-step
+    # DataFrames this replaced grew it by 0.6-1.8 MB per 1000 steps (2-6 MB here)
+    assert long[1] - short[1] < 256 * 1024, (short, long)
     in_memory = _run_memory(200, False, tmp_path)[0] - _run_memory(10, False, tmp_path)[0]
     assert in_memory >= 7 * extra_steps  # the measurement does see per-step storage: the in-memory losses
