@@ -9,6 +9,16 @@ import numpy as np
 CONVENTIONS = ("torch", "keras")
 
 
+def bias_correction(beta1: float, beta2: float, t: int) -> tuple[float, float]:
+    """Adam's (1 - beta1^t, 1 - beta2^t) at step t, the first step being t = 1."""
+    return 1 - beta1**t, 1 - beta2**t
+
+
+def square(g: np.ndarray) -> np.ndarray:
+    """What the second moment averages: g^2."""
+    return g * g
+
+
 def like(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """One scratch array per parameter, so that an update allocates no temporaries."""
     return [np.empty_like(a) for a in arrays]
@@ -71,10 +81,15 @@ class Adam:
 
     torch (the paper's Algorithm 1): p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps).
     keras (the paper's "efficient" form): alpha = lr sqrt(bc2) / bc1; p -= alpha m / (sqrt(v) + eps).
+    corrections (beta1, beta2, t) -> (bc1, bc2) and square (g -> what v averages) are rules a learner's slip
+    can replace (compare/optimizer_check/slips.py).
     """
 
-    def __init__(self, lr: float, beta1: float, beta2: float, eps: float, convention: str = "torch"):
+    def __init__(
+        self, lr: float, beta1: float, beta2: float, eps: float, convention: str = "torch", corrections=bias_correction, square=square
+    ):
         self.lr, self.b1, self.b2, self.eps, self.convention = lr, beta1, beta2, eps, convention
+        self.corrections, self.square = corrections, square
         self.t = 0
         self.m: list[np.ndarray] | None = None
         self.v: list[np.ndarray] | None = None
@@ -85,15 +100,15 @@ class Adam:
             self.v = [np.zeros_like(g) for g in grads]
         self.t += 1
         b1, b2, lr, eps = self.b1, self.b2, self.lr, self.eps
-        bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
+        bc1, bc2 = self.corrections(b1, b2, self.t)
         for p, g, m, v in zip(params, grads, self.m, self.v):
             m += (1 - b1) * (g - m)  # m = b1 m + (1 - b1) g
             if self.convention == "torch":
                 v *= b2
-                v += (1 - b2) * (g * g)  # v = b2 v + (1 - b2) g^2
+                v += (1 - b2) * self.square(g)  # v = b2 v + (1 - b2) g^2
                 p -= (lr / bc1) * (m / (np.sqrt(v) / math.sqrt(bc2) + eps))  # Python-float scalars keep float32 float32
             else:
-                v += (g * g - v) * (1 - b2)
+                v += (self.square(g) - v) * (1 - b2)
                 alpha = lr * math.sqrt(bc2) / bc1
                 p -= (m * alpha) / (np.sqrt(v) + eps)
 
@@ -101,11 +116,11 @@ class Adam:
 class RMSprop:
     """RMSprop: v = rho v + (1 - rho) g^2.
 
-    torch: p -= lr g / (sqrt(v) + eps).   keras: p -= lr g / sqrt(v + eps).
+    torch: p -= lr g / (sqrt(v) + eps).   keras: p -= lr g / sqrt(v + eps).   square: as Adam's.
     """
 
-    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch"):
-        self.lr, self.rho, self.eps, self.convention = lr, rho, eps, convention
+    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch", square=square):
+        self.lr, self.rho, self.eps, self.convention, self.square = lr, rho, eps, convention, square
         self.v: list[np.ndarray] | None = None
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
@@ -114,7 +129,7 @@ class RMSprop:
         lr, rho, eps = self.lr, self.rho, self.eps
         for p, g, v in zip(params, grads, self.v):
             v *= rho
-            v += (1 - rho) * (g * g)
+            v += (1 - rho) * self.square(g)
             if self.convention == "torch":
                 p -= lr * (g / (np.sqrt(v) + eps))
             else:
