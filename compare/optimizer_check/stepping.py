@@ -19,11 +19,12 @@ LAYERS = (3, 3, 3, 1)  # the random problem: W (3, 3) twice, biases of 3, W (3, 
 
 def random_problem(steps: int = 12, seed: int = 0) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
     """(start tensors W1, b1, W2, b2, ..., one gradient list per step), canonical layout. Gradients drift (so
-    momentum builds up) and come at scales 1, 1e-3 and 1e-5 (so eps and its placement show)."""
+    momentum builds up) and come at scales 1, 1e-3 and 1e-5 (so eps and its placement show); each tensor is
+    of its gradient's scale, so that plain SGD moves it by more than its round-off."""
     rng = np.random.default_rng(seed)
     shapes = [s for a, b in zip(LAYERS, LAYERS[1:]) for s in ((a, b), (b,))]
-    start = [rng.normal(size=s) for s in shapes]
     scales = [1.0, 1e-3, 1e-5, 1.0, 1e-3, 1.0][: len(shapes)]
+    start = [c * rng.normal(size=s) for c, s in zip(scales, shapes)]
     drift = [rng.normal(size=s) for s in shapes]
     grads = [[c * (d + rng.normal(size=s)) for c, d, s in zip(scales, drift, shapes)] for _ in range(steps)]
     return start, grads
