@@ -1,5 +1,6 @@
 """Right update rules in deeplearning.ai's shape (Improving Deep Neural Networks, week 2): dicts W1, b1, ...
 and dW1, db1, ..., state v and s made by initialize_velocity / initialize_adam."""
+# ruff: noqa: E741  (the course names its layer index l)
 
 import numpy as np
 
