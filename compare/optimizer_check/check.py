@@ -3,7 +3,10 @@ the NumPy reference in each convention, torch.optim and Keras; the convention na
 
 from __future__ import annotations
 
-from compare.errors import UsageError
+from pathlib import Path
+
+from compare.errors import LearnerError, UsageError
+from compare.learner.loading import load
 from compare.optimizer_check import diagnose, shapes, stepping, training
 from compare.optimizer_check.report import Report
 from compare.shared.spec import Spec
@@ -13,6 +16,19 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.01, "rms
 HYPER = ("lr", "momentum", "beta1", "beta2", "eps", "rho")
 TENSOR_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 SAME = {"torch": {"numpy", "torch"}, "keras": {"numpy-keras", "tensorflow"}, "ema": {"numpy-ema"}}
+
+
+def find(path: str | Path, optimizer: str, name: str | None = None):
+    """The learner's update rule: the named function or class, else the first of the optimizer's usual names."""
+    if name:
+        return load(path, name)
+    module = load(path, "__dir__").__self__  # load() hands back a callable of the module: its own __dir__
+    for candidate in shapes.NAMES[optimizer]:
+        if callable(getattr(module, candidate, None)):
+            return getattr(module, candidate)
+    defined = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == module.__name__)
+    hint = f"; it defines {', '.join(defined)} (choose one with --function)" if defined else ""
+    raise LearnerError(f"{path}: none of {', '.join(shapes.NAMES[optimizer])} for --optimizer {optimizer}{hint}")
 
 
 def check_optimizer(fn, spec: Spec, *, steps: int = 0, random_steps: int = 12, seed: int = 0) -> Report:
@@ -38,4 +54,6 @@ def check_optimizer(fn, spec: Spec, *, steps: int = 0, random_steps: int = 12, s
     if steps:
         same = set().union(*(SAME[c] for c in finding.matched)) if finding.ok else set()
         runs_table, curves = training.train(shapes.recognise(fn, o, hyper), spec, steps, same)
-    return Report(spec, adapter.shape, adapter.passed, adapter.left, dict(zip(names, shapes_used)), table, finding, runs_table, curves)
+    return Report(
+        spec, adapter.name, adapter.shape, adapter.passed, adapter.left, dict(zip(names, shapes_used)), table, finding, runs_table, curves
+    )

@@ -86,7 +86,7 @@ def diagnose(optimizer: str, hyper: dict, start, grads, yours: list, names: list
     step, tensor = _first(d[nearest], names)
     for slip in slips.catalogue(optimizer):
         for convention in ("torch", "keras"):
-            theirs = slips.trajectory(slip, optimizer, hyper, convention, start, grads)
+            theirs = slips.trajectory(slip, optimizer, hyper, convention, start, grads, names)
             if stepping.departures(yours, theirs, start).max() <= stepping.TOL:
                 framework = FORMS[convention][optimizer][0]
                 step, tensor = _first(d[convention], names)

@@ -18,6 +18,7 @@ class Report:
     differences, the finding, and with steps the MLP runs and their loss curves."""
 
     spec: Spec
+    name: str  # their function or class
     shape: str
     passed: dict  # their hyperparameter names -> the values given
     left: list[str]  # their parameters this check does not know, left at their defaults
@@ -34,7 +35,7 @@ class Report:
 
     def header(self) -> list[str]:
         passed = ", ".join(f"{k}={v:g}" for k, v in self.passed.items()) or "none"
-        lines = [f"Recognised: {self.shape}; hyperparameters passed as {passed}."]
+        lines = [f"{self.name} as {self.spec.optimizer}: {self.shape}; hyperparameters passed as {passed}."]
         if self.left:
             lines.append(f"Left at your defaults (this check does not know them): {', '.join(self.left)}.")
         lines.append(

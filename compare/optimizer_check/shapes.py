@@ -225,7 +225,7 @@ class Stepper:
             return [t if t.ndim == 2 else t.reshape(1, -1) for t in canonical]
         return flat_layout(canonical)
 
-    restore = PerTensor.restore
+    restore = staticmethod(PerTensor.restore)
 
     def start(self, tensors: list[np.ndarray]) -> None:
         self.tensors = [t.copy() for t in tensors]

@@ -66,22 +66,24 @@ CATALOGUE = (
          hyper=lambda h: {**h, "momentum": -h["momentum"]}),
     Slip("state_dropped", "the state is not kept between calls: every step starts from zero moments",
          "store the updated buffers back (config['velocity'] = v, self.m[i] = m, ...)", STATEFUL, state="dropped"),
-    Slip("state_shared", "one state is shared between tensors (of the same shape)", "keep one buffer per tensor", STATEFUL, state="shared"),
-    Slip("state_crossed", "a tensor's update uses another tensor's state (of the same shape)",
+    Slip("state_shared", "one state is shared between tensors of the same shape", "keep one buffer per tensor", STATEFUL, state="shared"),
+    Slip("state_crossed", "a tensor is stepped with the state of the same tensor in another layer",
          "index the buffers with the tensor's own key or position", STATEFUL, state="crossed"),
 )  # fmt: skip
 
 
-def groups(shapes: list[tuple], how: str) -> list[int]:
-    """For each tensor, whose state it uses: the first tensor of its shape ("shared"), the next one ("crossed")."""
+def groups(shapes: list[tuple], names: list[str], how: str) -> list[int]:
+    """For each tensor, whose state it uses: "shared", the first tensor of its shape; "crossed", the next
+    tensor of its kind (W or b) and shape, in another layer (the last one wraps round to the first)."""
+    keys = shapes if how == "shared" else [(s, n[0]) for s, n in zip(shapes, names)]
     out = []
-    for k, s in enumerate(shapes):
-        same = [j for j, t in enumerate(shapes) if t == s]
+    for k, key in enumerate(keys):
+        same = [j for j, other in enumerate(keys) if other == key]
         out.append(same[0] if how == "shared" else same[(same.index(k) + 1) % len(same)])
     return out
 
 
-def _before(slip: Slip, shapes: list[tuple]) -> Callable | None:
+def _before(slip: Slip, shapes: list[tuple], names: list[str]) -> Callable | None:
     """What happens to the reference's state ahead of each step."""
     if slip.state == "dropped":
 
@@ -90,8 +92,8 @@ def _before(slip: Slip, shapes: list[tuple]) -> Callable | None:
                 setattr(opt, name, None)
 
         return drop
-    if slip.state in ("shared", "crossed"):
-        whose = groups(shapes, slip.state)
+    if slip.state == "shared":
+        whose = groups(shapes, names, slip.state)
 
         def arrange(opt, params):
             for name in STATE[type(opt).__name__]:
@@ -103,10 +105,15 @@ def _before(slip: Slip, shapes: list[tuple]) -> Callable | None:
     return None
 
 
-def trajectory(slip: Slip, optimizer: str, hyper: dict, convention: str, start, grads) -> list[list[np.ndarray]]:
+def trajectory(slip: Slip, optimizer: str, hyper: dict, convention: str, start, grads, names: list[str]) -> list[list[np.ndarray]]:
     """The reference's trajectory with the slip in, in one convention."""
     opt = stepping.make(optimizer, slip.hyper(hyper), convention, **slip.knobs)
-    return stepping.reference(opt, start, grads, _before(slip, [np.shape(t) for t in start]))
+    shapes = [np.shape(t) for t in start]
+    out = stepping.reference(opt, start, grads, _before(slip, shapes, names))
+    if slip.state == "crossed":  # every state kept with its own gradient, every tensor moved by its partner's
+        whose = groups(shapes, names, "crossed")
+        out = [[start[k] + (ts[j] - start[j]) for k, j in enumerate(whose)] for ts in out]
+    return out
 
 
 def catalogue(optimizer: str) -> list[Slip]:
