@@ -57,6 +57,9 @@ class Finding:
     first_tensor: str | None
     message: str
 
+    def __post_init__(self) -> None:
+        self.message = self.message[:1].upper() + self.message[1:]
+
 
 def _first(d: np.ndarray, names: list[str]) -> tuple[int | None, str | None]:
     over = np.flatnonzero(~(d.max(axis=1) <= stepping.TOL))

@@ -180,7 +180,8 @@ class WholeNetwork:
     def step(self, grads: list[np.ndarray], names: list[str], t: int) -> list[np.ndarray]:
         what = f"{self.name} at step {t}"
         kwargs = {**self.values, **self.hyper, **({"t": t} if self.has_t else {})}
-        out = _call(what, self.fn, self.params, {f"d{k}": g.copy() for k, g in zip(self.params, grads)}, **kwargs)
+        given = {k: v.copy() for k, v in self.params.items()}
+        out = _call(what, self.fn, given, {f"d{k}": g.copy() for k, g in zip(self.params, grads)}, **kwargs)
         if out is None:
             raise LearnerError(f"{what} returned None; expected parameters, or (parameters, {', '.join(self.state)})")
         parameters = out[0] if isinstance(out, tuple) else out
