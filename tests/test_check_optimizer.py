@@ -255,3 +255,16 @@ def test_python_api_with_html_in_a_notebook():
         1,
     ]  # numpy, numpy-keras; the EMA form's first step is (1 - μ) lr g
     assert "Wrong. The state is not kept between calls" in wrong._repr_html_()
+
+
+def test_check_trains_with_the_learners_backprop_and_their_optimizer_together(tmp_path, capsys):
+    examples = Path(__file__).parent.parent / "examples"
+    mine = tmp_path / "mine.py"
+    mine.write_text((examples / "beginner_mlp.py").read_text() + (LEARNERS / "mutants.py").read_text())
+    beginner = ["--layers", "2,3,1", "--activation", "sigmoid", "--output", "sigmoid", "--loss", "mse", "--frameworks", "numpy"]
+    assert main(["check", str(mine), *beginner, "--optimizer", "momentum", "--optimizer-function", "state_dropped", "--steps", "6"]) == 1
+    out = capsys.readouterr().out
+    assert "Right. The loss and every gradient match the reference." in out
+    assert "with your momentum and your gradients" in out and "Wrong. The state is not kept between calls" in " ".join(out.split())
+    runs = re.findall(r"│ (numpy|numpy-keras|numpy-ema) +│ +([\d.e+-]+) │ +([\d.e+-]+) │ +(\d+|-) +│", out)
+    assert [(r[0], r[3]) for r in runs] == [("numpy", "2"), ("numpy-keras", "2"), ("numpy-ema", "1")]

@@ -31,9 +31,10 @@ def find(path: str | Path, optimizer: str, name: str | None = None):
     raise LearnerError(f"{path}: none of {', '.join(shapes.NAMES[optimizer])} for --optimizer {optimizer}{hint}")
 
 
-def check_optimizer(fn, spec: Spec, *, steps: int = 0, random_steps: int = 12, seed: int = 0) -> Report:
+def check_optimizer(fn, spec: Spec, *, steps: int = 0, random_steps: int = 12, seed: int = 0, gradients=None) -> Report:
     """Step fn (a CS231n function, a deeplearning.ai function, or an nnfs/step class) with spec.optimizer's
-    hyperparameters on a fixed random gradient sequence, then (steps > 0) train spec's MLP with it."""
+    hyperparameters on a fixed random gradient sequence, then (steps > 0) train spec's MLP with it, on our
+    gradients or on `gradients(params, X, y) -> (loss, [(dW, db), ...])`, the learner's own backprop."""
     if steps < 0:
         raise UsageError(f"--steps {steps}: expected a whole number >= 0")
     if spec.dtype != "float64":
@@ -53,7 +54,8 @@ def check_optimizer(fn, spec: Spec, *, steps: int = 0, random_steps: int = 12, s
     runs_table = curves = None
     if steps:
         same = set().union(*(SAME[c] for c in finding.matched)) if finding.ok else set()
-        runs_table, curves = training.train(shapes.recognise(fn, o, hyper), spec, steps, same)
+        runs_table, curves = training.train(shapes.recognise(fn, o, hyper), spec, steps, same, gradients)
+    tensors = dict(zip(names, shapes_used))
     return Report(
-        spec, adapter.name, adapter.shape, adapter.passed, adapter.left, dict(zip(names, shapes_used)), table, finding, runs_table, curves
+        spec, adapter.name, gradients is not None, adapter.shape, adapter.passed, adapter.left, tensors, table, finding, runs_table, curves
     )

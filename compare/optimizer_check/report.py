@@ -19,6 +19,7 @@ class Report:
 
     spec: Spec
     name: str  # their function or class
+    their_gradients: bool  # the MLP trained on the learner's own backprop, not ours
     shape: str
     passed: dict  # their hyperparameter names -> the values given
     left: list[str]  # their parameters this check does not know, left at their defaults
@@ -52,7 +53,8 @@ class Report:
         console.say("Per step, max |yours - theirs| / max |theirs - start| over your tensors, against each run:")
         console.print_table("Your weights against each run", self.table)
         if self.runs is not None:
-            console.print_table(f"Training {self.spec.short()} with your {self.spec.optimizer} and our gradients", self.runs)
+            whose = "your gradients" if self.their_gradients else "our gradients"
+            console.print_table(f"Training {self.spec.short()} with your {self.spec.optimizer} and {whose}", self.runs)
         console.console.print(("[green]Right.[/] " if self.ok else "[red]Wrong.[/] ") + self.finding.message, markup=True)
 
     def text(self) -> str:

@@ -27,9 +27,10 @@ def _pairs(flat: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(zip(flat[::2], flat[1::2]))
 
 
-def train(adapter, spec: Spec, steps: int, same_rule: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def train(adapter, spec: Spec, steps: int, same_rule: set[str], gradients=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per run: weights and loss-curve differences to the learner's, first divergent step; the long
-    loss curves: run, step, loss). same_rule: the runs whose update rule the learner's should match."""
+    loss curves: run, step, loss). same_rule: the runs whose update rule the learner's should match;
+    gradients: (params, X, y) -> (loss, [(dW, db), ...]), the learner's own backprop (default: ours)."""
     data, init, _ = prepare(spec)
     n = len(data.X_train)
     order = harness.Schedule(spec.replace(epochs=math.ceil(steps / harness.steps_per_epoch(spec, n))), n)
@@ -37,13 +38,18 @@ def train(adapter, spec: Spec, steps: int, same_rule: set[str]) -> tuple[pd.Data
     X, y = data.X_train, data.y_train
     start = _flat(init)
     names = weights.names(len(init))
-    model = implementations.build("numpy", spec, init)  # our backprop, at the learner's weights
+    if gradients is None:
+        model = implementations.build("numpy", spec, init)  # our backprop, at the learner's weights
+
+        def gradients(params, X, y):
+            model.set_params(params)
+            return model.gradients(X, y)
+
     adapter.start(adapter.layout(start))
     current, yours, losses = start, [], []
     with np.errstate(all="ignore"):
         for t, idx in enumerate(batches, start=1):
-            model.set_params(_pairs(current))
-            loss, grads = model.gradients(X[idx], y[idx])
+            loss, grads = gradients(_pairs(current), X[idx], y[idx])
             losses.append(loss)
             current = adapter.restore(adapter.step(adapter.layout(_flat(grads)), names, t), start)
             yours.append(current)
