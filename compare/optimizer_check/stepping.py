@@ -77,10 +77,11 @@ def torch_run(optimizer: str, hyper: dict, start, grads) -> list[list[np.ndarray
 
 def keras_run(optimizer: str, hyper: dict, start, grads) -> list[list[np.ndarray]]:
     """keras.optimizers on float64 variables, hyperparameters as float64 (Keras would round Python floats to float32)."""
+    import tf_impl.optimizers  # first: tf_impl imports TensorFlow without its start-up banner
+
+    # isort: split
     import keras
     import tensorflow as tf
-
-    import tf_impl.optimizers
 
     variables = [keras.Variable(np.array(t), dtype="float64") for t in start]
     opt = tf_impl.optimizers.optimizer(spec_for(optimizer, hyper), variables)
