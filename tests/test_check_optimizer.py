@@ -265,6 +265,8 @@ def test_check_trains_with_the_learners_backprop_and_their_optimizer_together(tm
     assert main(["check", str(mine), *beginner, "--optimizer", "momentum", "--optimizer-function", "state_dropped", "--steps", "6"]) == 1
     out = capsys.readouterr().out
     assert "Right. The loss and every gradient match the reference." in out
-    assert "with your momentum and your gradients" in out and "Wrong. The state is not kept between calls" in " ".join(out.split())
+    flat = " ".join(out.split())
+    assert "with your momentum and your gradients" in out and "Wrong. The state is not kept between calls" in flat
+    assert "Fix: store the updated buffers back (config['velocity'] = v, self.m[i] = m, ...)." in flat  # printed as written, not as markup
     runs = re.findall(r"│ (numpy|numpy-keras|numpy-ema) +│ +([\d.e+-]+) │ +([\d.e+-]+) │ +(\d+|-) +│", out)
     assert [(r[0], r[3]) for r in runs] == [("numpy", "2"), ("numpy-keras", "2"), ("numpy-ema", "1")]

@@ -3,11 +3,14 @@ the NumPy reference in each convention, torch.optim and Keras; the convention na
 
 from __future__ import annotations
 
+import contextlib
+import io
+import sys
 from pathlib import Path
 
 from compare.errors import LearnerError, UsageError
 from compare.learner.loading import load
-from compare.optimizer_check import diagnose, shapes, stepping, training
+from compare.optimizer_check import diagnose, names, shapes, stepping, training
 from compare.optimizer_check.report import Report
 from compare.shared.spec import Spec
 
@@ -22,13 +25,14 @@ def find(path: str | Path, optimizer: str, name: str | None = None):
     """The learner's update rule: the named function or class, else the first of the optimizer's usual names."""
     if name:
         return load(path, name)
-    module = load(path, "__dir__").__self__  # load() hands back a callable of the module: its own __dir__
-    for candidate in shapes.NAMES[optimizer]:
+    probe = load(path, "__dir__")  # load() hands back a callable of the module: its own __dir__, or one they wrote
+    module = getattr(probe, "__self__", None) or sys.modules[probe.__module__]
+    for candidate in names.NAMES[optimizer]:
         if callable(getattr(module, candidate, None)):
             return getattr(module, candidate)
     defined = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == module.__name__)
     hint = f"; it defines {', '.join(defined)} (choose one with --function)" if defined else ""
-    raise LearnerError(f"{path}: none of {', '.join(shapes.NAMES[optimizer])} for --optimizer {optimizer}{hint}")
+    raise LearnerError(f"{path}: none of {', '.join(names.NAMES[optimizer])} for --optimizer {optimizer}{hint}")
 
 
 def check_optimizer(fn, spec: Spec, *, steps: int = 0, random_steps: int = 12, seed: int = 0, gradients=None) -> Report:
@@ -44,18 +48,20 @@ def check_optimizer(fn, spec: Spec, *, steps: int = 0, random_steps: int = 12, s
     adapter = shapes.recognise(fn, o, hyper)
     start, grads = stepping.random_problem(random_steps, seed)
     start, grads = adapter.layout(start), [adapter.layout(g) for g in grads]
-    names = list(TENSOR_NAMES[: len(start)])
-    yours = stepping.learner_run(adapter, start, grads, names)
+    tensor_names = list(TENSOR_NAMES[: len(start)])
+    with contextlib.redirect_stdout(io.StringIO()):  # their prints, once per tensor per step, are not the report
+        yours = stepping.learner_run(adapter, start, grads, tensor_names)
     refs = diagnose.conventions(o, hyper, start, grads)
     runs = stepping.frameworks(o, hyper, start, grads, [n for n in ("torch", "tensorflow") if n in spec.frameworks])
-    finding = diagnose.diagnose(o, hyper, start, grads, yours, names, refs)
+    finding = diagnose.diagnose(o, hyper, start, grads, yours, tensor_names, refs)
     table = diagnose.step_table(yours, start, refs, runs)
     shapes_used = [str(tuple(t.shape)) for t in start]
     runs_table = curves = None
     if steps:
         same = set().union(*(SAME[c] for c in finding.matched)) if finding.ok else set()
-        runs_table, curves = training.train(shapes.recognise(fn, o, hyper), spec, steps, same, gradients)
-    tensors = dict(zip(names, shapes_used))
+        with contextlib.redirect_stdout(io.StringIO()):
+            runs_table, curves = training.train(shapes.recognise(fn, o, hyper), spec, steps, same, gradients)
+    tensors = dict(zip(tensor_names, shapes_used))
     return Report(
         spec, adapter.name, gradients is not None, adapter.shape, adapter.passed, adapter.left, tensors, table, finding, runs_table, curves
     )

@@ -6,6 +6,7 @@ import html
 from dataclasses import dataclass
 
 import pandas as pd
+from rich.markup import escape
 
 from compare.io import console
 from compare.optimizer_check.diagnose import Finding
@@ -44,8 +45,20 @@ class Report:
         )
         return lines
 
+    def message(self) -> str:
+        """The finding, and where training the MLP parts from a run that follows the same rule, if it does."""
+        text = self.finding.message
+        if self.finding.ok and not self.ok:
+            parted = self.runs[self.runs["pass"] == False]  # noqa: E712  (None: a run of another rule)
+            text += (
+                " But training the MLP, your weights part from "
+                + ", ".join(f"{r.run} at step {r.first_divergent_step}" for r in parted.itertuples())
+                + ", which follow the same rule: something in your update depends on more than these random gradients show."
+            )
+        return text
+
     def verdict(self) -> str:
-        return ("Right. " if self.ok else "Wrong. ") + self.finding.message
+        return ("Right. " if self.ok else "Wrong. ") + self.message()
 
     def print(self) -> None:
         for line in self.header():
@@ -55,7 +68,7 @@ class Report:
         if self.runs is not None:
             whose = "your gradients" if self.their_gradients else "our gradients"
             console.print_table(f"Training {self.spec.short()} with your {self.spec.optimizer} and {whose}", self.runs)
-        console.console.print(("[green]Right.[/] " if self.ok else "[red]Wrong.[/] ") + self.finding.message, markup=True)
+        console.console.print(("[green]Right.[/] " if self.ok else "[red]Wrong.[/] ") + escape(self.message()), markup=True)
 
     def text(self) -> str:
         with console.console.capture() as out:

@@ -4,87 +4,21 @@ start(tensors) once, then step(grads) -> the tensors after their update, in the 
 from __future__ import annotations
 
 import inspect
-import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner.loading import _trace
+from compare.optimizer_check.calling import array, call, flat_layout, reshaped, signature
+from compare.optimizer_check.classes import Stepper
+from compare.optimizer_check.names import names_for
 
 ACCEPTED = (
     "a function f(w, dw, config=None) -> (next_w, config) (CS231n), "
     "update_parameters_with_adam(parameters, grads, v, s, t, learning_rate, ...) -> (parameters, v, s) (deeplearning.ai), "
     "or a class with step(params, grads) or pre_update_params/update_params(layer)/post_update_params (nnfs)"
 )
-# our hyperparameter -> the names learners give it, most common first
-ALIASES = {
-    "lr": ("learning_rate", "lr"),
-    "momentum": ("momentum", "beta", "mu"),
-    "beta1": ("beta1", "beta_1"),
-    "beta2": ("beta2", "beta_2"),
-    "eps": ("epsilon", "eps"),
-    "rho": ("decay_rate", "rho", "alpha", "beta", "beta2", "beta_2"),
-}
-USES = {"sgd": ("lr",), "momentum": ("lr", "momentum"), "nesterov": ("lr", "momentum"), "adam": ("lr", "beta1", "beta2", "eps")}
-USES["rmsprop"] = ("lr", "rho", "eps")
-STRUCTURAL = {"nesterov", "self", "w", "dw", "x", "dx", "config", "params", "parameters", "grads", "gradients", "t", "layer"}
-# the function or class a file most likely calls each optimizer, when --function is not given
-NAMES = {
-    "sgd": ("sgd", "update_parameters_with_gd", "Optimizer_SGD", "SGD"),
-    "momentum": ("sgd_momentum", "momentum", "update_parameters_with_momentum", "Optimizer_SGD", "Momentum", "SGD"),
-    "nesterov": ("nesterov", "sgd_nesterov", "nesterov_momentum", "update_parameters_with_nesterov", "Optimizer_SGD", "Nesterov"),
-    "adam": ("adam", "update_parameters_with_adam", "Optimizer_Adam", "Adam"),
-    "rmsprop": ("rmsprop", "update_parameters_with_rmsprop", "Optimizer_RMSprop", "RMSprop"),
-}
-
-
-def names_for(optimizer: str, theirs: list[str], source: str = "") -> tuple[dict[str, str], list[str]]:
-    """({our name: their name} for the hyperparameters this optimizer uses, their other names we leave alone).
-
-    A config's keys are taken from the quoted names in their source, else CS231n's."""
-    found, left = {}, []
-    for ours in USES[optimizer]:
-        quoted = [a for a in ALIASES[ours] if re.search(rf"['\"]{a}['\"]", source)]
-        named = [a for a in ALIASES[ours] if a in theirs and a not in found.values()]
-        pick = named or quoted or ([] if theirs else [ALIASES[ours][0]])
-        if pick:
-            found[ours] = pick[0]
-    left = [n for n in theirs if n not in found.values() and n not in STRUCTURAL and not n.startswith("_")]
-    return found, left
-
-
-def _call(what: str, fn: Callable, *args, **kwargs):
-    """fn(*args, **kwargs), their exception as one line plus the traceback of their own file."""
-    try:
-        return fn(*args, **kwargs)
-    except (Exception, SystemExit) as e:
-        files = {getattr(fn, "learner_file", ""), str(Path(inspect.getsourcefile(fn) or "").resolve())}
-        module = sys.modules.get(getattr(fn, "__module__", ""), None)
-        files.add(str(Path(getattr(module, "__file__", "") or "").resolve()))
-        hint = ""
-        if isinstance(e, ValueError) and "broadcast" in str(e):
-            hint = " (tensors here have different shapes: is one state shared between tensors?)"
-        raise LearnerError(
-            f"{what} raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}{hint}", _trace(e, files)
-        ) from None
-
-
-def _array(value, what: str, shape: tuple) -> np.ndarray:
-    """Their updated tensor as float64 (the same array when it is one: state keyed by id(p) keeps working)."""
-    a = None if value is None else np.asarray(value)
-    if a is None or a.dtype.kind not in "fiu":
-        raise LearnerError(f"{what} is {type(value).__name__}; expected a NumPy array of shape {shape}")
-    if a.shape != shape:
-        raise LearnerError(f"{what} has shape {a.shape}; an update keeps each tensor's shape, {shape}")
-    return a.astype(np.float64, copy=False)
-
-
-def flat_layout(canonical: list[np.ndarray]) -> list[np.ndarray]:
-    """Biases as (n, 1) columns, a single bias as a scalar: the shapes a per-tensor rule must handle."""
-    return [t if t.ndim == 2 else (t.reshape(()) if t.size == 1 else t.reshape(-1, 1)) for t in canonical]
 
 
 class PerTensor:
@@ -99,11 +33,7 @@ class PerTensor:
         self.passed = dict(self.given)
         self.left: list[str] = []
 
-    layout = staticmethod(flat_layout)
-
-    @staticmethod
-    def restore(tensors: list[np.ndarray], canonical: list[np.ndarray]) -> list[np.ndarray]:
-        return [t.reshape(c.shape) for t, c in zip(tensors, canonical)]
+    layout, restore = staticmethod(flat_layout), staticmethod(reshaped)
 
     def start(self, tensors: list[np.ndarray]) -> None:
         self.w = [t.copy() for t in tensors]
@@ -112,7 +42,7 @@ class PerTensor:
     def step(self, grads: list[np.ndarray], names: list[str], t: int) -> list[np.ndarray]:
         for k, (w, g) in enumerate(zip(self.w, grads)):
             what = f"{self.name}({names[k]}) at step {t}"
-            out = _call(what, self.fn, w.copy(), g.copy(), self.configs[k])
+            out = call(what, self.fn, w.copy(), g.copy(), self.configs[k])
             if out is None:
                 raise LearnerError(f"{what} returned None; expected (next_w, config)")
             if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -125,15 +55,8 @@ class PerTensor:
                 raise LearnerError(
                     f"{what} returned a config without {', '.join(map(repr, dropped))}, which it was given; keep the keys you are given"
                 )
-            self.w[k], self.configs[k] = _array(next_w, f"next_w of {what}", w.shape), config
+            self.w[k], self.configs[k] = array(next_w, f"next_w of {what}", w.shape), config
         return [w.copy() for w in self.w]
-
-
-def _signature(fn) -> list[str]:
-    try:
-        return list(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        return []
 
 
 class WholeNetwork:
@@ -168,7 +91,7 @@ class WholeNetwork:
         init = {"adam": "initialize_adam", "rmsprop": "initialize_rmsprop"}.get(self.optimizer, "initialize_velocity")
         made = None
         if self.state and callable(getattr(module, init, None)):
-            made = _call(f"{init}(parameters)", getattr(module, init), {k: v.copy() for k, v in self.params.items()})
+            made = call(f"{init}(parameters)", getattr(module, init), {k: v.copy() for k, v in self.params.items()})
             made = list(made) if isinstance(made, tuple) else [made]
         self.values = {}
         for i, name in enumerate(self.state):
@@ -181,7 +104,7 @@ class WholeNetwork:
         what = f"{self.name} at step {t}"
         kwargs = {**self.values, **self.hyper, **({"t": t} if self.has_t else {})}
         given = {k: v.copy() for k, v in self.params.items()}
-        out = _call(what, self.fn, given, {f"d{k}": g.copy() for k, g in zip(self.params, grads)}, **kwargs)
+        out = call(what, self.fn, given, {f"d{k}": g.copy() for k, g in zip(self.params, grads)}, **kwargs)
         if out is None:
             raise LearnerError(f"{what} returned None; expected parameters, or (parameters, {', '.join(self.state)})")
         parameters = out[0] if isinstance(out, tuple) else out
@@ -194,72 +117,8 @@ class WholeNetwork:
         missing = [k for k in self.params if k not in parameters]
         if missing:
             raise LearnerError(f"{what} returned parameters without {', '.join(missing)}; expected every key it was given")
-        self.params = {k: _array(parameters[k], f"{k} after {what}", v.shape) for k, v in self.params.items()}
+        self.params = {k: array(parameters[k], f"{k} after {what}", v.shape) for k, v in self.params.items()}
         return [v.copy() for v in self.params.values()]
-
-
-class Layer:
-    """An nnfs layer as the optimizer sees it: weights (in, out), biases (1, out), dweights, dbiases."""
-
-    def __init__(self, weights: np.ndarray, biases: np.ndarray):
-        self.weights, self.biases = weights, biases
-
-
-class Stepper:
-    """A class: nnfs's pre_update_params() / update_params(layer) / post_update_params(), or step(params, grads)
-    updating the arrays in place (or returning them)."""
-
-    def __init__(self, cls, optimizer: str, hyper: dict[str, float]):
-        self.cls, self.name = cls, getattr(cls, "__name__", type(cls).__name__)
-        self.nnfs = callable(getattr(cls, "update_params", None))
-        self.shape = "a class with update_params(layer) (nnfs)" if self.nnfs else "a class with step(params, grads)"
-        names = _signature(cls) if inspect.isclass(cls) else []
-        keys, self.left = names_for(optimizer, names)
-        self.hyper = {keys[k]: hyper[k] for k in keys if keys[k] in names}
-        if "nesterov" in names:
-            self.hyper["nesterov"] = optimizer == "nesterov"
-        self.wants_params = next((n for n in ("params", "parameters") if n in names), None)
-        self.passed = dict(self.hyper)
-
-    def layout(self, canonical: list[np.ndarray]) -> list[np.ndarray]:
-        if self.nnfs:
-            return [t if t.ndim == 2 else t.reshape(1, -1) for t in canonical]
-        return flat_layout(canonical)
-
-    restore = staticmethod(PerTensor.restore)
-
-    def start(self, tensors: list[np.ndarray]) -> None:
-        self.tensors = [t.copy() for t in tensors]
-        extra = {self.wants_params: self.tensors} if self.wants_params else {}
-        self.opt = _call(f"{self.name}(...)", self.cls, **self.hyper, **extra) if inspect.isclass(self.cls) else self.cls
-        self.layers = [Layer(self.tensors[k], self.tensors[k + 1]) for k in range(0, len(self.tensors) - 1, 2)]
-
-    def step(self, grads: list[np.ndarray], names: list[str], t: int) -> list[np.ndarray]:
-        what = f"{self.name} at step {t}"
-        if self.nnfs:
-            for layer, dw, db in zip(self.layers, grads[::2], grads[1::2]):
-                layer.dweights, layer.dbiases = dw.copy(), db.copy()
-            if callable(getattr(self.opt, "pre_update_params", None)):
-                _call(f"{self.name}.pre_update_params at step {t}", self.opt.pre_update_params)
-            for i, layer in enumerate(self.layers):
-                _call(f"{self.name}.update_params(layer {i + 1}) at step {t}", self.opt.update_params, layer)
-            if callable(getattr(self.opt, "post_update_params", None)):
-                _call(f"{self.name}.post_update_params at step {t}", self.opt.post_update_params)
-            out = [a for layer in self.layers for a in (layer.weights, layer.biases)]
-        else:
-            out = _call(f"{what}: step(params, grads)", self.opt.step, self.tensors, [g.copy() for g in grads])
-            if out is None:
-                out = self.tensors
-            elif not isinstance(out, (list, tuple)) or len(out) != len(self.tensors):
-                raise LearnerError(
-                    f"{what}: step returned {type(out).__name__}; expected None (params updated in place) or the list of {len(self.tensors)} params"
-                )
-        checked = [_array(a, f"{names[k]} after {what}", t0.shape) for k, (a, t0) in enumerate(zip(out, self.tensors))]
-        if self.nnfs:
-            for layer, w, b in zip(self.layers, checked[::2], checked[1::2]):
-                layer.weights, layer.biases = w, b
-        self.tensors = checked if not self.nnfs else [a for layer in self.layers for a in (layer.weights, layer.biases)]
-        return [a.copy() for a in self.tensors]
 
 
 def recognise(fn, optimizer: str, hyper: dict[str, float]):
@@ -269,7 +128,7 @@ def recognise(fn, optimizer: str, hyper: dict[str, float]):
         if callable(getattr(fn, "update_params", None)) or callable(getattr(fn, "step", None)):
             return Stepper(fn, optimizer, hyper)
         raise LearnerError(f"{name}: a class without step(params, grads) or update_params(layer); expected {ACCEPTED}")
-    names = _signature(fn)
+    names = signature(fn)
     if "config" in names[1:3] and len(names) >= 3:
         try:
             source = inspect.getsource(fn)
