@@ -270,3 +270,38 @@ def test_check_trains_with_the_learners_backprop_and_their_optimizer_together(tm
     assert "Fix: store the updated buffers back (config['velocity'] = v, self.m[i] = m, ...)." in flat  # printed as written, not as markup
     runs = re.findall(r"│ (numpy|numpy-keras|numpy-ema) +│ +([\d.e+-]+) │ +([\d.e+-]+) │ +(\d+|-) +│", out)
     assert [(r[0], r[3]) for r in runs] == [("numpy", "2"), ("numpy-keras", "2"), ("numpy-ema", "1")]
+
+
+def test_no_known_slip_is_said_plainly_with_the_first_departing_step_and_tensor(capsys):
+    code, out, _ = run_cli(
+        capsys,
+        LEARNERS / "mutants.py",
+        "--optimizer",
+        "adam",
+        "--function",
+        "eps_under_the_root_of_v_hat",
+        "--frameworks",
+        "numpy",
+        "--steps",
+        "0",
+    )
+    flat = " ".join(out.split())
+    # W2's gradients are of scale 1e-5, so v̂ ~ 1e-10 and eps = 1e-8 under its root dominates its step at once;
+    # Keras's ε̂ (eps / √(1 - β2) at step 1, outside the root) is the rule that comes nearest
+    assert code == 1 and "Wrong. No known slip fits. Your steps first part from the nearest rule, keras.optimizers.Adam" in flat
+    assert re.search(r"at step 1, in W2: max relative difference 0\.\d+ there", flat)
+
+
+def test_config_keys_follow_the_learners_source(capsys):
+    code, out, _ = run_cli(
+        capsys, LEARNERS / "mutants.py", "--optimizer", "sgd", "--function", "lr_config_key", "--frameworks", "numpy", "--steps", "0"
+    )
+    assert code == 0 and "hyperparameters passed as lr=0.1." in out
+
+
+def test_float32_and_negative_steps_are_refused_in_one_line(capsys):
+    args = [LEARNERS / "cs231n.py", "--optimizer", "sgd", "--frameworks", "numpy"]
+    assert run_cli(capsys, *args, "--dtype", "float32")[2] == [
+        "mlp-compare check-optimizer: error: --dtype float32: the optimizer check runs in float64, where round-off cannot hide a slip"
+    ]
+    assert run_cli(capsys, *args, "--steps", "-1")[2] == ["mlp-compare check-optimizer: error: --steps -1: expected a whole number >= 0"]

@@ -29,10 +29,10 @@ NAMES = {
 def names_for(optimizer: str, theirs: list[str], source: str = "") -> tuple[dict[str, str], list[str]]:
     """({our name: their name} for the hyperparameters this optimizer uses, their other names we leave alone).
 
-    A config's keys are taken from the quoted names in their source, else CS231n's."""
+    A config's keys are the ones their source reads (config["lr"], .get("lr"), .setdefault("lr")), else CS231n's."""
     found, left = {}, []
     for ours in USES[optimizer]:
-        quoted = [a for a in ALIASES[ours] if re.search(rf"['\"]{a}['\"]", source)]
+        quoted = [a for a in ALIASES[ours] if re.search(rf"(\[|setdefault\(|get\()\s*['\"]{a}['\"]", source)]  # config[...] and co
         named = [a for a in ALIASES[ours] if a in theirs and a not in found.values()]
         pick = named or quoted or ([] if theirs else [ALIASES[ours][0]])
         if pick:

@@ -143,6 +143,23 @@ class state_crossed:  # noqa: N801
             p -= self.lr * (self.m[j] / (1 - self.b1**self.t)) / (np.sqrt(self.v[j] / (1 - self.b2**self.t)) + self.eps)
 
 
+def eps_under_the_root_of_v_hat(w, dw, config=None):
+    """Not a known slip (nor a framework's form): Adam with eps inside the square root of v̂."""
+    config.setdefault("m", np.zeros_like(w))
+    config.setdefault("v", np.zeros_like(w))
+    config["t"] = config.get("t", 0) + 1
+    b1, b2, t = config["beta1"], config["beta2"], config["t"]
+    config["m"] = b1 * config["m"] + (1 - b1) * dw
+    config["v"] = b2 * config["v"] + (1 - b2) * dw**2
+    v_hat = config["v"] / (1 - b2**t)
+    return w - config["learning_rate"] * config["m"] / (1 - b1**t) / np.sqrt(v_hat + config["epsilon"]), config
+
+
+def lr_config_key(w, dw, config=None):
+    """Right SGD that reads its rate under 'lr', not CS231n's 'learning_rate'."""
+    return w - config["lr"] * dw, config
+
+
 MUTANTS = {
     "no_bias_correction": "adam",
     "no_bias_correction_m": "adam",
