@@ -61,16 +61,16 @@ class Stepper:
                 call(f"{self.name}.post_update_params at step {t}", self.opt.post_update_params)
             out = [a for layer in self.layers for a in (layer.weights, layer.biases)]
         else:
-            out = call(f"{what}: step(params, grads)", self.opt.step, self.tensors, [g.copy() for g in grads])
+            params = list(self.tensors)  # their list: they may put new arrays in it
+            out = call(f"{what}: step(params, grads)", self.opt.step, params, [g.copy() for g in grads])
             if out is None:
-                out = self.tensors
+                out = params
             elif not isinstance(out, (list, tuple)) or len(out) != len(self.tensors):
                 raise LearnerError(
                     f"{what}: step returned {type(out).__name__}; expected None (params updated in place) or the list of {len(self.tensors)} params"
                 )
         checked = [array(a, f"{names[k]} after {what}", t0.shape) for k, (a, t0) in enumerate(zip(out, self.tensors))]
-        if self.nnfs:
-            for layer, w, b in zip(self.layers, checked[::2], checked[1::2]):
-                layer.weights, layer.biases = w, b
-        self.tensors = checked if not self.nnfs else [a for layer in self.layers for a in (layer.weights, layer.biases)]
+        for layer, w, b in zip(self.layers, checked[::2], checked[1::2]):
+            layer.weights, layer.biases = w, b
+        self.tensors = checked
         return [a.copy() for a in self.tensors]

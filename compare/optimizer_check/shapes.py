@@ -86,7 +86,6 @@ class WholeNetwork:
 
     def start(self, tensors: list[np.ndarray]) -> None:
         self.params = dict(zip([f"{'W' if k % 2 == 0 else 'b'}{k // 2 + 1}" for k in range(len(tensors))], (t.copy() for t in tensors)))
-        self.t = 0
         module = sys.modules.get(self.fn.__module__)
         init = {"adam": "initialize_adam", "rmsprop": "initialize_rmsprop"}.get(self.optimizer, "initialize_velocity")
         made = None
