@@ -66,6 +66,7 @@ def train(adapter, spec: Spec, steps: int, same_rule: set[str], gradients=None) 
             theirs.append(_flat(m.get_params()))
         d = stepping.departures(yours, theirs, start).max(axis=1)
         _, dl = curve_diff(losses, curve)
+        dl[np.isnan(losses) != np.isnan(curve)] = np.inf  # a curve that became NaN has parted from one that did not
         over = np.flatnonzero(~((d <= TOL) & (dl <= TOL)))
         first = int(over[0]) + 1 if len(over) else None
         should = name in same_rule
