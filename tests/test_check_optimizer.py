@@ -57,10 +57,12 @@ def mutants():
 
 @pytest.mark.parametrize("file,name,optimizer,matched", RIGHT, ids=[f"{f[:-3]}.{n}-{o}" for f, n, o, _ in RIGHT])
 def test_a_right_optimizer_passes_with_its_convention_named(file, name, optimizer, matched):
-    report = check_optimizer(load(LEARNERS / file, name), Spec(optimizer=optimizer, lr=DEFAULT_LR[optimizer], frameworks=NUMPY), steps=0)
+    report = check_optimizer(load(LEARNERS / file, name), Spec(optimizer=optimizer, lr=DEFAULT_LR[optimizer], frameworks=NUMPY), steps=3)
     assert report.ok and report.finding.kind == "convention"
     assert set(report.finding.matched) == matched
     assert report.table[[diagnose.RUN[c] for c in matched]].to_numpy().max() <= 1e-12
+    same = report.runs.set_index("run").loc[[diagnose.RUN[c] for c in matched]]  # the MLP, in their layout and back
+    assert same["pass"].all() and same["max_rel_weights"].max() <= 1e-12
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adam", "rmsprop"])
