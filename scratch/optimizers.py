@@ -19,6 +19,11 @@ def square(g: np.ndarray) -> np.ndarray:
     return g * g
 
 
+def root_plus_eps(v: np.ndarray, bc2: float, eps: float) -> np.ndarray:
+    """torch's Adam denominator: sqrt(v / bc2) + eps, the root taken before the bias correction."""
+    return np.sqrt(v) / math.sqrt(bc2) + eps
+
+
 def like(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """One scratch array per parameter, so that an update allocates no temporaries."""
     return [np.empty_like(a) for a in arrays]
@@ -81,15 +86,24 @@ class Adam:
 
     torch (the paper's Algorithm 1): p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps).
     keras (the paper's "efficient" form): alpha = lr sqrt(bc2) / bc1; p -= alpha m / (sqrt(v) + eps).
-    corrections (beta1, beta2, t) -> (bc1, bc2) and square (g -> what v averages) are rules a learner's slip
-    can replace (compare/optimizer_check/slips.py).
+    corrections (beta1, beta2, t) -> (bc1, bc2), square (g -> what v averages) and, in torch's form,
+    denominator (v, bc2, eps) -> what m / bc1 is divided by, are rules a learner's slip can replace
+    (compare/optimizer_check/slips.py).
     """
 
     def __init__(
-        self, lr: float, beta1: float, beta2: float, eps: float, convention: str = "torch", corrections=bias_correction, square=square
+        self,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        convention: str = "torch",
+        corrections=bias_correction,
+        square=square,
+        denominator=root_plus_eps,
     ):
         self.lr, self.b1, self.b2, self.eps, self.convention = lr, beta1, beta2, eps, convention
-        self.corrections, self.square = corrections, square
+        self.corrections, self.square, self.denominator = corrections, square, denominator
         self.t = 0
         self.m: list[np.ndarray] | None = None
         self.v: list[np.ndarray] | None = None
@@ -106,7 +120,7 @@ class Adam:
             if self.convention == "torch":
                 v *= b2
                 v += (1 - b2) * self.square(g)  # v = b2 v + (1 - b2) g^2
-                p -= (lr / bc1) * (m / (np.sqrt(v) / math.sqrt(bc2) + eps))  # Python-float scalars keep float32 float32
+                p -= (lr / bc1) * (m / self.denominator(v, bc2, eps))  # Python-float scalars keep float32 float32
             else:
                 v += (self.square(g) - v) * (1 - b2)
                 alpha = lr * math.sqrt(bc2) / bc1

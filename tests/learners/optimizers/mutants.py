@@ -143,8 +143,8 @@ class state_crossed:  # noqa: N801
             p -= self.lr * (self.m[j] / (1 - self.b1**self.t)) / (np.sqrt(self.v[j] / (1 - self.b2**self.t)) + self.eps)
 
 
-def eps_under_the_root_of_v_hat(w, dw, config=None):
-    """Not a known slip (nor a framework's form): Adam with eps inside the square root of v̂."""
+def eps_under_root(w, dw, config=None):
+    """eps inside the square root of v̂, as in public course solutions."""
     config.setdefault("m", np.zeros_like(w))
     config.setdefault("v", np.zeros_like(w))
     config["t"] = config.get("t", 0) + 1
@@ -153,6 +153,25 @@ def eps_under_the_root_of_v_hat(w, dw, config=None):
     config["v"] = b2 * config["v"] + (1 - b2) * dw**2
     v_hat = config["v"] / (1 - b2**t)
     return w - config["learning_rate"] * config["m"] / (1 - b1**t) / np.sqrt(v_hat + config["epsilon"]), config
+
+
+def no_sqrt(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    for key in parameters:
+        d = "d" + key
+        v[d] = beta1 * v[d] + (1 - beta1) * grads[d]
+        s[d] = beta2 * s[d] + (1 - beta2) * grads[d] ** 2
+        parameters[key] = parameters[key] - learning_rate * (v[d] / (1 - beta1**t)) / (s[d] / (1 - beta2**t) + epsilon)
+    return parameters, v, s
+
+
+def two_slips(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    """Not one known slip but two, as in a public solution: t written as 2 in the correction of s, and no root."""
+    for key in parameters:
+        d = "d" + key
+        v[d] = beta1 * v[d] + (1 - beta1) * grads[d]
+        s[d] = beta2 * s[d] + (1 - beta2) * grads[d] ** 2
+        parameters[key] = parameters[key] - learning_rate * (v[d] / (1 - beta1**t)) / (s[d] / (1 - beta2**2) + epsilon)
+    return parameters, v, s
 
 
 def lr_config_key(w, dw, config=None):
@@ -168,6 +187,8 @@ MUTANTS = {
     "t_from_zero": "adam",
     "t_not_incremented": "adam",
     "v_from_g": "adam",
+    "eps_under_root": "adam",
+    "no_sqrt": "adam",
     "betas_swapped": "adam",
     "ema_weights_swapped": "rmsprop",
     "lr_twice": "momentum",
