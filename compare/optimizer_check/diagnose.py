@@ -85,14 +85,15 @@ def diagnose(optimizer: str, hyper: dict, start, grads, yours: list, names: list
     matched = [c for c in refs if worst[c] <= stepping.TOL]
     if matched:
         return Finding(True, "convention", matched, None, None, None, _convention_words(optimizer, matched, worst))
-    nearest = min(worst, key=lambda c: (np.nan_to_num(d[c], posinf=1e300).max(), c))
-    step, tensor = _first(d[nearest], names)
+    firsts = {c: _first(x, names) for c, x in d.items()}
+    nearest = min(worst, key=lambda c: (-firsts[c][0], worst[c]))  # the rule they follow longest, then closest
+    step, tensor = firsts[nearest]
     for slip in slips.catalogue(optimizer):
         for convention in ("torch", "keras"):
             theirs = slips.trajectory(slip, optimizer, hyper, convention, start, grads, names)
             if stepping.departures(yours, theirs, start).max() <= stepping.TOL:
                 framework = FORMS[convention][optimizer][0]
-                step, tensor = _first(d[convention], names)
+                step, tensor = firsts[convention]
                 return Finding(
                     False, "slip", [], slip.key, step, tensor,
                     f"{slip.words} (your steps are {framework}'s with this slip put in, to round-off; they part from it at "
@@ -115,11 +116,8 @@ def _convention_words(optimizer: str, matched: list[str], worst: dict[str, float
     text = f"Your {optimizer} follows {label} ({form}): max relative difference {worst[best]:.2g} over the steps."
     others = [c for c in matched if c != best]
     if others:
-        text += (
-            " "
-            + " and ".join(FORMS[c][optimizer][0] for c in others)
-            + " agree with it to round-off too (the same rule for these hyperparameters)."
-        )
+        verb = "agrees" if len(others) == 1 else "agree"
+        text += f" {' and '.join(FORMS[c][optimizer][0] for c in others)} {verb} with it to round-off too: the same rule for these hyperparameters."
     for c in (c for c in worst if c not in matched):
         label, form = FORMS[c][optimizer]
         text += f" {label} ({form}) is another convention, not a mistake: it differs by up to {worst[c]:.2g}."
