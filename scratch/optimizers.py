@@ -20,7 +20,7 @@ def square(g: np.ndarray) -> np.ndarray:
 
 
 def root_plus_eps(v: np.ndarray, bc2: float, eps: float) -> np.ndarray:
-    """torch's Adam denominator: sqrt(v / bc2) + eps, the root taken before the bias correction."""
+    """torch's Adam (and RMSprop, bc2 = 1) denominator: sqrt(v / bc2) + eps, the root taken before the bias correction."""
     return np.sqrt(v) / math.sqrt(bc2) + eps
 
 
@@ -130,11 +130,13 @@ class Adam:
 class RMSprop:
     """RMSprop: v = rho v + (1 - rho) g^2.
 
-    torch: p -= lr g / (sqrt(v) + eps).   keras: p -= lr g / sqrt(v + eps).   square: as Adam's.
+    torch: p -= lr g / (sqrt(v) + eps).   keras: p -= lr g / sqrt(v + eps).   square and (torch's form)
+    denominator: as Adam's, with no bias correction (bc2 = 1).
     """
 
-    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch", square=square):
-        self.lr, self.rho, self.eps, self.convention, self.square = lr, rho, eps, convention, square
+    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch", square=square, denominator=root_plus_eps):
+        self.lr, self.rho, self.eps, self.convention = lr, rho, eps, convention
+        self.square, self.denominator = square, denominator
         self.v: list[np.ndarray] | None = None
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
@@ -145,7 +147,7 @@ class RMSprop:
             v *= rho
             v += (1 - rho) * self.square(g)
             if self.convention == "torch":
-                p -= lr * (g / (np.sqrt(v) + eps))
+                p -= lr * (g / self.denominator(v, 1.0, eps))  # sqrt(v) / 1 + eps: x / 1 is exact
             else:
                 p -= (lr * g) / np.sqrt(v + eps)
 

@@ -82,11 +82,11 @@ SECOND = {"state_dropped", "sign_momentum", "t_not_incremented", "betas_swapped"
 MUTANTS = mutants().MUTANTS
 
 
-@pytest.mark.parametrize("slip", list(MUTANTS))
-def test_each_mutant_is_flagged_with_its_slip_and_first_departing_step(slip):
-    optimizer = MUTANTS[slip]
+@pytest.mark.parametrize("mutant", list(MUTANTS))
+def test_each_mutant_is_flagged_with_its_slip_and_first_departing_step(mutant):
+    optimizer, slip = MUTANTS[mutant]
     report = check_optimizer(
-        load(LEARNERS / "mutants.py", slip), Spec(optimizer=optimizer, lr=DEFAULT_LR[optimizer], frameworks=NUMPY), steps=0
+        load(LEARNERS / "mutants.py", mutant), Spec(optimizer=optimizer, lr=DEFAULT_LR[optimizer], frameworks=NUMPY), steps=0
     )
     assert not report.ok and report.finding.kind == "slip"
     assert report.finding.slip == slip

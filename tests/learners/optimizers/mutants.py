@@ -1,5 +1,5 @@
-"""One slip each, in the shapes learners write: the function's name is the slip the check must name
-(compare/optimizer_check/slips.py); MUTANTS gives the optimizer each one is checked as."""
+"""One slip each, in the shapes learners write, named after it (compare/optimizer_check/slips.py); MUTANTS gives
+the optimizer each is checked as and the slip the check must name."""
 
 import numpy as np
 
@@ -164,6 +164,12 @@ def no_sqrt(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.9
     return parameters, v, s
 
 
+def no_sqrt_rmsprop(w, dw, config=None):
+    config.setdefault("cache", np.zeros_like(w))
+    config["cache"] = config["decay_rate"] * config["cache"] + (1 - config["decay_rate"]) * dw**2
+    return w - config["learning_rate"] * dw / (config["cache"] + config["epsilon"]), config
+
+
 def two_slips(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
     """Not one known slip but two, as in a public solution: t written as 2 in the correction of s, and no root."""
     for key in parameters:
@@ -179,22 +185,23 @@ def lr_config_key(w, dw, config=None):
     return w - config["lr"] * dw, config
 
 
-MUTANTS = {
-    "no_bias_correction": "adam",
-    "no_bias_correction_m": "adam",
-    "no_bias_correction_v": "adam",
-    "bias_correction_swapped": "adam",
-    "t_from_zero": "adam",
-    "t_not_incremented": "adam",
-    "v_from_g": "adam",
-    "eps_under_root": "adam",
-    "no_sqrt": "adam",
-    "betas_swapped": "adam",
-    "ema_weights_swapped": "rmsprop",
-    "lr_twice": "momentum",
-    "sign_update": "sgd",
-    "sign_momentum": "momentum",
-    "state_dropped": "momentum",
-    "state_shared": "momentum",
-    "state_crossed": "adam",
+MUTANTS = {  # function -> (the optimizer it is checked as, the slip the check must name)
+    "no_bias_correction": ("adam", "no_bias_correction"),
+    "no_bias_correction_m": ("adam", "no_bias_correction_m"),
+    "no_bias_correction_v": ("adam", "no_bias_correction_v"),
+    "bias_correction_swapped": ("adam", "bias_correction_swapped"),
+    "t_from_zero": ("adam", "t_from_zero"),
+    "t_not_incremented": ("adam", "t_not_incremented"),
+    "v_from_g": ("adam", "v_from_g"),
+    "eps_under_root": ("adam", "eps_under_root"),
+    "no_sqrt": ("adam", "no_sqrt"),
+    "no_sqrt_rmsprop": ("rmsprop", "no_sqrt"),
+    "betas_swapped": ("adam", "betas_swapped"),
+    "ema_weights_swapped": ("rmsprop", "ema_weights_swapped"),
+    "lr_twice": ("momentum", "lr_twice"),
+    "sign_update": ("sgd", "sign_update"),
+    "sign_momentum": ("momentum", "sign_momentum"),
+    "state_dropped": ("momentum", "state_dropped"),
+    "state_shared": ("momentum", "state_shared"),
+    "state_crossed": ("adam", "state_crossed"),
 }
