@@ -20,8 +20,13 @@ def square(g: np.ndarray) -> np.ndarray:
 
 
 def root_plus_eps(v: np.ndarray, bc2: float, eps: float) -> np.ndarray:
-    """torch's Adam (and RMSprop, bc2 = 1) denominator: sqrt(v / bc2) + eps, the root taken before the bias correction."""
+    """torch's Adam denominator: sqrt(v / bc2) + eps, the root taken before the bias correction."""
     return np.sqrt(v) / math.sqrt(bc2) + eps
+
+
+def rms_root_plus_eps(v: np.ndarray, bc2: float, eps: float) -> np.ndarray:
+    """torch's RMSprop denominator: sqrt(v) + eps (bc2 is 1: RMSprop has no bias correction)."""
+    return np.sqrt(v) + eps
 
 
 def like(arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -131,10 +136,10 @@ class RMSprop:
     """RMSprop: v = rho v + (1 - rho) g^2.
 
     torch: p -= lr g / (sqrt(v) + eps).   keras: p -= lr g / sqrt(v + eps).   square and (torch's form)
-    denominator: as Adam's, with no bias correction (bc2 = 1).
+    denominator: as Adam's, called with bc2 = 1.
     """
 
-    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch", square=square, denominator=root_plus_eps):
+    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch", square=square, denominator=rms_root_plus_eps):
         self.lr, self.rho, self.eps, self.convention = lr, rho, eps, convention
         self.square, self.denominator = square, denominator
         self.v: list[np.ndarray] | None = None
@@ -147,7 +152,7 @@ class RMSprop:
             v *= rho
             v += (1 - rho) * self.square(g)
             if self.convention == "torch":
-                p -= lr * (g / self.denominator(v, 1.0, eps))  # sqrt(v) / 1 + eps: x / 1 is exact
+                p -= lr * (g / self.denominator(v, 1.0, eps))
             else:
                 p -= (lr * g) / np.sqrt(v + eps)
 
