@@ -297,3 +297,9 @@ def test_float32_and_negative_steps_are_refused_in_one_line(capsys):
         "mlp-compare check-optimizer: error: --dtype float32: the optimizer check runs in float64, where round-off cannot hide a slip"
     ]
     assert run_cli(capsys, *args, "--steps", "-1")[2] == ["mlp-compare check-optimizer: error: --steps -1: expected a whole number >= 0"]
+
+
+def test_an_optimizer_object_is_copied_for_each_run():
+    optimizer = load(LEARNERS / "classes.py", "Adam")(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+    report = compare.check_optimizer(optimizer, "adam", lr=0.01, steps=4, frameworks=NUMPY)
+    assert report.ok and report.passed == {} and optimizer.t == 0  # theirs untouched: the random run and the MLP run each had a copy

@@ -3,6 +3,7 @@ or any class with step(params, grads)."""
 
 from __future__ import annotations
 
+import copy
 import inspect
 
 import numpy as np
@@ -45,7 +46,10 @@ class Stepper:
     def start(self, tensors: list[np.ndarray]) -> None:
         self.tensors = [t.copy() for t in tensors]
         extra = {self.wants_params: self.tensors} if self.wants_params else {}
-        self.opt = call(f"{self.name}(...)", self.cls, **self.hyper, **extra) if inspect.isclass(self.cls) else self.cls
+        if inspect.isclass(self.cls):
+            self.opt = call(f"{self.name}(...)", self.cls, **self.hyper, **extra)
+        else:  # an object they made: a fresh copy for every run, so that no run starts from another's state
+            self.opt = copy.deepcopy(self.cls)
         self.layers = [Layer(self.tensors[k], self.tensors[k + 1]) for k in range(0, len(self.tensors) - 1, 2)]
 
     def step(self, grads: list[np.ndarray], names: list[str], t: int) -> list[np.ndarray]:
