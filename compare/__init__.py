@@ -17,4 +17,14 @@ def gradcheck(spec: Spec, fd_entries: int | None = -1):
     return gradients(spec, fd_entries=fd_entries)
 
 
-__all__ = ["Spec", "run", "gradcheck"]
+def check_optimizer(fn, optimizer: str, *, steps: int = 10, spec: Spec | None = None, **fields):
+    """A learner's optimizer (CS231n function, deeplearning.ai function, nnfs or step class) against torch.optim,
+    Keras and the NumPy reference; fields are Spec fields (lr, momentum, beta1, ...); see compare.optimizer_check."""
+    from compare.optimizer_check.check import DEFAULT_LR
+    from compare.optimizer_check.check import check_optimizer as _check
+
+    spec = (spec or Spec()).replace(optimizer=optimizer)
+    return _check(fn, spec.replace(**{"lr": DEFAULT_LR[optimizer], **fields}), steps=steps)
+
+
+__all__ = ["Spec", "run", "gradcheck", "check_optimizer"]

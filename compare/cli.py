@@ -6,11 +6,12 @@ import argparse
 import gc
 import sys
 
-from compare.commands import bench, check, defaults, explain, gradcheck, run, table
+from compare.commands import bench, check, check_optimizer, defaults, explain, gradcheck, run, table
 from compare.errors import UsageError
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
 COMMANDS = {"run": run, "bench": bench, "defaults": defaults, "explain": explain, "check": check, "gradcheck": gradcheck, "table": table}
+COMMANDS["check-optimizer"] = check_optimizer
 
 
 class Parser(argparse.ArgumentParser):

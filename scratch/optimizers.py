@@ -9,6 +9,26 @@ import numpy as np
 CONVENTIONS = ("torch", "keras")
 
 
+def bias_correction(beta1: float, beta2: float, t: int) -> tuple[float, float]:
+    """Adam's (1 - beta1^t, 1 - beta2^t) at step t, the first step being t = 1."""
+    return 1 - beta1**t, 1 - beta2**t
+
+
+def square(g: np.ndarray) -> np.ndarray:
+    """What the second moment averages: g^2."""
+    return g * g
+
+
+def root_plus_eps(v: np.ndarray, bc2: float, eps: float) -> np.ndarray:
+    """torch's Adam denominator: sqrt(v / bc2) + eps, the root taken before the bias correction."""
+    return np.sqrt(v) / math.sqrt(bc2) + eps
+
+
+def rms_root_plus_eps(v: np.ndarray, bc2: float, eps: float) -> np.ndarray:
+    """torch's RMSprop denominator: sqrt(v) + eps (bc2 is 1: RMSprop has no bias correction)."""
+    return np.sqrt(v) + eps
+
+
 def like(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """One scratch array per parameter, so that an update allocates no temporaries."""
     return [np.empty_like(a) for a in arrays]
@@ -71,10 +91,24 @@ class Adam:
 
     torch (the paper's Algorithm 1): p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps).
     keras (the paper's "efficient" form): alpha = lr sqrt(bc2) / bc1; p -= alpha m / (sqrt(v) + eps).
+    corrections (beta1, beta2, t) -> (bc1, bc2), square (g -> what v averages) and, in torch's form,
+    denominator (v, bc2, eps) -> what m / bc1 is divided by, are rules a learner's slip can replace
+    (compare/optimizer_check/slips.py).
     """
 
-    def __init__(self, lr: float, beta1: float, beta2: float, eps: float, convention: str = "torch"):
+    def __init__(
+        self,
+        lr: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+        convention: str = "torch",
+        corrections=bias_correction,
+        square=square,
+        denominator=root_plus_eps,
+    ):
         self.lr, self.b1, self.b2, self.eps, self.convention = lr, beta1, beta2, eps, convention
+        self.corrections, self.square, self.denominator = corrections, square, denominator
         self.t = 0
         self.m: list[np.ndarray] | None = None
         self.v: list[np.ndarray] | None = None
@@ -85,15 +119,15 @@ class Adam:
             self.v = [np.zeros_like(g) for g in grads]
         self.t += 1
         b1, b2, lr, eps = self.b1, self.b2, self.lr, self.eps
-        bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
+        bc1, bc2 = self.corrections(b1, b2, self.t)
         for p, g, m, v in zip(params, grads, self.m, self.v):
             m += (1 - b1) * (g - m)  # m = b1 m + (1 - b1) g
             if self.convention == "torch":
                 v *= b2
-                v += (1 - b2) * (g * g)  # v = b2 v + (1 - b2) g^2
-                p -= (lr / bc1) * (m / (np.sqrt(v) / math.sqrt(bc2) + eps))  # Python-float scalars keep float32 float32
+                v += (1 - b2) * self.square(g)  # v = b2 v + (1 - b2) g^2
+                p -= (lr / bc1) * (m / self.denominator(v, bc2, eps))  # Python-float scalars keep float32 float32
             else:
-                v += (g * g - v) * (1 - b2)
+                v += (self.square(g) - v) * (1 - b2)
                 alpha = lr * math.sqrt(bc2) / bc1
                 p -= (m * alpha) / (np.sqrt(v) + eps)
 
@@ -101,11 +135,13 @@ class Adam:
 class RMSprop:
     """RMSprop: v = rho v + (1 - rho) g^2.
 
-    torch: p -= lr g / (sqrt(v) + eps).   keras: p -= lr g / sqrt(v + eps).
+    torch: p -= lr g / (sqrt(v) + eps).   keras: p -= lr g / sqrt(v + eps).   square and (torch's form)
+    denominator: as Adam's, called with bc2 = 1.
     """
 
-    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch"):
+    def __init__(self, lr: float, rho: float, eps: float, convention: str = "torch", square=square, denominator=rms_root_plus_eps):
         self.lr, self.rho, self.eps, self.convention = lr, rho, eps, convention
+        self.square, self.denominator = square, denominator
         self.v: list[np.ndarray] | None = None
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
@@ -114,9 +150,9 @@ class RMSprop:
         lr, rho, eps = self.lr, self.rho, self.eps
         for p, g, v in zip(params, grads, self.v):
             v *= rho
-            v += (1 - rho) * (g * g)
+            v += (1 - rho) * self.square(g)
             if self.convention == "torch":
-                p -= lr * (g / (np.sqrt(v) + eps))
+                p -= lr * (g / self.denominator(v, 1.0, eps))
             else:
                 p -= (lr * g) / np.sqrt(v + eps)
 

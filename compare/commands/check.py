@@ -9,7 +9,8 @@ from compare.commands.flags import add_spec_flags, spec_from_args
 from compare.errors import UsageError
 from compare.io import console
 from compare.learner.grade import check
-from compare.learner.loading import load
+from compare.learner.loading import call, load
+from compare.optimizer_check.check import check_optimizer, find
 
 EXAMPLES = """your file defines (another name with --function):
   def loss_and_grads(params, X, y):
@@ -23,6 +24,7 @@ examples:
   mlp-compare check examples/beginner_mlp.py --layers 2,3,1 --activation sigmoid --output sigmoid --loss mse
   mlp-compare check my_mlp.py --function backprop --layers 2,8,8,3 --activation relu --loss ce --dataset blobs
   mlp-compare check my_mlp.py --layers 2,3,1 --steps 200      # also train with your gradients and plain SGD
+  mlp-compare check my_mlp.py --optimizer adam --lr 0.01 --optimizer-function adam   # your backprop with your adam
 
 exit status: 0 right, 1 wrong (the table and the diagnosis say where and why), 2 bad input
 """
@@ -41,6 +43,11 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--steps", type=int, default=0, metavar="N", help="also train N steps with your gradients and plain SGD against the frameworks"
     )
+    p.add_argument(
+        "--optimizer-function",
+        metavar="NAME",
+        help="also train with your backprop and your own optimizer NAME (see check-optimizer) for --steps (default 10) steps",
+    )
     add_spec_flags(p)
 
 
@@ -55,4 +62,9 @@ def main(args: argparse.Namespace) -> int:
     )
     result = check(fn, spec, steps=args.steps)
     result.print()
+    if args.optimizer_function:  # your backward pass and your update rule together
+        update = find(args.file, spec.optimizer, args.optimizer_function)
+        report = check_optimizer(update, spec, steps=args.steps or 10, gradients=lambda p, X, y: call(fn, p, X, y))
+        report.print()
+        return 0 if result.ok and report.ok else 1
     return 0 if result.ok else 1
