@@ -31,7 +31,7 @@ class Pieces:
 def pieces_for(spec, convention: str = "torch") -> Pieces:
     """The spec's own pieces; `convention` picks the optimizer's update rules ("torch" or "keras")."""
     return Pieces(
-        activations=tuple(activation(name) for name in spec.activations),
+        activations=tuple(activation(name, spec.leaky_slope) for name in spec.activations),
         loss=losses.loss_fn(spec),
         optimizer=lambda spec, params: optimizers.optimizer(spec, params, convention),
     )

@@ -28,7 +28,7 @@ class MLP:
             layer = keras.layers.Dense(n_out, dtype=spec.dtype, kernel_initializer="zeros")
             layer.build((None, n_in))
             self.dense.append(layer)
-        self.acts = [activation(a) for a in spec.activations]
+        self.acts = [activation(a, spec.leaky_slope, keras_own=python_floats) for a in spec.activations]
         self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias)]
         self.set_params(params)
         self.loss_fn = loss_fn(spec, from_logits)
@@ -109,5 +109,6 @@ class MLP:
 
 def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, from_logits: bool = True, python_floats: bool = False) -> MLP:
     """The spec's network from canonical weights. from_logits=False computes bce and ce on probabilities;
-    python_floats=True hands Keras its hyperparameters as Python floats, as a learner does (it rounds them to float32)."""
+    python_floats=True hands Keras its hyperparameters as Python floats, as a learner does (it rounds them to float32),
+    and uses keras.activations' own leaky_relu and gelu (float32 slope, GELU to ~1e-9)."""
     return MLP(spec, params, from_logits, python_floats)

@@ -27,7 +27,7 @@ class MLP:
         sizes = list(zip(spec.layers[:-1], spec.layers[1:]))
         modules: list[torch.nn.Module] = []
         for (n_in, n_out), act in zip(sizes[:-1], spec.activations):
-            modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activation(act)]
+            modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activation(act, spec.leaky_slope)]
         modules.append(torch.nn.Linear(*sizes[-1], dtype=self.dtype))
         self.model = torch.nn.Sequential(*modules)
         self.linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]

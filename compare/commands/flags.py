@@ -29,7 +29,11 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dataset", help=f"built-in data set ({', '.join(DATASETS)}) or a path to a CSV file")
     g.add_argument("--target", help="the CSV's target column (default: the last column)")
     g.add_argument("--layers", type=_layers, help="layer sizes from input to output, e.g. 2,16,16,1")
-    g.add_argument("--activation", type=_names, help="hidden activation: sigmoid, relu, tanh; or one per hidden layer, e.g. relu,tanh")
+    g.add_argument(
+        "--activation",
+        type=_names,
+        help="hidden activation: sigmoid, relu, tanh, leaky_relu, gelu (exact), gelu_tanh; or one per hidden layer, e.g. relu,tanh",
+    )
     g.add_argument("--output", help="output activation for mse: identity or sigmoid (bce: sigmoid, ce: softmax)")
     g.add_argument("--loss", help="mse, bce (binary cross-entropy) or ce (softmax cross-entropy)")
     g.add_argument("--optimizer", help="sgd, momentum, nesterov, adam or rmsprop")
@@ -43,6 +47,7 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("init-scale", "bound (small_uniform) or std (small_normal) of the initial weights"),
         ("noise", "noise of generated data sets"),
         ("test-fraction", "held-out share of the data"),
+        ("leaky-slope", "leaky_relu's slope for z < 0 (torch 0.01, Keras layer 0.3, keras.activations 0.2)"),
     ]:
         g.add_argument(f"--{name}", type=float, help=what)
     for name, what in [

@@ -10,7 +10,7 @@ from pathlib import Path
 from compare.errors import SpecError
 from compare.shared.losses import LOSSES, LossKind
 
-ACTIVATIONS = ("sigmoid", "relu", "tanh")
+ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu", "gelu_tanh")  # gelu: exact (erf); gelu_tanh: the tanh form
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 DTYPES = ("float64", "float32")
 INITS = ("small_uniform", "small_normal", "glorot_uniform", "torch_default", "he_uniform")
@@ -48,6 +48,7 @@ class Spec:
     test_fraction: float = 0.25  # held-out share of the data, in (0, 1)
     threads: int = 1  # intra-op threads for torch and TensorFlow (recorded; changes round-off)
     frameworks: tuple[str, ...] = FRAMEWORKS  # which implementations to run
+    leaky_slope: float = 0.01  # leaky_relu's slope for z < 0, >= 0 (torch 0.01, keras.layers.LeakyReLU 0.3, keras.activations 0.2)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -57,7 +58,7 @@ class Spec:
             set_(self, "activation", tuple(self.activation))
         if self.output is None and self.loss in LOSSES:
             set_(self, "output", LOSSES[self.loss].default_output)
-        for name in ("lr", "momentum", "beta1", "beta2", "eps", "rho", "init_scale", "noise", "test_fraction"):
+        for name in ("lr", "momentum", "beta1", "beta2", "eps", "rho", "init_scale", "noise", "test_fraction", "leaky_slope"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise SpecError(f"spec.{name}: got {value!r}; expected a number")
@@ -155,6 +156,8 @@ def validate(s: Spec) -> None:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
     if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
         _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
+    if not s.leaky_slope >= 0:
+        _fail("leaky_slope", s.leaky_slope, "a slope >= 0")
     if not s.frameworks:
         _fail("frameworks", [], "at least one of " + ", ".join(FRAMEWORKS))
     for f in s.frameworks:
