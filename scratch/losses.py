@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,3 +60,27 @@ def loss_fn(spec) -> Loss:
 def output_fn(spec) -> Callable[[np.ndarray], np.ndarray]:
     """The network's output from the logits: identity, sigmoid, or softmax."""
     return softmax if spec.output == "softmax" else activation(spec.output)
+
+
+@dataclass(frozen=True)
+class L2:
+    """The penalty lam/2 sum W^2 over the kernels (and the biases with biases=True), added to the loss;
+    its gradient lam W. (Keras's l2(lam/2); torch's weight_decay=lam gives the same gradient, not the loss.)"""
+
+    lam: float
+    biases: bool = False
+
+    def value(self, params) -> float:
+        return 0.5 * self.lam * sum(np.sum(W * W) + (np.sum(b * b) if self.biases else 0.0) for W, b in params)
+
+    def add_gradient(self, params, grads) -> None:
+        """grads += d penalty / d params, in place."""
+        for (W, b), (dW, db) in zip(params, grads):
+            dW += self.lam * W  # (fan_in, fan_out)
+            if self.biases:
+                db += self.lam * b  # (fan_out,)
+
+
+def penalty_fn(spec) -> L2 | None:
+    """The spec's L2 penalty, or None without one."""
+    return L2(spec.l2, spec.decay_biases) if spec.l2 > 0 else None

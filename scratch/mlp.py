@@ -35,30 +35,40 @@ class MLP:
         """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays."""
         logits, cache = self.layers(X)
         loss, dZ = self.pieces.loss(logits, y)
-        return loss, self.backward(dZ, cache)
+        grads = self.backward(dZ, cache)
+        return loss + self.penalty(grads), grads
 
     def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
         """One update on a mini-batch; returns the mini-batch loss before the update."""
         logits, cache = self.layers(X)
         loss, dZ = self.pieces.loss(logits, y)
         grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
+        loss += self.penalty(grads)
         flat_params = [t for pair in self.params for t in pair]
         flat_grads = [t for pair in grads for t in pair]
         self.optimizer.step(flat_params, flat_grads)
         return loss
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Mean loss at the current weights."""
-        return self.pieces.loss(self.forward(X), y)[0]
+        """Mean loss at the current weights (plus the L2 penalty, if any)."""
+        return self.pieces.loss(self.forward(X), y)[0] + self.penalty()
+
+    def penalty(self, grads=None) -> float:
+        """The L2 penalty at the current weights (0 without one); its gradient is added into `grads` when given."""
+        if self.pieces.penalty is None:
+            return 0.0
+        if grads is not None:
+            self.pieces.penalty.add_gradient(self.params, grads)
+        return self.pieces.penalty.value(self.params)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
         return output_fn(self.spec)(self.forward(X))
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """(mean loss, network outputs) from one forward pass: what scoring a data set needs."""
+        """(mean loss (plus the L2 penalty, if any), network outputs) from one forward pass: what scoring a data set needs."""
         logits = self.forward(X)
-        return self.pieces.loss(logits, y)[0], output_fn(self.spec)(logits)
+        return self.pieces.loss(logits, y)[0] + self.penalty(), output_fn(self.spec)(logits)
 
     def layers(self, X: np.ndarray):
         """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] that backward walks back through."""

@@ -121,7 +121,32 @@ class RMSprop:
                 p -= (lr * g) / np.sqrt(v + eps)
 
 
+class Decoupled:
+    """Decoupled weight decay (AdamW) around another optimizer: before its update, every decayed parameter
+    shrinks by lr wd of itself.  torch: p *= 1 - lr wd.   keras: p -= p wd lr."""
+
+    def __init__(self, inner, weight_decay: float, decayed: list[bool], convention: str = "torch"):
+        self.inner, self.wd, self.decayed, self.convention = inner, weight_decay, decayed, convention
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        lr, wd = self.inner.lr, self.wd
+        for p, on in zip(params, self.decayed):
+            if on and self.convention == "torch":
+                p *= 1 - lr * wd
+            elif on:
+                p -= p * wd * lr
+        self.inner.step(params, grads)
+
+
 def optimizer(spec, params: list[np.ndarray], convention: str = "torch"):
+    """The spec's optimizer with its decoupled weight decay (kernels only unless spec.decay_biases), if any."""
+    inner = update_rule(spec, params, convention)
+    if spec.weight_decay > 0:
+        return Decoupled(inner, spec.weight_decay, [p.ndim > 1 or spec.decay_biases for p in params], convention)
+    return inner
+
+
+def update_rule(spec, params: list[np.ndarray], convention: str = "torch"):
     """The spec's optimizer for these parameters (a flat list W1, b1, W2, ...), in the given convention
     ("torch" or "keras"); .step(params, grads) updates them in place."""
     if convention not in CONVENTIONS:

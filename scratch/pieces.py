@@ -26,6 +26,7 @@ class Pieces:
     loss: losses.Loss  # (logits, y) -> (mean loss, dL/dlogits)
     through: Callable = through_weights  # (dZ, params, layer) -> dA of layer - 1
     optimizer: Callable = optimizers.optimizer  # (spec, flat params) -> an object with .step(params, grads)
+    penalty: losses.L2 | None = None  # the L2 penalty added to the loss, or None
 
 
 def pieces_for(spec, convention: str = "torch") -> Pieces:
@@ -33,5 +34,6 @@ def pieces_for(spec, convention: str = "torch") -> Pieces:
     return Pieces(
         activations=tuple(activation(name, spec.leaky_slope) for name in spec.activations),
         loss=losses.loss_fn(spec),
+        penalty=losses.penalty_fn(spec),
         optimizer=lambda spec, params: optimizers.optimizer(spec, params, convention),
     )

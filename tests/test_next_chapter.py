@@ -59,3 +59,38 @@ def test_gelu_exact_and_tanh_really_differ():
     z = np.linspace(-3, 3, 61)
     gap = np.max(np.abs(activation("gelu")(z) - activation("gelu_tanh")(z)))
     assert 1e-4 < gap < 1e-3  # ~4.7e-4 near |z| = 2: a real gap, not round-off
+
+
+L2_CASES = [
+    ("momentum", CE, {"l2": 0.01}),
+    ("sgd", BCE, {"l2": 0.05, "decay_biases": True}),
+    ("adam", CE, {"weight_decay": 0.1}),  # AdamW
+    ("adam", HEADS[0], {"weight_decay": 0.1, "decay_biases": True, "eps": 0.0}),  # eps 0: torch and Keras rules coincide
+]
+
+
+@pytest.mark.parametrize("optimizer,head,extra", L2_CASES, ids=["l2", "l2-biases", "adamw", "adamw-biases"])
+def test_l2_and_decoupled_weight_decay_agree_in_float64(optimizer, head, extra):
+    assert_agree(matrix_spec("tanh", head, optimizer, 2).replace(lr=0.01 if optimizer == "adam" else 0.05, **extra))
+
+
+@pytest.mark.parametrize("biases", [False, True])
+def test_l2_backprop_matches_finite_differences(biases):
+    assert_backprop_matches_finite_differences(matrix_spec("sigmoid", BCE, "sgd", 2).replace(l2=0.3, decay_biases=biases))
+
+
+def test_l2_adds_lam_w_to_the_kernels_gradient_and_nothing_to_the_biases():
+    spec = matrix_spec("tanh", CE, "sgd", 1)
+    plain, penalised = first_grads(spec, ["numpy"])["numpy"], first_grads(spec.replace(l2=0.5), ["numpy"])["numpy"]
+    init = prepare(spec)[1]
+    for (W, _), (dW, db), (dW2, db2) in zip(init, plain[1], penalised[1]):
+        np.testing.assert_allclose(dW2 - dW, 0.5 * W, atol=1e-15)
+        np.testing.assert_array_equal(db2, db)
+    assert penalised[0] - plain[0] == pytest.approx(0.25 * sum(np.sum(W * W) for W, _ in init), rel=1e-12)
+
+
+def test_adamw_is_not_adam_with_l2():
+    spec = matrix_spec("tanh", CE, "adam", 1).replace(lr=0.01)
+    decoupled = curves(spec.replace(weight_decay=0.1), ["torch"])["torch"].losses
+    coupled = curves(spec.replace(l2=0.1), ["torch"])["torch"].losses
+    assert np.max(np.abs(decoupled - coupled)) > 1e-3

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_impl.activations import activation
-from tf_impl.losses import loss_fn, output_fn, target_signature
+from tf_impl.losses import loss_fn, output_fn, regularizer, target_signature
 from tf_impl.optimizers import optimizer
 
 
@@ -25,13 +25,19 @@ class MLP:
         tf.random.set_seed(spec.seed)  # nothing here draws from TensorFlow's generator; seeded so nothing could differ
         self.dense = []
         for n_in, n_out in zip(spec.layers[:-1], spec.layers[1:]):
-            layer = keras.layers.Dense(n_out, dtype=spec.dtype, kernel_initializer="zeros")
+            l2 = regularizer(spec, python_floats)
+            bias_l2 = l2 if spec.decay_biases else None
+            layer = keras.layers.Dense(n_out, dtype=spec.dtype, kernel_initializer="zeros", kernel_regularizer=l2, bias_regularizer=bias_l2)
             layer.build((None, n_in))
             self.dense.append(layer)
         self.acts = [activation(a, spec.leaky_slope, keras_own=python_floats) for a in spec.activations]
         self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias)]
         self.set_params(params)
-        self.loss_fn = loss_fn(spec, from_logits)
+        data_loss = loss_fn(spec, from_logits)
+        if spec.l2 > 0:  # the regularisers' losses added to the loss, as Model.fit adds them
+            self.loss_fn = lambda logits, y: data_loss(logits, y) + tf.add_n([loss for layer in self.dense for loss in layer.losses])
+        else:
+            self.loss_fn = data_loss
         self.output_fn = output_fn(spec)
         self.optimizer = optimizer(spec, self.variables, python_floats)
         signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), target_signature(spec)]

@@ -22,6 +22,12 @@ def optimizer(spec, variables, python_floats: bool = False):
         opt = keras.optimizers.SGD(learning_rate=lr, momentum=0.0)
     elif o in ("momentum", "nesterov"):
         opt = keras.optimizers.SGD(learning_rate=lr, momentum=hp(spec.momentum), nesterov=o == "nesterov")
+    elif o == "adam" and spec.weight_decay > 0:
+        opt = keras.optimizers.AdamW(
+            learning_rate=lr, weight_decay=hp(spec.weight_decay), beta_1=hp(spec.beta1), beta_2=hp(spec.beta2), epsilon=hp(spec.eps)
+        )
+        if not spec.decay_biases:
+            opt.exclude_from_weight_decay(var_list=[v for v in variables if len(v.shape) == 1])
     elif o == "adam":
         opt = keras.optimizers.Adam(learning_rate=lr, beta_1=hp(spec.beta1), beta_2=hp(spec.beta2), epsilon=hp(spec.eps))
     else:

@@ -26,3 +26,13 @@ def output_fn(spec):
     if spec.output == "softmax":
         return lambda logits: torch.softmax(logits, dim=1)
     return torch.sigmoid if spec.output == "sigmoid" else (lambda logits: logits)
+
+
+def penalty_fn(spec, linears):
+    """The L2 penalty lam/2 sum W^2 over the kernels (and biases with spec.decay_biases) as a function of no
+    arguments, added to the loss; None without one. (torch's weight_decay=lam gives the same gradient lam W,
+    but leaves the penalty out of the loss.)"""
+    if spec.l2 == 0:
+        return None
+    tensors = [t for lin in linears for t in ((lin.weight, lin.bias) if spec.decay_biases else (lin.weight,))]
+    return lambda: 0.5 * spec.l2 * sum((t * t).sum() for t in tensors)

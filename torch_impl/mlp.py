@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from torch_impl.activations import activation
-from torch_impl.losses import loss_fn, output_fn
+from torch_impl.losses import loss_fn, output_fn, penalty_fn
 from torch_impl.optimizers import optimizer
 
 
@@ -32,7 +32,8 @@ class MLP:
         self.model = torch.nn.Sequential(*modules)
         self.linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
         self.set_params(params)
-        self.loss_fn = loss_fn(spec, from_logits)
+        data_loss, penalty = loss_fn(spec, from_logits), penalty_fn(spec, self.linears)
+        self.loss_fn = data_loss if penalty is None else (lambda logits, y: data_loss(logits, y) + penalty())
         self.output_fn = output_fn(spec)
         self.optimizer = optimizer(spec, self.model.parameters())
 

@@ -47,6 +47,8 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("init-scale", "bound (small_uniform) or std (small_normal) of the initial weights"),
         ("noise", "noise of generated data sets"),
         ("test-fraction", "held-out share of the data"),
+        ("l2", "L2 penalty lam: lam/2 sum W^2 added to the loss (Keras l2(lam/2), torch weight_decay=lam)"),
+        ("weight-decay", "decoupled weight decay (AdamW), optimizer adam only"),
         ("leaky-slope", "leaky_relu's slope for z < 0 (torch 0.01, Keras layer 0.3, keras.activations 0.2)"),
     ]:
         g.add_argument(f"--{name}", type=float, help=what)
@@ -58,6 +60,7 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("threads", "intra-op threads for torch and TensorFlow"),
     ]:
         g.add_argument(f"--{name}", type=int, help=what)
+    g.add_argument("--decay-biases", action="store_true", default=None, help="L2 and weight decay on the biases too")
     g.add_argument("--dtype", help="float64 (default) or float32")
     g.add_argument("--init", help=f"initial weights: {', '.join(spec_module.INITS)}")
     g.add_argument("--frameworks", type=_names, help="comma-separated: numpy,torch,tensorflow (default: all three)")

@@ -48,6 +48,9 @@ class Spec:
     test_fraction: float = 0.25  # held-out share of the data, in (0, 1)
     threads: int = 1  # intra-op threads for torch and TensorFlow (recorded; changes round-off)
     frameworks: tuple[str, ...] = FRAMEWORKS  # which implementations to run
+    l2: float = 0.0  # L2 penalty lam/2 sum W^2 added to the loss (gradient lam W), >= 0: Keras l2(lam/2), torch weight_decay=lam
+    weight_decay: float = 0.0  # decoupled weight decay (AdamW: p -= lr wd p before the update), >= 0; optimizer adam only
+    decay_biases: bool = False  # the L2 penalty and the weight decay on the biases too (default: kernels only)
     leaky_slope: float = 0.01  # leaky_relu's slope for z < 0, >= 0 (torch 0.01, keras.layers.LeakyReLU 0.3, keras.activations 0.2)
 
     def __post_init__(self) -> None:
@@ -58,7 +61,20 @@ class Spec:
             set_(self, "activation", tuple(self.activation))
         if self.output is None and self.loss in LOSSES:
             set_(self, "output", LOSSES[self.loss].default_output)
-        for name in ("lr", "momentum", "beta1", "beta2", "eps", "rho", "init_scale", "noise", "test_fraction", "leaky_slope"):
+        for name in (
+            "lr",
+            "momentum",
+            "beta1",
+            "beta2",
+            "eps",
+            "rho",
+            "init_scale",
+            "noise",
+            "test_fraction",
+            "leaky_slope",
+            "l2",
+            "weight_decay",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise SpecError(f"spec.{name}: got {value!r}; expected a number")
@@ -156,6 +172,13 @@ def validate(s: Spec) -> None:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
     if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
         _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
+    for name in ("l2", "weight_decay"):
+        if not getattr(s, name) >= 0:
+            _fail(name, getattr(s, name), "a value >= 0")
+    if s.weight_decay > 0 and s.optimizer != "adam":
+        _fail("weight_decay", s.weight_decay, "0 unless optimizer is adam (decoupled weight decay is AdamW; L2 is spec.l2)")
+    if not isinstance(s.decay_biases, bool):
+        _fail("decay_biases", s.decay_biases, "true or false")
     if not s.leaky_slope >= 0:
         _fail("leaky_slope", s.leaky_slope, "a slope >= 0")
     if not s.frameworks:
