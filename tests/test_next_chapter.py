@@ -94,3 +94,29 @@ def test_adamw_is_not_adam_with_l2():
     decoupled = curves(spec.replace(weight_decay=0.1), ["torch"])["torch"].losses
     coupled = curves(spec.replace(l2=0.1), ["torch"])["torch"].losses
     assert np.max(np.abs(decoupled - coupled)) > 1e-3
+
+
+WEIGHT_CASES = [(CE, (1.0, 2.0, 0.5), "sum_weights"), (BCE, (0.3, 2.0), "batch")]
+
+
+@pytest.mark.parametrize("head,class_weights,reduction", WEIGHT_CASES, ids=["ce-sum_weights", "bce-batch"])
+def test_class_weights_agree_in_float64(head, class_weights, reduction):
+    assert_agree(matrix_spec("relu", head, "momentum", 1).replace(class_weights=class_weights, weight_reduction=reduction))
+
+
+@pytest.mark.parametrize("head,class_weights", [(CE, (1.0, 2.0, 0.5)), (BCE, (0.3, 2.0))], ids=["ce", "bce"])
+@pytest.mark.parametrize("reduction", ["sum_weights", "batch"])
+def test_weighted_losses_backprop_matches_finite_differences(head, class_weights, reduction):
+    spec = matrix_spec("tanh", head, "sgd", 1).replace(class_weights=class_weights, weight_reduction=reduction)
+    assert_backprop_matches_finite_differences(spec)
+
+
+def test_the_two_reductions_differ_by_sum_of_weights_over_n():
+    """torch's weighted mean divides by the sum of the weights, Keras's class_weight by N: the ratio is exact."""
+    spec = matrix_spec("tanh", CE, "sgd", 1).replace(class_weights=(1.0, 2.0, 0.5))
+    data, init, order = prepare(spec)
+    idx = order[0, : spec.batch_size]
+    over_w = first_grads(spec, ["torch"])["torch"][0]
+    over_n = first_grads(spec.replace(weight_reduction="batch"), ["tensorflow"])["tensorflow"][0]
+    sum_w = np.sum(np.take(spec.class_weights, data.y_train[idx]))
+    assert over_n / over_w == pytest.approx(sum_w / len(idx), rel=1e-14) and abs(sum_w / len(idx) - 1) > 0.05

@@ -18,6 +18,13 @@ def _layers(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"malformed --class-weights {text!r}; expected comma-separated numbers such as 1,2.5") from None
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -60,6 +67,8 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("threads", "intra-op threads for torch and TensorFlow"),
     ]:
         g.add_argument(f"--{name}", type=int, help=what)
+    g.add_argument("--class-weights", type=_floats, help="loss weight of each class, e.g. 1,3 (bce: w0,w1; ce: one per class)")
+    g.add_argument("--weight-reduction", help="weighted mean over sum_weights (torch's CE weight, default) or batch (Keras's class_weight)")
     g.add_argument("--decay-biases", action="store_true", default=None, help="L2 and weight decay on the biases too")
     g.add_argument("--dtype", help="float64 (default) or float32")
     g.add_argument("--init", help=f"initial weights: {', '.join(spec_module.INITS)}")

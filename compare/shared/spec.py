@@ -13,6 +13,7 @@ from compare.shared.losses import LOSSES, LossKind
 ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu", "gelu_tanh")  # gelu: exact (erf); gelu_tanh: the tanh form
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 DTYPES = ("float64", "float32")
+WEIGHT_REDUCTIONS = ("sum_weights", "batch")
 INITS = ("small_uniform", "small_normal", "glorot_uniform", "torch_default", "he_uniform")
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
 CLASSIFICATION = ("xor", "moons", "circles", "blobs", "spirals", "digits", "iris", "breast_cancer")
@@ -51,12 +52,22 @@ class Spec:
     l2: float = 0.0  # L2 penalty lam/2 sum W^2 added to the loss (gradient lam W), >= 0: Keras l2(lam/2), torch weight_decay=lam
     weight_decay: float = 0.0  # decoupled weight decay (AdamW: p -= lr wd p before the update), >= 0; optimizer adam only
     decay_biases: bool = False  # the L2 penalty and the weight decay on the biases too (default: kernels only)
+    class_weights: tuple[float, ...] | None = None  # bce, ce: loss weight of each class (bce: [w0, w1]), > 0; None: unweighted
+    weight_reduction: str = (
+        "sum_weights"  # weighted mean over sum_weights (torch's CrossEntropyLoss(weight)) | batch: over N (Keras's class_weight)
+    )
     leaky_slope: float = 0.01  # leaky_relu's slope for z < 0, >= 0 (torch 0.01, keras.layers.LeakyReLU 0.3, keras.activations 0.2)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "layers", tuple(int(n) for n in self.layers))
         set_(self, "frameworks", tuple(self.frameworks))
+        if isinstance(self.class_weights, (list, tuple)):
+            set_(
+                self,
+                "class_weights",
+                tuple(float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) else w for w in self.class_weights),
+            )
         if isinstance(self.activation, (list, tuple)):
             set_(self, "activation", tuple(self.activation))
         if self.output is None and self.loss in LOSSES:
@@ -115,6 +126,8 @@ class Spec:
         d["frameworks"] = list(self.frameworks)
         if isinstance(self.activation, tuple):
             d["activation"] = list(self.activation)
+        if self.class_weights is not None:
+            d["class_weights"] = list(self.class_weights)
         return d
 
     def short(self) -> str:
@@ -179,6 +192,13 @@ def validate(s: Spec) -> None:
         _fail("weight_decay", s.weight_decay, "0 unless optimizer is adam (decoupled weight decay is AdamW; L2 is spec.l2)")
     if not isinstance(s.decay_biases, bool):
         _fail("decay_biases", s.decay_biases, "true or false")
+    _choice("weight_reduction", s.weight_reduction, WEIGHT_REDUCTIONS)
+    if s.class_weights is not None:
+        classes = 2 if s.loss == "bce" else s.layers[-1]
+        if s.loss == "mse" or (s.loss == "bce" and s.layers[-1] != 1):
+            _fail("class_weights", list(s.class_weights), "None unless the loss is ce, or bce with one output")
+        if len(s.class_weights) != classes or not all(isinstance(w, float) and w > 0 for w in s.class_weights):
+            _fail("class_weights", list(s.class_weights), f"{classes} weights > 0, one per class")
     if not s.leaky_slope >= 0:
         _fail("leaky_slope", s.leaky_slope, "a slope >= 0")
     if not s.frameworks:
