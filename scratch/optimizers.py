@@ -138,12 +138,54 @@ class Decoupled:
         self.inner.step(params, grads)
 
 
-def optimizer(spec, params: list[np.ndarray], convention: str = "torch"):
-    """The spec's optimizer with its decoupled weight decay (kernels only unless spec.decay_biases), if any."""
-    inner = update_rule(spec, params, convention)
+CLIPPING = ("torch", "keras", "per_tensor")
+
+
+def clip(grads: list[np.ndarray], clip_norm: float, clip_value: float, rule: str = "torch") -> None:
+    """Clip the gradients in place, to a global norm or to [-clip_value, clip_value] (0: off).
+
+    torch (clip_grad_norm_): g *= min(c / (||g|| + 1e-6), 1), ||g|| the norm of the per-tensor norms.
+    keras (global_clipnorm): g *= c min(1 / ||g||, 1 / c).   per_tensor (Keras's clipnorm): g *= c / max(||g_i||, c), each tensor alone.
+    """
+    if clip_value > 0:
+        for g in grads:
+            np.clip(g, -clip_value, clip_value, out=g)
+    elif clip_norm > 0 and rule == "per_tensor":
+        for g in grads:
+            norm = math.sqrt(np.sum(g * g))
+            g *= clip_norm
+            g /= max(norm, clip_norm)
+    elif clip_norm > 0:
+        if rule == "torch":
+            total = np.sqrt(np.sum(np.array([np.sqrt(np.sum(g * g)) for g in grads]) ** 2))
+            scale = min(clip_norm / (total + 1e-6), 1.0)
+        else:
+            total = np.sqrt(np.sum([np.sum(g * g) for g in grads]))
+            scale = clip_norm * min(1 / total, 1 / clip_norm)
+        for g in grads:
+            g *= scale
+
+
+class Clipped:
+    """Gradient clipping (see clip) before another optimizer's step."""
+
+    def __init__(self, inner, clip_norm: float, clip_value: float, rule: str = "torch"):
+        self.inner, self.clip_norm, self.clip_value, self.rule = inner, clip_norm, clip_value, rule
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        clip(grads, self.clip_norm, self.clip_value, self.rule)
+        self.inner.step(params, grads)
+
+
+def optimizer(spec, params: list[np.ndarray], convention: str = "torch", clipping: str | None = None):
+    """The spec's optimizer: its update rule, with its decoupled weight decay (kernels only unless
+    spec.decay_biases) and its gradient clipping, if any. clipping: another rule than the convention's own."""
+    opt = update_rule(spec, params, convention)
     if spec.weight_decay > 0:
-        return Decoupled(inner, spec.weight_decay, [p.ndim > 1 or spec.decay_biases for p in params], convention)
-    return inner
+        opt = Decoupled(opt, spec.weight_decay, [p.ndim > 1 or spec.decay_biases for p in params], convention)
+    if spec.clip_norm > 0 or spec.clip_value > 0:
+        opt = Clipped(opt, spec.clip_norm, spec.clip_value, clipping or convention)
+    return opt
 
 
 def update_rule(spec, params: list[np.ndarray], convention: str = "torch"):

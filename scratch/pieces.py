@@ -29,11 +29,12 @@ class Pieces:
     penalty: losses.L2 | None = None  # the L2 penalty added to the loss, or None
 
 
-def pieces_for(spec, convention: str = "torch") -> Pieces:
-    """The spec's own pieces; `convention` picks the optimizer's update rules ("torch" or "keras")."""
+def pieces_for(spec, convention: str = "torch", clipping: str | None = None) -> Pieces:
+    """The spec's own pieces; `convention` picks the optimizer's update rules ("torch" or "keras"), `clipping`
+    another way to clip to a norm than the convention's own ("per_tensor": Keras's clipnorm)."""
     return Pieces(
         activations=tuple(activation(name, spec.leaky_slope) for name in spec.activations),
         loss=losses.loss_fn(spec),
         penalty=losses.penalty_fn(spec),
-        optimizer=lambda spec, params: optimizers.optimizer(spec, params, convention),
+        optimizer=lambda spec, params: optimizers.optimizer(spec, params, convention, clipping),
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from compare.experiment.pipeline import prepare
-from compare.shared import implementations
+from compare.shared import harness, implementations
 from tests.helpers import NAMES, curves, first_grads, grads_rel
 from tests.test_agreement import CURVE_TOL, GRAD_TOL, HEADS, central_differences, matrix_spec
 
@@ -120,3 +120,32 @@ def test_the_two_reductions_differ_by_sum_of_weights_over_n():
     over_n = first_grads(spec.replace(weight_reduction="batch"), ["tensorflow"])["tensorflow"][0]
     sum_w = np.sum(np.take(spec.class_weights, data.y_train[idx]))
     assert over_n / over_w == pytest.approx(sum_w / len(idx), rel=1e-14) and abs(sum_w / len(idx) - 1) > 0.05
+
+
+CLIP_CASES = [("sgd", {"clip_norm": 0.05}), ("momentum", {"clip_value": 0.02}), ("adam", {"clip_norm": 0.1, "lr": 0.01})]
+
+
+@pytest.mark.parametrize("optimizer,extra", CLIP_CASES, ids=["norm-sgd", "value-momentum", "norm-adam"])
+def test_gradient_clipping_agrees_in_float64(optimizer, extra):
+    assert_agree(matrix_spec("tanh", CE, optimizer, 2).replace(**extra))
+
+
+def test_torch_clip_grad_norm_adds_1e_6_to_the_norm_and_keras_does_not():
+    spec = matrix_spec("tanh", CE, "sgd", 2).replace(clip_norm=0.05)
+    assert implementations.runs_for(spec) == ["numpy", "numpy-keras", "torch", "tensorflow"]
+    hist = curves(spec, ["torch", "tensorflow"])
+    assert 1e-8 < np.max(np.abs(hist["torch"].losses - hist["tensorflow"].losses)) < 1e-5
+
+
+def test_keras_per_tensor_clipnorm_is_the_per_tensor_convention_and_not_the_global_norm():
+    import scratch
+    import tf_impl
+
+    spec = matrix_spec("tanh", CE, "sgd", 2).replace(clip_norm=0.05, epochs=5)
+    data, init, order = prepare(spec)
+    keras_clipnorm = harness.train("k", tf_impl.make(spec, init, per_tensor_clipnorm=True), spec, data, order).losses
+    per_tensor = scratch.make(spec, init, pieces=scratch.pieces_for(spec, "keras", clipping="per_tensor"))
+    global_norm = harness.train("g", scratch.make(spec, init, convention="keras"), spec, data, order).losses
+    per_tensor = harness.train("p", per_tensor, spec, data, order).losses
+    assert np.max(np.abs(keras_clipnorm - per_tensor)) <= 1e-14
+    assert np.max(np.abs(keras_clipnorm - global_norm)) > 1e-4

@@ -14,7 +14,7 @@ from tf_impl.optimizers import optimizer
 class MLP:
     """Fully connected network; Keras's kernel layout (fan_in, fan_out) is already canonical."""
 
-    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]], from_logits: bool = True, python_floats: bool = False):
+    def __init__(self, spec, params, from_logits: bool = True, python_floats: bool = False, per_tensor_clipnorm: bool = False):
         self.spec = spec
         self.dtype = tf.as_dtype(spec.dtype)
         try:  # possible only before TensorFlow's runtime starts; the harness records the value in force
@@ -39,7 +39,7 @@ class MLP:
         else:
             self.loss_fn = data_loss
         self.output_fn = output_fn(spec)
-        self.optimizer = optimizer(spec, self.variables, python_floats)
+        self.optimizer = optimizer(spec, self.variables, python_floats, per_tensor_clipnorm)
         signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), target_signature(spec)]
         self._train_step = tf.function(self._step, input_signature=signature)
         self._gradients = tf.function(self._loss_and_grads, input_signature=signature)
@@ -113,8 +113,9 @@ class MLP:
         return float(loss), outputs.numpy()
 
 
-def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, from_logits: bool = True, python_floats: bool = False) -> MLP:
+def make(spec, params, *, from_logits: bool = True, python_floats: bool = False, per_tensor_clipnorm: bool = False) -> MLP:
     """The spec's network from canonical weights. from_logits=False computes bce and ce on probabilities;
     python_floats=True hands Keras its hyperparameters as Python floats, as a learner does (it rounds them to float32),
-    and uses keras.activations' own leaky_relu and gelu (float32 slope, GELU to ~1e-9)."""
-    return MLP(spec, params, from_logits, python_floats)
+    and uses keras.activations' own leaky_relu and gelu (float32 slope, GELU to ~1e-9) and keras.regularizers.L2.
+    per_tensor_clipnorm=True clips with Keras's clipnorm (each tensor alone) instead of global_clipnorm."""
+    return MLP(spec, params, from_logits, python_floats, per_tensor_clipnorm)

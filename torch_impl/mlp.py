@@ -67,6 +67,10 @@ class MLP:
         self.optimizer.zero_grad(set_to_none=True)
         loss = self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
         loss.backward()
+        if self.spec.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=self.spec.clip_norm)
+        elif self.spec.clip_value > 0:
+            torch.nn.utils.clip_grad_value_(self.model.parameters(), clip_value=self.spec.clip_value)
         self.optimizer.step()
         return loss.item()
 

@@ -56,6 +56,8 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("test-fraction", "held-out share of the data"),
         ("l2", "L2 penalty lam: lam/2 sum W^2 added to the loss (Keras l2(lam/2), torch weight_decay=lam)"),
         ("weight-decay", "decoupled weight decay (AdamW), optimizer adam only"),
+        ("clip-norm", "clip the gradients to this global norm (torch clip_grad_norm_, Keras global_clipnorm)"),
+        ("clip-value", "clip every gradient entry to [-v, v] (clip_grad_value_, clipvalue)"),
         ("leaky-slope", "leaky_relu's slope for z < 0 (torch 0.01, Keras layer 0.3, keras.activations 0.2)"),
     ]:
         g.add_argument(f"--{name}", type=float, help=what)

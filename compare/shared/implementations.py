@@ -60,8 +60,9 @@ def installed(name: str) -> bool:
 
 def convention_matters(spec: Spec) -> bool:
     """True where torch's and Keras's published update rules give different numbers (Adam, RMSprop
-    with eps > 0); SGD and both momentum forms agree to round-off for a constant learning rate."""
-    return spec.adaptive and spec.eps > 0
+    with eps > 0; clipping to a norm, where torch adds 1e-6 to it); SGD and both momentum forms agree to
+    round-off for a constant learning rate."""
+    return (spec.adaptive and spec.eps > 0) or spec.clip_norm > 0
 
 
 def runs_for(spec: Spec) -> list[str]:

@@ -52,6 +52,8 @@ class Spec:
     l2: float = 0.0  # L2 penalty lam/2 sum W^2 added to the loss (gradient lam W), >= 0: Keras l2(lam/2), torch weight_decay=lam
     weight_decay: float = 0.0  # decoupled weight decay (AdamW: p -= lr wd p before the update), >= 0; optimizer adam only
     decay_biases: bool = False  # the L2 penalty and the weight decay on the biases too (default: kernels only)
+    clip_norm: float = 0.0  # clip the gradients to this global norm, 0: off (torch clip_grad_norm_, Keras global_clipnorm)
+    clip_value: float = 0.0  # clip every gradient entry to [-clip_value, clip_value], 0: off (clip_grad_value_, clipvalue)
     class_weights: tuple[float, ...] | None = None  # bce, ce: loss weight of each class (bce: [w0, w1]), > 0; None: unweighted
     weight_reduction: str = (
         "sum_weights"  # weighted mean over sum_weights (torch's CrossEntropyLoss(weight)) | batch: over N (Keras's class_weight)
@@ -185,11 +187,13 @@ def validate(s: Spec) -> None:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
     if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
         _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
-    for name in ("l2", "weight_decay"):
+    for name in ("l2", "weight_decay", "clip_norm", "clip_value"):
         if not getattr(s, name) >= 0:
             _fail(name, getattr(s, name), "a value >= 0")
     if s.weight_decay > 0 and s.optimizer != "adam":
         _fail("weight_decay", s.weight_decay, "0 unless optimizer is adam (decoupled weight decay is AdamW; L2 is spec.l2)")
+    if s.clip_norm > 0 and s.clip_value > 0:
+        _fail("clip_value", s.clip_value, "0 when clip_norm is set (one clipping at a time, as Keras allows)")
     if not isinstance(s.decay_biases, bool):
         _fail("decay_biases", s.decay_biases, "true or false")
     _choice("weight_reduction", s.weight_reduction, WEIGHT_REDUCTIONS)
