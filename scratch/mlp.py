@@ -49,6 +49,11 @@ class MLP:
         self.optimizer.step(flat_params, flat_grads)
         return loss
 
+    def end_epoch(self) -> None:
+        """Called by the training loop after an epoch's last step: a per-epoch schedule moves on."""
+        if hasattr(self.optimizer, "end_epoch"):
+            self.optimizer.end_epoch()
+
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean loss at the current weights (plus the L2 penalty, if any)."""
         return self.pieces.loss(self.forward(X), y)[0] + self.penalty()

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from scratch.schedules import Scheduler
+
 CONVENTIONS = ("torch", "keras")
 
 
@@ -177,14 +179,31 @@ class Clipped:
         self.inner.step(params, grads)
 
 
+class Scheduled:
+    """A learning-rate schedule around another optimizer: the rule's rate is set before each step."""
+
+    def __init__(self, inner, scheduler: Scheduler):
+        self.inner, self.scheduler = inner, scheduler
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        self.scheduler.before_step()
+        self.inner.step(params, grads)
+
+    def end_epoch(self) -> None:
+        self.scheduler.end_epoch()
+
+
 def optimizer(spec, params: list[np.ndarray], convention: str = "torch", clipping: str | None = None):
     """The spec's optimizer: its update rule, with its decoupled weight decay (kernels only unless
-    spec.decay_biases) and its gradient clipping, if any. clipping: another rule than the convention's own."""
-    opt = update_rule(spec, params, convention)
+    spec.decay_biases), its gradient clipping and its learning-rate schedule, if any. clipping: another rule than
+    the convention's own."""
+    rule = opt = update_rule(spec, params, convention)
     if spec.weight_decay > 0:
         opt = Decoupled(opt, spec.weight_decay, [p.ndim > 1 or spec.decay_biases for p in params], convention)
     if spec.clip_norm > 0 or spec.clip_value > 0:
         opt = Clipped(opt, spec.clip_norm, spec.clip_value, clipping or convention)
+    if spec.schedule != "constant":
+        opt = Scheduled(opt, Scheduler(spec, rule, convention))
     return opt
 
 

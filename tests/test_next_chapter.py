@@ -149,3 +149,53 @@ def test_keras_per_tensor_clipnorm_is_the_per_tensor_convention_and_not_the_glob
     per_tensor = harness.train("p", per_tensor, spec, data, order).losses
     assert np.max(np.abs(keras_clipnorm - per_tensor)) <= 1e-14
     assert np.max(np.abs(keras_clipnorm - global_norm)) > 1e-4
+
+
+SCHEDULE_CASES = [
+    ("sgd", {"schedule": "step", "decay_rate": 0.5, "decay_steps": 30}),
+    ("momentum", {"schedule": "exponential", "decay_rate": 0.9, "schedule_every": "epoch"}),
+    ("sgd", {"schedule": "cosine", "decay_steps": 60}),  # past T: torch's rate rises again, Keras's stays at 0
+    ("nesterov", {"schedule": "inverse_time", "decay_rate": 0.05}),
+    ("adam", {"schedule": "cosine", "decay_steps": 20, "schedule_every": "epoch", "lr": 0.01}),
+]
+
+
+@pytest.mark.parametrize("optimizer,extra", SCHEDULE_CASES, ids=[f"{c[1]['schedule']}-{c[0]}" for c in SCHEDULE_CASES])
+def test_learning_rate_schedules_agree_in_float64(optimizer, extra):
+    assert_agree(matrix_spec("tanh", CE, optimizer, 2).replace(**extra))
+
+
+@pytest.mark.parametrize("extra", [c[1] for c in SCHEDULE_CASES[:4]], ids=[c[1]["schedule"] for c in SCHEDULE_CASES[:4]])
+def test_scratch_schedules_are_torchs_and_keras_own_rates(extra):
+    """scratch's closed forms against torch's scheduler and Keras's schedule, t = 0..99 (T = 60 for cosine)."""
+    import torch
+
+    from scratch.schedules import learning_rate
+    from tf_impl.schedules import schedule
+    from torch_impl.schedules import scheduler
+
+    spec = matrix_spec("tanh", CE, "sgd", 1).replace(**extra)
+    opt = torch.optim.SGD([torch.zeros(1, dtype=torch.float64)], lr=spec.lr)
+    torch_scheduler, keras_schedule = scheduler(spec, opt), schedule(spec)
+    for t in range(100):
+        torch_rate, keras_rate = opt.param_groups[0]["lr"], float(keras_schedule(t))
+        assert torch_rate == pytest.approx(learning_rate(spec, t, "torch"), rel=1e-13, abs=1e-17), t
+        assert keras_rate == pytest.approx(learning_rate(spec, t, "keras"), rel=1e-13, abs=1e-17), t
+        opt.step()
+        torch_scheduler.step()
+
+
+def test_momentum_forms_part_once_the_rate_changes():
+    """torch's buf = mu buf + g; p -= lr buf and Keras's v = mu v - lr g; p += v are one rule for a constant rate only."""
+    spec = matrix_spec("tanh", CE, "momentum", 1)
+    for extra, gap in (({}, 1e-12), ({"schedule": "exponential", "decay_rate": 0.97}, None)):
+        hist = curves(spec.replace(**extra), ["torch", "tensorflow"])
+        diff = np.max(np.abs(hist["torch"].losses - hist["tensorflow"].losses))
+        assert diff <= gap if gap else diff > 1e-4
+
+
+def test_per_batch_and_per_epoch_stepping_really_differ():
+    spec = matrix_spec("tanh", CE, "sgd", 1).replace(schedule="exponential", decay_rate=0.9)
+    per_batch = curves(spec, ["torch"])["torch"].losses
+    per_epoch = curves(spec.replace(schedule_every="epoch"), ["torch"])["torch"].losses
+    assert per_batch[0] == per_epoch[0] and np.max(np.abs(per_batch - per_epoch)) > 1e-3

@@ -9,6 +9,7 @@ import tensorflow as tf
 from tf_impl.activations import activation
 from tf_impl.losses import loss_fn, output_fn, regularizer, target_signature
 from tf_impl.optimizers import optimizer
+from tf_impl.schedules import schedule
 
 
 class MLP:
@@ -39,7 +40,12 @@ class MLP:
         else:
             self.loss_fn = data_loss
         self.output_fn = output_fn(spec)
-        self.optimizer = optimizer(spec, self.variables, python_floats, per_tensor_clipnorm)
+        self.schedule, self.epochs = schedule(spec, python_floats), 0
+        rate = self.schedule  # per batch: Keras calls the schedule with the optimizer's iteration count
+        if self.schedule is not None and spec.schedule_every == "epoch":  # as keras.callbacks.LearningRateScheduler
+            self.epoch_rate = tf.Variable(self.schedule(0), dtype=self.dtype, trainable=False)
+            rate = lambda: self.epoch_rate  # noqa: E731
+        self.optimizer = optimizer(spec, self.variables, python_floats, per_tensor_clipnorm, learning_rate=rate)
         signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), target_signature(spec)]
         self._train_step = tf.function(self._step, input_signature=signature)
         self._gradients = tf.function(self._loss_and_grads, input_signature=signature)
@@ -84,6 +90,12 @@ class MLP:
         loss, grads = self._loss_and_grads(X, y)
         self.optimizer.apply_gradients(zip(grads, self.variables))
         return loss
+
+    def end_epoch(self) -> None:
+        """Called by the training loop after an epoch's last step: a per-epoch schedule sets the next epoch's rate."""
+        if self.schedule is not None and self.spec.schedule_every == "epoch":
+            self.epochs += 1
+            self.epoch_rate.assign(self.schedule(self.epochs))
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape (N, O)."""

@@ -5,15 +5,18 @@ import numpy as np
 import tensorflow as tf
 
 
-def optimizer(spec, variables, python_floats: bool = False, per_tensor_clipnorm: bool = False):
+def optimizer(spec, variables, python_floats: bool = False, per_tensor_clipnorm: bool = False, learning_rate=None):
     """Keras optimizer for the spec, built on these variables (Keras's own update rules: see scratch/optimizers.py).
 
     Keras rounds Python-float hyperparameters to float32 and keeps the learning rate in the global floatx;
     so float64 runs pass NumPy float64 scalars and the rate as a float64 constant. python_floats=True passes
     them as a learner does, rounding included. per_tensor_clipnorm=True clips with Keras's clipnorm, each tensor
-    to the norm on its own, instead of global_clipnorm."""
+    to the norm on its own, instead of global_clipnorm. learning_rate: a schedule or a callable, in place of
+    the constant rate."""
     hp = np.float64 if spec.dtype == "float64" and not python_floats else float
-    if python_floats:
+    if learning_rate is not None:
+        lr = learning_rate
+    elif python_floats:
         lr = spec.lr
     else:
         lr_value = tf.constant(spec.lr, dtype=spec.dtype)

@@ -8,6 +8,7 @@ import torch
 from torch_impl.activations import activation
 from torch_impl.losses import loss_fn, output_fn, penalty_fn
 from torch_impl.optimizers import optimizer
+from torch_impl.schedules import scheduler
 
 
 def torch_layout(W: np.ndarray) -> np.ndarray:
@@ -36,6 +37,7 @@ class MLP:
         self.loss_fn = data_loss if penalty is None else (lambda logits, y: data_loss(logits, y) + penalty())
         self.output_fn = output_fn(spec)
         self.optimizer = optimizer(spec, self.model.parameters())
+        self.scheduler = scheduler(spec, self.optimizer)
 
     def set_params(self, params) -> None:
         """Load canonical weights (copied)."""
@@ -72,7 +74,14 @@ class MLP:
         elif self.spec.clip_value > 0:
             torch.nn.utils.clip_grad_value_(self.model.parameters(), clip_value=self.spec.clip_value)
         self.optimizer.step()
+        if self.scheduler is not None and self.spec.schedule_every == "batch":
+            self.scheduler.step()
         return loss.item()
+
+    def end_epoch(self) -> None:
+        """Called by the training loop after an epoch's last step: a per-epoch schedule steps."""
+        if self.scheduler is not None and self.spec.schedule_every == "epoch":
+            self.scheduler.step()
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean loss at the current weights."""

@@ -58,6 +58,7 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("weight-decay", "decoupled weight decay (AdamW), optimizer adam only"),
         ("clip-norm", "clip the gradients to this global norm (torch clip_grad_norm_, Keras global_clipnorm)"),
         ("clip-value", "clip every gradient entry to [-v, v] (clip_grad_value_, clipvalue)"),
+        ("decay-rate", "schedule factor: gamma of step and exponential, d of inverse_time lr/(1+d t)"),
         ("leaky-slope", "leaky_relu's slope for z < 0 (torch 0.01, Keras layer 0.3, keras.activations 0.2)"),
     ]:
         g.add_argument(f"--{name}", type=float, help=what)
@@ -67,8 +68,11 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("seed", "random seed"),
         ("n-samples", "size of generated data sets"),
         ("threads", "intra-op threads for torch and TensorFlow"),
+        ("decay-steps", "schedule period: step's step size, cosine's T"),
     ]:
         g.add_argument(f"--{name}", type=int, help=what)
+    g.add_argument("--schedule", help="learning-rate schedule: constant, step, exponential, cosine, inverse_time")
+    g.add_argument("--schedule-every", help="what the schedule counts: batch (default) or epoch")
     g.add_argument("--class-weights", type=_floats, help="loss weight of each class, e.g. 1,3 (bce: w0,w1; ce: one per class)")
     g.add_argument("--weight-reduction", help="weighted mean over sum_weights (torch's CE weight, default) or batch (Keras's class_weight)")
     g.add_argument("--decay-biases", action="store_true", default=None, help="L2 and weight decay on the biases too")

@@ -104,10 +104,13 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
     widen = PROBS_WIDEN if {"keras_probs", "torch_probs"} & {s.name for s in names} else 1.0
     steps, max_rel, ratio = 0, 0.0, 0.0
     with np.errstate(all="ignore"):
-        for _, _, idx in harness.batches(schedule, spec.batch_size):
+        per_epoch = harness.steps_per_epoch(spec, schedule.shape[1])
+        for _, i, idx in harness.batches(schedule, spec.batch_size):
             if steps >= total:
                 break
             a, b = model.train_step(X[idx], y[idx]), target[steps]
+            if i == per_epoch - 1:
+                model.end_epoch()
             if not math.isfinite(b):  # the framework blew up here: reproduced only by a blow-up at the same step
                 if math.isfinite(a):
                     return Attempt(tuple(names), steps, total, math.inf, math.inf, grad_rel, dtype, widen)

@@ -1,6 +1,6 @@
 """The three implementations behind one contract, imported where a reader sees it, and the runs built from them.
 
-Each package exposes make(spec, params, **options) -> an MLP with forward, loss, gradients, train_step,
+Each package exposes make(spec, params, **options) -> an MLP with forward, loss, gradients, train_step, end_epoch,
 get_params, set_params and predict. They are imported on first use, so a NumPy-only run loads neither
 torch nor TensorFlow.
 """
@@ -59,10 +59,11 @@ def installed(name: str) -> bool:
 
 
 def convention_matters(spec: Spec) -> bool:
-    """True where torch's and Keras's published update rules give different numbers (Adam, RMSprop
-    with eps > 0; clipping to a norm, where torch adds 1e-6 to it); SGD and both momentum forms agree to
-    round-off for a constant learning rate."""
-    return (spec.adaptive and spec.eps > 0) or spec.clip_norm > 0
+    """True where torch's and Keras's published update rules give different numbers: Adam and RMSprop with
+    eps > 0; clipping to a norm (torch adds 1e-6 to it); both momentum forms once the rate changes (they agree to
+    round-off for a constant rate only); a cosine schedule (torch's rises again after T, Keras's stays at 0)."""
+    changing_rate = spec.schedule != "constant" and spec.optimizer in ("momentum", "nesterov")
+    return (spec.adaptive and spec.eps > 0) or spec.clip_norm > 0 or changing_rate or spec.schedule == "cosine"
 
 
 def runs_for(spec: Spec) -> list[str]:

@@ -13,6 +13,14 @@ from compare.shared.losses import LOSSES, LossKind
 ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu", "gelu_tanh")  # gelu: exact (erf); gelu_tanh: the tanh form
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 DTYPES = ("float64", "float32")
+SCHEDULES = {
+    "constant": (),
+    "step": ("decay_rate", "decay_steps"),
+    "exponential": ("decay_rate",),
+    "cosine": ("decay_steps",),
+    "inverse_time": ("decay_rate",),
+}
+SCHEDULE_EVERY = ("batch", "epoch")
 WEIGHT_REDUCTIONS = ("sum_weights", "batch")
 INITS = ("small_uniform", "small_normal", "glorot_uniform", "torch_default", "he_uniform")
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
@@ -54,6 +62,10 @@ class Spec:
     decay_biases: bool = False  # the L2 penalty and the weight decay on the biases too (default: kernels only)
     clip_norm: float = 0.0  # clip the gradients to this global norm, 0: off (torch clip_grad_norm_, Keras global_clipnorm)
     clip_value: float = 0.0  # clip every gradient entry to [-clip_value, clip_value], 0: off (clip_grad_value_, clipvalue)
+    schedule: str = "constant"  # learning-rate schedule: constant | step | exponential | cosine | inverse_time
+    schedule_every: str = "batch"  # what the schedule's t counts: batch (Keras's schedules) | epoch (torch's usual loop)
+    decay_rate: float | None = None  # step, exponential: the factor gamma in (0, 1]; inverse_time: d > 0 in lr / (1 + d t)
+    decay_steps: int | None = None  # step: multiply by gamma every decay_steps t; cosine: T, where the rate reaches 0
     class_weights: tuple[float, ...] | None = None  # bce, ce: loss weight of each class (bce: [w0, w1]), > 0; None: unweighted
     weight_reduction: str = (
         "sum_weights"  # weighted mean over sum_weights (torch's CrossEntropyLoss(weight)) | batch: over N (Keras's class_weight)
@@ -196,6 +208,7 @@ def validate(s: Spec) -> None:
         _fail("clip_value", s.clip_value, "0 when clip_norm is set (one clipping at a time, as Keras allows)")
     if not isinstance(s.decay_biases, bool):
         _fail("decay_biases", s.decay_biases, "true or false")
+    _validate_schedule(s)
     _choice("weight_reduction", s.weight_reduction, WEIGHT_REDUCTIONS)
     if s.class_weights is not None:
         classes = 2 if s.loss == "bce" else s.layers[-1]
@@ -211,6 +224,27 @@ def validate(s: Spec) -> None:
         _choice("frameworks", f, FRAMEWORKS)
     if len(set(s.frameworks)) != len(s.frameworks):
         _fail("frameworks", list(s.frameworks), "each framework once")
+
+
+def _validate_schedule(s: Spec) -> None:
+    _choice("schedule", s.schedule, tuple(SCHEDULES))
+    _choice("schedule_every", s.schedule_every, SCHEDULE_EVERY)
+    needs = SCHEDULES[s.schedule]
+    for name in ("decay_rate", "decay_steps"):
+        value = getattr(s, name)
+        if name in needs and value is None:
+            _fail(name, None, f"a value: the {s.schedule} schedule needs {' and '.join(needs)}")
+        if name not in needs and value is not None:
+            _fail(name, value, f"None: the {s.schedule} schedule takes " + (" and ".join(needs) or "no parameters"))
+    if s.decay_steps is not None and (isinstance(s.decay_steps, bool) or not isinstance(s.decay_steps, int) or s.decay_steps < 1):
+        _fail("decay_steps", s.decay_steps, "a whole number >= 1")
+    if s.decay_rate is not None:
+        if isinstance(s.decay_rate, bool) or not isinstance(s.decay_rate, (int, float)):
+            _fail("decay_rate", s.decay_rate, "a number")
+        if s.schedule == "inverse_time" and not s.decay_rate > 0:
+            _fail("decay_rate", s.decay_rate, "a decay > 0")
+        if s.schedule != "inverse_time" and not 0 < s.decay_rate <= 1:
+            _fail("decay_rate", s.decay_rate, "a factor in (0, 1]")
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Spec))
