@@ -31,16 +31,17 @@ class MLP:
         """Logits of shape (N, O)."""
         return self.layers(X)[0]
 
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays."""
-        logits, cache = self.layers(X)
+    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays; with dropout `masks`
+        (one (N, width) array per hidden layer) in training mode, else in eval mode."""
+        logits, cache = self.layers(X, masks)
         loss, dZ = self.pieces.loss(logits, y)
         grads = self.backward(dZ, cache)
         return loss + self.penalty(grads), grads
 
-    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on a mini-batch; returns the mini-batch loss before the update."""
-        logits, cache = self.layers(X)
+    def train_step(self, X: np.ndarray, y: np.ndarray, masks=None) -> float:
+        """One update on a mini-batch, with the step's dropout masks if any; returns the mini-batch loss before the update."""
+        logits, cache = self.layers(X, masks)
         loss, dZ = self.pieces.loss(logits, y)
         grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
         loss += self.penalty(grads)
@@ -54,9 +55,9 @@ class MLP:
         if hasattr(self.optimizer, "end_epoch"):
             self.optimizer.end_epoch()
 
-    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Mean loss at the current weights (plus the L2 penalty, if any)."""
-        return self.pieces.loss(self.forward(X), y)[0] + self.penalty()
+    def loss(self, X: np.ndarray, y: np.ndarray, masks=None) -> float:
+        """Mean loss at the current weights (plus the L2 penalty, if any), with dropout `masks` if given."""
+        return self.pieces.loss(self.layers(X, masks)[0], y)[0] + self.penalty()
 
     def penalty(self, grads=None) -> float:
         """The L2 penalty at the current weights (0 without one); its gradient is added into `grads` when given."""
@@ -75,16 +76,19 @@ class MLP:
         logits = self.forward(X)
         return self.pieces.loss(logits, y)[0] + self.penalty(), output_fn(self.spec)(logits)
 
-    def layers(self, X: np.ndarray):
-        """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] that backward walks back through."""
+    def layers(self, X: np.ndarray, masks=None):
+        """Logits of shape (N, O) and the cache [(A_prev, Z, H = f(Z), dropout mask), ...] that backward walks back
+        through; the next layer's input is H * mask with dropout masks, else H."""
         A, cache = X, []
-        for (W, b), act in zip(self.params[:-1], self.pieces.activations):
+        for layer, ((W, b), act) in enumerate(zip(self.params[:-1], self.pieces.activations)):
             Z = A @ W  # (N, fan_out)
             Z += b  # Z = A W + b, in place
-            cache.append((A, Z, act(Z)))
-            A = cache[-1][2]
+            H = act(Z)  # (N, fan_out)
+            mask = None if masks is None else masks[layer]  # (N, fan_out): 0 or 1 / (1 - p)
+            cache.append((A, Z, H, mask))
+            A = H if mask is None else H * mask  # inverted dropout: A = H * mask
         W, b = self.params[-1]
-        cache.append((A, None, None))
+        cache.append((A, None, None, None))
         logits = A @ W  # (N, O)
         logits += b
         return logits, cache
@@ -97,16 +101,17 @@ class MLP:
         if grads is None:
             grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]
         for layer in reversed(range(len(self.params))):
-            A_prev, _, _ = cache[layer]
+            A_prev = cache[layer][0]
             dW = np.matmul(A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
             db = dZ.sum(axis=0)  # (fan_out,)
             grads[layer] = (dW, db)
             if layer > 0:
-                _, Z_prev, A_prev_act = cache[layer - 1]
+                _, Z_prev, H_prev, mask = cache[layer - 1]
                 dA = self.pieces.through(dZ, self.params, layer)  # (N, fan_in)
                 if dA.shape != Z_prev.shape:
                     raise ValueError(f"dA{layer} has shape {dA.shape}; layer {layer}'s Z has {Z_prev.shape}")
-                dZ = dA * self.pieces.activations[layer - 1].derivative(Z_prev, A_prev_act)  # dZ = dA * f'(Z)
+                dH = dA if mask is None else self.pieces.dropout_back(dA, mask)  # dH = dA * mask
+                dZ = dH * self.pieces.activations[layer - 1].derivative(Z_prev, H_prev)  # dZ = dH * f'(Z)
         return grads
 
 

@@ -12,6 +12,11 @@ from scratch import losses, optimizers
 from scratch.activations import Activation, activation
 
 
+def dropout_back(dA: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """dH of inverted dropout A = H * mask: the same mask, its 1 / (1 - p) included."""
+    return dA * mask  # (N, width)
+
+
 def through_weights(dZ: np.ndarray, params, layer: int) -> np.ndarray:
     """dA of the layer below: the error sent back through the layer's own weights, dZ @ W.T."""
     return dZ @ params[layer][0].T  # (N, fan_in)
@@ -27,6 +32,7 @@ class Pieces:
     through: Callable = through_weights  # (dZ, params, layer) -> dA of layer - 1
     optimizer: Callable = optimizers.optimizer  # (spec, flat params) -> an object with .step(params, grads)
     penalty: losses.L2 | None = None  # the L2 penalty added to the loss, or None
+    dropout_back: Callable = dropout_back  # (dA, mask) -> dH, back through inverted dropout
 
 
 def pieces_for(spec, convention: str = "torch", clipping: str | None = None) -> Pieces:

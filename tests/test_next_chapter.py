@@ -199,3 +199,56 @@ def test_per_batch_and_per_epoch_stepping_really_differ():
     per_batch = curves(spec, ["torch"])["torch"].losses
     per_epoch = curves(spec.replace(schedule_every="epoch"), ["torch"])["torch"].losses
     assert per_batch[0] == per_epoch[0] and np.max(np.abs(per_batch - per_epoch)) > 1e-3
+
+
+def masked_first_grads(spec):
+    """{name: (loss, grads)} on the first mini-batch with the first step's dropout masks."""
+    data, init, order = prepare(spec)
+    idx = order[0, : spec.batch_size]
+    masks = harness.Dropout(spec).draw(len(idx))
+    return {n: implementations.build(n, spec, init).gradients(data.X_train[idx], data.y_train[idx], masks) for n in NAMES}
+
+
+@pytest.mark.parametrize("optimizer,extra", [("sgd", {"dropout": 0.3}), ("adam", {"dropout": 0.5, "lr": 0.01})], ids=["sgd", "adam"])
+def test_dropout_with_shared_masks_agrees_in_float64(optimizer, extra):
+    spec = matrix_spec("relu", CE, optimizer, 2).replace(**extra)
+    grads = masked_first_grads(spec)
+    for a, b in itertools.combinations(NAMES, 2):
+        assert grads_rel(grads[a][1], grads[b][1]) <= GRAD_TOL, (a, b)
+    hist = assert_agree(spec)
+    for a, b in itertools.combinations(NAMES, 2):  # eval mode: the final metrics use no dropout
+        assert hist[a].metrics["train_loss"] == pytest.approx(hist[b].metrics["train_loss"], rel=1e-5 if spec.adaptive else 1e-12)
+
+
+def test_dropout_backprop_with_a_fixed_mask_matches_finite_differences():
+    import scratch
+
+    spec = matrix_spec("tanh", CE, "sgd", 2).replace(dropout=0.4)
+    data, init, _ = prepare(spec)
+    model = scratch.make(spec, init)
+    X, y = data.X_train[:20], data.y_train[:20]
+    masks = harness.Dropout(spec).draw(20)
+    assert any((m == 0).any() for m in masks) and all(set(np.unique(m)) <= {0.0, 1 / 0.6} for m in masks)
+    _, grads = model.gradients(X, y, masks)
+
+    class Masked:  # the loss at a fixed mask, for central_differences
+        params = model.params
+
+        def loss(self, X, y):
+            return model.loss(X, y, masks)
+
+    assert grads_rel(central_differences(Masked(), X, y), grads) <= 1e-7
+    assert grads_rel(model.gradients(X, y)[1], grads) > 1e-2  # the mask matters
+
+
+def test_dropout_is_off_in_eval_mode_and_on_in_training():
+    spec = matrix_spec("relu", CE, "sgd", 2).replace(dropout=0.5)
+    data, init, order = prepare(spec)
+    X, y = data.X_train[:20], data.y_train[:20]
+    masks = harness.Dropout(spec).draw(20)
+    for name in ("torch", "tensorflow"):
+        model = implementations.build(name, spec, init)
+        plain = implementations.build("numpy", spec.replace(dropout=0.0), init)
+        np.testing.assert_allclose(model.forward(X), plain.forward(X), rtol=1e-12, atol=1e-15)
+        assert model.evaluate(X, y)[0] == pytest.approx(plain.loss(X, y), rel=1e-14)
+        assert abs(model.gradients(X, y, masks)[0] - plain.loss(X, y)) > 1e-3

@@ -47,8 +47,11 @@ class MLP:
             rate = lambda: self.epoch_rate  # noqa: E731
         self.optimizer = optimizer(spec, self.variables, python_floats, per_tensor_clipnorm, learning_rate=rate)
         signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), target_signature(spec)]
-        self._train_step = tf.function(self._step, input_signature=signature)
-        self._gradients = tf.function(self._loss_and_grads, input_signature=signature)
+        # inverted dropout with the harness's masks (keras.layers.Dropout draws its own): one input per hidden layer
+        self.mask_widths = spec.layers[1:-1] if spec.dropout > 0 else ()
+        masks = [tf.TensorSpec([None, width], self.dtype) for width in self.mask_widths]
+        self._train_step = tf.function(self._step, input_signature=signature + masks)
+        self._gradients = tf.function(self._loss_and_grads, input_signature=signature + masks)
         self._loss = tf.function(lambda X, y: self.loss_fn(self._forward(X), y), input_signature=signature)
         self._forward_graph = tf.function(self._forward, input_signature=signature[:1])
         self._predict = tf.function(lambda X: self.output_fn(self._forward(X)), input_signature=signature[:1])
@@ -71,23 +74,31 @@ class MLP:
         """The current weights in canonical layout, as copies."""
         return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in self.dense]
 
-    def _forward(self, X):
+    def _forward(self, X, *masks):
+        """Logits (N, O); with dropout masks (training), each hidden layer's output times its mask."""
         h = X
-        for layer, act in zip(self.dense[:-1], self.acts):
+        for i, (layer, act) in enumerate(zip(self.dense[:-1], self.acts)):
             h = act(layer(h))
+            h = h * masks[i] if masks else h
         return self.dense[-1](h)  # logits (N, O)
 
-    def _loss_and_grads(self, X, y):
+    def _loss_and_grads(self, X, y, *masks):
         with tf.GradientTape() as tape:
-            loss = self.loss_fn(self._forward(X), y)
+            loss = self.loss_fn(self._forward(X, *masks), y)
         return loss, tape.gradient(loss, self.variables)
 
     def _loss_and_outputs(self, X, y):
         logits = self._forward(X)
         return self.loss_fn(logits, y), self.output_fn(logits)
 
-    def _step(self, X, y):
-        loss, grads = self._loss_and_grads(X, y)
+    def _masks(self, X: np.ndarray, masks) -> list:
+        """The dropout masks a training graph takes: the step's, or ones (no unit dropped) when none are given."""
+        if masks is not None or not self.mask_widths:
+            return list(masks or [])
+        return [np.ones((len(X), width), self.dtype.as_numpy_dtype) for width in self.mask_widths]
+
+    def _step(self, X, y, *masks):
+        loss, grads = self._loss_and_grads(X, y, *masks)
         self.optimizer.apply_gradients(zip(grads, self.variables))
         return loss
 
@@ -101,15 +112,17 @@ class MLP:
         """Logits of shape (N, O)."""
         return self._call(self._forward_graph, X).numpy()
 
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout."""
-        loss, grads = self._call(self._gradients, X, y)
+    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout; with dropout `masks`
+        (one (N, width) array per hidden layer) if given."""
+        loss, grads = self._call(self._gradients, X, y, *self._masks(X, masks))
         flat = [g.numpy() for g in grads]
         return float(loss), list(zip(flat[0::2], flat[1::2]))
 
-    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on a mini-batch (a tf.function); returns the mini-batch loss before the update."""
-        return float(self._call(self._train_step, X, y))
+    def train_step(self, X: np.ndarray, y: np.ndarray, masks=None) -> float:
+        """One update on a mini-batch (a tf.function), with the step's dropout masks if any; returns the mini-batch
+        loss before the update."""
+        return float(self._call(self._train_step, X, y, *self._masks(X, masks)))
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean loss at the current weights."""

@@ -17,6 +17,18 @@ def torch_layout(W: np.ndarray) -> np.ndarray:
     return W.T
 
 
+class MaskedDropout(torch.nn.Module):
+    """Inverted dropout with the mask handed in (drawn by NumPy, 1 / (1 - p) included), so that torch drops the
+    units the other two drop: x * mask in training mode, x in eval mode (as nn.Dropout)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.mask if self.training and self.mask is not None else x
+
+
 class MLP:
     """Fully connected network; weights cross in the canonical (fan_in, fan_out) layout."""
 
@@ -29,8 +41,10 @@ class MLP:
         modules: list[torch.nn.Module] = []
         for (n_in, n_out), act in zip(sizes[:-1], spec.activations):
             modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activation(act, spec.leaky_slope)]
+            modules += [MaskedDropout()] if spec.dropout > 0 else []
         modules.append(torch.nn.Linear(*sizes[-1], dtype=self.dtype))
-        self.model = torch.nn.Sequential(*modules)
+        self.model = torch.nn.Sequential(*modules).eval()  # train mode only inside train_step and gradients
+        self.dropouts = [m for m in self.model if isinstance(m, MaskedDropout)]
         self.linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
         self.set_params(params)
         data_loss, penalty = loss_fn(spec, from_logits), penalty_fn(spec, self.linears)
@@ -55,19 +69,32 @@ class MLP:
         with torch.no_grad():
             return self.model(torch.from_numpy(X)).numpy()
 
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout."""
+    def training_loss(self, X: np.ndarray, y: np.ndarray, masks) -> torch.Tensor:
+        """The loss in training mode, with the step's dropout masks if any; the model is back in eval mode after."""
+        for dropout, mask in zip(self.dropouts, masks or [None] * len(self.dropouts)):
+            dropout.mask = None if mask is None else torch.from_numpy(mask)
+        self.model.train()
+        try:
+            return self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
+        finally:
+            self.model.eval()
+            for dropout in self.dropouts:
+                dropout.mask = None
+
+    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout; with dropout `masks`
+        (one (N, width) array per hidden layer) if given."""
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
+        loss = self.training_loss(X, y, masks)
         loss.backward()
         grads = [(torch_layout(lin.weight.grad.numpy()).copy(), lin.bias.grad.numpy().copy()) for lin in self.linears]
         self.optimizer.zero_grad(set_to_none=True)
         return loss.item(), grads
 
-    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on a mini-batch; returns the mini-batch loss before the update."""
+    def train_step(self, X: np.ndarray, y: np.ndarray, masks=None) -> float:
+        """One update on a mini-batch, with the step's dropout masks if any; returns the mini-batch loss before the update."""
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
+        loss = self.training_loss(X, y, masks)
         loss.backward()
         if self.spec.clip_norm > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=self.spec.clip_norm)

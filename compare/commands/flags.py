@@ -56,6 +56,7 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("test-fraction", "held-out share of the data"),
         ("l2", "L2 penalty lam: lam/2 sum W^2 added to the loss (Keras l2(lam/2), torch weight_decay=lam)"),
         ("weight-decay", "decoupled weight decay (AdamW), optimizer adam only"),
+        ("dropout", "inverted-dropout rate p after every hidden activation, in [0, 1)"),
         ("clip-norm", "clip the gradients to this global norm (torch clip_grad_norm_, Keras global_clipnorm)"),
         ("clip-value", "clip every gradient entry to [-v, v] (clip_grad_value_, clipvalue)"),
         ("decay-rate", "schedule factor: gamma of step and exponential, d of inverse_time lr/(1+d t)"),

@@ -105,10 +105,11 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
     steps, max_rel, ratio = 0, 0.0, 0.0
     with np.errstate(all="ignore"):
         per_epoch = harness.steps_per_epoch(spec, schedule.shape[1])
+        dropout = harness.Dropout(spec.replace(dtype=dtype)) if spec.dropout > 0 else None  # the reference's dtype
         for _, i, idx in harness.batches(schedule, spec.batch_size):
             if steps >= total:
                 break
-            a, b = model.train_step(X[idx], y[idx]), target[steps]
+            a, b = harness.step(model, X[idx], y[idx], dropout), target[steps]
             if i == per_epoch - 1:
                 model.end_epoch()
             if not math.isfinite(b):  # the framework blew up here: reproduced only by a blow-up at the same step

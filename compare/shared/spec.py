@@ -60,6 +60,7 @@ class Spec:
     l2: float = 0.0  # L2 penalty lam/2 sum W^2 added to the loss (gradient lam W), >= 0: Keras l2(lam/2), torch weight_decay=lam
     weight_decay: float = 0.0  # decoupled weight decay (AdamW: p -= lr wd p before the update), >= 0; optimizer adam only
     decay_biases: bool = False  # the L2 penalty and the weight decay on the biases too (default: kernels only)
+    dropout: float = 0.0  # inverted-dropout rate p after every hidden activation, in [0, 1); masks drawn by the harness
     clip_norm: float = 0.0  # clip the gradients to this global norm, 0: off (torch clip_grad_norm_, Keras global_clipnorm)
     clip_value: float = 0.0  # clip every gradient entry to [-clip_value, clip_value], 0: off (clip_grad_value_, clipvalue)
     schedule: str = "constant"  # learning-rate schedule: constant | step | exponential | cosine | inverse_time
@@ -199,6 +200,8 @@ def validate(s: Spec) -> None:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
     if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
         _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
+    if not 0 <= s.dropout < 1:
+        _fail("dropout", s.dropout, "a rate in [0, 1)")
     for name in ("l2", "weight_decay", "clip_norm", "clip_value"):
         if not getattr(s, name) >= 0:
             _fail(name, getattr(s, name), "a value >= 0")
