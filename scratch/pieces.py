@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scratch import losses, optimizers
+from scratch import batch_norm, losses, optimizers
 from scratch.activations import Activation, activation
 
 
@@ -33,6 +33,8 @@ class Pieces:
     optimizer: Callable = optimizers.optimizer  # (spec, flat params) -> an object with .step(params, grads)
     penalty: losses.L2 | None = None  # the L2 penalty added to the loss, or None
     dropout_back: Callable = dropout_back  # (dA, mask) -> dH, back through inverted dropout
+    batch_norm_back: Callable = batch_norm.backward_compact  # (dY, cache) -> dH, back through batch norm
+    running_stats: str = "torch"  # batch norm's running statistics in torch's or Keras's convention
 
 
 def pieces_for(spec, convention: str = "torch", clipping: str | None = None) -> Pieces:
@@ -42,5 +44,6 @@ def pieces_for(spec, convention: str = "torch", clipping: str | None = None) -> 
         activations=tuple(activation(name, spec.leaky_slope) for name in spec.activations),
         loss=losses.loss_fn(spec),
         penalty=losses.penalty_fn(spec),
+        running_stats=convention,
         optimizer=lambda spec, params: optimizers.optimizer(spec, params, convention, clipping),
     )

@@ -252,3 +252,84 @@ def test_dropout_is_off_in_eval_mode_and_on_in_training():
         np.testing.assert_allclose(model.forward(X), plain.forward(X), rtol=1e-12, atol=1e-15)
         assert model.evaluate(X, y)[0] == pytest.approx(plain.loss(X, y), rel=1e-14)
         assert abs(model.gradients(X, y, masks)[0] - plain.loss(X, y)) > 1e-3
+
+
+BN_CASES = [("sgd", {"batch_norm": True}), ("adam", {"batch_norm": True, "lr": 0.01, "dropout": 0.2, "bn_momentum": 0.3, "bn_eps": 1e-3})]
+
+
+@pytest.mark.parametrize("optimizer,extra", BN_CASES, ids=["sgd", "adam-dropout"])
+def test_batch_norm_agrees_in_float64_and_eval_uses_each_frameworks_running_statistics(optimizer, extra):
+    hist = assert_agree(matrix_spec("tanh", CE, optimizer, 2).replace(**extra))
+    for a, b in (("numpy", "torch"), ("numpy-keras", "tensorflow")):  # eval mode: running statistics, per convention
+        for key in ("train_loss", "test_loss"):
+            assert hist[a].metrics[key] == pytest.approx(hist[b].metrics[key], rel=1e-10), (a, b, key)
+    # torch updates the running variance with the unbiased batch variance, Keras with the biased one
+    assert abs(hist["torch"].metrics["train_loss"] - hist["tensorflow"].metrics["train_loss"]) > 1e-4
+
+
+@pytest.mark.parametrize("form", ["backward_full", "backward_compact"])
+def test_batch_norm_backprop_full_and_compact_match_finite_differences(form):
+    import dataclasses
+
+    import scratch
+    from scratch import batch_norm
+
+    spec = matrix_spec("sigmoid", CE, "sgd", 2).replace(batch_norm=True, bn_eps=1e-3)
+    data, init, _ = prepare(spec)
+    pieces = dataclasses.replace(scratch.pieces_for(spec), batch_norm_back=getattr(batch_norm, form))
+    model = scratch.make(spec, init, pieces=pieces)
+    X, y = data.X_train[:20], data.y_train[:20]
+    _, grads = model.gradients(X, y)
+
+    class Training:  # the loss with the batch's statistics, for central_differences
+        params = model.params
+
+        def loss(self, X, y):
+            return model.loss(X, y, training=True)
+
+    assert grads_rel(central_differences(Training(), X, y), grads) <= 1e-7
+
+
+def test_taking_gradients_leaves_the_running_statistics_alone():
+    spec = matrix_spec("tanh", CE, "sgd", 2).replace(batch_norm=True)
+    data, init, _ = prepare(spec)
+    X, y = data.X_train[:20], data.y_train[:20]
+    for name in NAMES:
+        model = implementations.build(name, spec, init)
+        before = model.forward(X)
+        model.gradients(X, y)
+        np.testing.assert_array_equal(model.forward(X), before, err_msg=name)
+        model.train_step(X, y)
+        assert np.max(np.abs(model.forward(X) - before)) > 1e-3, name
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--dropout", "1"], "spec.dropout: got 1.0; expected a rate in [0, 1)"),
+        (["--dropout", "-0.1"], "spec.dropout: got -0.1; expected a rate in [0, 1)"),
+        (["--l2", "-0.01"], "spec.l2: got -0.01; expected a value >= 0"),
+        (["--weight-decay", "0.1"], "spec.weight_decay: got 0.1; expected 0 unless optimizer is adam"),
+        (
+            ["--schedule", "step", "--decay-rate", "0.5"],
+            "spec.decay_steps: got None; expected a value: the step schedule needs decay_rate and decay_steps",
+        ),
+        (["--schedule", "cosine"], "spec.decay_steps: got None; expected a value: the cosine schedule needs decay_steps"),
+        (["--schedule", "exponential", "--decay-rate", "1.5"], "spec.decay_rate: got 1.5; expected a factor in (0, 1]"),
+        (["--decay-rate", "0.5"], "spec.decay_rate: got 0.5; expected None: the constant schedule takes no parameters"),
+        (["--schedule", "linear"], "spec.schedule: got 'linear'; expected one of constant, step, exponential, cosine, inverse_time"),
+        (["--batch-norm", "--batch-size", "1"], "spec.batch_size: got 1; expected a batch of >= 2 samples with batch_norm"),
+        (["--batch-norm", "--batch-size", "149"], "spec.batch_size: 149 leaves a last batch of 1 of the 150 training samples"),
+        (["--clip-norm", "1", "--clip-value", "1"], "spec.clip_value: got 1.0; expected 0 when clip_norm is set"),
+        (["--loss", "bce", "--class-weights", "1,2,3"], "spec.class_weights: got [1.0, 2.0, 3.0]; expected 2 weights > 0, one per class"),
+        (["--class-weights", "1,2"], "spec.class_weights: got [1.0, 2.0]; expected None unless the loss is ce, or bce with one output"),
+        (["--leaky-slope", "-1"], "spec.leaky_slope: got -1.0; expected a slope >= 0"),
+    ],
+)
+def test_bad_input_for_the_new_fields_exits_2_with_one_line(argv, message, capsys, tmp_path):
+    from compare.cli import main
+
+    assert main(["run", *argv, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "o").exists()

@@ -32,6 +32,13 @@ class MLP:
             layer.build((None, n_in))
             self.dense.append(layer)
         self.acts = [activation(a, spec.leaky_slope, keras_own=python_floats) for a in spec.activations]
+        self.norms = []  # Keras's momentum is the running statistics' weight: 1 - torch's
+        for width in spec.layers[1:-1] if spec.batch_norm else ():
+            norm = keras.layers.BatchNormalization(
+                momentum=1 - spec.bn_momentum, epsilon=spec.bn_eps, center=False, scale=False, dtype=spec.dtype
+            )
+            norm.build((None, width))
+            self.norms.append(norm)
         self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias)]
         self.set_params(params)
         data_loss = loss_fn(spec, from_logits)
@@ -51,9 +58,11 @@ class MLP:
         self.mask_widths = spec.layers[1:-1] if spec.dropout > 0 else ()
         masks = [tf.TensorSpec([None, width], self.dtype) for width in self.mask_widths]
         self._train_step = tf.function(self._step, input_signature=signature + masks)
-        self._gradients = tf.function(self._loss_and_grads, input_signature=signature + masks)
+        self._gradients = tf.function(
+            lambda X, y, *masks: self._loss_and_grads(X, y, *masks, updates=False), input_signature=signature + masks
+        )
         self._loss = tf.function(lambda X, y: self.loss_fn(self._forward(X), y), input_signature=signature)
-        self._forward_graph = tf.function(self._forward, input_signature=signature[:1])
+        self._forward_graph = tf.function(lambda X: self._forward(X), input_signature=signature[:1])
         self._predict = tf.function(lambda X: self.output_fn(self._forward(X)), input_signature=signature[:1])
         self._evaluate = tf.function(self._loss_and_outputs, input_signature=signature)
         self._graphs = {}  # tf.function -> its one traced graph (the input signature is fixed)
@@ -74,17 +83,24 @@ class MLP:
         """The current weights in canonical layout, as copies."""
         return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in self.dense]
 
-    def _forward(self, X, *masks):
-        """Logits (N, O); with dropout masks (training), each hidden layer's output times its mask."""
+    def _forward(self, X, *masks, training: bool = False):
+        """Logits (N, O). Training: batch norm with the batch's statistics (updating the running ones), each hidden
+        layer's output times its dropout mask; otherwise batch norm with the running statistics."""
         h = X
         for i, (layer, act) in enumerate(zip(self.dense[:-1], self.acts)):
             h = act(layer(h))
+            h = self.norms[i](h, training=training) if self.norms else h
             h = h * masks[i] if masks else h
         return self.dense[-1](h)  # logits (N, O)
 
-    def _loss_and_grads(self, X, y, *masks):
+    def _loss_and_grads(self, X, y, *masks, updates: bool = True):
+        """Loss and gradients in training mode; updates=False leaves batch norm's running statistics as they were."""
+        running = [tf.identity(v) for norm in self.norms for v in (norm.moving_mean, norm.moving_variance)]
         with tf.GradientTape() as tape:
-            loss = self.loss_fn(self._forward(X, *masks), y)
+            loss = self.loss_fn(self._forward(X, *masks, training=True), y)
+        if not updates:
+            for v, value in zip([v for norm in self.norms for v in (norm.moving_mean, norm.moving_variance)], running):
+                v.assign(value)
         return loss, tape.gradient(loss, self.variables)
 
     def _loss_and_outputs(self, X, y):

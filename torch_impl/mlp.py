@@ -41,11 +41,14 @@ class MLP:
         modules: list[torch.nn.Module] = []
         for (n_in, n_out), act in zip(sizes[:-1], spec.activations):
             modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activation(act, spec.leaky_slope)]
+            if spec.batch_norm:  # no learned scale or shift; torch's momentum is the batch's weight
+                modules.append(torch.nn.BatchNorm1d(n_out, eps=spec.bn_eps, momentum=spec.bn_momentum, affine=False, dtype=self.dtype))
             modules += [MaskedDropout()] if spec.dropout > 0 else []
         modules.append(torch.nn.Linear(*sizes[-1], dtype=self.dtype))
         self.model = torch.nn.Sequential(*modules).eval()  # train mode only inside train_step and gradients
         self.dropouts = [m for m in self.model if isinstance(m, MaskedDropout)]
         self.linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
+        self.norms = [m for m in self.model if isinstance(m, torch.nn.BatchNorm1d)]
         self.set_params(params)
         data_loss, penalty = loss_fn(spec, from_logits), penalty_fn(spec, self.linears)
         self.loss_fn = data_loss if penalty is None else (lambda logits, y: data_loss(logits, y) + penalty())
@@ -85,8 +88,12 @@ class MLP:
         """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout; with dropout `masks`
         (one (N, width) array per hidden layer) if given."""
         self.optimizer.zero_grad(set_to_none=True)
+        running = [norm.state_dict() for norm in self.norms]  # training mode updates them: gradients must not
+        running = [{k: v.clone() for k, v in state.items()} for state in running]
         loss = self.training_loss(X, y, masks)
         loss.backward()
+        for norm, state in zip(self.norms, running):
+            norm.load_state_dict(state)
         grads = [(torch_layout(lin.weight.grad.numpy()).copy(), lin.bias.grad.numpy().copy()) for lin in self.linears]
         self.optimizer.zero_grad(set_to_none=True)
         return loss.item(), grads

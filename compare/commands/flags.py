@@ -56,6 +56,8 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         ("test-fraction", "held-out share of the data"),
         ("l2", "L2 penalty lam: lam/2 sum W^2 added to the loss (Keras l2(lam/2), torch weight_decay=lam)"),
         ("weight-decay", "decoupled weight decay (AdamW), optimizer adam only"),
+        ("bn-momentum", "batch norm's running-statistics momentum, torch's m (Keras's momentum = 1 - m)"),
+        ("bn-eps", "batch norm's eps (torch 1e-5, Keras 1e-3)"),
         ("dropout", "inverted-dropout rate p after every hidden activation, in [0, 1)"),
         ("clip-norm", "clip the gradients to this global norm (torch clip_grad_norm_, Keras global_clipnorm)"),
         ("clip-value", "clip every gradient entry to [-v, v] (clip_grad_value_, clipvalue)"),
@@ -76,6 +78,7 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--schedule-every", help="what the schedule counts: batch (default) or epoch")
     g.add_argument("--class-weights", type=_floats, help="loss weight of each class, e.g. 1,3 (bce: w0,w1; ce: one per class)")
     g.add_argument("--weight-reduction", help="weighted mean over sum_weights (torch's CE weight, default) or batch (Keras's class_weight)")
+    g.add_argument("--batch-norm", action="store_true", default=None, help="batch norm after every hidden activation")
     g.add_argument("--decay-biases", action="store_true", default=None, help="L2 and weight decay on the biases too")
     g.add_argument("--dtype", help="float64 (default) or float32")
     g.add_argument("--init", help=f"initial weights: {', '.join(spec_module.INITS)}")

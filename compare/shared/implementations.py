@@ -61,9 +61,11 @@ def installed(name: str) -> bool:
 def convention_matters(spec: Spec) -> bool:
     """True where torch's and Keras's published update rules give different numbers: Adam and RMSprop with
     eps > 0; clipping to a norm (torch adds 1e-6 to it); both momentum forms once the rate changes (they agree to
-    round-off for a constant rate only); a cosine schedule (torch's rises again after T, Keras's stays at 0)."""
+    round-off for a constant rate only); a cosine schedule (torch's rises again after T, Keras's stays at 0);
+    batch norm's running statistics (torch updates the variance unbiased, Keras biased)."""
     changing_rate = spec.schedule != "constant" and spec.optimizer in ("momentum", "nesterov")
-    return (spec.adaptive and spec.eps > 0) or spec.clip_norm > 0 or changing_rate or spec.schedule == "cosine"
+    running_stats = spec.batch_norm  # torch's running variance is unbiased, Keras's biased: eval-mode metrics differ
+    return (spec.adaptive and spec.eps > 0) or spec.clip_norm > 0 or changing_rate or spec.schedule == "cosine" or running_stats
 
 
 def runs_for(spec: Spec) -> list[str]:

@@ -60,6 +60,9 @@ class Spec:
     l2: float = 0.0  # L2 penalty lam/2 sum W^2 added to the loss (gradient lam W), >= 0: Keras l2(lam/2), torch weight_decay=lam
     weight_decay: float = 0.0  # decoupled weight decay (AdamW: p -= lr wd p before the update), >= 0; optimizer adam only
     decay_biases: bool = False  # the L2 penalty and the weight decay on the biases too (default: kernels only)
+    batch_norm: bool = False  # batch norm (no learned scale or shift) after every hidden activation; needs batches >= 2
+    bn_momentum: float = 0.1  # running statistics r = (1 - m) r + m batch, torch's m (Keras's momentum is 1 - m), in (0, 1)
+    bn_eps: float = 1e-5  # added to the variance, > 0 (torch 1e-5, Keras 1e-3)
     dropout: float = 0.0  # inverted-dropout rate p after every hidden activation, in [0, 1); masks drawn by the harness
     clip_norm: float = 0.0  # clip the gradients to this global norm, 0: off (torch clip_grad_norm_, Keras global_clipnorm)
     clip_value: float = 0.0  # clip every gradient entry to [-clip_value, clip_value], 0: off (clip_grad_value_, clipvalue)
@@ -200,6 +203,14 @@ def validate(s: Spec) -> None:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
     if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
         _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
+    if not isinstance(s.batch_norm, bool):
+        _fail("batch_norm", s.batch_norm, "true or false")
+    if s.batch_norm and s.batch_size < 2:
+        _fail("batch_size", s.batch_size, "a batch of >= 2 samples with batch_norm (one sample has no variance)")
+    if not 0 < s.bn_momentum < 1:
+        _fail("bn_momentum", s.bn_momentum, "a value in (0, 1)")
+    if not s.bn_eps > 0:
+        _fail("bn_eps", s.bn_eps, "a value > 0")
     if not 0 <= s.dropout < 1:
         _fail("dropout", s.dropout, "a rate in [0, 1)")
     for name in ("l2", "weight_decay", "clip_norm", "clip_value"):
