@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import scratch
-from compare.explain import conventions
+from compare.explain import conventions, tricks
 from compare.shared import implementations, native
 from compare.shared.spec import Spec
 
@@ -64,6 +64,9 @@ def switches(spec: Spec) -> list[Switch]:
                 "Keras rounds Python-float hyperparameters (and a Python-float learning rate) to float32 even for float64 weights",
             )
         )
+    out += [Switch(name, label, why) for name, (label, why, _) in tricks.changes(spec).items()]
+    if tricks.keras_clipnorm(spec):
+        out.append(Switch("keras_clipnorm", *tricks.keras_clipnorm(spec)))
     out.append(Switch("sum_loss", "loss summed over the batch", "one side sums the loss over the mini-batch where the other averages it"))
     if spec.loss_kind.cross_entropy:
         out.append(
@@ -139,8 +142,9 @@ def reference(spec: Spec, init, names: set[str], natives: Natives | None = None)
             s = s.replace(**{f: float(np.float32(getattr(s, f))) for f in ROUNDED})
     if "float32" in names:
         s = s.replace(dtype="float32")
+    s = tricks.apply(s, names)
     convention = "keras" if "keras_rules" in names else "torch"
-    pieces = scratch.pieces_for(s, convention)
+    pieces = scratch.pieces_for(s, convention, clipping="per_tensor" if "keras_clipnorm" in names else None)
     if "float32_hyper" in names and s.optimizer == "adam":
         pieces = replace(pieces, optimizer=lambda s, params: conventions.RoundedPowersAdam(s.lr, s.beta1, s.beta2, s.eps, convention))
     if "keras_probs" in names:

@@ -1,0 +1,35 @@
+"""The explainer names the training-trick default left in a framework's run: L2 ×2, biases decayed, the weighted
+mean's denominator, Keras's per-tensor clipnorm, the schedule's stepping, leaky ReLU's slope, GELU's form, batch-norm eps."""
+
+import pytest
+
+from compare.experiment.pipeline import prepare
+from compare.explain import search
+from compare.shared import harness, implementations
+from compare.shared.spec import Spec
+
+BASE = Spec(layers=(2, 8, 3), activation="tanh", loss="ce", dataset="blobs", optimizer="momentum", lr=0.05, epochs=3, batch_size=16,
+            init="glorot_uniform", seed=3)  # fmt: skip
+
+CASES = [
+    ("keras_l2", {"l2": 0.05}, "tensorflow", {"l2": 0.1}, {}),  # Keras's l2(0.05) is 0.05 ΣW²
+    ("decay_biases", {"l2": 0.05}, "torch", {"decay_biases": True}, {}),  # torch's weight_decay on every parameter
+    ("weighted_mean", {"class_weights": (1.0, 3.0, 0.5)}, "tensorflow", {"weight_reduction": "batch"}, {}),
+    ("keras_clipnorm", {"clip_norm": 0.05, "optimizer": "sgd"}, "tensorflow", {}, {"per_tensor_clipnorm": True}),
+    ("schedule_every", {"schedule": "exponential", "decay_rate": 0.8, "optimizer": "sgd"}, "torch", {"schedule_every": "epoch"}, {}),
+    ("leaky_0.3", {"activation": "leaky_relu", "leaky_slope": 0.01}, "tensorflow", {"leaky_slope": 0.3}, {}),
+    ("gelu_form", {"activation": "gelu"}, "tensorflow", {"activation": "gelu_tanh"}, {}),
+    ("bn_eps_0.001", {"batch_norm": True}, "tensorflow", {"bn_eps": 1e-3}, {}),
+]
+
+
+@pytest.mark.parametrize("switch,extra,framework,left_in,options", CASES, ids=[c[0] for c in CASES])
+def test_explain_names_the_training_trick_default_left_in(switch, extra, framework, left_in, options):
+    spec = BASE.replace(**extra)
+    data, init, order = prepare(spec)
+    reference = harness.train("numpy", implementations.build("numpy", spec, init), spec, data, order).losses
+    target = harness.train(framework, implementations.build(framework, spec.replace(**left_in), init, **options), spec, data, order).losses
+    assert abs(reference - target).max() > 1e-8  # the default makes a real gap
+    finding = search.explain_curve(spec, data, init, order, target, name=framework)
+    assert finding.explained and {s.name for s in finding.best.switches} == {switch}, finding.sentence()
+    assert finding.best.max_rel < 1e-12
