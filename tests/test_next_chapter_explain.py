@@ -33,3 +33,19 @@ def test_explain_names_the_training_trick_default_left_in(switch, extra, framewo
     finding = search.explain_curve(spec, data, init, order, target, name=framework)
     assert finding.explained and {s.name for s in finding.best.switches} == {switch}, finding.sentence()
     assert finding.best.max_rel < 1e-12
+
+
+def test_the_causes_table_names_only_rows_and_switches_that_exist():
+    from compare.defaults import causes
+    from compare.defaults.table import KEYS
+    from compare.explain.switches import switches
+
+    everything = BASE.replace(optimizer="adam", l2=0.01, class_weights=(1.0, 2.0, 3.0), schedule="cosine", decay_steps=10,
+                              activation="leaky_relu", leaky_slope=0.05, batch_norm=True, bn_eps=1e-4, clip_norm=1.0)  # fmt: skip
+    names = {s.name for s in switches(everything)} | {s.name for s in switches(everything.replace(activation="gelu"))}
+    names |= {"float32", "float32_hyper"}  # float64 specs only
+    assert len(causes.CAUSES) == 25 and causes.summary() == "covered 18, partial 4, missing 3 of 25"
+    for cause, rows, named, status in causes.CAUSES:
+        assert set(rows) <= set(KEYS), cause
+        assert set(named) <= names, (cause, set(named) - names)
+        assert status.split()[0] in ("covered", "partial", "missing") and (status.startswith("missing") == (not rows and not named))

@@ -112,7 +112,7 @@ def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.D
 
     def loss(params) -> float:
         model.set_params(params)
-        return model.loss(X64, y64)
+        return model.loss(X64, y64, training=True)  # the loss gradients() differentiates: batch norm on the batch's statistics
 
     n_params = sum(W.size + b.size for W, b in init)
     if entries == -1:

@@ -68,6 +68,24 @@ def convention_matters(spec: Spec) -> bool:
     return (spec.adaptive and spec.eps > 0) or spec.clip_norm > 0 or changing_rate or spec.schedule == "cosine" or running_stats
 
 
+def convention_reasons(spec: Spec) -> list[str]:
+    """In words, each way torch's and Keras's published rules give different numbers for this spec (see convention_matters)."""
+    out = []
+    if spec.optimizer == "adam" and spec.eps > 0:
+        out.append("Adam: torch adds eps to sqrt(v_hat); Keras folds the bias correction into the step and adds eps to sqrt(v)")
+    if spec.optimizer == "rmsprop" and spec.eps > 0:
+        out.append("RMSprop: torch divides by sqrt(v) + eps; Keras by sqrt(v + eps)")
+    if spec.clip_norm > 0:
+        out.append("clipping: torch's clip_grad_norm_ adds 1e-6 to the norm, Keras's global_clipnorm does not")
+    if spec.schedule != "constant" and spec.optimizer in ("momentum", "nesterov"):
+        out.append("momentum: torch's buf = mu buf + g and Keras's v = mu v - lr g part once the learning rate changes")
+    if spec.schedule == "cosine":
+        out.append("cosine schedule: torch's rate rises again after T, Keras's stays at 0")
+    if spec.batch_norm:
+        out.append("batch norm: torch's running variance is unbiased, Keras's biased (eval-mode metrics)")
+    return out
+
+
 def runs_for(spec: Spec) -> list[str]:
     """Run names for a spec: its frameworks in ORDER, plus 'numpy-keras' (the NumPy reference in Keras's
     update rules) where the rules differ."""
