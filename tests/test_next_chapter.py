@@ -333,3 +333,65 @@ def test_bad_input_for_the_new_fields_exits_2_with_one_line(argv, message, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
     assert not (tmp_path / "o").exists()
+
+
+def combined_spec(case: int, dtype: str = "float64"):
+    """Random spec `case` drawing several tricks at once (seeded, replayable by id)."""
+    rng = np.random.default_rng([2026, 17, case])
+    optimizer = str(rng.choice(["sgd", "momentum", "nesterov", "adam"]))
+    head = HEADS[int(rng.integers(4))]
+    spec = matrix_spec(str(rng.choice(["leaky_relu", "gelu", "gelu_tanh", "tanh"])), head, optimizer, int(rng.integers(1, 3)))
+    extra = {"epochs": 5, "dtype": dtype, "seed": int(rng.integers(1000)), "leaky_slope": float(rng.uniform(0, 0.3))}
+    extra["lr"] = 0.01 if optimizer == "adam" else 0.05
+    if rng.random() < 0.5:
+        extra["l2"] = float(rng.uniform(0, 0.1))
+    if optimizer == "adam" and rng.random() < 0.5:
+        extra["weight_decay"] = float(rng.uniform(0, 0.1))
+    if rng.random() < 0.3:
+        extra["decay_biases"] = True
+    if head[0] == "ce" and rng.random() < 0.5:
+        extra.update(
+            class_weights=tuple(float(w) for w in rng.uniform(0.2, 3, 3)), weight_reduction=str(rng.choice(["sum_weights", "batch"]))
+        )
+    if rng.random() < 0.5:
+        extra["clip_norm" if case % 2 else "clip_value"] = float(rng.uniform(0.01, 0.5))
+    if rng.random() < 0.5:
+        schedule = str(rng.choice(["step", "exponential", "cosine", "inverse_time"]))
+        rate = float(rng.uniform(0.05, 0.5)) if schedule == "inverse_time" else float(rng.uniform(0.5, 1.0))
+        extra.update(schedule=schedule, schedule_every=str(rng.choice(["batch", "epoch"])))
+        extra.update(
+            {"decay_rate": rate} if schedule != "cosine" else {},
+            **({"decay_steps": int(rng.integers(2, 12))} if schedule in ("step", "cosine") else {}),
+        )
+    if rng.random() < 0.5:
+        extra["dropout"] = float(rng.uniform(0.05, 0.5))
+    if rng.random() < 0.4:
+        extra.update(batch_norm=True, bn_momentum=float(rng.uniform(0.05, 0.5)), bn_eps=float(10 ** rng.uniform(-5, -3)))
+    return spec.replace(**extra)
+
+
+def test_the_random_specs_draw_every_trick():
+    specs = [combined_spec(case) for case in range(8)]
+    assert any(s.clip_norm > 0 for s in specs) and any(s.clip_value > 0 for s in specs)
+    assert len({s.schedule for s in specs}) >= 3 and len({s.schedule_every for s in specs if s.schedule != "constant"}) == 2
+    assert any(s.dropout > 0 for s in specs) and any(s.batch_norm for s in specs) and any(s.class_weights for s in specs)
+    assert any(s.l2 > 0 for s in specs) and any(s.weight_decay > 0 for s in specs) and any(s.decay_biases for s in specs)
+    assert {"leaky_relu", "gelu_tanh"} <= {a for s in specs for a in s.activations} and len({s.loss for s in specs}) == 3
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_random_specs_combining_the_tricks_agree_in_float64(case):
+    spec = combined_spec(case)
+    if spec.dropout > 0:
+        grads = masked_first_grads(spec)
+        for a, b in itertools.combinations(NAMES, 2):
+            assert grads_rel(grads[a][1], grads[b][1]) <= GRAD_TOL, (spec, a, b)
+    assert_agree(spec)
+
+
+def test_the_tricks_agree_in_float32():
+    spec = combined_spec(0, "float32").replace(l2=0.01, dropout=0.2, batch_norm=True, clip_value=0.1, clip_norm=0.0)
+    grads = masked_first_grads(spec)
+    for a, b in itertools.combinations(NAMES, 2):
+        assert grads_rel(grads[a][1], grads[b][1]) <= 1e-5, (a, b)
+    assert_agree(spec, grad_tol=1e-5, curve_tol=1e-5)
