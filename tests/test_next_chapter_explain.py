@@ -49,3 +49,15 @@ def test_the_causes_table_names_only_rows_and_switches_that_exist():
         assert set(rows) <= set(KEYS), cause
         assert set(named) <= names, (cause, set(named) - names)
         assert status.split()[0] in ("covered", "partial", "missing") and (status.startswith("missing") == (not rows and not named))
+
+
+def test_each_switch_changes_only_its_own_field_when_several_tricks_are_on():
+    from compare.explain import tricks
+
+    spec = BASE.replace(class_weights=(1.0, 2.0, 3.0), schedule="exponential", decay_rate=0.9, l2=0.01, activation="gelu", batch_norm=True)
+    moved = {
+        name: {k for k, v in change(spec).to_dict().items() if v != spec.to_dict()[k]}
+        for name, (_, _, change) in tricks.changes(spec).items()
+    }
+    assert moved == {"keras_l2": {"l2"}, "decay_biases": {"decay_biases"}, "weighted_mean": {"weight_reduction"},
+                     "schedule_every": {"schedule_every"}, "gelu_form": {"activation"}, "bn_eps_0.001": {"bn_eps"}}  # fmt: skip

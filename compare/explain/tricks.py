@@ -36,18 +36,18 @@ def changes(spec: Spec) -> dict[str, tuple[str, str, Callable[[Spec], Spec]]]:
             lambda s: s.replace(decay_biases=True),
         )
     if spec.class_weights is not None:
-        other = "batch" if spec.weight_reduction == "sum_weights" else "sum_weights"
+        reduction = "batch" if spec.weight_reduction == "sum_weights" else "sum_weights"
         out["weighted_mean"] = (
-            "weighted mean over N" if other == "batch" else "weighted mean over Σw",
+            "weighted mean over N" if reduction == "batch" else "weighted mean over Σw",
             "torch's CrossEntropyLoss(weight) divides the weighted sum by Σw, Keras's class_weight / sample_weight by N",
-            lambda s: s.replace(weight_reduction=other),
+            lambda s: s.replace(weight_reduction=reduction),
         )
     if spec.schedule != "constant":
-        other = "epoch" if spec.schedule_every == "batch" else "batch"
+        every = "epoch" if spec.schedule_every == "batch" else "batch"
         out["schedule_every"] = (
-            f"schedule stepped per {other}",
+            f"schedule stepped per {every}",
             "Keras's schedules count optimizer steps (per batch); a torch loop usually calls scheduler.step() once an epoch",
-            lambda s: s.replace(schedule_every=other),
+            lambda s: s.replace(schedule_every=every),
         )
     if "leaky_relu" in spec.activations:
         for slope, who in LEAKY_SLOPES.items():
