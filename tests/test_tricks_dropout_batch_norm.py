@@ -208,3 +208,12 @@ def test_the_tricks_agree_in_float32():
     for a, b in itertools.combinations(NAMES, 2):
         assert grads_rel(grads[a][1], grads[b][1]) <= 1e-5, (a, b)
     assert_agree(spec, grad_tol=1e-5, curve_tol=1e-5)
+
+
+def test_a_runs_first_batch_gradients_are_taken_with_the_first_steps_dropout_masks():
+    import compare
+
+    spec = matrix_spec("relu", CE, "sgd", 2).replace(dropout=0.4, epochs=1, frameworks=("numpy", "torch"))
+    result = compare.run(spec)
+    expected = masked_first_grads(spec)["numpy"][1]
+    assert grads_rel(result.grads["numpy"][1], expected) == 0.0 and grads_rel(result.grads["torch"][1], expected) <= GRAD_TOL

@@ -46,6 +46,7 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
         raise ValueError(f"defaults: got {defaults!r}; expected one of {', '.join(DEFAULTS)}")
     data, init, order = prepared or prepare(spec)
     X, y = first_batch(spec, data, order)
+    masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 else None  # the first training step's masks
     models, specs, grads, missing, used = {}, {}, {}, [], {}
     for name in implementations.runs_for(spec):
         if not implementations.installed(name):
@@ -53,7 +54,7 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
             continue
         specs[name], params, options = _setting(name, spec, init, defaults)
         models[name] = implementations.build(name, specs[name], params, **options)
-        grads[name] = models[name].gradients(X, y)
+        grads[name] = models[name].gradients(X, y) if masks is None else models[name].gradients(X, y, masks)
         if specs[name] is not spec:
             used[name] = native.hyper(name, spec.optimizer)
     fields = dict(
