@@ -82,6 +82,7 @@ def gelu(p: Probe) -> dict:
 
     t = signature_defaults(torch.nn.GELU)["approximate"]
     k = inspect.signature(keras.activations.gelu).parameters["approximate"].default
+    k_ops = inspect.signature(keras.ops.gelu).parameters["approximate"].default
     z = np.linspace(-4, 4, 81)
     tf_error = float(
         np.max(np.abs(tf.nn.gelu(tf.constant(z), approximate=False).numpy() - torch.nn.functional.gelu(torch.from_numpy(z)).numpy()))
@@ -91,10 +92,11 @@ def gelu(p: Probe) -> dict:
     return {
         "what": "GELU: exact or tanh approximation",
         "torch": f"nn.GELU approximate={t!r}: exact, z Φ(z) with erf",
-        "keras": f"keras.activations.gelu approximate={k}: the tanh form; tf.nn.gelu's exact form is off by {tf_error:.1e} in float64",
+        "keras": f"keras.activations.gelu approximate={k}, but keras.ops.gelu approximate={k_ops}; tf.nn.gelu's exact form is off by "
+        f"{tf_error:.1e} in float64",
         "numpy": "gelu (exact, erf) and gelu_tanh, both with hand-written derivatives",
         "align": "name the form: nn.GELU(approximate='tanh') ↔ gelu(approximate=True); float64 Keras: keras.ops.erf",
-        "effect": effect(default, aligned, "exact (torch) vs tanh (Keras)"),
+        "effect": effect(default, aligned, f"nn.GELU() vs keras.ops.gelu() (approximate={k_ops})"),
         "default": default,
         "aligned": aligned,
         "tf_gelu_error": tf_error,

@@ -56,7 +56,8 @@ def changes(spec: Spec) -> dict[str, tuple[str, str, Callable[[Spec], Spec]]]:
     if any(a in GELU_OTHER for a in spec.activations):
         out["gelu_form"] = (
             "the other GELU form (exact ↔ tanh)",
-            "keras.activations.gelu defaults to the tanh approximation (approximate=True), torch's nn.GELU to the exact erf form",
+            "keras.ops.gelu (and the backends' nn.gelu) default to the tanh approximation; torch's nn.GELU and keras.activations.gelu "
+            "to the exact erf form",
             _other_gelu,
         )
     if spec.batch_norm:
