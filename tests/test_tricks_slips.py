@@ -88,3 +88,13 @@ def test_dropout_slips_are_named_given_the_steps_masks(how):
     masks = harness.Dropout(spec).draw(16)
     d = diagnosed(spec, masks=masks, dropout_back=how)
     assert not d.ok and d.mistake == f"dropout_{how}", d.message
+
+
+def test_the_check_command_names_a_missing_l2_term(capsys):
+    from pathlib import Path
+
+    from compare.cli import main
+
+    learner_file = Path(__file__).parent / "learners" / "correct.py"  # right without L2: its dW lacks λW
+    assert main(["check", str(learner_file), "--l2", "0.1", "--init", "small_uniform"]) == 1
+    assert "the L2 term is missing from the weight gradient" in capsys.readouterr().out
