@@ -217,3 +217,28 @@ def test_a_runs_first_batch_gradients_are_taken_with_the_first_steps_dropout_mas
     result = compare.run(spec)
     expected = masked_first_grads(spec)["numpy"][1]
     assert grads_rel(result.grads["numpy"][1], expected) == 0.0 and grads_rel(result.grads["torch"][1], expected) <= GRAD_TOL
+
+
+def test_a_toml_config_carries_every_new_field(tmp_path):
+    import argparse
+
+    from compare.commands.flags import add_spec_flags, spec_from_args
+
+    config = tmp_path / "tricks.toml"
+    config.write_text(
+        'loss = "ce"\nlayers = [2, 8, 3]\ndataset = "blobs"\nactivation = "leaky_relu"\nleaky-slope = 0.2\nl2 = 0.01\n'
+        'decay_biases = true\nclass_weights = [1, 2, 0.5]\nweight_reduction = "batch"\nclip_norm = 1.0\nschedule = "step"\n'
+        'decay_rate = 0.5\ndecay_steps = 10\nschedule_every = "epoch"\ndropout = 0.2\nbatch_norm = true\nbn_momentum = 0.2\nbn_eps = 1e-3\n'
+    )
+    p = argparse.ArgumentParser()
+    add_spec_flags(p)
+    spec = spec_from_args(p.parse_args(["--config", str(config), "--l2", "0.05"]))
+    assert (spec.leaky_slope, spec.l2, spec.decay_biases, spec.class_weights, spec.weight_reduction) == (
+        0.2,
+        0.05,
+        True,
+        (1.0, 2.0, 0.5),
+        "batch",
+    )
+    assert (spec.clip_norm, spec.schedule, spec.decay_rate, spec.decay_steps, spec.schedule_every) == (1.0, "step", 0.5, 10, "epoch")
+    assert (spec.dropout, spec.batch_norm, spec.bn_momentum, spec.bn_eps) == (0.2, True, 0.2, 1e-3)
