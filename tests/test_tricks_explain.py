@@ -61,3 +61,20 @@ def test_each_switch_changes_only_its_own_field_when_several_tricks_are_on():
     }
     assert moved == {"keras_l2": {"l2"}, "decay_biases": {"decay_biases"}, "weighted_mean": {"weight_reduction"},
                      "schedule_every": {"schedule_every"}, "gelu_form": {"activation"}, "bn_eps_0.001": {"bn_eps"}}  # fmt: skip
+
+
+def test_defaults_native_runs_the_tricks_as_each_framework_idiom_has_them_and_explain_accounts_for_both():
+    from compare.experiment import pipeline
+    from compare.shared import native
+
+    spec = BASE.replace(activation="leaky_relu", l2=0.01, batch_norm=True, class_weights=(1.0, 2.0, 0.5))
+    torch_own, keras_own = native.tricks("torch", spec), native.tricks("tensorflow", spec)
+    assert torch_own == {"decay_biases": True, "weight_reduction": "sum_weights", "leaky_slope": 0.01, "bn_momentum": 0.1, "bn_eps": 1e-5}
+    assert keras_own["l2"] == 0.02 and keras_own["weight_reduction"] == "batch" and keras_own["leaky_slope"] == 0.2
+    assert keras_own["bn_momentum"] == pytest.approx(0.01) and keras_own["bn_eps"] == 1e-3
+    result = pipeline.run(spec, defaults="native")
+    finding = search.explain(spec, result.data, result.init, result.schedule, {n: h.losses for n, h in result.histories.items()}, {})
+    assert finding.explained, finding.text()
+    assert {s.name for s in finding.findings["torch"].best.switches} == {"torch_defaults"}
+    assert "keras_defaults" in {s.name for s in finding.findings["tensorflow"].best.switches}
+    assert "for the training tricks: decay_biases True" in finding.findings["torch"].sentence()

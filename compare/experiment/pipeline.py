@@ -35,7 +35,9 @@ def _setting(name: str, spec: Spec, init, defaults: str):
     its framework's default hyperparameters and initial weights, Keras given Python floats as a learner does."""
     if defaults == "aligned" or name not in ("torch", "tensorflow"):
         return spec, init, {}
-    options = {"python_floats": True} if name == "tensorflow" else {}
+    options = (
+        {"python_floats": True, "per_tensor_clipnorm": spec.clip_norm > 0} if name == "tensorflow" else {}
+    )  # clipnorm, as learners write it
     return native.native_spec(name, spec), native.init(name, spec), options
 
 
@@ -56,7 +58,7 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
         models[name] = implementations.build(name, specs[name], params, **options)
         grads[name] = models[name].gradients(X, y) if masks is None else models[name].gradients(X, y, masks)
         if specs[name] is not spec:
-            used[name] = native.hyper(name, spec.optimizer)
+            used[name] = {**native.hyper(name, spec.optimizer), **native.tricks(name, spec)}
     fields = dict(
         spec=spec,
         data=data,
