@@ -145,14 +145,13 @@ def render(root: Path = ROOT) -> str:
 def write_defaults(path: Path) -> None:
     """Measure the defaults table on the installed versions and write it with a link anchor per row."""
     sys.path.insert(0, str(ROOT))
-    from compare.defaults.table import measure, render, versions
-
     from compare.defaults import causes
+    from compare.defaults.table import measure, render, versions
     from compare.io import formats
 
     frame = measure()
     opening = (
-        f"The causes of \"same model, different numbers\" most reported in public issue trackers and Q&A threads, and which\n"
+        f'The causes of "same model, different numbers" most reported in public issue trackers and Q&A threads, and which\n'
         f"row below measures each and which `explain` switch reproduces it ({causes.summary()}):\n\n"
         f"{formats.render(causes.coverage(), 'markdown', floats=None)}\n"
     )
