@@ -78,3 +78,14 @@ def test_defaults_native_runs_the_tricks_as_each_framework_idiom_has_them_and_ex
     assert {s.name for s in finding.findings["torch"].best.switches} == {"torch_defaults"}
     assert "keras_defaults" in {s.name for s in finding.findings["tensorflow"].best.switches}
     assert "for the training tricks: decay_biases True" in finding.findings["torch"].sentence()
+
+
+def test_a_dropout_run_is_matched_as_is_with_its_first_steps_masks():
+    from compare.experiment import pipeline
+
+    spec = BASE.replace(dropout=0.3, frameworks=("numpy", "torch"))
+    result = pipeline.run(spec)
+    curves = {n: h.losses for n, h in result.histories.items()}
+    grads = {n: g[1] for n, g in result.grads.items()}
+    finding = search.explain(spec, result.data, result.init, result.schedule, curves, grads).findings["torch"]
+    assert finding.as_is and finding.best.grad_rel < 1e-13 and finding.best.max_rel < 1e-13, finding.sentence()
