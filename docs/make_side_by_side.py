@@ -145,11 +145,19 @@ def render(root: Path = ROOT) -> str:
 def write_defaults(path: Path) -> None:
     """Measure the defaults table on the installed versions and write it with a link anchor per row."""
     sys.path.insert(0, str(ROOT))
+    from compare.defaults import causes
     from compare.defaults.table import measure, render, versions
+    from compare.io import formats
 
     frame = measure()
+    opening = (
+        f'The causes of "same model, different numbers" most reported in public issue trackers and Q&A threads, and which\n'
+        f"row below measures each and which `explain` switch reproduces it ({causes.summary()}):\n\n"
+        f"{formats.render(causes.coverage(), 'markdown', floats=None)}\n"
+    )
     path.write_text(
-        f"# Defaults and conventions\n\nMeasured by `mlp-compare defaults` on {versions()}.\n\n{render(frame, 'markdown', anchors=True)}"
+        f"# Defaults and conventions\n\n{opening}Measured by `mlp-compare defaults` on {versions()}.\n\n"
+        f"{render(frame, 'markdown', anchors=True)}"
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import erf  # the one special function NumPy lacks
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -20,6 +22,41 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 def identity(z: np.ndarray) -> np.ndarray:
     return z
+
+
+def leaky_relu(slope: float) -> Activation:
+    """f(z) = z for z > 0, slope z otherwise; f'(z) = 1 or slope (slope at the kink z = 0, as torch and TF)."""
+    return Activation(
+        "leaky_relu",
+        lambda z: np.where(z > 0, z, slope * z),
+        in_z=lambda z: np.where(z > 0, 1.0, slope).astype(z.dtype),
+    )
+
+
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+GELU_CUBIC = 0.044715
+
+
+def gelu(z: np.ndarray) -> np.ndarray:
+    """z Phi(z) = z (1 + erf(z / sqrt 2)) / 2, Phi the standard normal CDF."""
+    return 0.5 * z * (1 + erf(z / math.sqrt(2)))
+
+
+def gelu_in_z(z: np.ndarray) -> np.ndarray:
+    """Phi(z) + z phi(z), phi the standard normal density."""
+    return 0.5 * (1 + erf(z / math.sqrt(2))) + z * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+def gelu_tanh(z: np.ndarray) -> np.ndarray:
+    """The tanh approximation: z (1 + tanh(u)) / 2 with u = sqrt(2/pi) (z + 0.044715 z^3)."""
+    return 0.5 * z * (1 + np.tanh(SQRT_2_OVER_PI * (z + GELU_CUBIC * z**3)))
+
+
+def gelu_tanh_in_z(z: np.ndarray) -> np.ndarray:
+    """(1 + t) / 2 + z (1 - t^2) u' / 2, t = tanh(u), u' = sqrt(2/pi) (1 + 3 * 0.044715 z^2)."""
+    t = np.tanh(SQRT_2_OVER_PI * (z + GELU_CUBIC * z**3))
+    du = SQRT_2_OVER_PI * (1 + 3 * GELU_CUBIC * z * z)
+    return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du
 
 
 @dataclass(frozen=True)
@@ -47,9 +84,12 @@ ACTIVATIONS = {
     "tanh": Activation("tanh", np.tanh, in_z=lambda z: 1 - np.tanh(z) ** 2, in_a=lambda a: 1 - a * a),
     "relu": Activation("relu", relu, in_z=lambda z: (z > 0).astype(z.dtype)),  # 0 at the kink z = 0, as torch and TF
     "identity": Activation("identity", identity, in_z=np.ones_like),
+    "gelu": Activation("gelu", gelu, in_z=gelu_in_z),
+    "gelu_tanh": Activation("gelu_tanh", gelu_tanh, in_z=gelu_tanh_in_z),
 }
 
 
-def activation(name: str) -> Activation:
-    """The named activation: call it for a = f(z); .derivative(z, a) for f'(z)."""
-    return ACTIVATIONS[name]
+def activation(name: str, leaky_slope: float = 0.01) -> Activation:
+    """The named activation: call it for a = f(z); .derivative(z, a) for f'(z). leaky_slope: leaky_relu's
+    slope for z < 0."""
+    return leaky_relu(leaky_slope) if name == "leaky_relu" else ACTIVATIONS[name]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratch import batch_norm
 from scratch.losses import output_fn
 from scratch.pieces import Pieces, pieces_for
 
@@ -18,6 +19,8 @@ class MLP:
         self.set_params(params)
         self.optimizer = pieces.optimizer(spec, [t for pair in self.params for t in pair])
         self.grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]  # train_step writes here
+        # batch norm's running (mean, variance) of every hidden layer: state, not parameters
+        self.running = [(np.zeros(w, self.dtype), np.ones(w, self.dtype)) for w in spec.layers[1:-1]] if spec.batch_norm else None
 
     def set_params(self, params) -> None:
         """Load canonical weights (copied, so the caller's arrays are never changed)."""
@@ -31,45 +34,74 @@ class MLP:
         """Logits of shape (N, O)."""
         return self.layers(X)[0]
 
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays."""
-        logits, cache = self.layers(X)
+    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays; with dropout `masks`
+        (one (N, width) array per hidden layer) in training mode, else in eval mode."""
+        logits, cache = self.layers(X, masks, training=True)
         loss, dZ = self.pieces.loss(logits, y)
-        return loss, self.backward(dZ, cache)
+        grads = self.backward(dZ, cache)
+        return loss + self.penalty(grads), grads
 
-    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on a mini-batch; returns the mini-batch loss before the update."""
-        logits, cache = self.layers(X)
+    def train_step(self, X: np.ndarray, y: np.ndarray, masks=None) -> float:
+        """One update on a mini-batch, with the step's dropout masks if any; returns the mini-batch loss before the update."""
+        logits, cache = self.layers(X, masks, training=True)
+        if self.running is not None:
+            for (mean, var), entry in zip(self.running, cache):
+                batch_norm.update(mean, var, entry[4], self.spec.bn_momentum, len(X), self.pieces.running_stats)
         loss, dZ = self.pieces.loss(logits, y)
         grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
+        loss += self.penalty(grads)
         flat_params = [t for pair in self.params for t in pair]
         flat_grads = [t for pair in grads for t in pair]
         self.optimizer.step(flat_params, flat_grads)
         return loss
 
-    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Mean loss at the current weights."""
-        return self.pieces.loss(self.forward(X), y)[0]
+    def end_epoch(self) -> None:
+        """Called by the training loop after an epoch's last step: a per-epoch schedule moves on."""
+        if hasattr(self.optimizer, "end_epoch"):
+            self.optimizer.end_epoch()
+
+    def loss(self, X: np.ndarray, y: np.ndarray, masks=None, training: bool = False) -> float:
+        """Mean loss at the current weights (plus the L2 penalty, if any), with dropout `masks` if given; training=True:
+        batch norm with the batch's statistics."""
+        return self.pieces.loss(self.layers(X, masks, training)[0], y)[0] + self.penalty()
+
+    def penalty(self, grads=None) -> float:
+        """The L2 penalty at the current weights (0 without one); its gradient is added into `grads` when given."""
+        if self.pieces.penalty is None:
+            return 0.0
+        if grads is not None:
+            self.pieces.penalty.add_gradient(self.params, grads)
+        return self.pieces.penalty.value(self.params)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
         return output_fn(self.spec)(self.forward(X))
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """(mean loss, network outputs) from one forward pass: what scoring a data set needs."""
+        """(mean loss (plus the L2 penalty, if any), network outputs) from one forward pass: what scoring a data set needs."""
         logits = self.forward(X)
-        return self.pieces.loss(logits, y)[0], output_fn(self.spec)(logits)
+        return self.pieces.loss(logits, y)[0] + self.penalty(), output_fn(self.spec)(logits)
 
-    def layers(self, X: np.ndarray):
-        """Logits of shape (N, O) and the cache [(A_prev, Z, A), ...] that backward walks back through."""
+    def layers(self, X: np.ndarray, masks=None, training: bool = False):
+        """Logits of shape (N, O) and the cache [(A_prev, Z, H = f(Z), dropout mask, batch-norm cache), ...] that
+        backward walks back through. A hidden layer's output is H, batch-normalised if the spec says so (with the
+        batch's statistics in training, the running ones otherwise), times its dropout mask if one is given."""
         A, cache = X, []
-        for (W, b), act in zip(self.params[:-1], self.pieces.activations):
+        for layer, ((W, b), act) in enumerate(zip(self.params[:-1], self.pieces.activations)):
             Z = A @ W  # (N, fan_out)
             Z += b  # Z = A W + b, in place
-            cache.append((A, Z, act(Z)))
-            A = cache[-1][2]
+            H = act(Z)  # (N, fan_out)
+            B, bn = H, None
+            if self.running is not None and training:
+                B, bn = batch_norm.forward(H, self.spec.bn_eps)  # B = (H - mean) / sqrt(var + eps)
+            elif self.running is not None:
+                B = batch_norm.evaluate(H, *self.running[layer], self.spec.bn_eps)
+            mask = None if masks is None else masks[layer]  # (N, fan_out): 0 or 1 / (1 - p)
+            cache.append((A, Z, H, mask, bn))
+            A = B if mask is None else B * mask  # inverted dropout: A = B * mask
         W, b = self.params[-1]
-        cache.append((A, None, None))
+        cache.append((A, None, None, None, None))
         logits = A @ W  # (N, O)
         logits += b
         return logits, cache
@@ -82,16 +114,18 @@ class MLP:
         if grads is None:
             grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]
         for layer in reversed(range(len(self.params))):
-            A_prev, _, _ = cache[layer]
+            A_prev = cache[layer][0]
             dW = np.matmul(A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
             db = dZ.sum(axis=0)  # (fan_out,)
             grads[layer] = (dW, db)
             if layer > 0:
-                _, Z_prev, A_prev_act = cache[layer - 1]
+                _, Z_prev, H_prev, mask, bn = cache[layer - 1]
                 dA = self.pieces.through(dZ, self.params, layer)  # (N, fan_in)
                 if dA.shape != Z_prev.shape:
                     raise ValueError(f"dA{layer} has shape {dA.shape}; layer {layer}'s Z has {Z_prev.shape}")
-                dZ = dA * self.pieces.activations[layer - 1].derivative(Z_prev, A_prev_act)  # dZ = dA * f'(Z)
+                dH = dA if mask is None else self.pieces.dropout_back(dA, mask)  # dB = dA * mask
+                dH = dH if bn is None else self.pieces.batch_norm_back(dH, bn)  # dH from dB, through mean and variance
+                dZ = dH * self.pieces.activations[layer - 1].derivative(Z_prev, H_prev)  # dZ = dH * f'(Z)
         return grads
 
 

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from scratch.schedules import Scheduler
+
 CONVENTIONS = ("torch", "keras")
 
 
@@ -157,7 +159,91 @@ class RMSprop:
                 p -= (lr * g) / np.sqrt(v + eps)
 
 
-def optimizer(spec, params: list[np.ndarray], convention: str = "torch"):
+class Decoupled:
+    """Decoupled weight decay (AdamW) around another optimizer: before its update, every decayed parameter
+    shrinks by lr wd of itself.  torch: p *= 1 - lr wd.   keras: p -= p wd lr."""
+
+    def __init__(self, inner, weight_decay: float, decayed: list[bool], convention: str = "torch"):
+        self.inner, self.wd, self.decayed, self.convention = inner, weight_decay, decayed, convention
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        lr, wd = self.inner.lr, self.wd
+        for p, on in zip(params, self.decayed):
+            if on and self.convention == "torch":
+                p *= 1 - lr * wd
+            elif on:
+                p -= p * wd * lr
+        self.inner.step(params, grads)
+
+
+CLIPPING = ("torch", "keras", "per_tensor")
+
+
+def clip(grads: list[np.ndarray], clip_norm: float, clip_value: float, rule: str = "torch") -> None:
+    """Clip the gradients in place, to a global norm or to [-clip_value, clip_value] (0: off).
+
+    torch (clip_grad_norm_): g *= min(c / (||g|| + 1e-6), 1), ||g|| the norm of the per-tensor norms.
+    keras (global_clipnorm): g *= c min(1 / ||g||, 1 / c).   per_tensor (Keras's clipnorm): g *= c / max(||g_i||, c), each tensor alone.
+    """
+    if clip_value > 0:
+        for g in grads:
+            np.clip(g, -clip_value, clip_value, out=g)
+    elif clip_norm > 0 and rule == "per_tensor":
+        for g in grads:
+            norm = math.sqrt(np.sum(g * g))
+            g *= clip_norm
+            g /= max(norm, clip_norm)
+    elif clip_norm > 0:
+        if rule == "torch":
+            total = np.sqrt(np.sum(np.array([np.sqrt(np.sum(g * g)) for g in grads]) ** 2))
+            scale = min(clip_norm / (total + 1e-6), 1.0)
+        else:
+            total = np.sqrt(np.sum([np.sum(g * g) for g in grads]))
+            scale = clip_norm * min(1 / total, 1 / clip_norm)
+        for g in grads:
+            g *= scale
+
+
+class Clipped:
+    """Gradient clipping (see clip) before another optimizer's step."""
+
+    def __init__(self, inner, clip_norm: float, clip_value: float, rule: str = "torch"):
+        self.inner, self.clip_norm, self.clip_value, self.rule = inner, clip_norm, clip_value, rule
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        clip(grads, self.clip_norm, self.clip_value, self.rule)
+        self.inner.step(params, grads)
+
+
+class Scheduled:
+    """A learning-rate schedule around another optimizer: the rule's rate is set before each step."""
+
+    def __init__(self, inner, scheduler: Scheduler):
+        self.inner, self.scheduler = inner, scheduler
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        self.scheduler.before_step()
+        self.inner.step(params, grads)
+
+    def end_epoch(self) -> None:
+        self.scheduler.end_epoch()
+
+
+def optimizer(spec, params: list[np.ndarray], convention: str = "torch", clipping: str | None = None):
+    """The spec's optimizer: its update rule, with its decoupled weight decay (kernels only unless
+    spec.decay_biases), its gradient clipping and its learning-rate schedule, if any. clipping: another rule than
+    the convention's own."""
+    rule = opt = update_rule(spec, params, convention)
+    if spec.weight_decay > 0:
+        opt = Decoupled(opt, spec.weight_decay, [p.ndim > 1 or spec.decay_biases for p in params], convention)
+    if spec.clip_norm > 0 or spec.clip_value > 0:
+        opt = Clipped(opt, spec.clip_norm, spec.clip_value, clipping or convention)
+    if spec.schedule != "constant":
+        opt = Scheduled(opt, Scheduler(spec, rule, convention))
+    return opt
+
+
+def update_rule(spec, params: list[np.ndarray], convention: str = "torch"):
     """The spec's optimizer for these parameters (a flat list W1, b1, W2, ...), in the given convention
     ("torch" or "keras"); .step(params, grads) updates them in place."""
     if convention not in CONVENTIONS:

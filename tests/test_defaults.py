@@ -145,3 +145,17 @@ def test_cli_csv_on_stdout_is_only_the_table(capsys):
     back = pd.read_csv(io.StringIO(captured.out))
     assert list(back["key"]) == ["default-lr"] and back.loc[0, "default"] > 1e-6
     assert "measuring 1 rows" in captured.err
+
+
+TRICKS = ["leaky-relu", "gelu", "l2", "class-weights", "clipping", "lr-schedule", "dropout", "batch-norm", "data-order"]
+
+
+def test_training_trick_rows_report_real_gaps_that_vanish_when_aligned(table):
+    for key in TRICKS:
+        assert table.loc[key, "default"] > 1e-6, key
+        assert table.loc[key, "aligned"] < 1e-13, key
+    assert 1e-12 < table.loc["clipping", "global_vs_global"] < 1e-5  # torch's 1e-6 in clip_grad_norm_
+    assert table.loc["lr-schedule", "momentum_forms"] > 1e-4  # the momentum forms part once the rate changes
+    assert table.loc["gelu", "tf_gelu_error"] > 1e-12  # tf.nn.gelu is not exact in float64
+    assert "negative_slope 0.01" in table.loc["leaky-relu", "torch"] and "LeakyReLU 0.3" in table.loc["leaky-relu", "keras"]
+    assert "momentum 0.99" in table.loc["batch-norm", "keras"] and "epsilon 0.001" in table.loc["batch-norm", "keras"]

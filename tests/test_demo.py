@@ -21,4 +21,4 @@ def test_run_with_no_flags_trains_the_beginner_network_in_all_three(capsys, tmp_
 def test_bad_flag_value_exits_2_with_one_line(capsys):
     assert main(["run", "--activation", "swish"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["mlp-compare run: error: spec.activation: got 'swish'; expected one of sigmoid, relu, tanh"]
+    assert err == ["mlp-compare run: error: spec.activation: got 'swish'; expected one of sigmoid, relu, tanh, leaky_relu, gelu, gelu_tanh"]

@@ -16,6 +16,8 @@ def loss_fn(spec, from_logits: bool = True):
         if spec.output == "sigmoid":
             return lambda logits, y: criterion(y, tf.sigmoid(logits))
         return lambda logits, y: criterion(y, logits)
+    if spec.class_weights is not None:
+        return weighted_loss_fn(spec)
     criterion = LOSSES[spec.loss](from_logits=from_logits, dtype=spec.dtype)
     if from_logits:
         return lambda logits, y: criterion(y, logits)
@@ -23,6 +25,20 @@ def loss_fn(spec, from_logits: bool = True):
     # silently switches to the logits formula; then no clipping would happen.
     probabilities = tf.sigmoid if spec.loss == "bce" else (lambda logits: tf.nn.softmax(logits, axis=1))
     return lambda logits, y: criterion(y, tf.identity(probabilities(logits)))
+
+
+def weighted_loss_fn(spec):
+    """Each sample weighted by its class's weight, as Model.fit(class_weight=...) turns them into sample weights;
+    the mean over N is Keras's "sum_over_batch_size", over the weights "mean_with_sample_weight"."""
+    reduction = "mean_with_sample_weight" if spec.weight_reduction == "sum_weights" else "sum_over_batch_size"
+    criterion = LOSSES[spec.loss](from_logits=True, dtype=spec.dtype, reduction=reduction)
+    class_weights = tf.constant(spec.class_weights, dtype=spec.dtype)
+
+    def loss(logits, y):
+        labels = tf.cast(tf.reshape(y, [-1]), tf.int64)  # (N,): bce's targets are (N, 1) floats
+        return criterion(y, logits, sample_weight=tf.gather(class_weights, labels))
+
+    return loss
 
 
 def output_fn(spec):
@@ -37,3 +53,22 @@ def target_signature(spec) -> tf.TensorSpec:
     if spec.loss == "ce":
         return tf.TensorSpec([None], tf.int64)
     return tf.TensorSpec([None, spec.layers[-1]], tf.as_dtype(spec.dtype))
+
+
+class L2(keras.regularizers.Regularizer):
+    """lam/2 sum W^2 with the factor in the weights' own dtype: keras.regularizers.L2 casts its Python-float
+    factor through float32 (1.4e-9 off in float64 gradients)."""
+
+    def __init__(self, factor: float):
+        self.factor = factor
+
+    def __call__(self, x):
+        return tf.constant(self.factor, x.dtype) * tf.reduce_sum(tf.square(x))
+
+
+def regularizer(spec, python_floats: bool = False):
+    """The kernel_regularizer giving the L2 penalty lam/2 sum W^2 (Keras's l2(x) is x sum W^2: x = lam/2), or None;
+    python_floats=True: Keras's own keras.regularizers.L2, factor rounded to float32 as it does."""
+    if spec.l2 == 0:
+        return None
+    return keras.regularizers.L2(spec.l2 / 2) if python_floats else L2(spec.l2 / 2)

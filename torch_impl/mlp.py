@@ -6,14 +6,27 @@ import numpy as np
 import torch
 
 from torch_impl.activations import activation
-from torch_impl.losses import loss_fn, output_fn
+from torch_impl.losses import loss_fn, output_fn, penalty_fn
 from torch_impl.optimizers import optimizer
+from torch_impl.schedules import scheduler
 
 
 def torch_layout(W: np.ndarray) -> np.ndarray:
     """Canonical (fan_in, fan_out) <-> torch's weight layout (fan_out, fan_in): the one place the layout
     changes, both ways (a transpose is its own inverse)."""
     return W.T
+
+
+class MaskedDropout(torch.nn.Module):
+    """Inverted dropout with the mask handed in (drawn by NumPy, 1 / (1 - p) included), so that torch drops the
+    units the other two drop: x * mask in training mode, x in eval mode (as nn.Dropout)."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.mask if self.training and self.mask is not None else x
 
 
 class MLP:
@@ -27,14 +40,21 @@ class MLP:
         sizes = list(zip(spec.layers[:-1], spec.layers[1:]))
         modules: list[torch.nn.Module] = []
         for (n_in, n_out), act in zip(sizes[:-1], spec.activations):
-            modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activation(act)]
+            modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activation(act, spec.leaky_slope)]
+            if spec.batch_norm:  # no learned scale or shift; torch's momentum is the batch's weight
+                modules.append(torch.nn.BatchNorm1d(n_out, eps=spec.bn_eps, momentum=spec.bn_momentum, affine=False, dtype=self.dtype))
+            modules += [MaskedDropout()] if spec.dropout > 0 else []
         modules.append(torch.nn.Linear(*sizes[-1], dtype=self.dtype))
-        self.model = torch.nn.Sequential(*modules)
+        self.model = torch.nn.Sequential(*modules).eval()  # train mode only inside train_step and gradients
+        self.dropouts = [m for m in self.model if isinstance(m, MaskedDropout)]
         self.linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
+        self.norms = [m for m in self.model if isinstance(m, torch.nn.BatchNorm1d)]
         self.set_params(params)
-        self.loss_fn = loss_fn(spec, from_logits)
+        data_loss, penalty = loss_fn(spec, from_logits), penalty_fn(spec, self.linears)
+        self.loss_fn = data_loss if penalty is None else (lambda logits, y: data_loss(logits, y) + penalty())
         self.output_fn = output_fn(spec)
         self.optimizer = optimizer(spec, self.model.parameters())
+        self.scheduler = scheduler(spec, self.optimizer)
 
     def set_params(self, params) -> None:
         """Load canonical weights (copied)."""
@@ -52,22 +72,50 @@ class MLP:
         with torch.no_grad():
             return self.model(torch.from_numpy(X)).numpy()
 
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout."""
+    def training_loss(self, X: np.ndarray, y: np.ndarray, masks) -> torch.Tensor:
+        """The loss in training mode, with the step's dropout masks if any; the model is back in eval mode after."""
+        for dropout, mask in zip(self.dropouts, masks or [None] * len(self.dropouts)):
+            dropout.mask = None if mask is None else torch.from_numpy(mask)
+        self.model.train()
+        try:
+            return self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
+        finally:
+            self.model.eval()
+            for dropout in self.dropouts:
+                dropout.mask = None
+
+    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout; with dropout `masks`
+        (one (N, width) array per hidden layer) if given."""
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
+        running = [norm.state_dict() for norm in self.norms]  # training mode updates them: gradients must not
+        running = [{k: v.clone() for k, v in state.items()} for state in running]
+        loss = self.training_loss(X, y, masks)
         loss.backward()
+        for norm, state in zip(self.norms, running):
+            norm.load_state_dict(state)
         grads = [(torch_layout(lin.weight.grad.numpy()).copy(), lin.bias.grad.numpy().copy()) for lin in self.linears]
         self.optimizer.zero_grad(set_to_none=True)
         return loss.item(), grads
 
-    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One update on a mini-batch; returns the mini-batch loss before the update."""
+    def train_step(self, X: np.ndarray, y: np.ndarray, masks=None) -> float:
+        """One update on a mini-batch, with the step's dropout masks if any; returns the mini-batch loss before the update."""
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y))
+        loss = self.training_loss(X, y, masks)
         loss.backward()
+        if self.spec.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=self.spec.clip_norm)
+        elif self.spec.clip_value > 0:
+            torch.nn.utils.clip_grad_value_(self.model.parameters(), clip_value=self.spec.clip_value)
         self.optimizer.step()
+        if self.scheduler is not None and self.spec.schedule_every == "batch":
+            self.scheduler.step()
         return loss.item()
+
+    def end_epoch(self) -> None:
+        """Called by the training loop after an epoch's last step: a per-epoch schedule steps."""
+        if self.scheduler is not None and self.spec.schedule_every == "epoch":
+            self.scheduler.step()
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean loss at the current weights."""

@@ -4,8 +4,15 @@ import torch
 
 
 def optimizer(spec, params):
-    """torch.optim optimizer for the spec over these parameters (torch's own update rules: see scratch/optimizers.py)."""
+    """torch.optim optimizer for the spec over these parameters (torch's own update rules: see scratch/optimizers.py).
+    Decoupled weight decay is AdamW, on the weights only (a second group with weight_decay=0 holds the biases)
+    unless spec.decay_biases."""
     o = spec.optimizer
+    if spec.weight_decay > 0:
+        params = list(params)
+        groups = [{"params": [p for p in params if p.ndim > 1 or spec.decay_biases]}]
+        groups += [{"params": [p for p in params if p.ndim == 1 and not spec.decay_biases], "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=spec.lr, betas=(spec.beta1, spec.beta2), eps=spec.eps, weight_decay=spec.weight_decay)
     if o == "sgd":
         return torch.optim.SGD(params, lr=spec.lr, momentum=0.0)
     if o in ("momentum", "nesterov"):

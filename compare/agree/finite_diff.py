@@ -34,13 +34,13 @@ def sample_entries(shape: tuple, max_entries: int | None, rng: np.random.Generat
 
 
 def relu_signs(model, X: np.ndarray) -> Callable[[list], list[np.ndarray]]:
-    """params -> the signs of every ReLU pre-activation on X, from the NumPy reference's forward pass: an entry
+    """params -> the signs of every (leaky) ReLU pre-activation on X, from the NumPy reference's forward pass: an entry
     whose +-h step changes one sits on a kink, where the loss has no derivative to check."""
-    relus = [i for i, act in enumerate(model.pieces.activations) if act.name == "relu"]
+    relus = [i for i, act in enumerate(model.pieces.activations) if act.name in ("relu", "leaky_relu")]
 
     def signs(params) -> list[np.ndarray]:
         model.set_params(params)
-        _, cache = model.layers(X)
+        _, cache = model.layers(X, training=True)
         return [cache[i][1] > 0 for i in relus]
 
     return signs

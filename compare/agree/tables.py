@@ -13,7 +13,7 @@ import pandas as pd
 from compare.agree.differences import curve_diff, tensor_diff
 from compare.agree.tolerances import FD_TOL, GRAD_TOL, curve_tolerance
 from compare.shared import loss_file
-from compare.shared.implementations import RUNS, convention_matters, runs_for, same_rules
+from compare.shared.implementations import RUNS, convention_matters, convention_reasons, runs_for, same_rules
 from compare.shared.weights import names as tensor_names
 
 FD_PAIR = "numpy vs finite differences"
@@ -50,9 +50,7 @@ def reason(a: str, b: str, result) -> str:
     ca, cb = RUNS[a].convention, RUNS[b].convention
     if ca == cb:
         return f"same {spec.optimizer} update rule ({ca} form)"
-    if spec.optimizer == "adam":
-        return "Adam: torch adds eps to sqrt(v_hat); Keras folds the bias correction into the step and adds eps to sqrt(v)"
-    return "RMSprop: torch divides by sqrt(v) + eps; Keras by sqrt(v + eps)"
+    return "; ".join(convention_reasons(spec))
 
 
 def missing_pairs(result) -> list[str]:

@@ -252,7 +252,7 @@ def weight_decay(p: Probe) -> dict:
         "what": "weight decay: L2 vs decoupled",
         "torch": f"Adam(weight_decay) adds wd·p to the gradient (L2); AdamW decouples it, default {tw:g}",
         "keras": f"every optimizer's weight_decay is decoupled (p -= lr·wd·p); AdamW default {kw:g}; a Python-float wd is rounded to float32",
-        "numpy": "not implemented (the spec has no weight decay)",
+        "numpy": "spec.weight_decay: AdamW in both conventions (kernels only unless decay_biases); spec.l2 for the L2 form",
         "align": "torch AdamW ↔ Keras AdamW (np.float64 wd)",
         "effect": effect(default, aligned, f"wd {wd:g}, eps 0: Adam(L2) vs Keras Adam; aligned = both AdamW"),
         "default": default,

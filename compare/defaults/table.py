@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from compare.defaults import losses
+from compare.defaults import losses, tricks
 from compare.defaults import numerics as runtime_rows
 from compare.defaults import optimizers as rows
 from compare.defaults.probe import Probe
@@ -52,6 +52,15 @@ ROWS = [
     Row("float32-vs-float64", runtime_rows.dtypes, {"seed": 1}),
     Row("onednn", runtime_rows.onednn, {"steps": 2}, runtime=True),
     Row("threads", runtime_rows.threads, {"seed": 1}),
+    Row("leaky-relu", tricks.leaky_relu, {"steps": 2}),
+    Row("gelu", tricks.gelu, {"steps": 2}),
+    Row("l2", tricks.l2, {"steps": 2}),
+    Row("class-weights", tricks.class_weights, {"steps": 2}),
+    Row("clipping", tricks.clipping, {"steps": 2}),
+    Row("lr-schedule", tricks.schedules, {"steps": 9}),
+    Row("dropout", tricks.dropout, {"steps": 2}),
+    Row("batch-norm", tricks.batch_norm, {"steps": 2}),
+    Row("data-order", tricks.data_order, {"steps": 9}),
 ]
 KEYS = [r.key for r in ROWS]
 

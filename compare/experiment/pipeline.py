@@ -35,7 +35,9 @@ def _setting(name: str, spec: Spec, init, defaults: str):
     its framework's default hyperparameters and initial weights, Keras given Python floats as a learner does."""
     if defaults == "aligned" or name not in ("torch", "tensorflow"):
         return spec, init, {}
-    options = {"python_floats": True} if name == "tensorflow" else {}
+    options = (
+        {"python_floats": True, "per_tensor_clipnorm": spec.clip_norm > 0} if name == "tensorflow" else {}
+    )  # clipnorm, as learners write it
     return native.native_spec(name, spec), native.init(name, spec), options
 
 
@@ -46,6 +48,7 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
         raise ValueError(f"defaults: got {defaults!r}; expected one of {', '.join(DEFAULTS)}")
     data, init, order = prepared or prepare(spec)
     X, y = first_batch(spec, data, order)
+    masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 else None  # the first training step's masks
     models, specs, grads, missing, used = {}, {}, {}, [], {}
     for name in implementations.runs_for(spec):
         if not implementations.installed(name):
@@ -53,9 +56,9 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
             continue
         specs[name], params, options = _setting(name, spec, init, defaults)
         models[name] = implementations.build(name, specs[name], params, **options)
-        grads[name] = models[name].gradients(X, y)
+        grads[name] = models[name].gradients(X, y) if masks is None else models[name].gradients(X, y, masks)
         if specs[name] is not spec:
-            used[name] = native.hyper(name, spec.optimizer)
+            used[name] = {**native.hyper(name, spec.optimizer), **native.tricks(name, spec)}
     fields = dict(
         spec=spec,
         data=data,
@@ -112,7 +115,7 @@ def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.D
 
     def loss(params) -> float:
         model.set_params(params)
-        return model.loss(X64, y64)
+        return model.loss(X64, y64, training=True)  # the loss gradients() differentiates: batch norm on the batch's statistics
 
     n_params = sum(W.size + b.size for W, b in init)
     if entries == -1:

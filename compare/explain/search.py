@@ -96,7 +96,8 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
     first = next(harness.batches(schedule, spec.batch_size))[2]
     grad_rel = None
     if target_grads is not None:
-        _, g = model.gradients(X[first], y[first])
+        masks = harness.Dropout(spec.replace(dtype=dtype)).draw(len(first)) if spec.dropout > 0 else None  # as the run took them
+        _, g = model.gradients(X[first], y[first]) if masks is None else model.gradients(X[first], y[first], masks)
         grad_rel = max(tensor_diff(t, r)["max_rel"] for pt, pr in zip(target_grads, g) for t, r in zip(pt, pr))
     finite = np.isfinite(target)
     total = len(target) if finite.all() else int(np.argmin(finite)) + 1  # up to and including a blow-up
@@ -104,10 +105,14 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
     widen = PROBS_WIDEN if {"keras_probs", "torch_probs"} & {s.name for s in names} else 1.0
     steps, max_rel, ratio = 0, 0.0, 0.0
     with np.errstate(all="ignore"):
-        for _, _, idx in harness.batches(schedule, spec.batch_size):
+        per_epoch = harness.steps_per_epoch(spec, schedule.shape[1])
+        dropout = harness.Dropout(spec.replace(dtype=dtype)) if spec.dropout > 0 else None  # the reference's dtype
+        for _, i, idx in harness.batches(schedule, spec.batch_size):
             if steps >= total:
                 break
-            a, b = model.train_step(X[idx], y[idx]), target[steps]
+            a, b = harness.step(model, X[idx], y[idx], dropout), target[steps]
+            if i == per_epoch - 1:
+                model.end_epoch()
             if not math.isfinite(b):  # the framework blew up here: reproduced only by a blow-up at the same step
                 if math.isfinite(a):
                     return Attempt(tuple(names), steps, total, math.inf, math.inf, grad_rel, dtype, widen)

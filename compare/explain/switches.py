@@ -8,11 +8,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import scratch
-from compare.explain import conventions
+from compare.explain import conventions, tricks
 from compare.shared import implementations, native
 from compare.shared.spec import Spec
 
-ROUNDED = ("lr", "momentum")  # the Python floats Keras casts to a tensor (float32) before use; Adam's betas in beta^t too
+ROUNDED = (
+    "lr",
+    "momentum",
+    "l2",
+    "leaky_slope",
+    "weight_decay",
+)  # the Python floats Keras casts to float32 before use; Adam's betas in beta^t too
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ def switches(spec: Spec) -> list[Switch]:
                 "Keras rounds Python-float hyperparameters (and a Python-float learning rate) to float32 even for float64 weights",
             )
         )
+    out += [Switch(name, label, why) for name, (label, why, _) in tricks.changes(spec).items()]
+    if tricks.keras_clipnorm(spec):
+        out.append(Switch("keras_clipnorm", *tricks.keras_clipnorm(spec)))
     out.append(Switch("sum_loss", "loss summed over the batch", "one side sums the loss over the mini-batch where the other averages it"))
     if spec.loss_kind.cross_entropy:
         out.append(
@@ -84,14 +93,20 @@ def switches(spec: Spec) -> list[Switch]:
         Switch(
             "torch_defaults",
             "torch's default initialisation and hyperparameters",
-            lambda: f"torch ran on its own defaults: nn.Linear's kaiming_uniform(a=sqrt(5)) weights and {_defaults('torch', o)}",
+            lambda: (
+                f"torch ran on its own defaults: nn.Linear's kaiming_uniform(a=sqrt(5)) weights and {_defaults('torch', o)}"
+                + _trick_defaults("torch", spec)
+            ),
         )
     )
     out.append(
         Switch(
             "keras_defaults",
             "Keras's default initialisation and hyperparameters",
-            lambda: f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}",
+            lambda: (
+                f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}"
+                + _trick_defaults("tensorflow", spec)
+            ),
         )
     )
     if spec.dtype == "float64":
@@ -105,6 +120,17 @@ def _defaults(framework: str, optimizer: str) -> str:
         return "its default hyperparameters"
     values = native.hyper(framework, optimizer)
     return ", ".join(f"{k} {v:g}" for k, v in values.items() if not (optimizer == "sgd" and k != "lr") and k != "beta1")
+
+
+def _trick_defaults(framework: str, spec: Spec) -> str:
+    """'; for the tricks: leaky_slope 0.01, ...' where the framework's idiom changes the spec's training tricks."""
+    if not implementations.installed(framework):
+        return ""
+    changes = native.tricks(framework, spec)
+    if framework == "tensorflow" and spec.clip_norm > 0:
+        changes["clipnorm"] = "per tensor"
+    words = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in changes.items())
+    return f"; for the training tricks: {words}" if words else ""
 
 
 EXCLUSIVE = [{"torch_defaults", "keras_defaults"}, {"keras_probs", "torch_probs"}]
@@ -122,7 +148,8 @@ class Natives:
 
     def get(self, framework: str):
         if framework not in self.cache:
-            self.cache[framework] = (native.hyper(framework, self.spec.optimizer), native.init(framework, self.spec))
+            hyper = {**native.hyper(framework, self.spec.optimizer), **native.tricks(framework, self.spec)}
+            self.cache[framework] = (hyper, native.init(framework, self.spec))
         return self.cache[framework]
 
 
@@ -139,8 +166,10 @@ def reference(spec: Spec, init, names: set[str], natives: Natives | None = None)
             s = s.replace(**{f: float(np.float32(getattr(s, f))) for f in ROUNDED})
     if "float32" in names:
         s = s.replace(dtype="float32")
+    s = tricks.apply(s, names)
     convention = "keras" if "keras_rules" in names else "torch"
-    pieces = scratch.pieces_for(s, convention)
+    per_tensor = "keras_clipnorm" in names or "keras_defaults" in names  # Keras's clipnorm, as learners write it
+    pieces = scratch.pieces_for(s, convention, clipping="per_tensor" if per_tensor else None)
     if "float32_hyper" in names and s.optimizer == "adam":
         pieces = replace(pieces, optimizer=lambda s, params: conventions.RoundedPowersAdam(s.lr, s.beta1, s.beta2, s.eps, convention))
     if "keras_probs" in names:

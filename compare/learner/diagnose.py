@@ -46,6 +46,25 @@ MISTAKES = {
         "the loss value is not averaged (the gradients are)",
         "return the mean over the batch (and the outputs for mse), as the gradients assume",
     ),
+    "l2_missing": ("the L2 term is missing from the weight gradient", "d/dW λ/2·ΣW² = λW: add λW to every dW"),
+    "l2_double": ("the L2 term is doubled", "d/dW λ/2·ΣW² = λW: the ½ cancels the 2 (Keras's l2(λ) is λΣW², gradient 2λW)"),
+    "l2_biases": ("the L2 term is applied to the biases too", "the penalty is on the kernels only: add λW to dW and nothing to db"),
+    "bn_no_stats": (
+        "the batch-norm backward misses the mean and variance terms",
+        "the batch's mean and variance depend on every sample: dH = inv/N (N dY - ΣdY - Y Σ(dY Y))",
+    ),
+    "bn_no_var": (
+        "the batch-norm backward misses the variance term",
+        "the variance depends on every sample too: dH = inv/N (N dY - ΣdY - Y Σ(dY Y))",
+    ),
+    "dropout_missing": (
+        "the dropout mask is not applied in backward",
+        "a dropped unit passes no gradient: dH = dA * mask, the forward pass's mask",
+    ),
+    "dropout_unscaled": (
+        "the dropout mask is applied in backward without its 1/(1 - p)",
+        "inverted dropout scales by 1/(1 - p) forward and back: dH = dA * keep / (1 - p)",
+    ),
 }
 RELU_NOTE = "ReLU's derivative at exactly z = 0 is a convention (torch and TensorFlow use 0, you use 1), not a mistake"
 
@@ -89,8 +108,9 @@ def _where(i: int, j: int, right: list[tuple[int, int]], L: int) -> str:
     return f"dW{k + 1} and db{k + 1} are right, so dZ{k + 1} is: the error goes wrong on its way back into layer {k}, at @ W{k + 1}.T or at the derivative"
 
 
-def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads, tol: float) -> Diagnosis:
-    """The first wrong tensor walking back from the output, and the known mistake that reproduces the numbers."""
+def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads, tol: float, masks=None) -> Diagnosis:
+    """The first wrong tensor walking back from the output, and the known mistake that reproduces the numbers;
+    masks: the step's dropout masks, where the gradients were taken with them."""
     N, L = len(X), len(params)
     outputs = 1 if spec.loss_kind.labels else ref_grads[-1][1].shape[0]
     order = [(i, j) for i in reversed(range(L)) for j in (0, 1)]
@@ -144,7 +164,7 @@ def diagnose(spec, params, X, y, loss: float, grads, ref_loss: float, ref_grads,
                 )
             return found(mistake, detail)
     for mistake, how, plan in slips.catalogue(spec, params):
-        P = slips.gradients(spec, params, X, y, plan)
+        P = slips.gradients(spec, params, X, y, plan, masks)
         if P is None or all(rel(P[a][b], ref_grads[a][b]) <= tol for a, b in order):
             continue
         if all(rel(grads[a][b], P[a][b]) <= tol for a, b in shaped):

@@ -11,7 +11,7 @@ import numpy as np
 
 import scratch
 from scratch.activations import Activation, activation, sigmoid
-from scratch.losses import Loss, mse, softmax
+from scratch.losses import L2, Loss, mse, softmax
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,41 @@ def through(how: tuple) -> Callable:
     return piece
 
 
+@dataclass(frozen=True)
+class SlippedL2:
+    """The L2 penalty with its value right and its gradient as a slip computes it: missing, doubled, or on the biases too."""
+
+    real: L2
+    how: str  # "missing" | "double" | "biases"
+
+    def value(self, params) -> float:
+        return self.real.value(params)
+
+    def add_gradient(self, params, grads) -> None:
+        if self.how == "double":
+            replace(self.real, lam=2 * self.real.lam).add_gradient(params, grads)
+        elif self.how == "biases":
+            replace(self.real, biases=True).add_gradient(params, grads)
+
+
+def batch_norm_slip(how: str) -> Callable:
+    """Back through batch norm without its mean and variance terms (dH = dY inv), or without the variance's."""
+
+    def piece(dY: np.ndarray, cache) -> np.ndarray:
+        _, inv, _, _, _ = cache
+        if how == "no_stats":
+            return dY * inv  # (N, D)
+        return dY * inv - (dY * inv).mean(axis=0)  # (N, D): the mean's term only
+
+    return piece
+
+
+DROPOUT_SLIPS = {
+    "missing": lambda dA, mask: dA,  # the mask not applied in backward
+    "unscaled": lambda dA, mask: dA * (mask > 0),  # applied without its 1 / (1 - p)
+}
+
+
 def pieces(spec, plan: dict) -> scratch.Pieces:
     """The spec's reference pieces with the slips of a plan put in.
 
@@ -83,14 +118,22 @@ def pieces(spec, plan: dict) -> scratch.Pieces:
         loss = extra_output_derivative(loss, spec.loss)
     ways = {key[1] + 1: through(how) for key, how in plan.items() if isinstance(key, tuple) and key[0] == "through"}
     back = lambda dZ, params, layer: ways.get(layer, base.through)(dZ, params, layer)  # noqa: E731
-    return replace(base, activations=acts, loss=loss, through=back if ways else base.through)
+    tricks = {}
+    if "l2" in plan and base.penalty is not None:
+        tricks["penalty"] = SlippedL2(base.penalty, plan["l2"])
+    if "bn" in plan:
+        tricks["batch_norm_back"] = batch_norm_slip(plan["bn"])
+    if "dropout" in plan:
+        tricks["dropout_back"] = DROPOUT_SLIPS[plan["dropout"]]
+    return replace(base, activations=acts, loss=loss, through=back if ways else base.through, **tricks)
 
 
-def gradients(spec, params, X: np.ndarray, y: np.ndarray, plan: dict) -> list | None:
-    """The reference's gradients with a plan's slips put in; None where the slips' shapes cannot work."""
+def gradients(spec, params, X: np.ndarray, y: np.ndarray, plan: dict, masks=None) -> list | None:
+    """The reference's gradients with a plan's slips put in (and the step's dropout masks, if given); None where
+    the slips' shapes cannot work."""
     model = scratch.make(spec, params, pieces=pieces(spec, plan))
     try:
-        return model.gradients(X, y)[1]
+        return model.gradients(X, y, masks)[1]
     except ValueError:  # a matrix product or a broadcast whose shapes do not fit: this slip cannot be theirs
         return None
 
@@ -138,7 +181,25 @@ def catalogue(spec, params) -> list[tuple[str, str, dict]]:
             if k != h + 1:
                 found.append(("wrong_weights", f"{into}: dZ{h + 2} @ W{k + 1}.T instead of @ W{h + 2}.T", {("through", h): ("T", k)}))
             found.append(("wrong_weights", f"{into}: dZ{h + 2} @ W{k + 1} instead of @ W{h + 2}.T", {("through", h): ("N", k)}))
+    found += _trick_slips(spec)
     if len(hidden) > 1:
         found.append(("no_weights", "in every layer: dA = dZ, without @ W.T", {("through", h): ("none",) for h in hidden}))
         found.append(("wrong_weights", "in every layer: dZ @ W.T with W of the layer below", {("through", h): ("T", h) for h in hidden}))
+    return found
+
+
+def _trick_slips(spec) -> list[tuple[str, str, dict]]:
+    """The L2, batch-norm and dropout slips the spec allows (dropout's show only when the step's masks are given)."""
+    found = []
+    if spec.l2 > 0:
+        found.append(("l2_missing", f"dW has no λW term (λ = {spec.l2:g})", {"l2": "missing"}))
+        found.append(("l2_double", f"dW has 2λW instead of λW (λ = {spec.l2:g})", {"l2": "double"}))
+        if not spec.decay_biases:
+            found.append(("l2_biases", f"db has λb added too (λ = {spec.l2:g})", {"l2": "biases"}))
+    if spec.batch_norm:
+        found.append(("bn_no_stats", "dH = dY / sqrt(var + eps), without the mean and variance terms", {"bn": "no_stats"}))
+        found.append(("bn_no_var", "dH has the mean's term but not the variance's", {"bn": "no_var"}))
+    if spec.dropout > 0:
+        found.append(("dropout_missing", "dH = dA, the mask not applied", {"dropout": "missing"}))
+        found.append(("dropout_unscaled", f"dH = dA * keep, without 1 / (1 - p) = {1 / (1 - spec.dropout):.4g}", {"dropout": "unscaled"}))
     return found

@@ -124,6 +124,11 @@ def _check_fits(spec: Spec, n_features: int, n_classes: int | None, n_train: int
         )
     if spec.batch_size > n_train:
         raise SpecError(f"spec.batch_size: {spec.batch_size} is larger than the {n_train} training samples; expected at most {n_train}")
+    if spec.batch_norm and n_train % spec.batch_size == 1:
+        raise SpecError(
+            f"spec.batch_size: {spec.batch_size} leaves a last batch of 1 of the {n_train} training samples, which batch_norm "
+            "cannot normalise; expected a batch size that leaves >= 2"
+        )
 
 
 def split(spec: Spec, X: np.ndarray, y: np.ndarray, is_class: bool):

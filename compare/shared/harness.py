@@ -43,6 +43,25 @@ def schedule(spec: Spec, n_train: int) -> np.ndarray:
     return np.asarray(Schedule(spec, n_train))
 
 
+class Dropout:
+    """The inverted-dropout masks of every training step, drawn by NumPy from the spec's seed one step at a time
+    and handed to each implementation like the sample order, so that all three drop the same units."""
+
+    def __init__(self, spec: Spec):
+        self.rate, self.widths, self.dtype = spec.dropout, spec.layers[1:-1], np.dtype(spec.dtype)
+        self.rng = np.random.default_rng([spec.seed, 4])
+
+    def draw(self, n: int) -> list[np.ndarray]:
+        """The next step's masks, one (n, width) array per hidden layer: 0 (dropped) or 1 / (1 - p) (kept)."""
+        scale = self.dtype.type(1 / (1 - self.rate))
+        return [(self.rng.random((n, width)) >= self.rate).astype(self.dtype) * scale for width in self.widths]
+
+
+def step(model, X: np.ndarray, y: np.ndarray, dropout: Dropout | None) -> float:
+    """model.train_step on one mini-batch, with the step's dropout masks when the spec has dropout."""
+    return model.train_step(X, y) if dropout is None else model.train_step(X, y, dropout.draw(len(X)))
+
+
 def steps_per_epoch(spec: Spec, n_train: int) -> int:
     return math.ceil(n_train / spec.batch_size)
 
@@ -95,8 +114,9 @@ def _epochs(history: History, model, spec: Spec, data: Dataset, order, on_epoch)
     per_epoch = steps_per_epoch(spec, order.shape[1])
     epoch_losses = np.full(per_epoch, np.nan)
     last_complete = None  # the weights after the last whole epoch: the metrics of a run that blows up are theirs
+    dropout = Dropout(spec) if spec.dropout > 0 else None
     for epoch, i, idx in batches(order, spec.batch_size):
-        loss = model.train_step(X[idx], y[idx])
+        loss = step(model, X[idx], y[idx], dropout)
         epoch_losses[i] = loss
         done = epoch * per_epoch  # steps of the epochs before this one
         if not math.isfinite(loss):
@@ -108,6 +128,8 @@ def _epochs(history: History, model, spec: Spec, data: Dataset, order, on_epoch)
                 history.metrics = evaluate(model, spec, data)
             return history
         if i == per_epoch - 1:
+            if hasattr(model, "end_epoch"):  # a per-epoch learning-rate schedule moves on (a learner's model may have none)
+                model.end_epoch()
             history.losses[done : done + per_epoch] = epoch_losses
             last_complete = model.get_params() if epoch + 1 < order.shape[0] else None
             if on_epoch is not None:

@@ -1,6 +1,6 @@
 """The three implementations behind one contract, imported where a reader sees it, and the runs built from them.
 
-Each package exposes make(spec, params, **options) -> an MLP with forward, loss, gradients, train_step,
+Each package exposes make(spec, params, **options) -> an MLP with forward, loss, gradients, train_step, end_epoch,
 get_params, set_params and predict. They are imported on first use, so a NumPy-only run loads neither
 torch nor TensorFlow.
 """
@@ -59,9 +59,31 @@ def installed(name: str) -> bool:
 
 
 def convention_matters(spec: Spec) -> bool:
-    """True where torch's and Keras's published update rules give different numbers (Adam, RMSprop
-    with eps > 0); SGD and both momentum forms agree to round-off for a constant learning rate."""
-    return spec.adaptive and spec.eps > 0
+    """True where torch's and Keras's published update rules give different numbers: Adam and RMSprop with
+    eps > 0; clipping to a norm (torch adds 1e-6 to it); both momentum forms once the rate changes (they agree to
+    round-off for a constant rate only); a cosine schedule (torch's rises again after T, Keras's stays at 0);
+    batch norm's running statistics (torch updates the variance unbiased, Keras biased)."""
+    changing_rate = spec.schedule != "constant" and spec.optimizer in ("momentum", "nesterov")
+    running_stats = spec.batch_norm  # torch's running variance is unbiased, Keras's biased: eval-mode metrics differ
+    return (spec.adaptive and spec.eps > 0) or spec.clip_norm > 0 or changing_rate or spec.schedule == "cosine" or running_stats
+
+
+def convention_reasons(spec: Spec) -> list[str]:
+    """In words, each way torch's and Keras's published rules give different numbers for this spec (see convention_matters)."""
+    out = []
+    if spec.optimizer == "adam" and spec.eps > 0:
+        out.append("Adam: torch adds eps to sqrt(v_hat); Keras folds the bias correction into the step and adds eps to sqrt(v)")
+    if spec.optimizer == "rmsprop" and spec.eps > 0:
+        out.append("RMSprop: torch divides by sqrt(v) + eps; Keras by sqrt(v + eps)")
+    if spec.clip_norm > 0:
+        out.append("clipping: torch's clip_grad_norm_ adds 1e-6 to the norm, Keras's global_clipnorm does not")
+    if spec.schedule != "constant" and spec.optimizer in ("momentum", "nesterov"):
+        out.append("momentum: torch's buf = mu buf + g and Keras's v = mu v - lr g part once the learning rate changes")
+    if spec.schedule == "cosine":
+        out.append("cosine schedule: torch's rate rises again after T, Keras's stays at 0")
+    if spec.batch_norm:
+        out.append("batch norm: torch's running variance is unbiased, Keras's biased (eval-mode metrics)")
+    return out
 
 
 def runs_for(spec: Spec) -> list[str]:

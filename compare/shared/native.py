@@ -71,10 +71,42 @@ def hyper(framework: str, optimizer: str) -> dict[str, float]:
     return out
 
 
+def tricks(framework: str, spec: Spec) -> dict:
+    """Spec changes a learner gets from the framework's own idiom for the spec's training tricks, defaults read as
+    installed. torch: weight_decay=λ on every parameter, CrossEntropyLoss(weight) over Σw, LeakyReLU's and
+    BatchNorm1d's defaults. Keras: l2(λ) = λΣW² on the kernels, class_weight over N, keras.activations.leaky_relu's
+    and BatchNormalization's defaults (its clipnorm, per tensor, is a make() option: see per_tensor_clipnorm)."""
+    out = {}
+    if framework == "torch":
+        import torch
+
+        if spec.l2 > 0:
+            out["decay_biases"] = True
+        if spec.class_weights is not None and spec.loss == "ce":
+            out["weight_reduction"] = "sum_weights"
+        if "leaky_relu" in spec.activations:
+            out["leaky_slope"] = float(signature_defaults(torch.nn.LeakyReLU)["negative_slope"])
+        if spec.batch_norm:
+            d = signature_defaults(torch.nn.BatchNorm1d)
+            out.update(bn_momentum=float(d["momentum"]), bn_eps=float(d["eps"]))
+        return out
+    keras = load_keras()
+    if spec.l2 > 0:
+        out.update(l2=2 * spec.l2, decay_biases=False)
+    if spec.class_weights is not None:
+        out["weight_reduction"] = "batch"
+    if "leaky_relu" in spec.activations:
+        out["leaky_slope"] = float(inspect.signature(keras.activations.leaky_relu).parameters["negative_slope"].default)
+    if spec.batch_norm:
+        d = signature_defaults(keras.layers.BatchNormalization)
+        out.update(bn_momentum=1 - float(d["momentum"]), bn_eps=float(d["epsilon"]))
+    return out
+
+
 def native_spec(framework: str, spec: Spec) -> Spec:
-    """The spec with the framework's default hyperparameters; the momentum coefficient stays the
-    spec's (both default it to 0, which would turn momentum off)."""
-    return spec.replace(**hyper(framework, spec.optimizer))
+    """The spec with the framework's default hyperparameters and its idiom's defaults for the training tricks; the
+    momentum coefficient stays the spec's (both default it to 0, which would turn momentum off)."""
+    return spec.replace(**hyper(framework, spec.optimizer), **tricks(framework, spec))
 
 
 def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -10,9 +10,18 @@ from pathlib import Path
 from compare.errors import SpecError
 from compare.shared.losses import LOSSES, LossKind
 
-ACTIVATIONS = ("sigmoid", "relu", "tanh")
+ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu", "gelu_tanh")  # gelu: exact (erf); gelu_tanh: the tanh form
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 DTYPES = ("float64", "float32")
+SCHEDULES = {
+    "constant": (),
+    "step": ("decay_rate", "decay_steps"),
+    "exponential": ("decay_rate",),
+    "cosine": ("decay_steps",),
+    "inverse_time": ("decay_rate",),
+}
+SCHEDULE_EVERY = ("batch", "epoch")
+WEIGHT_REDUCTIONS = ("sum_weights", "batch")
 INITS = ("small_uniform", "small_normal", "glorot_uniform", "torch_default", "he_uniform")
 FRAMEWORKS = ("numpy", "torch", "tensorflow")
 CLASSIFICATION = ("xor", "moons", "circles", "blobs", "spirals", "digits", "iris", "breast_cancer")
@@ -48,16 +57,53 @@ class Spec:
     test_fraction: float = 0.25  # held-out share of the data, in (0, 1)
     threads: int = 1  # intra-op threads for torch and TensorFlow (recorded; changes round-off)
     frameworks: tuple[str, ...] = FRAMEWORKS  # which implementations to run
+    l2: float = 0.0  # L2 penalty lam/2 sum W^2 added to the loss (gradient lam W), >= 0: Keras l2(lam/2), torch weight_decay=lam
+    weight_decay: float = 0.0  # decoupled weight decay (AdamW: p -= lr wd p before the update), >= 0; optimizer adam only
+    decay_biases: bool = False  # the L2 penalty and the weight decay on the biases too (default: kernels only)
+    batch_norm: bool = False  # batch norm (no learned scale or shift) after every hidden activation; needs batches >= 2
+    bn_momentum: float = 0.1  # running statistics r = (1 - m) r + m batch, torch's m (Keras's momentum is 1 - m), in (0, 1)
+    bn_eps: float = 1e-5  # added to the variance, > 0 (torch 1e-5, Keras 1e-3)
+    dropout: float = 0.0  # inverted-dropout rate p after every hidden activation, in [0, 1); masks drawn by the harness
+    clip_norm: float = 0.0  # clip the gradients to this global norm, 0: off (torch clip_grad_norm_, Keras global_clipnorm)
+    clip_value: float = 0.0  # clip every gradient entry to [-clip_value, clip_value], 0: off (clip_grad_value_, clipvalue)
+    schedule: str = "constant"  # learning-rate schedule: constant | step | exponential | cosine | inverse_time
+    schedule_every: str = "batch"  # what the schedule's t counts: batch (Keras's schedules) | epoch (torch's usual loop)
+    decay_rate: float | None = None  # step, exponential: the factor gamma in (0, 1]; inverse_time: d > 0 in lr / (1 + d t)
+    decay_steps: int | None = None  # step: multiply by gamma every decay_steps t; cosine: T, where the rate reaches 0
+    class_weights: tuple[float, ...] | None = None  # bce, ce: loss weight of each class (bce: [w0, w1]), > 0; None: unweighted
+    weight_reduction: str = (
+        "sum_weights"  # weighted mean over sum_weights (torch's CrossEntropyLoss(weight)) | batch: over N (Keras's class_weight)
+    )
+    leaky_slope: float = 0.01  # leaky_relu's slope for z < 0, >= 0 (torch 0.01, keras.layers.LeakyReLU 0.3, keras.activations 0.2)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "layers", tuple(int(n) for n in self.layers))
         set_(self, "frameworks", tuple(self.frameworks))
+        if isinstance(self.class_weights, (list, tuple)):
+            set_(
+                self,
+                "class_weights",
+                tuple(float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) else w for w in self.class_weights),
+            )
         if isinstance(self.activation, (list, tuple)):
             set_(self, "activation", tuple(self.activation))
         if self.output is None and self.loss in LOSSES:
             set_(self, "output", LOSSES[self.loss].default_output)
-        for name in ("lr", "momentum", "beta1", "beta2", "eps", "rho", "init_scale", "noise", "test_fraction"):
+        for name in (
+            "lr",
+            "momentum",
+            "beta1",
+            "beta2",
+            "eps",
+            "rho",
+            "init_scale",
+            "noise",
+            "test_fraction",
+            "leaky_slope",
+            "l2",
+            "weight_decay",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise SpecError(f"spec.{name}: got {value!r}; expected a number")
@@ -98,6 +144,8 @@ class Spec:
         d["frameworks"] = list(self.frameworks)
         if isinstance(self.activation, tuple):
             d["activation"] = list(self.activation)
+        if self.class_weights is not None:
+            d["class_weights"] = list(self.class_weights)
         return d
 
     def short(self) -> str:
@@ -155,12 +203,62 @@ def validate(s: Spec) -> None:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
     if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
         _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
+    if not isinstance(s.batch_norm, bool):
+        _fail("batch_norm", s.batch_norm, "true or false")
+    if s.batch_norm and s.batch_size < 2:
+        _fail("batch_size", s.batch_size, "a batch of >= 2 samples with batch_norm (one sample has no variance)")
+    if not 0 < s.bn_momentum < 1:
+        _fail("bn_momentum", s.bn_momentum, "a value in (0, 1)")
+    if not s.bn_eps > 0:
+        _fail("bn_eps", s.bn_eps, "a value > 0")
+    if not 0 <= s.dropout < 1:
+        _fail("dropout", s.dropout, "a rate in [0, 1)")
+    for name in ("l2", "weight_decay", "clip_norm", "clip_value"):
+        if not getattr(s, name) >= 0:
+            _fail(name, getattr(s, name), "a value >= 0")
+    if s.weight_decay > 0 and s.optimizer != "adam":
+        _fail("weight_decay", s.weight_decay, "0 unless optimizer is adam (decoupled weight decay is AdamW; L2 is spec.l2)")
+    if s.clip_norm > 0 and s.clip_value > 0:
+        _fail("clip_value", s.clip_value, "0 when clip_norm is set (one clipping at a time, as Keras allows)")
+    if not isinstance(s.decay_biases, bool):
+        _fail("decay_biases", s.decay_biases, "true or false")
+    _validate_schedule(s)
+    _choice("weight_reduction", s.weight_reduction, WEIGHT_REDUCTIONS)
+    if s.class_weights is not None:
+        classes = 2 if s.loss == "bce" else s.layers[-1]
+        if s.loss == "mse" or (s.loss == "bce" and s.layers[-1] != 1):
+            _fail("class_weights", list(s.class_weights), "None unless the loss is ce, or bce with one output")
+        if len(s.class_weights) != classes or not all(isinstance(w, float) and w > 0 for w in s.class_weights):
+            _fail("class_weights", list(s.class_weights), f"{classes} weights > 0, one per class")
+    if not s.leaky_slope >= 0:
+        _fail("leaky_slope", s.leaky_slope, "a slope >= 0")
     if not s.frameworks:
         _fail("frameworks", [], "at least one of " + ", ".join(FRAMEWORKS))
     for f in s.frameworks:
         _choice("frameworks", f, FRAMEWORKS)
     if len(set(s.frameworks)) != len(s.frameworks):
         _fail("frameworks", list(s.frameworks), "each framework once")
+
+
+def _validate_schedule(s: Spec) -> None:
+    _choice("schedule", s.schedule, tuple(SCHEDULES))
+    _choice("schedule_every", s.schedule_every, SCHEDULE_EVERY)
+    needs = SCHEDULES[s.schedule]
+    for name in ("decay_rate", "decay_steps"):
+        value = getattr(s, name)
+        if name in needs and value is None:
+            _fail(name, None, f"a value: the {s.schedule} schedule needs {' and '.join(needs)}")
+        if name not in needs and value is not None:
+            _fail(name, value, f"None: the {s.schedule} schedule takes " + (" and ".join(needs) or "no parameters"))
+    if s.decay_steps is not None and (isinstance(s.decay_steps, bool) or not isinstance(s.decay_steps, int) or s.decay_steps < 1):
+        _fail("decay_steps", s.decay_steps, "a whole number >= 1")
+    if s.decay_rate is not None:
+        if isinstance(s.decay_rate, bool) or not isinstance(s.decay_rate, (int, float)):
+            _fail("decay_rate", s.decay_rate, "a number")
+        if s.schedule == "inverse_time" and not s.decay_rate > 0:
+            _fail("decay_rate", s.decay_rate, "a decay > 0")
+        if s.schedule != "inverse_time" and not 0 < s.decay_rate <= 1:
+            _fail("decay_rate", s.decay_rate, "a factor in (0, 1]")
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Spec))

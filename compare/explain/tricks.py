@@ -1,0 +1,85 @@
+"""The switches of the training tricks (L2, class weights, clipping, schedules, batch norm, leaky ReLU, GELU): each
+a framework default the NumPy reference takes on by a change of its spec, or, for Keras's clipnorm, of its clipping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from compare.shared.spec import Spec
+
+LEAKY_SLOPES = {0.01: "torch's nn.LeakyReLU", 0.3: "keras.layers.LeakyReLU", 0.2: "keras.activations.leaky_relu and tf.nn.leaky_relu"}
+BN_EPS = {1e-5: "torch's BatchNorm1d", 1e-3: "Keras's BatchNormalization"}
+GELU_OTHER = {"gelu": "gelu_tanh", "gelu_tanh": "gelu"}
+
+
+def _leaky(slope: float) -> Callable[[Spec], Spec]:
+    return lambda s: s.replace(leaky_slope=slope)
+
+
+def _other_gelu(s: Spec) -> Spec:
+    return s.replace(activation=tuple(GELU_OTHER.get(a, a) for a in s.activations))
+
+
+def changes(spec: Spec) -> dict[str, tuple[str, str, Callable[[Spec], Spec]]]:
+    """{switch name: (label, why, spec change)} for the tricks this spec uses."""
+    out = {}
+    if spec.l2 > 0:
+        out["keras_l2"] = (
+            "L2 ×2, kernels only",
+            "Keras's l2(λ) adds λ·ΣW² to the loss (gradient 2λW) on the kernels only; λ/2·ΣW² and torch's weight_decay=λ give λW",
+            lambda s: s.replace(l2=2 * s.l2, decay_biases=False),
+        )
+    if (spec.l2 > 0 or spec.weight_decay > 0) and not spec.decay_biases:
+        out["decay_biases"] = (
+            "L2 / weight decay on the biases too",
+            "torch's weight_decay and AdamW decay every parameter they are given, biases included; Keras's kernel_regularizer does not",
+            lambda s: s.replace(decay_biases=True),
+        )
+    if spec.class_weights is not None:
+        reduction = "batch" if spec.weight_reduction == "sum_weights" else "sum_weights"
+        out["weighted_mean"] = (
+            "weighted mean over N" if reduction == "batch" else "weighted mean over Σw",
+            "torch's CrossEntropyLoss(weight) divides the weighted sum by Σw, Keras's class_weight / sample_weight by N",
+            lambda s: s.replace(weight_reduction=reduction),
+        )
+    if spec.schedule != "constant":
+        every = "epoch" if spec.schedule_every == "batch" else "batch"
+        out["schedule_every"] = (
+            f"schedule stepped per {every}",
+            "Keras's schedules count optimizer steps (per batch); a torch loop usually calls scheduler.step() once an epoch",
+            lambda s: s.replace(schedule_every=every),
+        )
+    if "leaky_relu" in spec.activations:
+        for slope, who in LEAKY_SLOPES.items():
+            if slope != spec.leaky_slope:
+                out[f"leaky_{slope:g}"] = (f"leaky ReLU slope {slope:g}", f"{who} defaults to a slope of {slope:g}", _leaky(slope))
+    if any(a in GELU_OTHER for a in spec.activations):
+        out["gelu_form"] = (
+            "the other GELU form (exact ↔ tanh)",
+            "keras.ops.gelu (and the backends' nn.gelu) default to the tanh approximation; torch's nn.GELU and keras.activations.gelu "
+            "to the exact erf form",
+            _other_gelu,
+        )
+    if spec.batch_norm:
+        for eps, who in BN_EPS.items():
+            if eps != spec.bn_eps:
+                out[f"bn_eps_{eps:g}"] = (f"batch-norm eps {eps:g}", f"{who} defaults to eps {eps:g}", lambda s, e=eps: s.replace(bn_eps=e))
+    return out
+
+
+def keras_clipnorm(spec: Spec) -> tuple[str, str] | None:
+    """(label, why) of Keras's per-tensor clipnorm, for a spec that clips to a norm."""
+    if spec.clip_norm == 0:
+        return None
+    return (
+        "clipnorm per tensor",
+        "Keras's clipnorm clips each gradient tensor to the norm on its own; torch's clip_grad_norm_ and Keras's global_clipnorm clip them together",
+    )
+
+
+def apply(spec: Spec, names: set[str]) -> Spec:
+    """The spec with the named tricks' changes made."""
+    for name, (_, _, change) in changes(spec).items():
+        if name in names:
+            spec = change(spec)
+    return spec
