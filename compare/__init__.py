@@ -17,4 +17,18 @@ def gradcheck(spec: Spec, fd_entries: int | None = -1):
     return gradients(spec, fd_entries=fd_entries)
 
 
+def sweep(grid, client=None, out=None, force: bool = False, workers: int | None = None):
+    """Every combination of a grid (a TOML file or its contents as a dict) on a Dask cluster (`client`, else a
+    LocalCluster of `workers`), bundles and sweep.csv in `out` (default: sweeps/<grid name>); the sweep table as a
+    DataFrame. See compare.sweeps.runner.sweep."""
+    from pathlib import Path
+
+    from compare.sweeps.runner import sweep as _sweep
+
+    if out is None:
+        out = Path("sweeps") / (Path(grid).stem if not isinstance(grid, dict) else "grid")
+    return _sweep(grid, out, force=force, workers=workers, client=client)
+
+
 __all__ = ["Spec", "run", "gradcheck"]
+__all__ += ["sweep"]

@@ -6,11 +6,12 @@ import argparse
 import gc
 import sys
 
-from compare.commands import bench, check, defaults, explain, gradcheck, run, table
+from compare.commands import bench, check, defaults, explain, gradcheck, run, sweep, table
 from compare.errors import UsageError
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
 COMMANDS = {"run": run, "bench": bench, "defaults": defaults, "explain": explain, "check": check, "gradcheck": gradcheck, "table": table}
+COMMANDS["sweep"] = sweep  # a grid of specs on a Dask cluster (compare/sweeps/)
 
 
 class Parser(argparse.ArgumentParser):
