@@ -1,5 +1,5 @@
 """Where a sweep runs: a LocalCluster on 127.0.0.1 (a process and one thread per worker), or an existing Dask
-cluster at tcp:// or tls://; each worker holds BLAS, torch and TensorFlow to one thread and imports them once."""
+cluster at tcp:// or tls://; each worker holds BLAS, torch and TensorFlow to one thread and imports each framework once."""
 
 from __future__ import annotations
 
@@ -24,25 +24,16 @@ TCP_WARNING = (
 
 
 class Warm(WorkerPlugin):
-    """A Dask worker plugin: BLAS held to one thread, then the frameworks the sweep needs imported once, so each run
-    in the worker finds them loaded (torch before TensorFlow, the import order Keras's own tests use)."""
-
-    def __init__(self, frameworks: tuple[str, ...]):
-        self.frameworks = frameworks
+    """A Dask worker plugin: BLAS held to one thread (torch and TensorFlow take theirs from the spec, 1 by default),
+    and the comparison pipeline imported before the first run. A framework is imported by the first run that needs
+    it, once per worker: a worker never given a TensorFlow combination never pays for TensorFlow."""
 
     def setup(self, worker=None) -> None:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
-        if "torch" in self.frameworks:
-            import torch_impl  # noqa: F401
-        if "tensorflow" in self.frameworks:
-            import tf_impl  # noqa: F401
         import compare.experiment.pipeline  # noqa: F401
         import compare.io.bundle  # noqa: F401
-        import compare.io.plots as plots
-
-        plots.figure()  # matplotlib loaded once, not on the first bundle
 
 
 def security(address: str, ca: str | None, cert: str | None, key: str | None):
@@ -122,10 +113,10 @@ def client(workers: int | None = None, scheduler: str | None = None, security_=N
         cluster.close()
 
 
-def warm(c, frameworks: tuple[str, ...]) -> None:
+def warm(c) -> None:
     """Install the Warm plugin on every worker, present and future; a worker that cannot import mlp-compare is a
     one-line error."""
     try:
-        c.register_plugin(Warm(frameworks), name=PLUGIN)
+        c.register_plugin(Warm(), name=PLUGIN)
     except (ImportError, ModuleNotFoundError) as e:
         raise UsageError(f"the Dask workers cannot import mlp-compare ({e}); expected it installed where every worker runs") from None

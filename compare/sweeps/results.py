@@ -97,7 +97,7 @@ def table(combos: list[Combination], rows: dict[str, dict], fields: list[str]) -
 def write(frame: pd.DataFrame, out: Path) -> Path:
     """DIR/sweep.csv, atomically (a temporary file renamed): an interrupted sweep leaves a whole table."""
     path = out / SWEEP_CSV
-    formats.write(frame.to_csv(index=False, float_format=bundle.FLOAT), path, flag="--out")
+    formats.write(frame.to_csv(index=False), path, flag="--out")  # floats as Python writes them: the shortest exact text
     return path
 
 
@@ -108,7 +108,8 @@ def read(out: Path) -> pd.DataFrame:
         raise UsageError(f"{out}: not a sweep folder (no {SWEEP_CSV}); expected a folder written by 'mlp-compare sweep --out'")
     header = pd.read_csv(path, nrows=0).columns
     fields = list(header[1 : list(header).index("status")]) if "status" in header else []
-    return pd.read_csv(path, dtype={**{f: str for f in fields}, "name": str, "error": str}, keep_default_na=False, na_values=[""])
+    steps = {c: "Int64" for c in header if c.startswith("first_divergent_step")}
+    return pd.read_csv(path, dtype={**{f: str for f in fields}, **steps, "name": str, "error": str}, keep_default_na=False, na_values=[""])
 
 
 def shown(frame: pd.DataFrame) -> pd.DataFrame:

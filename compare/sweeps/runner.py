@@ -68,6 +68,14 @@ class Sweep:
                 todo.append(combo)
         return todo
 
+    def adopt(self, todo: list[Combination]) -> None:
+        """Rows for bundles completed after their row could be gathered (a worker finishing as Ctrl-C came): the
+        table then lists every complete bundle on disk."""
+        for combo in todo:
+            path = results.folder(self.out, combo)
+            if combo.name not in self.rows and results.complete(path, combo):
+                self.rows[combo.name] = {**results.bundle_row(path), "wall_s": float("nan")}
+
     def remove_partial(self, todo: list[Combination]) -> None:
         """Staging folders left by runs the shut-down cluster cut short (bundle.staging names them .<name>.*.tmp)."""
         for combo in todo:
@@ -89,10 +97,12 @@ def sweep(grid_file, out, force=False, workers=None, scheduler=None, security=No
             with cluster.client(workers, scheduler, security, client) as (c, _):
                 out.mkdir(parents=True, exist_ok=True)  # once the cluster is there: a bad --scheduler leaves nothing
                 _gather(c, state, todo, progress)
+            state.remove_partial(todo)  # every task is over: a staging folder left now was a dead worker's
         except KeyboardInterrupt:
-            state.save()
             if client is None and scheduler is None:  # our LocalCluster is closed: what its workers were writing goes
                 state.remove_partial(todo)
+            state.adopt(todo)
+            state.save()
             raise
     state.save()
     frame = state.frame()
@@ -104,7 +114,7 @@ def _gather(c, state: Sweep, todo: list[Combination], progress) -> None:
     """Submit every combination (retries=1) and take each row as it completes; a future's memory is let go once read."""
     from distributed import as_completed
 
-    cluster.warm(c, tuple(sorted({f for combo in todo for f in combo.spec.frameworks})))
+    cluster.warm(c)
     tag = uuid.uuid4().hex[:8]
     futures = {}
     for combo in todo:

@@ -1,0 +1,174 @@
+"""Sweeps on one LocalCluster shared by the module: rows and statuses, bundles that re-verify, a run that diverges and
+one that raises, the table/heatmap/report, resume and --force, and Ctrl-C (SIGINT) mid-sweep then resumed."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import compare
+from compare.cli import main
+from compare.io import bundle
+from compare.shared import harness, implementations
+from compare.sweeps import cluster, results
+
+pytestmark = pytest.mark.xdist_group("sweep-local-cluster")
+
+NUMPY_GRID = """layers = [2, 4, 1]
+epochs = 3
+batch_size = 50
+frameworks = ["numpy"]
+
+[grid]
+activation = ["sigmoid", "tanh"]
+lr = [0.1, 0.5]
+seed = [0, 1]
+"""
+GRID = (
+    NUMPY_GRID
+    + """
+[[include]]  # all three frameworks
+activation = "tanh"
+frameworks = ["numpy", "torch", "tensorflow"]
+
+[[include]]  # diverges: a ReLU network with a linear output and a huge learning rate
+activation = "relu"
+output = "identity"
+lr = 1e6
+
+[[include]]  # raises: three inputs do not fit moons
+layers = [3, 4, 1]
+"""
+)
+NUMPY_NAMES = [f"activation-{a}_lr-{lr}_seed-{s}" for a in ("sigmoid", "tanh") for lr in (0.1, 0.5) for s in (0, 1)]
+ALL_THREE, DIVERGES, RAISES = (
+    "activation-tanh_frameworks-numpy+torch+tensorflow",
+    "activation-relu_output-identity_lr-1000000.0",
+    "layers-3x4x1",
+)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster.client(workers=2) as (c, _):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def grid_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("grid") / "grid.toml"
+    path.write_text(GRID)
+    return path
+
+
+@pytest.fixture(scope="module")
+def swept(client, grid_file):
+    out = grid_file.parent / "sweep"
+    return out, compare.sweep(grid_file, client=client, out=out)
+
+
+def mtimes(out) -> dict:
+    return {p.name: (p / "spec.json").stat().st_mtime_ns for p in (out / results.RUNS).iterdir()}
+
+
+def same_but_timings(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.drop(columns="wall_s").reset_index(drop=True), b.drop(columns="wall_s").reset_index(drop=True))
+
+
+def test_sweep_rows_hold_every_combination_with_the_right_status_and_numbers(swept):
+    out, frame = swept
+    assert list(frame["name"]) == [*NUMPY_NAMES, ALL_THREE, DIVERGES, RAISES]
+    assert list(frame.columns[:8]) == ["name", "activation", "lr", "seed", "frameworks", "output", "layers", "status"]
+    status = dict(zip(frame["name"], frame["status"]))
+    assert [status[n] for n in NUMPY_NAMES] == ["ok"] * 8 and status[ALL_THREE] == "ok"
+    row = frame.set_index("name").loc
+    assert status[DIVERGES] == "diverged" and row[DIVERGES, "error"] == "numpy: non-finite loss at step 5"
+    assert status[RAISES] == "failed" and row[RAISES, "error"].startswith("spec.layers: input size 3 does not fit 'moons'")
+    assert row[ALL_THREE, "max_grad_rel[torch vs tensorflow]"] < 1e-12 and row[ALL_THREE, "max_curve_rel[numpy vs torch]"] < 1e-12
+    assert pd.isna(row[ALL_THREE, "first_divergent_step[torch vs tensorflow]"]) and 0 < row[ALL_THREE, "test_loss[tensorflow]"] < 1
+    assert row[ALL_THREE, "test_acc[torch]"] == row[ALL_THREE, "test_acc[tensorflow]"] == row[ALL_THREE, "test_acc[numpy]"]
+    assert 1e-12 < row[NUMPY_NAMES[0], "max_grad_rel[numpy vs finite differences]"] < 1e-4 and pd.isna(
+        row[NUMPY_NAMES[0], "test_loss[torch]"]
+    )
+    assert (frame["wall_s"].drop(index=10) > 0).all()
+    on_disk = results.read(out)
+    assert list(on_disk["name"]) == list(frame["name"]) and on_disk["max_curve_rel[numpy vs torch]"].equals(
+        frame["max_curve_rel[numpy vs torch]"]
+    )
+
+
+def test_each_bundle_loads_and_its_curves_recompute_bit_for_bit_and_nothing_partial_is_left(swept):
+    out, frame = swept
+    assert sorted(p.name for p in (out / results.RUNS).iterdir()) == sorted(frame["name"][frame["status"] != "failed"])
+    for name in [NUMPY_NAMES[0], NUMPY_NAMES[-1], ALL_THREE, DIVERGES]:
+        spec, data, init, schedule, curves = bundle.load(out / results.RUNS / name)
+        for framework in spec.frameworks:
+            recomputed = harness.train(framework, implementations.build(framework, spec, init), spec, data, schedule).losses
+            assert np.array_equal(recomputed, curves[curves["framework"] == framework]["loss"].to_numpy(), equal_nan=True), (
+                name,
+                framework,
+            )
+
+
+def test_table_renders_the_sweep_and_the_report_and_heatmap_name_what_went_wrong(swept, capsys):
+    out, frame = swept
+    assert main(["table", str(out), "--format", "csv"]) == 0
+    assert capsys.readouterr().out == (out / results.SWEEP_CSV).read_text()
+    assert main(["table", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 + 11 and lines[0].startswith("| name") and "| diverged " in lines[11] and "| 1e+06 " in lines[11]
+    assert main(["table", str(out), str(out / results.RUNS / NUMPY_NAMES[0])]) == 2
+    report = (out / "report.md").read_text()
+    assert "11 combinations: 9 ok, 0 disagrees, 1 diverged, 1 failed." in report and f"| {RAISES} " in report
+    assert f"[report](runs/{DIVERGES}/report.md)" in report and f"| {ALL_THREE} " in report.split("## Largest differences")[1]
+    assert (out / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_second_sweep_redoes_only_what_is_missing_or_changed_and_force_redoes_all(swept, client, grid_file):
+    out, first = swept
+    before = mtimes(out)
+    (out / results.RUNS / NUMPY_NAMES[1] / "report.md").unlink()  # an incomplete bundle
+    spec_json = out / results.RUNS / NUMPY_NAMES[2] / "spec.json"
+    spec_json.write_text(spec_json.read_text().replace('"epochs": 3', '"epochs": 4'))  # made from another spec
+    again = compare.sweep(grid_file, client=client, out=out)
+    after = mtimes(out)
+    assert {n for n in before if after[n] != before[n]} == {NUMPY_NAMES[1], NUMPY_NAMES[2]}
+    same_but_timings(first, again)
+    assert again["wall_s"][0] == first["wall_s"][0]  # a kept row keeps its time
+    small = {"layers": [2, 3, 1], "epochs": 1, "frameworks": ["numpy"], "grid": {"seed": [0, 1]}}
+    compare.sweep(small, client=client, out=grid_file.parent / "small")
+    kept = mtimes(grid_file.parent / "small")
+    compare.sweep(small, client=client, out=grid_file.parent / "small", force=True)
+    assert all(t != kept[n] for n, t in mtimes(grid_file.parent / "small").items())
+
+
+def test_ctrl_c_mid_sweep_keeps_completed_bundles_and_a_whole_sweep_csv_then_resume_equals_one_uninterrupted_run(swept, client, tmp_path):
+    grid_path, out = tmp_path / "numpy.toml", tmp_path / "sweep"
+    grid_path.write_text(NUMPY_GRID.replace("epochs = 3", "epochs = 60"))  # slow enough to stop half-way
+    script = [sys.executable, "-c", "from compare.cli import entry; entry()"]
+    proc = subprocess.Popen(
+        [*script, "sweep", str(grid_path), "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / results.SWEEP_CSV).is_file() and len(results.read(out)) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted: the completed combinations are in" in stdout
+    partial = results.read(out)
+    assert 2 <= len(partial) < 8 and set(partial["status"]) == {"ok"}
+    assert sorted(os.listdir(out / results.RUNS)) == sorted(partial["name"])  # no partial bundle, no staging folder
+    before = mtimes(out)
+    resumed = compare.sweep(grid_path, client=client, out=out)
+    assert all(mtimes(out)[n] == t for n, t in before.items())  # completed combinations are not redone
+    reference = compare.sweep(grid_path, client=client, out=tmp_path / "uninterrupted")
+    same_but_timings(results.read(out), results.read(tmp_path / "uninterrupted"))
+    same_but_timings(resumed, reference)
