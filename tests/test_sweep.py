@@ -167,8 +167,16 @@ def test_ctrl_c_mid_sweep_keeps_completed_bundles_and_a_whole_sweep_csv_then_res
     assert 2 <= len(partial) < 8 and set(partial["status"]) == {"ok"}
     assert sorted(os.listdir(out / results.RUNS)) == sorted(partial["name"])  # no partial bundle, no staging folder
     before = mtimes(out)
-    resumed = compare.sweep(grid_path, client=client, out=out)
+    assert main(["sweep", str(grid_path), "--scheduler", client.scheduler.address, "--out", str(out)]) == 0  # resumed, on tcp://
     assert all(mtimes(out)[n] == t for n, t in before.items())  # completed combinations are not redone
-    reference = compare.sweep(grid_path, client=client, out=tmp_path / "uninterrupted")
+    compare.sweep(grid_path, client=client, out=tmp_path / "uninterrupted")
     same_but_timings(results.read(out), results.read(tmp_path / "uninterrupted"))
-    same_but_timings(resumed, reference)
+
+
+def test_the_local_cluster_listens_on_loopback_only_and_retries_a_dead_workers_task_once(client):
+    assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+    assert all(a.startswith("tcp://127.0.0.1:") for a in client.scheduler_info()["workers"])
+    assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures) == cluster.ALLOWED_FAILURES == 1
+    assert client.run(lambda: __import__("threadpoolctl").threadpool_info()[0]["num_threads"]) == dict.fromkeys(
+        client.scheduler_info()["workers"], 1
+    )
