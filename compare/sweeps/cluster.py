@@ -16,6 +16,13 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from compare.errors import UsageError
 
 ALLOWED_FAILURES = 1  # a task whose worker dies is retried once on another worker, then recorded as failed
+QUIET = {  # the local cluster's housekeeping, less often: a quarter of the driver's CPU per run (compare/bench/sweep.py)
+    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    "distributed.scheduler.work-stealing": False,  # runs of a similar size, handed out as workers free up (queuing)
+    "distributed.worker.memory.monitor-interval": "1s",  # not 100 ms
+    "distributed.admin.system-monitor.interval": "2s",  # the dashboard's figures; there is no dashboard
+    "distributed.admin.tick.interval": "1s",  # the blocked-event-loop check, not every 20 ms
+}
 PLUGIN = "mlp-compare-warm"
 TCP_WARNING = (
     "warning: {address} is plain tcp://: whoever can reach that port can run any code on the workers; "
@@ -96,7 +103,7 @@ def client(workers: int | None = None, scheduler: str | None = None, security_=N
             c.close()
         return
     workers = workers or os.cpu_count() or 1
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+    with dask.config.set(QUIET):  # the scheduler and the nannies (which pass it to their workers) read it as they start
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

@@ -92,6 +92,8 @@ def sweep(grid_file, out, force=False, workers=None, scheduler=None, security=No
         raise UsageError(f"--out {out}: exists and is not a folder")
     state = Sweep(combos, out)
     todo = state.resume(force)
+    if not todo and progress:
+        progress(len(combos), len(combos), 0)  # everything complete already
     if todo:
         try:
             with cluster.client(workers, scheduler, security, client) as (c, _):
