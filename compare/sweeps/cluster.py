@@ -16,12 +16,16 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from compare.errors import UsageError
 
 ALLOWED_FAILURES = 1  # a task whose worker dies is retried once on another worker, then recorded as failed
-QUIET = {  # the local cluster's housekeeping, less often: a quarter of the driver's CPU per run (compare/bench/sweep.py)
+QUIET = {  # the local cluster's housekeeping kept small: measured in CPU seconds per run by compare/bench/sweep.py
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
     "distributed.scheduler.work-stealing": False,  # runs of a similar size, handed out as workers free up (queuing)
     "distributed.worker.memory.monitor-interval": "1s",  # not 100 ms
     "distributed.admin.system-monitor.interval": "2s",  # the dashboard's figures; there is no dashboard
     "distributed.admin.tick.interval": "1s",  # the blocked-event-loop check, not every 20 ms
+    "distributed.worker.profile.enabled": False,  # a stack sample of the running run every 10 ms: ~7% of its CPU
+    # Dask's worker environment less MALLOC_TRIM_THRESHOLD_=65536, which hands freed memory back to the system at
+    # once, so that each run's many small NumPy arrays are paged in again (~3% of a run's CPU)
+    "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
 }
 PLUGIN = "mlp-compare-warm"
 TCP_WARNING = (

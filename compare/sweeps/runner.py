@@ -103,8 +103,9 @@ def sweep(grid_file, out, force=False, workers=None, scheduler=None, security=No
         except KeyboardInterrupt:
             if client is None and scheduler is None:  # our LocalCluster is closed: what its workers were writing goes
                 state.remove_partial(todo)
-            state.adopt(todo)
-            state.save()
+            if out.is_dir():  # not when Ctrl-C came while the cluster was starting: then nothing is written
+                state.adopt(todo)
+                state.save()
             raise
     state.save()
     frame = state.frame()
