@@ -1,5 +1,6 @@
-"""Sweeps on one LocalCluster shared by the module: rows and statuses, bundles that re-verify, a run that diverges and
-one that raises, the table/heatmap/report, resume and --force, and Ctrl-C (SIGINT) mid-sweep then resumed."""
+"""Sweeps on a LocalCluster: rows and statuses, bundles that re-verify, a run that diverges and one that raises, the
+table/heatmap/report, resume and --force, and Ctrl-C (SIGINT) mid-sweep then resumed. The sweep with all three
+frameworks (TensorFlow's import is its cost) is checked by one test, so that pytest-xdist never runs it twice."""
 
 import os
 import signal
@@ -16,8 +17,6 @@ from compare.cli import main
 from compare.io import bundle
 from compare.shared import harness, implementations
 from compare.sweeps import cluster, results
-
-pytestmark = pytest.mark.xdist_group("sweep-local-cluster")
 
 NUMPY_GRID = """layers = [2, 4, 1]
 epochs = 3
@@ -80,8 +79,13 @@ def same_but_timings(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a.drop(columns="wall_s").reset_index(drop=True), b.drop(columns="wall_s").reset_index(drop=True))
 
 
-def test_sweep_rows_hold_every_combination_with_the_right_status_and_numbers(swept):
-    out, frame = swept
+def test_a_sweep_with_a_run_in_all_three_frameworks_one_that_diverges_and_one_that_raises(swept, capsys):
+    rows_hold_every_combination_with_the_right_status_and_numbers(*swept)
+    each_bundle_loads_and_its_curves_recompute_bit_for_bit_and_nothing_partial_is_left(*swept)
+    table_renders_the_sweep_and_the_report_and_heatmap_name_what_went_wrong(*swept, capsys)
+
+
+def rows_hold_every_combination_with_the_right_status_and_numbers(out, frame):
     assert list(frame["name"]) == [*NUMPY_NAMES, ALL_THREE, DIVERGES, RAISES]
     assert list(frame.columns[:8]) == ["name", "activation", "lr", "seed", "frameworks", "output", "layers", "status"]
     status = dict(zip(frame["name"], frame["status"]))
@@ -102,8 +106,7 @@ def test_sweep_rows_hold_every_combination_with_the_right_status_and_numbers(swe
     )
 
 
-def test_each_bundle_loads_and_its_curves_recompute_bit_for_bit_and_nothing_partial_is_left(swept):
-    out, frame = swept
+def each_bundle_loads_and_its_curves_recompute_bit_for_bit_and_nothing_partial_is_left(out, frame):
     assert sorted(p.name for p in (out / results.RUNS).iterdir()) == sorted(frame["name"][frame["status"] != "failed"])
     for name in [NUMPY_NAMES[0], NUMPY_NAMES[-1], ALL_THREE, DIVERGES]:
         spec, data, init, schedule, curves = bundle.load(out / results.RUNS / name)
@@ -115,8 +118,7 @@ def test_each_bundle_loads_and_its_curves_recompute_bit_for_bit_and_nothing_part
             )
 
 
-def test_table_renders_the_sweep_and_the_report_and_heatmap_name_what_went_wrong(swept, capsys):
-    out, frame = swept
+def table_renders_the_sweep_and_the_report_and_heatmap_name_what_went_wrong(out, frame, capsys):
     assert main(["table", str(out), "--format", "csv"]) == 0
     assert capsys.readouterr().out == (out / results.SWEEP_CSV).read_text()
     assert main(["table", str(out)]) == 0
@@ -129,25 +131,24 @@ def test_table_renders_the_sweep_and_the_report_and_heatmap_name_what_went_wrong
     assert (out / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_a_second_sweep_redoes_only_what_is_missing_or_changed_and_force_redoes_all(swept, client, grid_file):
-    out, first = swept
+def test_a_second_sweep_redoes_only_what_is_missing_or_changed_and_force_redoes_all(client, tmp_path):
+    (tmp_path / "grid.toml").write_text(NUMPY_GRID.replace("seed = [0, 1]", "seed = [0]"))
+    out = tmp_path / "sweep"
+    first = compare.sweep(tmp_path / "grid.toml", client=client, out=out)
     before = mtimes(out)
-    (out / results.RUNS / NUMPY_NAMES[1] / "report.md").unlink()  # an incomplete bundle
+    (out / results.RUNS / NUMPY_NAMES[0] / "report.md").unlink()  # an incomplete bundle
     spec_json = out / results.RUNS / NUMPY_NAMES[2] / "spec.json"
     spec_json.write_text(spec_json.read_text().replace('"epochs": 3', '"epochs": 4'))  # made from another spec
-    again = compare.sweep(grid_file, client=client, out=out)
+    again = compare.sweep(tmp_path / "grid.toml", client=client, out=out)
     after = mtimes(out)
-    assert {n for n in before if after[n] != before[n]} == {NUMPY_NAMES[1], NUMPY_NAMES[2]}
+    assert len(before) == 4 and {n for n in before if after[n] != before[n]} == {NUMPY_NAMES[0], NUMPY_NAMES[2]}
     same_but_timings(first, again)
-    assert again["wall_s"][0] == first["wall_s"][0]  # a kept row keeps its time
-    small = {"layers": [2, 3, 1], "epochs": 1, "frameworks": ["numpy"], "grid": {"seed": [0, 1]}}
-    compare.sweep(small, client=client, out=grid_file.parent / "small")
-    kept = mtimes(grid_file.parent / "small")
-    compare.sweep(small, client=client, out=grid_file.parent / "small", force=True)
-    assert all(t != kept[n] for n, t in mtimes(grid_file.parent / "small").items())
+    assert again["wall_s"][3] == first["wall_s"][3]  # a kept row keeps its time
+    compare.sweep(tmp_path / "grid.toml", client=client, out=out, force=True)
+    assert all(t != after[n] for n, t in mtimes(out).items())
 
 
-def test_ctrl_c_mid_sweep_keeps_completed_bundles_and_a_whole_sweep_csv_then_resume_equals_one_uninterrupted_run(swept, client, tmp_path):
+def test_ctrl_c_mid_sweep_keeps_completed_bundles_and_a_whole_sweep_csv_then_resume_equals_one_uninterrupted_run(client, tmp_path):
     grid_path, out = tmp_path / "numpy.toml", tmp_path / "sweep"
     grid_path.write_text(NUMPY_GRID.replace("epochs = 3", "epochs = 60"))  # slow enough to stop half-way
     script = [sys.executable, "-c", "from compare.cli import entry; entry()"]

@@ -18,7 +18,7 @@ from compare.io import bundle
 from compare.sweeps import results
 
 GRID = """layers = [2, 4, 1]
-epochs = 40
+epochs = 20
 batch_size = 50
 frameworks = ["numpy"]
 

@@ -113,7 +113,7 @@ def client(workers: int | None = None, scheduler: str | None = None, security_=N
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # its HTTP endpoints on loopback, on a free port (no dashboard without bokeh)
             silence_logs=logging.ERROR,
         )
     c = Client(cluster)
