@@ -3,6 +3,7 @@ table/heatmap/report, resume and --force, and Ctrl-C (SIGINT) mid-sweep then res
 frameworks (TensorFlow's import is its cost) is checked by one test, so that pytest-xdist never runs it twice."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,10 +80,20 @@ def same_but_timings(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a.drop(columns="wall_s").reset_index(drop=True), b.drop(columns="wall_s").reset_index(drop=True))
 
 
-def test_a_sweep_with_a_run_in_all_three_frameworks_one_that_diverges_and_one_that_raises(swept, capsys):
+def test_a_sweep_with_a_run_in_all_three_frameworks_one_that_diverges_and_one_that_raises(swept, capsys, tmp_path):
     rows_hold_every_combination_with_the_right_status_and_numbers(*swept)
     each_bundle_loads_and_its_curves_recompute_bit_for_bit_and_nothing_partial_is_left(*swept)
     table_renders_the_sweep_and_the_report_and_heatmap_name_what_went_wrong(*swept, capsys)
+    a_bundle_whose_pair_fails_is_a_row_that_disagrees_and_names_the_pair(swept[0], tmp_path)
+
+
+def a_bundle_whose_pair_fails_is_a_row_that_disagrees_and_names_the_pair(out, tmp_path):
+    copy = shutil.copytree(out / results.RUNS / ALL_THREE, tmp_path / "copy")
+    grads = pd.read_csv(copy / "gradients.csv")
+    grads.loc[(grads["pair"] == "torch vs tensorflow") & (grads["tensor"] == "dW1"), "pass"] = False
+    grads.to_csv(copy / "gradients.csv", index=False)
+    row = results.bundle_row(copy)
+    assert row["status"] == "disagrees" and row["error"] == "torch vs tensorflow"
 
 
 def rows_hold_every_combination_with_the_right_status_and_numbers(out, frame):
