@@ -55,7 +55,7 @@ ALL_THREE, DIVERGES, RAISES = (
 
 @pytest.fixture(scope="module")
 def client():
-    with cluster.client(workers=2) as (c, _):
+    with cluster.client(workers=2) as c:
         yield c
 
 

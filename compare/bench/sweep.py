@@ -59,7 +59,7 @@ def swept(grid: dict, workers: int, out: Path, again: bool = False) -> dict:
     from compare.sweeps import cluster, runner
 
     started = time.perf_counter()
-    with cluster.client(workers=workers) as (c, _):
+    with cluster.client(workers=workers) as c:
         up = time.perf_counter() - started
         runner.sweep(grid, out, force=True, client=c)
         cold = time.perf_counter() - started
@@ -97,7 +97,7 @@ def to_first_result(grid: dict, workers: int, out: Path) -> dict:
         if len(marks) == 2:
             raise KeyboardInterrupt  # the first result is in: the rest is not what this measures
 
-    with cluster.client(workers=workers) as (c, _):
+    with cluster.client(workers=workers) as c:
         started = time.perf_counter()
         try:
             runner.sweep(grid, out, force=True, client=c, progress=progress)

@@ -84,11 +84,12 @@ def _loopback(host: str) -> bool:
 
 
 @contextlib.contextmanager
-def client(workers: int | None = None, scheduler: str | None = None, security_=None, given=None):
+def client(workers: int | None = None, scheduler: str | None = None, tls=None, given=None):
     """A Dask client for the sweep: `given` as it is, a connection to `scheduler`, or a LocalCluster of `workers`
-    processes (default: the machine's cores) listening on 127.0.0.1 only; the ones made here are closed after."""
+    processes (default: the machine's cores) listening on 127.0.0.1 only; tls: Dask's Security for a tls:// scheduler.
+    What is made here is closed after."""
     if given is not None:
-        yield given, False
+        yield given
         return
     import dask
     from distributed import Client, LocalCluster
@@ -96,13 +97,13 @@ def client(workers: int | None = None, scheduler: str | None = None, security_=N
     if scheduler is not None:
         check_address(scheduler)
         try:
-            c = Client(scheduler, security=security_, timeout="10s")
+            c = Client(scheduler, security=tls, timeout="10s")
         except (OSError, TimeoutError, ValueError) as e:
             raise UsageError(
                 f"--scheduler {scheduler}: cannot connect ({str(e).splitlines()[0]}); expected a running 'dask scheduler'"
             ) from None
         try:
-            yield c, False
+            yield c
         finally:
             c.close()
         return
@@ -118,7 +119,7 @@ def client(workers: int | None = None, scheduler: str | None = None, security_=N
         )
     c = Client(cluster)
     try:
-        yield c, True
+        yield c
     finally:
         c.close()
         cluster.close()

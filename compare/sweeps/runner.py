@@ -96,7 +96,7 @@ def sweep(grid_file, out, force=False, workers=None, scheduler=None, security=No
         progress(len(combos), len(combos), 0)  # everything complete already
     if todo:
         try:
-            with cluster.client(workers, scheduler, security, client) as (c, _):
+            with cluster.client(workers, scheduler, security, client) as c:
                 out.mkdir(parents=True, exist_ok=True)  # once the cluster is there: a bad --scheduler leaves nothing
                 _gather(c, state, todo, progress)
             state.remove_partial(todo)  # every task is over: a staging folder left now was a dead worker's
