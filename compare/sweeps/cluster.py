@@ -7,7 +7,9 @@ import contextlib
 import ipaddress
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,12 +39,19 @@ TCP_WARNING = (
 class Warm(WorkerPlugin):
     """A Dask worker plugin: BLAS held to one thread (torch and TensorFlow take theirs from the spec, 1 by default),
     and the comparison pipeline imported before the first run. A framework is imported by the first run that needs
-    it, once per worker: a worker never given a TensorFlow combination never pays for TensorFlow."""
+    it, once per worker: a worker never given a TensorFlow combination never pays for TensorFlow. In the local
+    cluster's workers Ctrl-C is left to the driver, which cancels, shuts them down and tidies up (no traceback from
+    each worker); a worker of your own keeps its Ctrl-C."""
+
+    def __init__(self, local: bool = False):
+        self.local = local
 
     def setup(self, worker=None) -> None:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
+        if self.local and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         import compare.experiment.pipeline  # noqa: F401
         import compare.io.bundle  # noqa: F401
 
@@ -125,10 +134,10 @@ def client(workers: int | None = None, scheduler: str | None = None, tls=None, g
         cluster.close()
 
 
-def warm(c) -> None:
+def warm(c, local: bool) -> None:
     """Install the Warm plugin on every worker, present and future; a worker that cannot import mlp-compare is a
     one-line error."""
     try:
-        c.register_plugin(Warm(), name=PLUGIN)
+        c.register_plugin(Warm(local), name=PLUGIN)
     except (ImportError, ModuleNotFoundError) as e:
         raise UsageError(f"the Dask workers cannot import mlp-compare ({e}); expected it installed where every worker runs") from None

@@ -98,7 +98,7 @@ def sweep(grid_file, out, force=False, workers=None, scheduler=None, security=No
         try:
             with cluster.client(workers, scheduler, security, client) as c:
                 out.mkdir(parents=True, exist_ok=True)  # once the cluster is there: a bad --scheduler leaves nothing
-                _gather(c, state, todo, progress)
+                _gather(c, state, todo, progress, local=client is None and scheduler is None)
             state.remove_partial(todo)  # every task is over: a staging folder left now was a dead worker's
         except KeyboardInterrupt:
             if client is None and scheduler is None:  # our LocalCluster is closed: what its workers were writing goes
@@ -113,11 +113,11 @@ def sweep(grid_file, out, force=False, workers=None, scheduler=None, security=No
     return frame
 
 
-def _gather(c, state: Sweep, todo: list[Combination], progress) -> None:
+def _gather(c, state: Sweep, todo: list[Combination], progress, local: bool) -> None:
     """Submit every combination (retries=1) and take each row as it completes; a future's memory is let go once read."""
     from distributed import as_completed
 
-    cluster.warm(c)
+    cluster.warm(c, local)
     tag = uuid.uuid4().hex[:8]
     futures = {}
     for combo in todo:
