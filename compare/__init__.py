@@ -27,4 +27,17 @@ def check_optimizer(fn, optimizer: str, *, steps: int = 10, spec: Spec | None = 
     return _check(fn, spec.replace(**{"lr": DEFAULT_LR[optimizer], **fields}), steps=steps)
 
 
-__all__ = ["Spec", "run", "gradcheck", "check_optimizer"]
+def sweep(grid, client=None, out=None, force: bool = False, workers: int | None = None):
+    """Every combination of a grid (a TOML file or its contents as a dict) on a Dask cluster (`client`, else a
+    LocalCluster of `workers`), bundles and sweep.csv in `out` (default: sweeps/<grid name>); the sweep table as a
+    DataFrame. See compare.sweeps.runner.sweep."""
+    from pathlib import Path
+
+    from compare.sweeps.runner import sweep as _sweep
+
+    if out is None:
+        out = Path("sweeps") / (Path(grid).stem if not isinstance(grid, dict) else "grid")
+    return _sweep(grid, out, force=force, workers=workers, client=client)
+
+
+__all__ = ["Spec", "run", "gradcheck", "check_optimizer", "sweep"]

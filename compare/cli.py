@@ -6,12 +6,21 @@ import argparse
 import gc
 import sys
 
-from compare.commands import bench, check, check_optimizer, defaults, explain, gradcheck, run, table
+from compare.commands import bench, check, check_optimizer, defaults, explain, gradcheck, run, sweep, table
 from compare.errors import UsageError
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
-COMMANDS = {"run": run, "bench": bench, "defaults": defaults, "explain": explain, "check": check, "gradcheck": gradcheck, "table": table}
-COMMANDS["check-optimizer"] = check_optimizer
+COMMANDS = {
+    "run": run,
+    "bench": bench,
+    "defaults": defaults,
+    "explain": explain,
+    "check": check,
+    "check-optimizer": check_optimizer,  # a learner's own update rule (compare/optimizer_check/)
+    "gradcheck": gradcheck,
+    "table": table,
+    "sweep": sweep,  # a grid of specs on a Dask cluster (compare/sweeps/)
+}
 
 
 class Parser(argparse.ArgumentParser):

@@ -10,11 +10,13 @@ from pathlib import Path
 from compare.errors import UsageError
 
 SECTIONS = ("steps", "loops", "imports", "run", "memory")
+ON_REQUEST = ("sweep",)  # only with --only: the sweep's numbers (compare/bench/sweep.py, Dask clusters, ~4 minutes)
 
 EXAMPLES = """examples:
   mlp-compare bench                      # the quick grid, about 2 minutes; writes runs/bench/
   mlp-compare bench --full --out bench/  # widths 16-1024, batch 32-1024, depths 1-3, float32 and float64
   mlp-compare bench --only steps,loops   # skip the fresh-process measurements
+  mlp-compare bench --only sweep         # the sweep's numbers: 2 workers vs 1, per-run overhead, 1,200 scheduled
 
 Every time is a median: of >= 50 steps after 10 warm-up steps (steps), of the gaps between
 step starts over 10 interleaved runs (loops). Ratios to torch are taken side by side, step by
@@ -25,9 +27,9 @@ run with --threads threads. The tables go to OUT/*.csv and OUT/bench.md, the plo
 
 def _sections(text: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
-    bad = [n for n in names if n not in SECTIONS]
+    bad = [n for n in names if n not in SECTIONS + ON_REQUEST]
     if bad or not names:
-        raise argparse.ArgumentTypeError(f"--only {text!r}: expected some of {', '.join(SECTIONS)}")
+        raise argparse.ArgumentTypeError(f"--only {text!r}: expected some of {', '.join(SECTIONS + ON_REQUEST)}")
     return names
 
 
@@ -44,10 +46,23 @@ def add_parser(sub) -> None:
         "--out", metavar="DIR", default="runs/bench", help="folder for bench.md, the CSV files and steps.png (default: runs/bench)"
     )
     p.add_argument("--threads", type=int, default=1, help="intra-op threads for torch, TensorFlow and NumPy's BLAS (default: 1)")
-    p.add_argument("--only", type=_sections, default=SECTIONS, metavar="LIST", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    p.add_argument(
+        "--only",
+        type=_sections,
+        default=SECTIONS,
+        metavar="LIST",
+        help=f"comma-separated sections: {','.join(SECTIONS)} (default: all), or sweep",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
+    if "sweep" in args.only:  # its own clusters and report (OUT/sweep.md): before this process imports any framework
+        from compare.bench import sweep
+
+        sweep.main(["--out", args.out])
+        args.only = tuple(n for n in args.only if n != "sweep")
+        if not args.only:
+            return 0
     import pandas as pd
     from threadpoolctl import threadpool_limits
 

@@ -10,11 +10,14 @@ import pandas as pd
 
 from compare.errors import UsageError
 from compare.io import bundle, formats
+from compare.sweeps import results as sweep_results
+from compare.sweeps.results import SWEEP_CSV
 
 EXAMPLES = """examples:
   mlp-compare table runs/*                         # markdown on stdout
   mlp-compare table runs/a runs/b --format latex --output table.tex
   mlp-compare table runs/* --format csv --output comparison.csv
+  mlp-compare table sweeps/grid                    # a sweep folder: its sweep.csv, a row per combination
 
 A row per run and framework pair: the spec in short, the largest gradient relative difference,
 the largest loss-curve relative difference, the first divergent step, and each framework's
@@ -38,13 +41,32 @@ def add_parser(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    sweeps = [Path(folder) for folder in args.runs if (Path(folder) / SWEEP_CSV).is_file()]
+    if sweeps:
+        return _sweeps(sweeps, args)
     bundles = [Path(folder) for folder in args.runs if bundle.is_bundle(Path(folder))]
     if not bundles:
         raise UsageError(f"{', '.join(args.runs)}: not a run bundle (no spec.json); expected folders written by 'mlp-compare run'")
     for folder in args.runs:
         if Path(folder) not in bundles:
             print(f"mlp-compare table: note: {folder} is not a run bundle (no spec.json); skipped", file=sys.stderr)
-    text = formats.render(pd.DataFrame([row for folder in bundles for row in bundle.pair_rows(folder)]), args.format)
+    return _show(pd.DataFrame([row for folder in bundles for row in bundle.pair_rows(folder)]), args)
+
+
+def _sweeps(folders: list[Path], args: argparse.Namespace) -> int:
+    """Sweep folders (mlp-compare sweep --out): their sweep.csv, one table (with a sweep column when several)."""
+    if len(folders) != len(args.runs):
+        others = ", ".join(f for f in args.runs if Path(f) not in folders)
+        raise UsageError(f"{others}: not a sweep folder (no {SWEEP_CSV}); expected sweep folders only, or run bundles only")
+    frames = [sweep_results.read(f) for f in folders]
+    if len(frames) > 1:
+        frames = [frame.assign(sweep=str(f)) for f, frame in zip(folders, frames)]
+    frame = pd.concat(frames, ignore_index=True)
+    return _show(frame, args) if args.format == "csv" else _show(sweep_results.shown(frame), args, floats=None)
+
+
+def _show(frame: pd.DataFrame, args: argparse.Namespace, floats: str | None = "%.2e") -> int:
+    text = formats.render(frame, args.format, floats=floats)
     if args.output:
         formats.write(text, args.output)
     else:
