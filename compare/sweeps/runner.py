@@ -97,7 +97,9 @@ def sweep(grid_file, out, force=False, workers=None, scheduler=None, security=No
     if todo:
         try:
             with cluster.client(workers, scheduler, security, client) as c:
-                out.mkdir(parents=True, exist_ok=True)  # once the cluster is there: a bad --scheduler leaves nothing
+                # once the cluster is there (a bad --scheduler leaves nothing); runs/ made here, so that no worker's
+                # failed staging removes it as the empty folder it made while another worker is about to write there
+                (out / results.RUNS).mkdir(parents=True, exist_ok=True)
                 _gather(c, state, todo, progress, local=client is None and scheduler is None)
             state.remove_partial(todo)  # every task is over: a staging folder left now was a dead worker's
         except KeyboardInterrupt:
