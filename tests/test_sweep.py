@@ -192,3 +192,29 @@ def test_the_local_cluster_listens_on_loopback_only_and_retries_a_dead_workers_t
     assert client.run(lambda: __import__("threadpoolctl").threadpool_info()[0]["num_threads"]) == dict.fromkeys(
         client.scheduler_info()["workers"], 1
     )
+
+
+def test_a_combination_whose_worker_dies_twice_is_recorded_as_failed_and_the_rest_complete(client, tmp_path):
+    """Every worker that starts one combination dies (os._exit): it is retried once on the other worker, then the
+    scheduler gives up on it (KilledWorker) and its row says so; the combination beside it completes."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    victim, deaths = "seed-1", tmp_path / "deaths"
+    deaths.mkdir()
+
+    class DiesOnVictim(WorkerPlugin):  # defined here so that cloudpickle sends it by value
+        def transition(self, key, start, finish, **kwargs):
+            if finish == "executing" and str(key).endswith(victim):
+                (deaths / str(os.getpid())).touch()
+                os._exit(1)
+
+    grid = {"layers": [2, 4, 1], "epochs": 2, "batch_size": 50, "frameworks": ["numpy"], "grid": {"seed": [0, 1]}}
+    client.register_plugin(DiesOnVictim(), name="dies-on-victim")
+    try:
+        frame = compare.sweep(grid, client=client, out=tmp_path / "sweep").set_index("name")
+    finally:
+        client.unregister_worker_plugin("dies-on-victim")
+    assert len(list(deaths.iterdir())) == 2  # two workers died on it: the first try and the one retry
+    assert frame.loc["seed-0", "status"] == "ok"
+    assert frame.loc[victim, "status"] == "failed" and frame.loc[victim, "error"].startswith("KilledWorker"), frame.loc[victim, "error"]
+    assert sorted(p.name for p in (tmp_path / "sweep" / results.RUNS).iterdir()) == ["seed-0"]  # nothing half-written
