@@ -1,0 +1,273 @@
+"""The line of the learner's code that first goes wrong: their function re-run under sys.settrace, every array
+assigned in their frames matched against the reference's intermediates and against the slipped reference's."""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import scratch
+from compare.learner import slips
+from compare.learner.layouts import Form
+from compare.learner.loading import folder_of, guarded
+from scratch.losses import output_fn
+
+MAX_ITEMS = 64  # items of a list, tuple or dict in their frames looked into (one level, pairs two)
+
+
+def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float) -> dict[str, np.ndarray]:
+    """Z, A per layer forward; f', dA, dZ, dW, db per layer backward (× the convention's scale), canonical rows."""
+    logits, cache = model.layers(X)
+    loss, dZ = model.pieces.loss(logits, y)
+    L = len(model.params)
+    found = {"loss": np.float64(scale * loss), f"Z{L}": logits, f"A{L}": output_fn(spec)(logits)}
+    for layer, (_, Z, A) in enumerate(cache[:-1], start=1):
+        found[f"Z{layer}"], found[f"A{layer}"] = Z, A
+    if spec.loss == "mse":
+        P, Y = found[f"A{L}"], y
+        found[f"dA{L}"] = scale * 2 * (P - Y) / Y.size
+    grads = model.backward(dZ, cache)
+    dZs = {L: dZ}
+    for layer in reversed(range(1, L)):  # dZ of each hidden layer, as backward computes it
+        _, Z_prev, A_prev = cache[layer - 1]
+        dA = model.pieces.through(dZs[layer + 1], model.params, layer)
+        found[f"dA{layer}"] = scale * dA
+        found[f"fp{layer}"] = model.pieces.activations[layer - 1].derivative(Z_prev, A_prev)
+        dZs[layer] = dA * found[f"fp{layer}"]
+    for layer, (dW, db) in enumerate(grads, start=1):
+        found[f"dW{layer}"], found[f"db{layer}"], found[f"dZ{layer}"] = scale * dW, scale * db, scale * dZs[layer]
+    return found
+
+
+def in_layout(form: Form, found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The canonical intermediates as the learner's code holds them."""
+    out = {}
+    for name, value in found.items():
+        if name.startswith("dW"):
+            out[name] = form.weight(value)
+        elif name.startswith("db") or name == "loss" or np.ndim(value) < 2:
+            out[name] = value
+        else:
+            out[name] = form.batch(value)
+    return out
+
+
+def same(a, b, tol: float, broadcast: bool = False) -> bool:
+    """Equal to tol (max |a - b| / max |b|), shapes equal once squeezed (or broadcast to b's)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        if np.squeeze(a).shape == np.squeeze(b).shape:
+            a, b = np.squeeze(a), np.squeeze(b)
+        elif broadcast and a.size < b.size:
+            try:
+                a = np.broadcast_to(a, b.shape)
+            except ValueError:
+                return False
+        else:
+            return False
+    scale = float(np.max(np.abs(b), initial=0.0))
+    return float(np.max(np.abs(a - b), initial=0.0)) <= tol * max(scale, 1e-300)
+
+
+@dataclass(eq=False)
+class Record:
+    file: str
+    line: int
+    key: str  # the variable, an attribute (self.dW) or an item (grads[0])
+    value: object
+    alias: bool  # the same object another key held before: an assignment that computes nothing
+
+
+def _values(frame) -> dict[str, object]:
+    """Arrays and floats in a frame's locals, in attributes of its objects, and in its lists, tuples and dicts."""
+    out = {}
+    for name, v in frame.f_locals.items():
+        if isinstance(v, (np.ndarray, np.floating, float)) and not isinstance(v, bool):
+            out[name] = v
+        elif isinstance(v, (list, tuple)) and len(v) <= MAX_ITEMS:
+            for k, item in enumerate(v):
+                if (
+                    isinstance(item, np.ndarray)
+                    or isinstance(item, tuple)
+                    and len(item) == 2
+                    and all(isinstance(t, np.ndarray) for t in item)
+                ):
+                    out[f"{name}[{k}]"] = item
+        elif isinstance(v, dict) and len(v) <= MAX_ITEMS:
+            out.update({f"{name}[{k!r}]": item for k, item in v.items() if isinstance(item, np.ndarray)})
+        elif hasattr(v, "__dict__") and not isinstance(v, type) and not callable(v) and type(v).__module__ != "builtins":
+            attrs = vars(v) if isinstance(vars(v), dict) else {}
+            out.update({f"{name}.{k}": item for k, item in attrs.items() if isinstance(item, np.ndarray)})
+    return out
+
+
+def run_traced(fn, args, folder: Path | None) -> list[Record]:
+    """fn(*args) with every new value assigned in a frame of the learner's folder recorded against the line that made it."""
+    records, seen, last, before = [], {}, {}, {}
+
+    def theirs(code) -> bool:
+        path = Path(code.co_filename)
+        return folder is not None and not code.co_filename.startswith("<") and path.resolve().is_relative_to(folder)
+
+    def local(frame, event, arg):
+        if event in ("line", "return"):
+            now = _values(frame)
+            old = before.get(frame, {})
+            for key, value in now.items():
+                if old.get(key) is not value and frame in last:
+                    copy = value if isinstance(value, tuple) else np.array(value)
+                    records.append(Record(frame.f_code.co_filename, last[frame], key, copy, id(value) in seen))
+                seen.setdefault(id(value), value)
+            before[frame], last[frame] = now, frame.f_lineno
+        return local
+
+    def tracer(frame, event, arg):
+        return local if theirs(frame.f_code) else None
+
+    old = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        with guarded(fn):
+            fn(*args)
+    except Exception:
+        pass  # their function raised before: check reported it already
+    finally:
+        sys.settrace(old)
+    return records
+
+
+def where(file: str, line: int) -> str:
+    """FILE:LINE, or the notebook cell and line."""
+    try:
+        ip = get_ipython()  # type: ignore[name-defined]  # noqa: F821
+        kind, name = ip.compile.format_code_name(file) or (None, None)
+        if kind:
+            return f"{kind.lower()} {name}, line {line}"
+    except Exception:
+        pass
+    path = Path(file)
+    try:
+        path = path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return f"{path}:{line}"
+
+
+def names_on(source: str) -> list[str]:
+    """The variables a line reads (right of its =)."""
+    try:
+        tree = ast.parse(source.strip())
+    except SyntaxError:
+        return []
+    node = tree.body[0] if tree.body else None
+    value = getattr(node, "value", node)
+    found = []
+    for n in ast.walk(value) if value is not None else []:
+        if isinstance(n, ast.Name) and n.id not in found:
+            found.append(n.id)
+        elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+            found.append(f"{n.value.id}.{n.attr}")
+    return found
+
+
+def locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
+    """The first line whose value departs from the reference while what it read was right, in words."""
+    if form.per_sample:
+        X, y = X[:1], y[:1]
+    outputs = 1 if spec.loss_kind.labels else spec.layers[-1]
+    scale = diagnosis.convention.per_sample().factor(1, outputs) if form.per_sample and diagnosis.convention else diagnosis.scale
+    right = in_layout(form, intermediates(scratch.make(spec, params), spec, X, y, scale))
+    slipped = {}
+    if diagnosis.plan:
+        slipped = in_layout(form, intermediates(scratch.make(spec, params, pieces=slips.pieces(spec, diagnosis.plan)), spec, X, y, scale))
+    elif diagnosis.factor is not None:
+        slipped = {k: diagnosis.factor * v for k, v in right.items() if k.startswith("d")}
+    elif diagnosis.mistake == "transposed":
+        slipped = {k: v.T for k, v in right.items() if k.startswith("dW")}
+    elif diagnosis.mistake == "bias_sum":
+        slipped = {f"db{k[2:]}": v for k, v in right.items() if k.startswith("dZ")}
+    elif diagnosis.first_wrong == "loss" or diagnosis.mistake == "loss_differs":
+        got = fn_loss(fn, params, X, y, form, spec)
+        slipped = {"loss": np.float64(got)} if got is not None else {}
+    departed = {k: v for k, v in slipped.items() if k in right and not same(v, right[k], tol)}
+    classes = spec.layers[-1]
+    Xs, ys = form.samples(X, y, classes)[0]
+    records = run_traced(fn, (form.params_in(params), Xs, ys), folder_of(fn))
+    first = _first_departing(records, right, departed, diagnosis, tol)
+    if first is None:
+        return (
+            f"Tracing could not tell the line: {diagnosis.first_wrong}'s wrong value never appears in a variable of your code "
+            f"(it may be computed inside a return or in place); the tensor-level diagnosis above stands."
+        )
+    record, name = first
+    source = linecache.getline(record.file, record.line).strip()
+    what = f"{record.key} departs here"
+    if name in right:
+        what += f" ({name}: rel {_rel(record.value, right[name]):.2g})"
+    inputs = _inputs(records, record, source, right, tol)
+    return f"{where(record.file, record.line)}  {source}  ← {what}{inputs}"
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if np.squeeze(a).shape == np.squeeze(b).shape:
+        a, b = np.squeeze(a), np.squeeze(b)
+    elif a.shape == b.T.shape:
+        b = b.T  # transposed: how far apart the numbers are, entry by entry
+    else:
+        try:
+            a = np.broadcast_to(a, b.shape)
+        except ValueError:
+            return float("nan")
+    return float(np.max(np.abs(a - b), initial=0.0)) / max(float(np.max(np.abs(b), initial=0.0)), 1e-300)
+
+
+def fn_loss(fn, params, X, y, form, spec):
+    from compare.learner.loading import call
+
+    try:
+        return call(fn, params, X, y, form, spec.layers[-1]).loss
+    except Exception:
+        return None
+
+
+def _matches(value, found: dict, tol: float, broadcast: bool = False) -> str | None:
+    if isinstance(value, tuple):
+        return None
+    return next((k for k, v in found.items() if same(value, v, tol, broadcast)), None)
+
+
+def _first_departing(records, right, departed, diagnosis, tol):
+    """The first record that takes a departed value (a new one, or an alias now standing for another tensor)."""
+    meaning = {}  # id of a value -> the reference tensor it first matched
+    for r in records:
+        if isinstance(r.value, tuple):
+            if diagnosis.mistake == "swapped":
+                a, b = r.value
+                if any(same(a, right[k], tol) for k in right if k.startswith("db")) and any(
+                    same(b, right[k], tol) for k in right if k.startswith("dW")
+                ):
+                    return r, "swapped"
+            continue
+        ok, bad = _matches(r.value, right, tol), _matches(r.value, departed, tol, broadcast=True)
+        key = (r.value.tobytes() if isinstance(r.value, np.ndarray) else r.value, np.shape(r.value))
+        if bad is not None and (ok is None or (r.alias and meaning.get(key) not in (None, bad))):
+            return r, bad
+        if ok is not None:
+            meaning.setdefault(key, ok)
+    return None
+
+
+def _inputs(records, record, source: str, right: dict, tol: float) -> str:
+    """'; dA (line 30) was right' for what the line read, from the last value each of those names held."""
+    said = []
+    for name in names_on(source.split("=", 1)[1] if "=" in source else source):
+        earlier = [r for r in records[: records.index(record)] if r.key == name and not isinstance(r.value, tuple)]
+        if earlier and (match := _matches(earlier[-1].value, right, tol)):
+            said.append(f"{name} (line {earlier[-1].line}) was right" + (f", {match}" if match != name else ""))
+    return "; " + "; ".join(said) if said else ""
