@@ -17,4 +17,13 @@ def gradcheck(spec: Spec, fd_entries: int | None = -1):
     return gradients(spec, fd_entries=fd_entries)
 
 
-__all__ = ["Spec", "run", "gradcheck"]
+def check(fn, spec: Spec | None = None, **options):
+    """Check a learner's own backprop function (a notebook cell's too) against the reference; the options are the
+    spec's fields and check's (layout="columns", params="dict", per_sample=True, convention=...); see
+    compare.learner.grade.check_function. The report shows as an HTML table in Jupyter."""
+    from compare.learner.grade import check_function
+
+    return check_function(fn, spec, **options)
+
+
+__all__ = ["Spec", "run", "gradcheck", "check"]

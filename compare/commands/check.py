@@ -9,7 +9,8 @@ from compare.commands.flags import add_spec_flags, spec_from_args
 from compare.errors import UsageError
 from compare.io import console
 from compare.learner.grade import check
-from compare.learner.loading import load
+from compare.learner.layouts import CONTAINERS, LAYOUTS, TARGETS, Form
+from compare.learner.loading import load_all
 
 EXAMPLES = """your file defines (another name with --function):
   def loss_and_grads(params, X, y):
@@ -23,6 +24,8 @@ examples:
   mlp-compare check examples/beginner_mlp.py --layers 2,3,1 --activation sigmoid --output sigmoid --loss mse
   mlp-compare check my_mlp.py --function backprop --layers 2,8,8,3 --activation relu --loss ce --dataset blobs
   mlp-compare check my_mlp.py --layers 2,3,1 --steps 200      # also train with your gradients and plain SGD
+  mlp-compare check dlai.py --layout columns --params dict --layers 2,4,1   # deeplearning.ai: X (features, m), W1, b1 (n, 1)
+  mlp-compare check nielsen.py --function backprop --layout columns --per-sample --params lists --layers 2,3,2
 
 exit status: 0 right, 1 wrong (the table and the diagnosis say where and why), 2 bad input
 """
@@ -41,6 +44,38 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--steps", type=int, default=0, metavar="N", help="also train N steps with your gradients and plain SGD against the frameworks"
     )
+    g = p.add_argument_group("how your function is written")
+    g.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="rows",
+        help="rows: X (N, fan_in), W (fan_in, fan_out); columns: X (fan_in, N), W (fan_out, fan_in), b (fan_out, 1)",
+    )
+    g.add_argument(
+        "--params",
+        choices=CONTAINERS,
+        default="pairs",
+        help="what your function is given: a list of (W, b), a dict W1, b1, ..., or two lists (weights, biases)",
+    )
+    g.add_argument(
+        "--per-sample",
+        action="store_true",
+        help="call your function once per sample (x of shape (fan_in,), or (fan_in, 1) in columns) and average",
+    )
+    g.add_argument(
+        "--targets", choices=TARGETS, help="ce targets: labels (N,), onehot, or row (1, N) (default: labels in rows, onehot in columns)"
+    )
+    g.add_argument(
+        "--loss-function",
+        metavar="NAME",
+        help="a loss function in your file, called as your gradient function is, for finite differences when it returns gradients only",
+    )
+    g.add_argument(
+        "--convention",
+        metavar="NAME",
+        help="your loss convention: mean, or half, outputs, sum joined by + (e.g. half+outputs for ½‖ŷ − y‖² per sample)",
+    )
+    g.add_argument("--no-trace", action="store_true", help="do not re-run your function under the tracer to name the wrong line")
     add_spec_flags(p)
 
 
@@ -49,10 +84,20 @@ def main(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     if args.steps < 0:
         raise UsageError(f"--steps {args.steps}: expected a whole number >= 0")
-    fn = load(args.file, args.function)
+    form = Form(args.layout, args.params, args.per_sample, args.targets)
+    names = [args.function] + ([args.loss_function] if args.loss_function else [])
+    fn, *loss_function = load_all(args.file, names)
     console.console.print(
         f"[bold]mlp-compare check[/]: {args.file}:{args.function} on {spec.short()}, first mini-batch of {spec.batch_size}"
     )
-    result = check(fn, spec, steps=args.steps)
+    result = check(
+        fn,
+        spec,
+        steps=args.steps,
+        form=form,
+        convention=args.convention,
+        loss_function=loss_function[0] if loss_function else None,
+        trace=not args.no_trace,
+    )
     result.print()
     return 0 if result.ok else 1

@@ -137,7 +137,7 @@ def convention_of(spec, N, outputs, loss, grads, ref_loss, ref_grads, tol, decla
         every_right = all(rel(g, r) <= tol for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape)
         return (found, "") if found and not every_right else (None, "")
     found = conventions.find(fit(grads, ref_grads), spec.loss, N, outputs, tol)
-    return found, " (found from your gradients: your function returns no loss)" if found else ""
+    return found, ""
 
 
 def resembles(spec, params, X, y, loss: float, tol: float) -> str | None:
@@ -176,10 +176,11 @@ def diagnose(
     result = _diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol, form, under, scale)
     result.convention, result.scale = conv, scale
     if result.ok and conv and scale != 1:
-        found = "declared" if declared else "found"
+        how = "declared" if declared else "found from your loss and gradients" if loss is not None else "found from your gradients alone"
         result.message = (
-            f"The loss and every gradient match the reference under your convention, {conv.name} ({found}{note if not declared else ''}): "
-            f"{conv.message(spec.loss, N, outputs)}{note if declared else ''}"
+            f"{'The loss and every gradient match' if loss is not None else 'Every gradient matches'} the reference under your "
+            f"convention, {conv.name} ({how}): "
+            f"{conv.message(spec.loss, N, outputs)}{note}"
         )
     if result.ok and loss is None and not (conv and scale != 1):
         result.message = "Every gradient matches the reference (your function returns no loss)."

@@ -90,6 +90,8 @@ def check(
     classes = spec.layers[-1]
     got = call(fn, params, X, y, form, classes)
     loss, grads = got.loss, got.grads
+    if loss is None and loss_function is not None:  # gradients only: their loss function says what they descend
+        loss = call_loss(loss_function, params, X, y, form, classes)
     ref_loss, ref_grads = implementations.build("numpy", spec, params).gradients(X, y)
     theirs = {n: implementations.build(n, spec, params).gradients(X, y) for n in others(spec)}
     float32 = got.float32 and spec.dtype == "float64"
@@ -227,6 +229,13 @@ def spec_and_options(spec: Spec | None, fields: dict) -> tuple[Spec, dict]:
     if "loss" in fields and "output" not in fields:
         fields["output"] = None  # the loss's default output, not the base spec's
     return (spec or Spec()).replace(**fields), options
+
+
+def check_function(fn: Callable, spec: Spec | None = None, **fields) -> Report:
+    """check() for a notebook or a test suite: spec fields and the command line's options as keywords, e.g.
+    check_function(fn, layers=(2, 3, 1), layout="columns", params="dict"); the report renders as HTML in Jupyter."""
+    spec, options = spec_and_options(spec, fields)
+    return check(fn, spec, **options)
 
 
 def assert_gradients_match(fn: Callable, spec: Spec | None = None, **fields) -> Report:

@@ -106,6 +106,11 @@ def _values(frame) -> dict[str, object]:
     return out
 
 
+def _sum(value) -> float | None:
+    """A cheap fingerprint that moves when an array is changed in place."""
+    return float(np.sum(value)) if isinstance(value, np.ndarray) and value.dtype.kind in "fiub" else None
+
+
 def run_traced(fn, args, folder: Path | None) -> list[Record]:
     """fn(*args) with every new value assigned in a frame of the learner's folder recorded against the line that made it."""
     records, seen, last, before = [], {}, {}, {}
@@ -116,12 +121,13 @@ def run_traced(fn, args, folder: Path | None) -> list[Record]:
 
     def local(frame, event, arg):
         if event in ("line", "return"):
-            now = _values(frame)
+            now = {k: (v, _sum(v)) for k, v in _values(frame).items()}
             old = before.get(frame, {})
-            for key, value in now.items():
-                if old.get(key) is not value and frame in last:
+            for key, (value, total) in now.items():
+                was, was_total = old.get(key, (None, None))
+                if frame in last and (was is not value or total != was_total):  # a new object, or changed in place
                     copy = value if isinstance(value, tuple) else np.array(value)
-                    records.append(Record(frame.f_code.co_filename, last[frame], key, copy, id(value) in seen))
+                    records.append(Record(frame.f_code.co_filename, last[frame], key, copy, was is not value and id(value) in seen))
                 seen.setdefault(id(value), value)
             before[frame], last[frame] = now, frame.f_lineno
         return local
@@ -176,7 +182,15 @@ def names_on(source: str) -> list[str]:
 
 
 def locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
-    """The first line whose value departs from the reference while what it read was right, in words."""
+    """The first line whose value departs from the reference while what it read was right, in words (or why
+    tracing could not tell: it never stops the check)."""
+    try:
+        return _locate(fn, spec, params, X, y, form, diagnosis, tol)
+    except Exception as e:  # their code or ours: the tensor-level diagnosis stands either way
+        return f"Tracing could not tell the line ({type(e).__name__}: {e}); the tensor-level diagnosis above stands."
+
+
+def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
     if form.per_sample:
         X, y = X[:1], y[:1]
     outputs = 1 if spec.loss_kind.labels else spec.layers[-1]
@@ -236,16 +250,41 @@ def fn_loss(fn, params, X, y, form, spec):
         return None
 
 
-def _matches(value, found: dict, tol: float, broadcast: bool = False) -> str | None:
+def _matches(value, found: dict, tol: float, broadcast: bool = False) -> list[str]:
     if isinstance(value, tuple):
-        return None
-    return next((k for k, v in found.items() if same(value, v, tol, broadcast)), None)
+        return []
+    return [k for k, v in found.items() if same(value, v, tol, broadcast)]
+
+
+KINDS = [  # what a learner's variable name says it holds: (tensor kind, the names that say so)
+    ("db", ("nabla_b", "dbias", "db", "grad_b", "bias")),
+    ("dW", ("nabla_w", "dweight", "dw", "grad_w", "weight")),
+    ("dZ", ("delta", "dz", "dscores", "dlogits", "dout", "error")),
+    ("dA", ("da",)),
+    ("fp", ("sp", "prime", "deriv")),
+]
+
+
+def kind(key: str) -> str | None:
+    """dW, db, dZ, dA or fp from a variable's name (grads['db1'], self.dbiases, nabla_w[0], delta), None if it does not say."""
+    name = key.lower()
+    if "[" in name and ("'" in name or '"' in name):
+        name = name.split("[", 1)[1].strip("]'\"")  # a dict key names the tensor
+    name = name.split(".")[-1].split("[")[0]
+    for tensor, words in KINDS:
+        if any(name.startswith(w) or name == w for w in words):
+            return tensor
+    return None
+
+
+def _tensor_kind(name: str) -> str:
+    return name.rstrip("0123456789")
 
 
 def _first_departing(records, right, departed, diagnosis, tol):
-    """The first record that takes a departed value (a new one, or an alias now standing for another tensor)."""
-    meaning = {}  # id of a value -> the reference tensor it first matched
-    for r in records:
+    """The first record that takes a departed value: one that matches only the slipped reference, or matches both
+    and whose name says it holds the departed tensor (dZ = dA: the same numbers, now standing for dZ1)."""
+    for n, r in enumerate(records):
         if isinstance(r.value, tuple):
             if diagnosis.mistake == "swapped":
                 a, b = r.value
@@ -255,12 +294,28 @@ def _first_departing(records, right, departed, diagnosis, tol):
                     return r, "swapped"
             continue
         ok, bad = _matches(r.value, right, tol), _matches(r.value, departed, tol, broadcast=True)
-        key = (r.value.tobytes() if isinstance(r.value, np.ndarray) else r.value, np.shape(r.value))
-        if bad is not None and (ok is None or (r.alias and meaning.get(key) not in (None, bad))):
-            return r, bad
-        if ok is not None:
-            meaning.setdefault(key, ok)
+        if not bad:
+            continue
+        said = kind(r.key)
+        if ok:
+            named = [b for b in bad if _tensor_kind(b) == said]
+            if not named or any(_tensor_kind(o) == said for o in ok):
+                continue
+            bad = named
+        return _caller(records, n, right, tol), bad[0]
     return None
+
+
+def _caller(records, n: int, right, tol):
+    """The departing record, or the caller's line that receives its value when the same line gave right values
+    before (a shared helper handed the wrong argument: the call is the slip)."""
+    r = records[n]
+    earlier = [e for e in records[:n] if (e.file, e.line) == (r.file, r.line) and _matches(e.value, right, tol)]
+    if not earlier:
+        return r
+    later = [e for e in records[n + 1 :] if (e.file, e.line) != (r.file, r.line) and not isinstance(e.value, tuple)]
+    later = [e for e in later if np.shape(e.value) == np.shape(r.value)]
+    return next((e for e in later if np.array_equal(e.value, r.value)), r)
 
 
 def _inputs(records, record, source: str, right: dict, tol: float) -> str:
@@ -269,5 +324,5 @@ def _inputs(records, record, source: str, right: dict, tol: float) -> str:
     for name in names_on(source.split("=", 1)[1] if "=" in source else source):
         earlier = [r for r in records[: records.index(record)] if r.key == name and not isinstance(r.value, tuple)]
         if earlier and (match := _matches(earlier[-1].value, right, tol)):
-            said.append(f"{name} (line {earlier[-1].line}) was right" + (f", {match}" if match != name else ""))
+            said.append(f"{name} (line {earlier[-1].line}) was right" + (f", {match[0]}" if match[0] != name else ""))
     return "; " + "; ".join(said) if said else ""
