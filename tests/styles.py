@@ -40,7 +40,10 @@ BACK = "dZ = activation_backward(dA_prev, caches[l - 2][1], hidden[l - 2])"
 DELTA = "delta = np.dot(self.weights[-l + 1].transpose(), delta) * sp"
 SP = "sp = prime(self.hidden[-l + 1], z)"
 CE_DELTA = "a = np.exp(z - z.max()) / np.exp(z - z.max()).sum()\n            delta = a - y"
-# style -> mutant -> (old, new[, first wrong tensor where it differs from the rows style's])
+RELU_CE = BEGINNER.replace(layers=(2, 4, 3), activation="relu", loss="ce", output="softmax", dataset="blobs")
+CS231N_DX = "dx = (probs - np.eye(x.shape[1])[y]) / N"
+NNFS_DIVIDE = "self.dinputs = (dvalues - np.eye(dvalues.shape[1])[y_true]) / samples"
+# style -> mutant -> (old, new[, first wrong tensor where it differs from the rows style's[, the spec where it differs]])
 PORTS = {
     "dlai": {
         "not_divided_by_batch": ("dAL = 2 * (AL - Y) / Y.size", "dAL = 2 * (AL - Y)"),
@@ -72,6 +75,54 @@ PORTS = {
         "wrong_layer_weights": (DELTA, "delta = np.dot(self.weights[-l].transpose(), delta) * sp"),
         "extra_softmax_derivative": (CE_DELTA, CE_DELTA.replace("delta = a - y", "delta = (a - y) * a * (1 - a)")),
     },
+    "cs231n": {
+        "not_divided_by_batch": (CS231N_DX, "dx = probs - np.eye(x.shape[1])[y]", "dW2", RELU_CE),
+        "divided_twice": (CS231N_DX, CS231N_DX + " / N", "dW2", RELU_CE),
+        "wrong_sign": (CS231N_DX, "dx = (np.eye(x.shape[1])[y] - probs) / N", "dW2", RELU_CE),
+        "transposed_dw": ("dw = x.reshape(x.shape[0], -1).T.dot(dout)", "dw = dout.T.dot(x.reshape(x.shape[0], -1))", "dW2", RELU_CE),
+        "bias_not_summed": ("db = np.sum(dout, axis=0)", "db = dout", "db2", RELU_CE),
+        "derivative_missing": ("dx = dout * (x > 0)", "dx = dout", "dW1", RELU_CE),
+        "extra_softmax_derivative": (CS231N_DX, CS231N_DX + " * probs * (1 - probs)", "dW2", RELU_CE),
+        "swapped_dw_db": (
+            'grads[f"W{self.num_layers}"], grads[f"b{self.num_layers}"] = dw, db',
+            'grads[f"W{self.num_layers}"], grads[f"b{self.num_layers}"] = db, dw',
+            "dW2",
+            RELU_CE,
+        ),
+        "loss_not_averaged": (
+            "loss = -np.sum(log_probs[np.arange(N), y]) / N",
+            "loss = -np.sum(log_probs[np.arange(N), y])",
+            "loss",
+            RELU_CE,
+        ),
+    },
+    "nnfs": {
+        "not_divided_by_batch": (NNFS_DIVIDE, NNFS_DIVIDE.removesuffix(" / samples"), "dW2", RELU_CE),
+        "divided_twice": (NNFS_DIVIDE, NNFS_DIVIDE + " / samples", "dW2", RELU_CE),
+        "wrong_sign": (NNFS_DIVIDE, "self.dinputs = (np.eye(dvalues.shape[1])[y_true] - dvalues) / samples", "dW2", RELU_CE),
+        "transposed_dw": (
+            "self.dweights = np.dot(self.inputs.T, dvalues)",
+            "self.dweights = np.dot(dvalues.T, self.inputs)",
+            "dW2",
+            RELU_CE,
+        ),
+        "bias_not_summed": ("self.dbiases = np.sum(dvalues, axis=0, keepdims=True)", "self.dbiases = dvalues", "db2", RELU_CE),
+        "derivative_missing": ("self.dinputs = dvalues * (self.inputs > 0)", "self.dinputs = dvalues", "dW1", RELU_CE),
+        "derivative_on_z": (
+            "self.dinputs = dvalues * (1 - self.output) * self.output",
+            "self.dinputs = dvalues * (1 - self.inputs) * self.inputs",
+            "dW1",
+            RELU_CE.replace(activation="sigmoid"),
+        ),
+        "wrong_derivative": (
+            "self.dinputs = dvalues * (1 - self.output**2)",
+            "self.dinputs = dvalues * (1 - self.output) * self.output",
+            "dW1",
+            RELU_CE.replace(activation="tanh"),
+        ),
+        "extra_softmax_derivative": (NNFS_DIVIDE, NNFS_DIVIDE + " * self.output * (1 - self.output)", "dW2", RELU_CE),
+        "loss_not_averaged": ("data_loss = np.mean(sample_losses)", "data_loss = np.sum(sample_losses)", "loss", RELU_CE),
+    },
 }
 
 
@@ -88,6 +139,8 @@ STYLES = {
     "rows": Style("correct.py", "loss_and_grads", Form()),
     "dlai": Style("dlai.py", "loss_and_grads", Form("columns", "dict")),
     "nielsen": Style("nielsen.py", "backprop", Form("columns", "lists", per_sample=True), "cost", outputs=3),
+    "cs231n": Style("cs231n.py", "loss", Form("rows", "dict")),
+    "nnfs": Style("nnfs.py", "loss_and_grads", Form()),
 }
 
 
@@ -123,6 +176,9 @@ def makers(style: str, path: Path, spec: Spec):
 
 def spec_for(style: str, name: str) -> Spec:
     """The catalogue's spec for a mutant, with the style's output count for mse."""
+    port = PORTS.get(style, {}).get(name, ())
+    if len(port) > 3:
+        return port[3]
     spec, outputs = CATALOGUE[name][0], STYLES[style].outputs
     return spec.replace(layers=(*spec.layers[:-1], outputs), dataset="blobs") if outputs and spec.loss == "mse" else spec
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,8 @@ class Record:
     key: str  # the variable, an attribute (self.dW) or an item (grads[0])
     value: object
     alias: bool  # the same object another key held before: an assignment that computes nothing
+    ident: int = 0  # id of the learner's object (kept alive while tracing)
+    frame: int = 0  # which call of which function (a serial number)
 
 
 def _values(frame) -> dict[str, object]:
@@ -113,7 +116,7 @@ def _sum(value) -> float | None:
 
 def run_traced(fn, args, folder: Path | None) -> list[Record]:
     """fn(*args) with every new value assigned in a frame of the learner's folder recorded against the line that made it."""
-    records, seen, last, before = [], {}, {}, {}
+    records, seen, last, before, serial = [], {}, {}, {}, {}
 
     def theirs(code) -> bool:
         path = Path(code.co_filename)
@@ -127,13 +130,17 @@ def run_traced(fn, args, folder: Path | None) -> list[Record]:
                 was, was_total = old.get(key, (None, None))
                 if frame in last and (was is not value or total != was_total):  # a new object, or changed in place
                     copy = value if isinstance(value, tuple) else np.array(value)
-                    records.append(Record(frame.f_code.co_filename, last[frame], key, copy, was is not value and id(value) in seen))
+                    alias = was is not value and id(value) in seen
+                    records.append(Record(frame.f_code.co_filename, last[frame], key, copy, alias, id(value), serial[frame]))
                 seen.setdefault(id(value), value)
             before[frame], last[frame] = now, frame.f_lineno
         return local
 
     def tracer(frame, event, arg):
-        return local if theirs(frame.f_code) else None
+        if not theirs(frame.f_code):
+            return None
+        serial[frame] = len(serial)
+        return local
 
     old = sys.gettrace()
     sys.settrace(tracer)
@@ -259,7 +266,7 @@ def _matches(value, found: dict, tol: float, broadcast: bool = False) -> list[st
 KINDS = [  # what a learner's variable name says it holds: (tensor kind, the names that say so)
     ("db", ("nabla_b", "dbias", "db", "grad_b", "bias")),
     ("dW", ("nabla_w", "dweight", "dw", "grad_w", "weight")),
-    ("dZ", ("delta", "dz", "dscores", "dlogits", "dout", "error")),
+    ("dZ", ("delta", "dz", "dscores", "dlogits")),
     ("dA", ("da",)),
     ("fp", ("sp", "prime", "deriv")),
 ]
@@ -271,6 +278,8 @@ def kind(key: str) -> str | None:
     if "[" in name and ("'" in name or '"' in name):
         name = name.split("[", 1)[1].strip("]'\"")  # a dict key names the tensor
     name = name.split(".")[-1].split("[")[0]
+    if re.fullmatch(r"d?[wb]\d*", name):  # a params-style key: W1, b2, dW1
+        return "dW" if name.lstrip("d").startswith("w") else "db"
     for tensor, words in KINDS:
         if any(name.startswith(w) or name == w for w in words):
             return tensor
@@ -294,9 +303,11 @@ def _first_departing(records, right, departed, diagnosis, tol):
                     return r, "swapped"
             continue
         ok, bad = _matches(r.value, right, tol), _matches(r.value, departed, tol, broadcast=True)
+        said = kind(r.key)
+        if diagnosis.mistake == "swapped" and said in ("dW", "db") and any(_tensor_kind(o) == ("db" if said == "dW" else "dW") for o in ok):
+            return r, "swapped"
         if not bad:
             continue
-        said = kind(r.key)
         if ok:
             named = [b for b in bad if _tensor_kind(b) == said]
             if not named or any(_tensor_kind(o) == said for o in ok):
@@ -307,9 +318,15 @@ def _first_departing(records, right, departed, diagnosis, tol):
 
 
 def _caller(records, n: int, right, tol):
-    """The departing record, or the caller's line that receives its value when the same line gave right values
-    before (a shared helper handed the wrong argument: the call is the slip)."""
+    """The departing record; or, for an alias, the callee's line that bound the object it returned (dx = dout in a
+    helper); or the caller's line that receives its value when the same line gave right values before (a shared
+    helper handed the wrong argument: the call is the slip)."""
     r = records[n]
+    if r.alias:
+        chain = [e for e in records[:n] if e.ident == r.ident]
+        if chain and chain[-1].frame > r.frame and chain[-1].alias:  # a callee (made after r's frame) bound it
+            return chain[-1]
+        return r
     earlier = [e for e in records[:n] if (e.file, e.line) == (r.file, r.line) and _matches(e.value, right, tol)]
     if not earlier:
         return r

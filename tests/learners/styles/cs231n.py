@@ -36,8 +36,7 @@ def softmax_loss(x, y):
     probs = np.exp(log_probs)
     N = x.shape[0]
     loss = -np.sum(log_probs[np.arange(N), y]) / N
-    dx = probs - np.eye(x.shape[1])[y]
-    dx = dx / N
+    dx = (probs - np.eye(x.shape[1])[y]) / N
     return loss, dx
 
 
@@ -60,15 +59,15 @@ class FullyConnectedNet:
         grads[f"W{self.num_layers}"], grads[f"b{self.num_layers}"] = dw, db
         for i in reversed(range(1, self.num_layers)):
             fc_cache, relu_cache = caches[i - 1]
-            da = relu_backward(dout, relu_cache)
-            dout, dw, db = affine_backward(da, fc_cache)
+            dz = relu_backward(dout, relu_cache)
+            dout, dw, db = affine_backward(dz, fc_cache)
             grads[f"W{i}"], grads[f"b{i}"] = dw, db
         return loss, grads
 
 
-def make(layers=2):
-    """The glue: loss(params, X, y) sets the model's params and calls model.loss(X, y)."""
-    model = FullyConnectedNet(layers)
+def make(hidden=("relu",), output="softmax", loss="ce"):
+    """The glue: loss(params, X, y) sets the model's params and calls model.loss(X, y) (ReLU hidden layers, softmax loss)."""
+    model = FullyConnectedNet(len(hidden) + 1)
 
     def loss(params, X, y):
         model.params = params
@@ -77,4 +76,4 @@ def make(layers=2):
     return loss
 
 
-loss = make(2)
+loss = make()

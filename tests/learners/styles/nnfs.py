@@ -51,7 +51,9 @@ class Activation_Softmax_Loss_CategoricalCrossentropy:
         exp_values = np.exp(inputs - np.max(inputs, axis=1, keepdims=True))
         self.output = exp_values / np.sum(exp_values, axis=1, keepdims=True)
         correct_confidences = self.output[range(len(self.output)), y_true]
-        return np.mean(-np.log(correct_confidences))
+        sample_losses = -np.log(correct_confidences)
+        data_loss = np.mean(sample_losses)
+        return data_loss
 
     def backward(self, dvalues, y_true):
         samples = len(dvalues)
@@ -61,7 +63,7 @@ class Activation_Softmax_Loss_CategoricalCrossentropy:
 ACTIVATIONS = {"relu": Activation_ReLU, "sigmoid": Activation_Sigmoid, "tanh": Activation_Tanh}
 
 
-def make(hidden=("relu",)):
+def make(hidden=("relu",), output="softmax", loss="ce"):
     """The glue: build the layers, put the params in, run forward and backward, return (loss, [(dW, db), ...])."""
 
     def loss_and_grads(params, X, y):
