@@ -148,7 +148,9 @@ def resembles(spec, params, X, y, loss: float, tol: float) -> str | None:
     logits = scratch.make(spec, params).forward(X)
     P = np.clip(output_fn(spec)(logits), 1e-12, 1 - 1e-12)
     Y = np.eye(P.shape[1])[y] if y.ndim == 1 else y
+    S = np.clip(1 / (1 + np.exp(-logits)), 1e-12, 1 - 1e-12)  # sigmoid outputs: the classic mix-up for a softmax network
     candidates = {
+        "binary cross-entropy of sigmoid(logits), element-wise over one-hot targets": np.mean(-Y * np.log(S) - (1 - Y) * np.log(1 - S)),
         "mse": np.mean((P - Y) ** 2),
         "binary cross-entropy element-wise over every output": np.mean(-Y * np.log(P) - (1 - Y) * np.log(1 - P)),
         "cross-entropy": np.mean(-(Y * np.log(P)).sum(axis=1)),
@@ -182,6 +184,16 @@ def diagnose(
             f"convention, {conv.name} ({how}): "
             f"{conv.message(spec.loss, N, outputs)}{note}"
         )
+    if declared is not None and not result.ok:
+        theirs = conventions.find(fit(grads, [(W / scale, b / scale) for W, b in ref_grads]), spec.loss, N, outputs, tol)
+        mean = all(rel(g, r / scale) <= tol for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape)
+        if theirs is not None or mean:
+            actual = (theirs or Convention()).name
+            result.mistake = "convention"
+            result.message = (
+                f"Your gradients follow the convention {actual}, not the declared {declared.name} "
+                f"({declared.factor_words(N, outputs)} × the spec's loss): drop --convention, or declare --convention {actual}."
+            )
     if result.ok and loss is None and not (conv and scale != 1):
         result.message = "Every gradient matches the reference (your function returns no loss)."
     if result.mistake == "batch" and not conv and loss is not None and abs(loss - ref_loss) <= tol * abs(ref_loss):

@@ -207,7 +207,8 @@ class Reader:
         W = self.params[i - 1][0]
         mine = self.form.weight(W).shape
         if dW.shape not in (W.shape, W.T.shape):
-            raise LearnerError(f"{name} has shape {dW.shape}; expected {mine}, the shape of W{i} in the {self.form.layout} layout")
+            hint = "; --per-sample expects one sample's gradient, not a batch of them" if self.form.per_sample and dW.ndim > 2 else ""
+            raise LearnerError(f"{name} has shape {dW.shape}; expected {mine}, the shape of W{i} in the {self.form.layout} layout{hint}")
         return dW.T if self.form.columns else dW
 
     def bias_of(self, db: np.ndarray, i: int, name: str) -> np.ndarray:
@@ -240,6 +241,17 @@ class Reader:
                 )
 
 
+def per_sample_hint(form: Form, grads: Params, n: int) -> None:
+    """Gradients only, and every db with one entry per sample: a function written for one sample at a time."""
+    shapes = [db.shape for _, db in grads]
+    if n > 1 and not form.per_sample and all(len(s) == 2 and n == s[0] for s in shapes):
+        per = f"{'column' if form.columns else 'row'} per sample"
+        raise LearnerError(
+            f"every db comes back with one {per} ({', '.join(str(s[::-1] if form.columns else s) for s in shapes)}) and no loss: "
+            "a function written for one sample at a time? try --per-sample"
+        )
+
+
 def read(out, form: Form, params: Params, n: int, name: str) -> Returned:
     """What one call returned, validated and in canonical rows."""
     loss, grads = split(out, name)
@@ -250,6 +262,8 @@ def read(out, form: Form, params: Params, n: int, name: str) -> Returned:
         finite(loss, "the loss")
     reader = Reader(form, params, 1 if form.per_sample else n)
     canonical = reader.canonical(grads)
+    if loss is None:
+        per_sample_hint(form, canonical, n)
     float32 = any(np.asarray(a).dtype == np.float32 for pair in reader.pairs(grads) for a in pair)
     float32 = float32 or (loss is not None and loss.dtype == np.float32)
     return Returned(None if loss is None else float(loss.reshape(())), canonical, reader.shapes, float32)
