@@ -98,12 +98,17 @@ def check(
     tol = TOL["float32" if float32 else spec.dtype]
     names = weights.names(len(params), "d")
     shaped = [[g if g.shape == r.shape else np.zeros_like(r) for g, r in zip(pair, ref)] for pair, ref in zip(grads, ref_grads)]
+    N, outputs = len(X), 1 if spec.loss_kind.labels else spec.layers[-1]
+    declared_c = declared.factor(N, outputs) if declared else 1.0
+    # --convention sum with the mean reported: their gradients descend N × the loss they report
+    reports_mean = bool(declared and declared.batch and loss is not None and rel(loss, ref_loss * declared_c / N) <= tol)
+    objective = N if reports_mean else 1
     no_fd = None
     if fd and (loss is not None or loss_function is not None):
         if loss_function is not None:
-            loss_of = lambda p: call_loss(loss_function, p, X, y, form, classes)  # noqa: E731
+            loss_of = lambda p: objective * call_loss(loss_function, p, X, y, form, classes)  # noqa: E731
         else:
-            loss_of = lambda p: call(fn, p, X, y, form, classes).loss  # noqa: E731
+            loss_of = lambda p: objective * call(fn, p, X, y, form, classes).loss  # noqa: E731
         fd = finite_differences(loss_of, spec, params, X, shaped, names, float32)
     else:
         no_fd = "- (no loss: --loss-function NAME)" if fd else "-"
@@ -113,7 +118,7 @@ def check(
     c = diagnosis.scale
     rows = []
     if loss is not None:
-        loss_ref = c * ref_loss if not diagnosis.message.count("Note: your reported loss") else loss
+        loss_ref = c * ref_loss / objective
         rows.append(
             {
                 "tensor": "loss",
@@ -160,13 +165,15 @@ def check(
         with contextlib.redirect_stdout(io.StringIO()):
             line = tracer.locate(fn, spec, params, X, y, form, diagnosis, tol)
     with contextlib.redirect_stdout(io.StringIO()):
-        curves = train(fn, spec, steps, form, c) if steps else None
+        curves = train(fn, spec, steps, form, c, c / objective) if steps else None
     return Report(spec, table, diagnosis, curves, line, notes)
 
 
-def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float = 1.0) -> pd.DataFrame:
+def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float = 1.0, loss_scale: float | None = None) -> pd.DataFrame:
     """Plain SGD for `steps` mini-batches with the learner's gradients and with each framework, same batches; under a
-    convention (scale ≠ 1) the frameworks train with lr × scale, the same update, and their loss is compared × scale."""
+    convention (scale ≠ 1) the frameworks train with lr × scale, the same update, and their loss is compared × loss_scale
+    (the scale, unless the learner reports the mean of a loss whose sum they descend)."""
+    loss_scale = scale if loss_scale is None else loss_scale
     spec = spec.replace(optimizer="sgd")
     data, init, _ = prepare(spec)
     params = init
@@ -181,7 +188,7 @@ def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float 
             got = call(fn, params, X[idx], y[idx], form, spec.layers[-1])
             grads = got.grads
             if got.loss is None:  # gradients only: the reference's loss at their weights
-                yours[t] = scale * implementations.build("numpy", spec, params).loss(X[idx], y[idx])
+                yours[t] = loss_scale * implementations.build("numpy", spec, params).loss(X[idx], y[idx])
             else:
                 yours[t] = got.loss
             params = [(W - spec.lr * dW, b - spec.lr * db) for (W, b), (dW, db) in zip(params, grads)]
@@ -196,7 +203,7 @@ def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float 
     rows = []
     for name in ["numpy", *others(spec)]:
         model = implementations.build(name, spec.replace(lr=spec.lr * scale), init)
-        curve = scale * np.array([model.train_step(X[idx], y[idx]) for idx in batches])
+        curve = loss_scale * np.array([model.train_step(X[idx], y[idx]) for idx in batches])
         _, diff = curve_diff(yours[:done], curve[:done])
         over = np.flatnonzero(~(diff <= tol))
         first = int(over[0]) + 1 if len(over) else (done + 1 if stopped else None)

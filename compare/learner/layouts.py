@@ -149,8 +149,8 @@ class Reader:
             raise LearnerError(f"grads is {type(grads).__name__}; expected a list of {L} (dW, db) pairs, two lists or a dict")
         if len(grads) == 2 and all(isinstance(g, (tuple, list)) and len(g) == L for g in grads):
             a, b = grads
-            weights_first = all(self.fits_weight(a[i], i) and self.fits_bias(b[i], i) for i in range(L))
-            biases_first = all(self.fits_bias(a[i], i) and self.fits_weight(b[i], i) for i in range(L))
+            weights_first = all(self.fits_bias(b[i], i) for i in range(L))  # bias shapes tell the lists apart
+            biases_first = all(self.fits_bias(a[i], i) for i in range(L))
             if (weights_first or biases_first) and not self.fit_as_pairs(grads):
                 if weights_first and biases_first:  # shapes cannot tell (a layer with one input): the order params came in
                     biases_first = False

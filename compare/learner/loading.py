@@ -105,21 +105,21 @@ def load_all(path: str | Path, functions: list[str]) -> list[Callable]:
 
 
 def _pick(module, name: str, path: Path, function: str, patches: list[dict]) -> Callable:
-    fn = module
+    fn, owner = module, None
     for part in function.split("."):
-        fn = getattr(fn, part, None)
+        owner, fn = fn, getattr(fn, part, None)
     if not callable(fn):
         found = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == name)
         hint = f"; it defines {', '.join(found)} (choose one with --function)" if found else ""
         raise LearnerError(f"{path}: no function {function!r}{hint}")
-    signature(fn, function)
+    signature(fn, function, method=isinstance(owner, type) and inspect.isfunction(fn))
     with contextlib.suppress(AttributeError, TypeError):  # a callable object may refuse attributes
         fn.learner_file = str(path.resolve())  # whose folder's frames to keep in a traceback
         fn.learner_patches = patches
     return fn
 
 
-def signature(fn: Callable, function: str) -> None:
+def signature(fn: Callable, function: str, method: bool = False) -> None:
     """Refuse, in one line that says what is accepted and how to wrap, a function the check cannot call."""
     try:
         parameters = list(inspect.signature(fn).parameters.values())
@@ -129,10 +129,10 @@ def signature(fn: Callable, function: str) -> None:
         return
     required = [p.name for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     allowed = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(required) <= 3 <= len(allowed):
+    if len(required) <= 3 <= len(allowed) and not method:
         return
     accepted = "the check calls f(params, X, y) (one sample x with --per-sample) and takes back (loss, grads) or the gradients alone"
-    if required[:1] == ["self"]:
+    if method or required[:1] == ["self"]:
         cls, method = (function.rsplit(".", 1) + ["method"])[:2] if "." in function else ("YourClass", function)
         raise LearnerError(
             f"{function} is a method ({', '.join(required)}); {accepted}; wrap it in three lines of your file: "
