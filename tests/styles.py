@@ -12,7 +12,7 @@ from compare.learner.loading import load
 from compare.shared.spec import Spec
 
 LEARNERS = Path(__file__).parent / "learners"
-STYLE_FILES = LEARNERS / "styles"
+STYLE_FILES = Path(__file__).parent.parent / "examples" / "styles"  # learner-facing: docs/checking.md runs them
 BEGINNER = Spec(layers=(2, 3, 1), frameworks=("numpy",))  # sigmoid, sigmoid output, MSE, batch 16
 TANH = BEGINNER.replace(activation="tanh")
 DEEP_CE = BEGINNER.replace(layers=(2, 2, 2, 2), loss="ce", output="softmax")

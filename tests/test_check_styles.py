@@ -11,7 +11,7 @@ from compare.learner import conventions
 from compare.learner.grade import check
 from compare.learner.layouts import Form
 from compare.learner.loading import load
-from tests.styles import CATALOGUE, STYLE_FILES, STYLES, expected, makers, mutated, ported, spec_for
+from tests.styles import CATALOGUE, LEARNERS, STYLE_FILES, STYLES, expected, makers, mutated, ported, spec_for
 from tests.test_check_random import random_spec
 
 FAST = ["--frameworks", "numpy"]
@@ -48,7 +48,7 @@ def test_nielsens_gradients_alone_are_right_under_the_convention_they_show(capsy
 
 
 def test_a_loss_summed_over_the_batch_is_a_convention_named_with_torchs_reduction_sum(tmp_path, capsys):
-    source = (STYLE_FILES.parent / "correct.py").read_text()
+    source = (LEARNERS / "correct.py").read_text()
     source = source.replace("L = np.mean((P - y) ** 2)", "L = np.sum((P - y) ** 2) / P.shape[1]")
     (tmp_path / "summed.py").write_text(source.replace("dA = 2 * (P - y) / y.size", "dA = 2 * (P - y) / P.shape[1]"))
     assert main(["check", str(tmp_path / "summed.py"), "--layers", "2,3,1", *FAST]) == 0
@@ -138,6 +138,6 @@ def test_the_random_networks_cover_every_convention_factor():
 
 def test_the_style_files_are_right_without_a_flag_beyond_their_form():
     for style, s in STYLES.items():
-        fn = load(STYLE_FILES / s.file if style != "rows" else STYLE_FILES.parent / "correct.py", s.function)
+        fn = load(STYLE_FILES / s.file if style != "rows" else LEARNERS / "correct.py", s.function)
         assert callable(fn)
     assert np.dot is np.dot  # nothing patched by loading them
