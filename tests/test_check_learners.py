@@ -3,6 +3,7 @@ a library that patches NumPy, tracebacks through their folder, methods and other
 the forgotten 1/N read two ways, and the report in a notebook."""
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +128,7 @@ def test_sign_and_scale_together_are_named_together_with_one_fix(tmp_path):
     assert "Fix: the output delta is a - y (prediction minus target), not y - a; and the loss is a mean" in diagnosis.message
 
 
-def test_float32_behind_the_learners_back_is_judged_at_float32_and_never_changes_the_references(capsys):
+def test_float32_behind_the_learners_back_is_judged_at_float32_and_never_changes_the_references(capsys, tmp_path):
     dot = np.dot
     fn = load(LEARNERS / "float32" / "net.py")
     assert np.dot is dot  # the patch its library made on import is off outside their calls
@@ -140,12 +141,10 @@ def test_float32_behind_the_learners_back_is_judged_at_float32_and_never_changes
         ]
         assert set(result.table["fd_grade"]) <= {"good", "-"} and (result.table["rel_numpy"] > 1e-10).any()  # float32-sized differences
         assert np.dot is dot
-    source = (LEARNERS / "float32" / "net.py").read_text().replace("dZ1 = dA1 * A1 * (1 - A1)", "dZ1 = dA1")
-    (LEARNERS / "float32" / "tmp_wrong.py").write_text(source)
-    try:
-        wrong = check(load(LEARNERS / "float32" / "tmp_wrong.py"), SPEC).table.set_index("tensor")
-    finally:
-        (LEARNERS / "float32" / "tmp_wrong.py").unlink()
+    shutil.copytree(LEARNERS / "float32", tmp_path / "float32")
+    wrong_file = tmp_path / "float32" / "net.py"
+    wrong_file.write_text(wrong_file.read_text().replace("dZ1 = dA1 * A1 * (1 - A1)", "dZ1 = dA1"))
+    wrong = check(load(wrong_file), SPEC).table.set_index("tensor")
     assert wrong.loc["dW1", "verdict"] == "WRONG" and wrong.loc["dW1", "fd_grade"] == "wrong"
     assert wrong.loc["dW2", "verdict"] == "right" and wrong.loc["dW2", "fd_grade"] == "good"
 
