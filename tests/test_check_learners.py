@@ -62,6 +62,10 @@ NIELSEN_WRAP = DLAI_WRAP.replace("dlai", "n").replace(str(STYLE_FILES / "n.py"),
          ["--function", "backprop", "--layout", "columns", "--params", "lists", "--per-sample"],
          "dW1 has shape (1, 3, 2); expected (3, 2), the shape of W1 in the columns layout; --per-sample expects one sample's gradient, not a batch of them"),
         (NIELSEN_WRAP +
+         "def backprop(params, x, y):\n    nb, nw = n.backprop(params, x, y)\n    return nb, [w[:, :1] for w in nw]\n",
+         ["--function", "backprop", "--layout", "columns", "--params", "lists", "--per-sample"],
+         "dW1 has shape (3, 1); expected (3, 2), the shape of W1 in the columns layout"),
+        (NIELSEN_WRAP +
          "def backprop(params, x, y):\n    return n.backprop(params, x, y)\n",
          ["--function", "backprop", "--layout", "columns", "--params", "lists"],
          "every db comes back with one column per sample ((3, 16), (1, 16)) and no loss: a function written for one sample at a time? try --per-sample"),
@@ -207,3 +211,14 @@ def test_compare_check_takes_a_function_and_the_clis_options_and_renders_html(tm
         html,
     ), html
     assert Form("columns", "dict") == Form(layout="columns", params="dict")
+
+
+def test_a_forward_pass_mistake_names_the_first_departing_forward_line(tmp_path):
+    source = (Path(__file__).parent.parent / "examples" / "beginner_mlp.py").read_text()
+    (tmp_path / "fwd.py").write_text(source.replace("Z1 = X @ W1 + b1  # (N, 3)", "Z1 = X @ W1 - b1  # (N, 3)"))
+    result = check(load(tmp_path / "fwd.py"), SPEC, fd=False)
+    assert not result.ok and result.diagnosis.first_wrong == "dW2"
+    assert re.fullmatch(
+        r"\S*fwd\.py:14  Z1 = X @ W1 - b1  # \(N, 3\)  ← Z1 departs here \(Z1: rel 0\.87\); b1 \(line 11\) was right; W1 \(line 11\) was right",
+        result.line,
+    ), result.line

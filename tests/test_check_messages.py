@@ -4,7 +4,9 @@ slip is in, N against N × outputs (and cross-entropy's one output per sample), 
 import numpy as np
 import pytest
 
-from compare.learner.grade import check
+from compare.learner import slips
+from compare.learner.grade import check, first_batch
+from compare.learner.layouts import Form
 from compare.learner.loading import load
 from compare.shared.spec import Spec
 from tests.styles import LEARNERS
@@ -98,3 +100,46 @@ def test_a_loss_not_averaged_names_its_ratio_and_both_values():
     diagnosis = check(fn, Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False).diagnosis
     loss, ref = (float(v) for v in diagnosis.message.split("your loss is ")[1].split(" (ratio")[0].split(" against "))
     assert loss == pytest.approx(16 * ref, rel=1e-5) and "(ratio 16 = N)" in diagnosis.message
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        Spec(layers=(2, 3, 1), frameworks=("numpy",)),
+        Spec(layers=(2, 3, 3, 1), activation=("tanh", "sigmoid"), frameworks=("numpy",)),
+        Spec(layers=(2, 4, 3), activation="relu", loss="ce", dataset="blobs", frameworks=("numpy",)),
+    ],
+)
+def test_the_catalogue_holds_each_slip_once(spec):
+    params, _, _ = first_batch(spec)
+    found = slips.catalogue(spec, params)
+    plans = [repr(sorted(plan.items(), key=repr)) for _, _, plan in found]
+    assert len(set(plans)) == len(plans) and len({how for _, how, _ in found}) == len(found)
+    if len(spec.activations) == 1:
+        assert not any("every hidden layer" in how for _, how, _ in found)
+
+
+def test_a_slip_in_every_hidden_layer_is_worded_for_the_first_layers_activation(tmp_path):
+    source = (LEARNERS / "correct.py").read_text()
+    old = "dZ = dA * derivative(hidden[layer - 1], Zs[layer - 1], As[layer])"
+    (tmp_path / "relu_everywhere.py").write_text(source.replace(old, 'dZ = dA * derivative("relu", Zs[layer - 1], As[layer])'))
+    spec = Spec(layers=(2, 3, 3, 1), activation=("tanh", "sigmoid"), frameworks=("numpy",))
+    fn = load(tmp_path / "relu_everywhere.py", "make")(spec.activations, spec.output, spec.loss)
+    diagnosis = check(fn, spec, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "deriv_wrong")
+    assert "(in every hidden layer: it uses relu's derivative (in z) on a tanh layer)" in diagnosis.message
+
+
+@pytest.mark.parametrize("targets", ["labels", "row"])
+def test_per_sample_rows_take_a_label_per_sample_whatever_the_targets_form(targets):
+    spec = Spec(layers=(2, 4, 3), activation="tanh", loss="ce", dataset="blobs", frameworks=("numpy",))
+    batch = make(spec.activations, spec.output, spec.loss)
+    seen = []
+
+    def one(params, x, y):
+        seen.append((x.shape, np.shape(y)))
+        return batch(params, x[None], np.array([y]).reshape(1))
+
+    result = check(one, spec, form=Form(per_sample=True, targets=targets), fd=False)
+    assert result.ok and (result.table["rel_numpy"] <= 1e-12).all()
+    assert set(seen) == {((2,), ())} and len(seen) == spec.batch_size

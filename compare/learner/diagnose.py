@@ -118,7 +118,7 @@ def fit(grads, ref_grads) -> float:
     """The least-squares scalar c in grads ≈ c × ref over every tensor of the right shape."""
     pairs = [(g, r) for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape]
     den = sum(float((r * r).sum()) for _, r in pairs)
-    return sum(float((g * r).sum()) for g, r in pairs) / den if den > 0 else 0.0
+    return sum(float((g * r).sum()) for g, r in pairs) / den if den else 0.0
 
 
 def convention_of(spec, N, outputs, loss, grads, ref_loss, ref_grads, tol, declared) -> tuple[Convention | None, str]:
@@ -146,14 +146,14 @@ def resembles(spec, params, X, y, loss: float, tol: float) -> str | None:
     from scratch.losses import output_fn
 
     logits = scratch.make(spec, params).forward(X)
-    P = np.clip(output_fn(spec)(logits), 1e-12, 1 - 1e-12)
+    P = output_fn(spec)(logits)
     Y = np.eye(P.shape[1])[y] if y.ndim == 1 else y
-    S = np.clip(1 / (1 + np.exp(-logits)), 1e-12, 1 - 1e-12)  # sigmoid outputs: the classic mix-up for a softmax network
-    candidates = {
-        "binary cross-entropy of sigmoid(logits), element-wise over one-hot targets": np.mean(-Y * np.log(S) - (1 - Y) * np.log(1 - S)),
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log softmax
+    candidates = {  # element-wise BCE of sigmoid(logits) written stably: log(1 + e^z) - y z
+        "binary cross-entropy of sigmoid(logits), element-wise over one-hot targets": np.mean(np.logaddexp(0, logits) - Y * logits),
         "mse": np.mean((P - Y) ** 2),
-        "binary cross-entropy element-wise over every output": np.mean(-Y * np.log(P) - (1 - Y) * np.log(1 - P)),
-        "cross-entropy": np.mean(-(Y * np.log(P)).sum(axis=1)),
+        "cross-entropy": np.mean(-(Y * log_p).sum(axis=1)),
     }
     N, n_out = P.shape
     for name, value in candidates.items():

@@ -77,7 +77,9 @@ class Form:
             return [(Xs, ys)]
         if self.columns:
             return [(Xs[:, [i]], ys[:, [i]] if ys.ndim == 2 else ys[i]) for i in range(len(X))]
-        return [(Xs[i], ys[..., i] if ys.ndim == 2 and ys.shape[0] == 1 else ys[i]) for i in range(len(X))]
+        if ys.ndim == 2 and ys.shape[0] == 1 and len(X) > 1:  # labels as a row (1, N): one label each
+            return [(Xs[i], ys[0, i]) for i in range(len(X))]
+        return [(Xs[i], ys[i]) for i in range(len(X))]
 
 
 @dataclass

@@ -132,8 +132,8 @@ def signature(fn: Callable, function: str, method: bool = False) -> None:
     if len(required) <= 3 <= len(allowed) and not method:
         return
     accepted = "the check calls f(params, X, y) (one sample x with --per-sample) and takes back (loss, grads) or the gradients alone"
-    if method or required[:1] == ["self"]:
-        cls, method = (function.rsplit(".", 1) + ["method"])[:2] if "." in function else ("YourClass", function)
+    if method:
+        cls, method = function.rsplit(".", 1)
         raise LearnerError(
             f"{function} is a method ({', '.join(required)}); {accepted}; wrap it in three lines of your file: "
             f"net = {cls}(...) / def {method}_of(params, X, y): / "

@@ -27,6 +27,9 @@ def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float) -> di
     loss, dZ = model.pieces.loss(logits, y)
     L = len(model.params)
     found = {"loss": np.float64(scale * loss), f"Z{L}": logits, f"A{L}": output_fn(spec)(logits)}
+    found["A0"] = X
+    for layer, (W, b) in enumerate(model.params, start=1):  # what their code reads: W (as the layout holds it), b
+        found[f"W{layer}"], found[f"b{layer}"] = W, b
     for layer, (_, Z, A) in enumerate(cache[:-1], start=1):
         found[f"Z{layer}"], found[f"A{layer}"] = Z, A
     if spec.loss == "mse":
@@ -201,7 +204,7 @@ def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
     if form.per_sample:
         X, y = X[:1], y[:1]
     outputs = 1 if spec.loss_kind.labels else spec.layers[-1]
-    scale = diagnosis.convention.per_sample().factor(1, outputs) if form.per_sample and diagnosis.convention else diagnosis.scale
+    scale = diagnosis.convention.per_sample().factor(len(X), outputs) if form.per_sample and diagnosis.convention else diagnosis.scale
     right = in_layout(form, intermediates(scratch.make(spec, params), spec, X, y, scale))
     slipped = {}
     if diagnosis.plan:
@@ -219,7 +222,7 @@ def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
     classes = spec.layers[-1]
     Xs, ys = form.samples(X, y, classes)[0]
     records = run_traced(fn, (form.params_in(params), Xs, ys), folder_of(fn))
-    first = _first_departing(records, right, departed, diagnosis, tol)
+    first = _first_departing(records, right, departed, diagnosis, tol) or _first_forward(records, right, tol)
     if first is None:
         return (
             f"Tracing could not tell the line: {diagnosis.first_wrong}'s wrong value never appears in a variable of your code "
@@ -314,6 +317,28 @@ def _first_departing(records, right, departed, diagnosis, tol):
                 continue
             bad = named
         return _caller(records, n, right, tol), bad[0]
+    return None
+
+
+FORWARD_NAMES = ("z", "a", "out", "act", "h", "hidden", "scores", "logits")  # how learners name Z and A
+
+
+def _first_forward(records, right, tol):
+    """No slip to look for (a forward-pass mistake): the first new value a forward name holds (Z1, A, out, ...), of
+    the shape of one of the reference's Z or A, that matches none of the reference's tensors while it read right ones."""
+    forward = {k: v for k, v in right.items() if k[0] in "ZA"}
+    for n, r in enumerate(records):
+        base = r.key.split(".")[-1].split("[")[0].lower()
+        if isinstance(r.value, tuple) or r.alias or not base.startswith(FORWARD_NAMES):
+            continue
+        shaped = [k for k, v in forward.items() if np.squeeze(v).shape == np.squeeze(r.value).shape]
+        if not shaped or _matches(r.value, right, tol):
+            continue
+        source = linecache.getline(r.file, r.line)
+        earlier = {e.key: e for e in records[:n] if not isinstance(e.value, tuple)}
+        reads = [earlier[k] for k in names_on(source.split("=", 1)[1] if "=" in source else source) if k in earlier]
+        if reads and all(_matches(e.value, right, tol) for e in reads):
+            return r, ([k for k in shaped if k.lower() == base] or shaped)[0]
     return None
 
 
