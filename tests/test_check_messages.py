@@ -143,3 +143,21 @@ def test_per_sample_rows_take_a_label_per_sample_whatever_the_targets_form(targe
     result = check(one, spec, form=Form(per_sample=True, targets=targets), fd=False)
     assert result.ok and (result.table["rel_numpy"] <= 1e-12).all()
     assert set(seen) == {((2,), ())} and len(seen) == spec.batch_size
+
+
+def test_swapped_and_shared_factor_messages_name_the_layer_and_the_loss():
+    spec = Spec(layers=(2, 3, 1), frameworks=("numpy",))
+    diagnosis = check(load(LEARNERS / "swapped_dw_db.py", "make")(), spec, fd=False).diagnosis
+    assert "(dW2 has the shape of b2, (1,), and db2 that of W2, (3, 1))" in diagnosis.message
+    right = make()
+
+    def doubled(params, X, y):  # loss and gradients of 2 × MSE: consistent, but 2 is no convention
+        loss, grads = right(params, X, y)
+        return 2 * loss, [(2 * dW, 2 * db) for dW, db in grads]
+
+    diagnosis = check(doubled, spec, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "factor2")
+    assert (
+        "are exactly 2 × the reference; your loss is 2 × too, so it agrees with your gradients but not with the spec's loss"
+        in diagnosis.message
+    )
