@@ -51,7 +51,7 @@ def test_where_to_look_names_the_layer_whose_dz_is_right(tensors, first, where):
     "spec,words",
     [
         (Spec(layers=(2, 3, 1), frameworks=("numpy",)), "exactly 16 = N × the reference"),
-        (Spec(layers=(2, 3, 3), dataset="blobs", frameworks=("numpy",)), "exactly 48 = N × outputs × the reference"),
+        (Spec(layers=(2, 4, 3), dataset="blobs", frameworks=("numpy",)), "exactly 48 = N × outputs × the reference"),
         (Spec(layers=(2, 3, 3), loss="ce", dataset="blobs", frameworks=("numpy",)), "exactly 16 = N × the reference"),  # one loss per sample
         (Spec(layers=(2, 3, 2), loss="bce", dataset="blobs", frameworks=("numpy",)), "exactly 32 = N × outputs × the reference"),
     ],
@@ -161,3 +161,16 @@ def test_swapped_and_shared_factor_messages_name_the_layer_and_the_loss():
         "are exactly 2 × the reference; your loss is 2 × too, so it agrees with your gradients but not with the spec's loss"
         in diagnosis.message
     )
+
+
+def test_cross_entropy_has_one_loss_per_sample_so_n_times_classes_is_no_known_factor():
+    spec = Spec(layers=(2, 3, 2), loss="ce", dataset="moons", frameworks=("numpy",))
+    right = make(spec.activations, spec.output, spec.loss)
+
+    def fn(params, X, y):  # N × classes = 32: a known factor for mse or bce with two outputs, not for ce
+        loss, grads = right(params, X, y)
+        return loss, [(32 * dW, 32 * db) for dW, db in grads]
+
+    diagnosis = check(fn, spec, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", None)
+    assert "no known mistake fits (best scalar fit 32 × the reference, cosine 1.000)" in diagnosis.message
