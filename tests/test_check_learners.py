@@ -225,3 +225,22 @@ def test_a_forward_pass_mistake_names_the_first_departing_forward_line(tmp_path)
         r"\S*fwd\.py:14  Z1 = X @ W1 - b1  # \(N, 3\)  ← Z1 departs here \(Z1: rel 0\.87\); b1 \(line 11\) was right; W1 \(line 11\) was right",
         result.line,
     ), result.line
+
+
+def test_a_squared_error_on_softmax_outputs_is_said_to_be_mse(tmp_path):
+    body = """def loss_and_grads(params, X, y):
+    (W1, b1), (W2, b2) = params
+    A1 = np.tanh(X @ W1 + b1)
+    Z2 = A1 @ W2 + b2
+    P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+    P = P / P.sum(axis=1, keepdims=True)
+    Y = np.eye(Z2.shape[1])[y]
+    loss = np.mean((P - Y) ** 2)
+    dP = 2 * (P - Y) / Y.size
+    dZ2 = P * (dP - (dP * P).sum(axis=1, keepdims=True))  # back through the softmax
+    dZ1 = dZ2 @ W2.T * (1 - A1**2)
+    return loss, [(X.T @ dZ1, dZ1.sum(axis=0)), (A1.T @ dZ2, dZ2.sum(axis=0))]
+"""
+    spec = Spec(layers=(2, 4, 3), activation="tanh", loss="ce", dataset="blobs", frameworks=("numpy",))
+    diagnosis = check(load(write(tmp_path, body)), spec).diagnosis
+    assert diagnosis.mistake == "loss_differs" and diagnosis.message.endswith(", and it is mse on the network's outputs.")

@@ -78,6 +78,15 @@ class Convention:
         )
 
 
+def reports_mean(declared: Convention | None, loss: float | None, ref_loss: float, N: int, outputs_n: int, tol: float) -> bool:
+    """--convention with a sum over the batch, and the loss reported as the mean: gradients that descend N × the loss
+    the learner prints (how several tutorials train on purpose)."""
+    if declared is None or not declared.batch or loss is None:
+        return False
+    mean = ref_loss * declared.factor(N, outputs_n) / N
+    return abs(loss - mean) <= tol * abs(mean)
+
+
 def parse(name: str) -> Convention:
     """--convention NAME: mean, or parts joined by +: half, outputs, sum (e.g. half+outputs, Nielsen's ½‖ŷ − y‖²)."""
     parts = [] if name == "mean" else name.split("+")

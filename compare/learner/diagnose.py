@@ -124,8 +124,7 @@ def fit(grads, ref_grads) -> float:
 def convention_of(spec, N, outputs, loss, grads, ref_loss, ref_grads, tol, declared) -> tuple[Convention | None, str]:
     """The convention their numbers share with the reference (or the declared one), and a note on it."""
     if declared is not None:
-        c = declared.factor(N, outputs)
-        if declared.batch and loss is not None and abs(loss - ref_loss * c / N) <= tol * abs(ref_loss * c / N):
+        if conventions.reports_mean(declared, loss, ref_loss, N, outputs, tol):
             note = (
                 f" Note: your reported loss is the mean, not the sum your gradients descend, and your learning rate is "
                 f"effectively {N}× (N) torch's with reduction='mean'."

@@ -99,10 +99,7 @@ def check(
     names = weights.names(len(params), "d")
     shaped = [[g if g.shape == r.shape else np.zeros_like(r) for g, r in zip(pair, ref)] for pair, ref in zip(grads, ref_grads)]
     N, outputs = len(X), 1 if spec.loss_kind.labels else spec.layers[-1]
-    declared_c = declared.factor(N, outputs) if declared else 1.0
-    # --convention sum with the mean reported: their gradients descend N × the loss they report
-    reports_mean = bool(declared and declared.batch and loss is not None and rel(loss, ref_loss * declared_c / N) <= tol)
-    objective = N if reports_mean else 1
+    objective = N if conventions.reports_mean(declared, loss, ref_loss, N, outputs, tol) else 1  # what their gradients descend
     no_fd = None
     if fd and (loss is not None or loss_function is not None):
         if loss_function is not None:

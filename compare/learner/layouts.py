@@ -217,7 +217,7 @@ class Reader:
         fan_out, n, columns = self.params[i - 1][1].shape[0], self.n, self.form.columns
         if db.shape in ((fan_out,), (fan_out, 1) if columns else (1, fan_out)):
             return db.reshape(fan_out)
-        if not self.form.per_sample and db.shape == ((fan_out, n) if columns else (n, fan_out)) and (fan_out, n) != (1, 1):
+        if not self.form.per_sample and db.shape == ((fan_out, n) if columns else (n, fan_out)):
             return db.T if columns else db  # one per sample: the diagnosis names it
         expected = f"({fan_out}, 1) or ({fan_out},)" if columns else f"({fan_out},) or (1, {fan_out})"
         hint = ""

@@ -17,7 +17,6 @@ from compare.errors import LearnerError
 from compare.learner.layouts import Form, Params, Returned, mean, read
 
 WATCHED = (np, np.linalg, np.random)  # what a helper library may patch behind the learner's back (np.dot to float32)
-ROWS = Form()
 SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
 
 
@@ -142,11 +141,10 @@ def signature(fn: Callable, function: str, method: bool = False) -> None:
     raise LearnerError(f"{function} takes ({', '.join(required)}); {accepted}")
 
 
-def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form = ROWS, classes: int = 0) -> Returned:
+def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int) -> Returned:
     """fn on copies of params, X and y in the learner's layout and containers (once per sample with --per-sample),
     under its own NumPy patches; what it returns validated and in canonical rows."""
     name = getattr(fn, "__name__", "the function")
-    classes = classes or (int(y.max()) + 1 if y.ndim == 1 else 0)
     calls = []
     for Xs, ys in form.samples(X, y, classes):
         try:
@@ -162,9 +160,8 @@ def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form 
     return mean(calls) if form.per_sample else calls[0]
 
 
-def call_loss(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form = ROWS, classes: int = 0) -> float:
+def call_loss(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int) -> float:
     """A loss function of the learner's (--loss-function), called as their gradient function is; the mean over samples."""
-    classes = classes or (int(y.max()) + 1 if y.ndim == 1 else 0)
     values = []
     for Xs, ys in form.samples(X, y, classes):
         with guarded(fn):

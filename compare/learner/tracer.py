@@ -14,6 +14,7 @@ import numpy as np
 
 import scratch
 from compare.learner import slips
+from compare.learner.diagnose import rel
 from compare.learner.layouts import Form
 from compare.learner.loading import folder_of, guarded
 from scratch.losses import output_fn
@@ -74,8 +75,7 @@ def same(a, b, tol: float, broadcast: bool = False) -> bool:
                 return False
         else:
             return False
-    scale = float(np.max(np.abs(b), initial=0.0))
-    return float(np.max(np.abs(a - b), initial=0.0)) <= tol * max(scale, 1e-300)
+    return rel(a, b) <= tol
 
 
 @dataclass(eq=False)
