@@ -1,10 +1,13 @@
 """Each message names the right tensor, layer and count: where to look when no known mistake fits, the layer a
 slip is in, N against N × outputs (and cross-entropy's one output per sample), the loss ratio."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from compare.learner import slips
+from compare.learner import conventions, slips
 from compare.learner.grade import check, first_batch
 from compare.learner.layouts import Form
 from compare.learner.loading import load
@@ -174,3 +177,29 @@ def test_cross_entropy_has_one_loss_per_sample_so_n_times_classes_is_no_known_fa
     diagnosis = check(fn, spec, fd=False).diagnosis
     assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", None)
     assert "no known mistake fits (best scalar fit 32 × the reference, cosine 1.000)" in diagnosis.message
+
+
+@pytest.mark.parametrize(
+    "name,loss,outputs,torch,keras",
+    [
+        ("sum", "mse", 1, "torch's MSELoss(reduction='sum')", "Keras's MeanSquaredError(reduction='sum')"),
+        ("sum", "mse", 2, "16 × torch's MSELoss(reduction='mean')", "Keras's MeanSquaredError(reduction='sum')"),
+        ("outputs+sum", "mse", 2, "torch's MSELoss(reduction='sum')", "32 × Keras's MeanSquaredError()"),
+        ("half+outputs", "mse", 2, "torch's MSELoss(reduction='mean')", "Keras's MeanSquaredError()"),  # 0.5 × 2 = 1
+        ("sum", "ce", 1, "torch's CrossEntropyLoss(reduction='sum')", "Keras's SparseCategoricalCrossentropy(from_logits=True, reduction='sum')"),
+        ("outputs", "bce", 3, "3 × torch's BCEWithLogitsLoss(reduction='mean')", "3 × Keras's BinaryCrossentropy(from_logits=True)"),
+    ],
+)  # fmt: skip
+def test_each_convention_maps_onto_torch_and_keras(name, loss, outputs, torch, keras):
+    assert conventions.parse(name).frameworks(loss, 16, outputs) == f"{torch}, {keras}"
+
+
+def test_the_wrong_line_reports_what_a_line_with_keywords_read(tmp_path):
+    source = (Path(__file__).parent.parent / "examples" / "beginner_mlp.py").read_text()
+    (tmp_path / "twice.py").write_text(source.replace("db1 = dZ1.sum(axis=0)  # (3,)", "db1 = dZ1.sum(axis=0, keepdims=False) * 2  # (3,)"))
+    result = check(load(tmp_path / "twice.py"), Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False)
+    assert (result.diagnosis.first_wrong, result.diagnosis.mistake) == ("db1", "factor2")
+    assert re.search(
+        r"twice\.py:\d+  db1 = dZ1\.sum\(axis=0, keepdims=False\) \* 2  # \(3,\)  ← db1 departs here \(db1: rel 1\); dZ1 \(line \d+\) was right$",
+        result.line,
+    ), result.line
