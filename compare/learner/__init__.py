@@ -1,2 +1,2 @@
-"""A learner's own from-scratch code against the reference: load and call their function, grade each
-tensor, and name the mistake by putting the same slip into the reference."""
+"""A learner's own from-scratch code against the reference, as they wrote it (layouts, containers, loss conventions):
+load and call it, grade each tensor, name the mistake with the slipped reference, and trace the line that goes wrong."""

@@ -1,4 +1,5 @@
-"""Check a learner's loss_and_grads against the NumPy reference, the frameworks and finite differences."""
+"""Check a learner's function against the NumPy reference, the frameworks and finite differences, in the learner's
+layout, containers and loss convention; the wrong line found by the tracer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import contextlib
 import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,9 +15,12 @@ from compare.agree import finite_diff
 from compare.agree.differences import curve_diff
 from compare.errors import LearnerError
 from compare.experiment.pipeline import prepare
-from compare.io import console
-from compare.learner.diagnose import Diagnosis, diagnose, rel
-from compare.learner.loading import call
+from compare.learner import conventions, tracer
+from compare.learner.conventions import Convention
+from compare.learner.diagnose import diagnose, rel
+from compare.learner.layouts import Form
+from compare.learner.loading import call, call_loss
+from compare.learner.report import Report
 from compare.shared import harness, implementations, weights
 from compare.shared.spec import Spec
 
@@ -26,32 +29,10 @@ from compare.shared.spec import Spec
 # float32); every known backprop mistake moves the first.
 TOL = {"float64": 1e-7, "float32": 1e-4}
 FD_ENTRIES = 40  # finite differences on at most this many entries per tensor (seeded sample)
-
-
-@dataclass
-class Report:
-    """What check found: the per-tensor table, the diagnosis, and the training curves with --steps."""
-
-    spec: Spec
-    table: pd.DataFrame
-    diagnosis: Diagnosis
-    curves: pd.DataFrame | None = None
-
-    @property
-    def ok(self) -> bool:
-        curves_ok = self.curves is None or bool(self.curves["pass"].all()) or self.diagnosis.mistake == "relu_zero"
-        return self.diagnosis.ok and curves_ok  # another ReLU'(0) may well part the curves: a convention still
-
-    def print(self) -> None:
-        console.print_table(f"Your gradients against the reference, {self.spec.short()}, batch {self.spec.batch_size}", self.table)
-        if self.curves is not None:
-            console.print_table("Training with your gradients and plain SGD against the frameworks", self.curves)
-        console.console.print(("[green]Right.[/] " if self.diagnosis.ok else "[red]Wrong.[/] ") + self.diagnosis.message, markup=True)
-
-    def text(self) -> str:
-        with console.console.capture() as out:
-            self.print()
-        return out.get()
+FD_STEP = {"float64": finite_diff.H, "float32": 1e-2}  # float32: round-off ~1e-7/h against truncation ~h²
+FD_GRADES32 = [(1e-3, "good"), (1e-2, "acceptable"), (1e-1, "suspicious"), (np.inf, "wrong")]  # float32's floor is ~1e-4
+FLOAT32_NOTE = "Your code computes in float32; judged at float32 tolerance (1e-4), finite differences graded at float32 precision."
+ROWS = Form()
 
 
 def first_batch(spec: Spec):
@@ -74,45 +55,92 @@ def fd_grade(fd, k: int) -> str:
     return fd["grade"][k] + (f", {n} ReLU kink{'s' if n > 1 else ''} skipped" if n else "")
 
 
-def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int = 0, fd: bool = True) -> Report:
-    """Call fn(params, X, y) at the spec's initial weights on its first mini-batch and grade every tensor
-    (fd=False skips the finite differences of the learner's own loss, the slowest part)."""
+def finite_differences(loss_of, spec, params, X, grads, names, float32: bool):
+    """Central differences of the learner's own loss, graded at the precision their code computes in."""
+    with contextlib.redirect_stdout(io.StringIO()):  # their prints once, not once per perturbed entry
+        signs = None
+        if "relu" in spec.activations:
+            signs = finite_diff.relu_signs(implementations.build("numpy", spec.replace(dtype="float64"), params), X.astype(np.float64))
+        h = FD_STEP["float32" if float32 else "float64"]
+        fd = finite_diff.check(loss_of, params, grads, names, signs=signs, max_entries=FD_ENTRIES, h=h)
+    if float32:
+        fd["grade"] = [next(g for bound, g in FD_GRADES32 if e <= bound) for e in fd["max_rel_error"]]
+    return fd
+
+
+def check(
+    fn: Callable,
+    spec: Spec,
+    *,
+    params=None,
+    X=None,
+    y=None,
+    steps: int = 0,
+    fd: bool = True,
+    form: Form = ROWS,
+    convention: str | Convention | None = None,
+    loss_function: Callable | None = None,
+    trace: bool = True,
+) -> Report:
+    """Call fn at the spec's initial weights on its first mini-batch, in the learner's form, and grade every tensor
+    (fd=False skips the finite differences of the learner's own loss, the slowest part; trace=False the wrong line)."""
     if params is None:
         params, X, y = first_batch(spec)
-    loss, grads = call(fn, params, X, y)
+    declared = conventions.parse(convention) if isinstance(convention, str) else convention
+    classes = spec.layers[-1]
+    got = call(fn, params, X, y, form, classes)
+    loss, grads = got.loss, got.grads
+    if loss is None and loss_function is not None:  # gradients only: their loss function says what they descend
+        loss = call_loss(loss_function, params, X, y, form, classes)
     ref_loss, ref_grads = implementations.build("numpy", spec, params).gradients(X, y)
     theirs = {n: implementations.build(n, spec, params).gradients(X, y) for n in others(spec)}
-    tol = TOL[spec.dtype]
+    float32 = got.float32 and spec.dtype == "float64"
+    tol = TOL["float32" if float32 else spec.dtype]
     names = weights.names(len(params), "d")
     shaped = [[g if g.shape == r.shape else np.zeros_like(r) for g, r in zip(pair, ref)] for pair, ref in zip(grads, ref_grads)]
-    if fd:
-        with contextlib.redirect_stdout(io.StringIO()):  # their prints once, not once per perturbed entry
-            signs = None
-            if "relu" in spec.activations:
-                signs = finite_diff.relu_signs(implementations.build("numpy", spec.replace(dtype="float64"), params), X.astype(np.float64))
-            fd = finite_diff.check(lambda p: call(fn, p, X, y)[0], params, shaped, names, signs=signs, max_entries=FD_ENTRIES)
+    N, outputs = len(X), 1 if spec.loss_kind.labels else spec.layers[-1]
+    objective = N if conventions.reports_mean(declared, loss, ref_loss, N, outputs, tol) else 1  # what their gradients descend
+    no_fd = None
+    if fd and (loss is not None or loss_function is not None):
+        if loss_function is not None:
+            loss_of = lambda p: objective * call_loss(loss_function, p, X, y, form, classes)  # noqa: E731
+        else:
+            loss_of = lambda p: objective * call(fn, p, X, y, form, classes).loss  # noqa: E731
+        fd = finite_differences(loss_of, spec, params, X, shaped, names, float32)
     else:
-        fd = {"max_rel_error": [None] * len(names), "grade": ["-"] * len(names)}
-    diagnosis = diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol)
-    rows = [
-        {
-            "tensor": "loss",
-            "shape": "()",
-            "max_abs": abs(loss - ref_loss),
-            "rel_numpy": rel(loss, ref_loss),
-            **{f"rel_{n}": rel(loss, lt) for n, (lt, _) in theirs.items()},
-            "finite_diff": None,
-            "fd_grade": "-",
-            "verdict": "right" if rel(loss, ref_loss) <= tol else "WRONG",
-        }
-    ]
+        no_fd = "- (no loss: --loss-function NAME)" if fd else "-"
+        fd = {"max_rel_error": [None] * len(names), "grade": [no_fd] * len(names)}
+    fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd["grade"])
+    diagnosis = diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol, form=form, declared=declared, fd_agrees=fd_agrees)
+    c = diagnosis.scale
+    rows = []
+    if loss is not None:
+        loss_ref = c * ref_loss / objective
+        rows.append(
+            {
+                "tensor": "loss",
+                "shape": "()",
+                "max_abs": abs(loss - loss_ref),
+                "rel_numpy": rel(loss, loss_ref),
+                **{f"rel_{n}": rel(loss, loss_ref / ref_loss * lt if ref_loss else c * lt) for n, (lt, _) in theirs.items()},
+                "finite_diff": None,
+                "fd_grade": "-",
+                "verdict": "right" if rel(loss, loss_ref) <= tol else "WRONG",
+            }
+        )
     for layer in reversed(range(len(params))):
         for slot in (0, 1):
             k = 2 * layer + slot
-            g, r = grads[layer][slot], ref_grads[layer][slot]
-            row = {"tensor": names[k], "shape": str(g.shape)}
+            g, r = grads[layer][slot], c * ref_grads[layer][slot]
+            row = {"tensor": names[k], "shape": str(got.shapes.get(names[k], g.shape))}
             if g.shape != r.shape:
-                rows.append({**row, "fd_grade": "-", "verdict": f"wrong shape, expected {r.shape}"})
+                rows.append(
+                    {
+                        **row,
+                        "fd_grade": "-",
+                        "verdict": "wrong shape, expected " + str(form.weight(r).shape if slot == 0 else form.bias(r).shape),
+                    }
+                )
                 continue
             d = rel(g, r)
             verdict = "right" if d <= tol else ("convention" if diagnosis.mistake == "relu_zero" else "WRONG")
@@ -121,20 +149,28 @@ def check(fn: Callable, spec: Spec, *, params=None, X=None, y=None, steps: int =
                     **row,
                     "max_abs": float(np.max(np.abs(g - r), initial=0.0)),
                     "rel_numpy": d,
-                    **{f"rel_{n}": rel(g, gs[layer][slot]) for n, (_, gs) in theirs.items()},
+                    **{f"rel_{n}": rel(g, c * gs[layer][slot]) for n, (_, gs) in theirs.items()},
                     "finite_diff": fd["max_rel_error"][k],
                     "fd_grade": fd_grade(fd, k),
                     "verdict": verdict,
                 }
             )
     table = pd.DataFrame(rows)
+    notes = [FLOAT32_NOTE] if float32 else []
+    line = None
+    if trace and not diagnosis.ok and diagnosis.first_wrong is not None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            line = tracer.locate(fn, spec, params, X, y, form, diagnosis, tol)
     with contextlib.redirect_stdout(io.StringIO()):
-        curves = train(fn, spec, steps) if steps else None
-    return Report(spec, table, diagnosis, curves)
+        curves = train(fn, spec, steps, form, c, c / objective) if steps else None
+    return Report(spec, table, diagnosis, curves, line, notes)
 
 
-def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
-    """Plain SGD for `steps` mini-batches with the learner's gradients and with each framework, same batches."""
+def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float = 1.0, loss_scale: float | None = None) -> pd.DataFrame:
+    """Plain SGD for `steps` mini-batches with the learner's gradients and with each framework, same batches; under a
+    convention (scale ≠ 1) the frameworks train with lr × scale, the same update, and their loss is compared × loss_scale
+    (the scale, unless the learner reports the mean of a loss whose sum they descend)."""
+    loss_scale = scale if loss_scale is None else loss_scale
     spec = spec.replace(optimizer="sgd")
     data, init, _ = prepare(spec)
     params = init
@@ -146,7 +182,12 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
     yours, stopped = np.full(steps, np.nan), None
     for t, idx in enumerate(batches):
         try:
-            yours[t], grads = call(fn, params, X[idx], y[idx])
+            got = call(fn, params, X[idx], y[idx], form, spec.layers[-1])
+            grads = got.grads
+            if got.loss is None:  # gradients only: the reference's loss at their weights
+                yours[t] = loss_scale * implementations.build("numpy", spec, params).loss(X[idx], y[idx])
+            else:
+                yours[t] = got.loss
             params = [(W - spec.lr * dW, b - spec.lr * db) for (W, b), (dW, db) in zip(params, grads)]
         except LearnerError as e:
             stopped = f"stopped at step {t + 1}: {str(e).splitlines()[0]}"
@@ -158,8 +199,8 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
     tol = TOL[spec.dtype] * (1 + np.arange(1, done + 1) / 100)
     rows = []
     for name in ["numpy", *others(spec)]:
-        model = implementations.build(name, spec, init)
-        curve = np.array([model.train_step(X[idx], y[idx]) for idx in batches])
+        model = implementations.build(name, spec.replace(lr=spec.lr * scale), init)
+        curve = loss_scale * np.array([model.train_step(X[idx], y[idx]) for idx in batches])
         _, diff = curve_diff(yours[:done], curve[:done])
         over = np.flatnonzero(~(diff <= tol))
         first = int(over[0]) + 1 if len(over) else (done + 1 if stopped else None)
@@ -171,6 +212,7 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
                 "your_final_loss": yours[done - 1] if done else np.nan,
                 "their_final_loss": curve[-1],
                 "pass": first is None,
+                **({"reference_lr": f"{spec.lr:g} × {scale:g} (your convention)"} if scale != 1 else {}),
                 "note": stopped or "",
             }
         )
@@ -178,14 +220,35 @@ def train(fn: Callable, spec: Spec, steps: int) -> pd.DataFrame:
     return frame if stopped else frame.drop(columns="note")
 
 
+OPTIONS = ("params", "X", "y", "steps", "fd", "form", "convention", "loss_function", "trace")
+
+
+def spec_and_options(spec: Spec | None, fields: dict) -> tuple[Spec, dict]:
+    """Spec fields and check's options apart; the form given as a Form or as layout=, per_sample=, params=
+    (a container name) and targets=."""
+    options = {k: fields.pop(k) for k in OPTIONS if k in fields and not (k == "params" and isinstance(fields[k], str))}
+    form = {k: fields.pop(k) for k in ("layout", "per_sample", "params", "targets") if k in fields}
+    if form:
+        options["form"] = Form(**form)
+    if "loss" in fields and "output" not in fields:
+        fields["output"] = None  # the loss's default output, not the base spec's
+    return (spec or Spec()).replace(**fields), options
+
+
+def check_function(fn: Callable, spec: Spec | None = None, **fields) -> Report:
+    """check() for a notebook or a test suite: spec fields and the command line's options as keywords, e.g.
+    check_function(fn, layers=(2, 3, 1), layout="columns", params="dict"); the report renders as HTML in Jupyter."""
+    spec, options = spec_and_options(spec, fields)
+    return check(fn, spec, **options)
+
+
 def assert_gradients_match(fn: Callable, spec: Spec | None = None, **fields) -> Report:
     """Fail with the per-tensor table and the diagnosis unless fn's loss and gradients match the reference.
 
-    fields are Spec fields, e.g. layers=(2, 3, 1), activation="sigmoid", loss="mse"."""
-    if "loss" in fields and "output" not in fields:
-        fields["output"] = None  # the loss's default output, not the base spec's
-    spec = (spec or Spec()).replace(**fields)
-    result = check(fn, spec)
+    fields are Spec fields, e.g. layers=(2, 3, 1), activation="sigmoid", loss="mse", and check's options
+    (layout="columns", params="dict", per_sample=True, convention="half+outputs", ...)."""
+    spec, options = spec_and_options(spec, fields)
+    result = check(fn, spec, **options)
     if not result.ok:
         raise AssertionError("\n" + result.text())
     return result

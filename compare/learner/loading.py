@@ -1,9 +1,11 @@
-"""A learner's loss_and_grads(params, X, y): load it from their file, call it, validate what it returns."""
+"""A learner's function: load it from their file, call it in the layout and containers it takes (its NumPy
+patches kept to its own calls), turn what it returns into canonical gradients."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import sys
 import traceback
 from collections.abc import Callable
@@ -12,13 +14,58 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import LearnerError
+from compare.learner.layouts import Form, Params, Returned, mean, read
 
-Params = list[tuple[np.ndarray, np.ndarray]]
+WATCHED = (np, np.linalg, np.random)  # what a helper library may patch behind the learner's back (np.dot to float32)
+SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
 
 
-def _trace(e: BaseException, files: set[str]) -> str:
-    """The traceback of e cut down to the frames in the learner's own files."""
-    frames = [f for f in traceback.extract_tb(e.__traceback__) if str(Path(f.filename).resolve()) in files]
+def _snapshot() -> list[dict]:
+    return [dict(vars(m)) for m in WATCHED]
+
+
+def _changes(before: list[dict]) -> list[dict]:
+    return [{k: v for k, v in vars(m).items() if old.get(k) is not v} for m, old in zip(WATCHED, before)]
+
+
+def _restore(before: list[dict]) -> None:
+    for m, old in zip(WATCHED, before):
+        for k in [k for k, v in vars(m).items() if old.get(k) is not v]:
+            if k in old:
+                setattr(m, k, old[k])
+            else:
+                delattr(m, k)
+
+
+@contextlib.contextmanager
+def guarded(fn: Callable):
+    """Run the learner's code with the NumPy patches its file made on import, and take every patch off afterwards,
+    so the references never compute with them."""
+    before = _snapshot()
+    for m, patches in zip(WATCHED, getattr(fn, "learner_patches", [{}] * len(WATCHED))):
+        for k, v in patches.items():
+            setattr(m, k, v)
+    try:
+        yield
+    finally:
+        _restore(before)
+
+
+def folder_of(fn: Callable) -> Path | None:
+    """The learner's folder: their file's (the cell's, in a notebook)."""
+    file = getattr(fn, "learner_file", None) or getattr(getattr(fn, "__code__", None), "co_filename", None)
+    return Path(file).resolve().parent if file and not file.startswith("<") else None
+
+
+def their_traceback(e: BaseException, folder: Path | None) -> str:
+    """The traceback of e cut down to the frames of files in the learner's folder (their modules, not only the one
+    that holds the function)."""
+
+    def theirs(name: str) -> bool:
+        path = Path(name).resolve()
+        return folder is not None and path.is_relative_to(folder) and "site-packages" not in path.parts
+
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if theirs(f.filename)]
     if isinstance(e, SyntaxError) and e.filename:
         return f'  File "{e.filename}", line {e.lineno}\n    {(e.text or "").strip()}\nSyntaxError: {e.msg}'
     lines = traceback.format_list(frames) + traceback.format_exception_only(type(e), e)
@@ -27,100 +74,107 @@ def _trace(e: BaseException, files: set[str]) -> str:
 
 def load(path: str | Path, function: str = "loss_and_grads") -> Callable:
     """The named function from a learner's Python file; its folder is importable while it loads."""
+    return load_all(path, [function])[0]
+
+
+def load_all(path: str | Path, functions: list[str]) -> list[Callable]:
+    """The named functions from a learner's file, loaded once; a dotted name reaches into a class (and is refused
+    with a way to wrap it when it is a method)."""
+    module, patches = load_module(path, f"a Python file defining {functions[0]}(params, X, y)")
+    return [_pick(module, module.__name__, Path(path), f, patches) for f in functions]
+
+
+def load_module(path: str | Path, expected: str) -> tuple[object, list[dict]]:
+    """A learner's file as a module (its folder importable while it loads), and the NumPy patches it made on import
+    (taken off again: `guarded` puts them back around each call of theirs)."""
     path = Path(path)
     if not path.is_file():
-        raise LearnerError(f"{path}: no such file; expected a Python file defining {function}(params, X, y)")
+        raise LearnerError(f"{path}: no such file; expected {expected}")
     if path.suffix != ".py":
-        raise LearnerError(f"{path}: not a .py file; expected a Python file defining {function}(params, X, y)")
+        raise LearnerError(f"{path}: not a .py file; expected {expected}")
     name = f"learner_{abs(hash(str(path.resolve())))}"
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # as an import would (dataclasses in their file look themselves up there)
     sys.path.insert(0, str(path.resolve().parent))
+    before = _snapshot()
     try:
         module_spec.loader.exec_module(module)
     except (Exception, SystemExit) as e:
-        raise LearnerError(f"{path} raised {type(e).__name__} while loading (traceback above)", _trace(e, {str(path.resolve())})) from None
+        raise LearnerError(
+            f"{path} raised {type(e).__name__} while loading (traceback above)", their_traceback(e, path.resolve().parent)
+        ) from None
     finally:
+        patches = _changes(before)
+        _restore(before)
         with contextlib.suppress(ValueError):  # unless their file took it off itself
             sys.path.remove(str(path.resolve().parent))
-    fn = getattr(module, function, None)
+    return module, patches
+
+
+def _pick(module, name: str, path: Path, function: str, patches: list[dict]) -> Callable:
+    fn, owner = module, None
+    for part in function.split("."):
+        owner, fn = fn, getattr(fn, part, None)
     if not callable(fn):
         found = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == name)
         hint = f"; it defines {', '.join(found)} (choose one with --function)" if found else ""
         raise LearnerError(f"{path}: no function {function!r}{hint}")
+    signature(fn, function, method=isinstance(owner, type) and inspect.isfunction(fn))
     with contextlib.suppress(AttributeError, TypeError):  # a callable object may refuse attributes
-        fn.learner_file = str(path.resolve())  # whose frames to keep in a traceback
+        fn.learner_file = str(path.resolve())  # whose folder's frames to keep in a traceback
+        fn.learner_patches = patches
     return fn
 
 
-def _array(value, what: str) -> np.ndarray:
+def signature(fn: Callable, function: str, method: bool = False) -> None:
+    """Refuse, in one line that says what is accepted and how to wrap, a function the check cannot call."""
     try:
-        a = np.asarray(value)
-    except Exception:
-        a = None
-    if a is None or a.dtype.kind not in "fiub":
-        raise LearnerError(f"{what} is {type(value).__name__}; expected a NumPy array of floats")
-    return a
-
-
-def _finite(a: np.ndarray, what: str) -> None:
-    bad = ~np.isfinite(a)
-    if bad.any():
-        kinds = [k for k, m in (("NaN", np.isnan(a)), ("inf", np.isinf(a))) if m.any()]
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        return
+    required = [p.name for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    allowed = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(required) <= 3 <= len(allowed) and not method:
+        return
+    accepted = "the check calls f(params, X, y) (one sample x with --per-sample) and takes back (loss, grads) or the gradients alone"
+    if method:
+        cls, method = function.rsplit(".", 1)
         raise LearnerError(
-            f"{what} has {int(bad.sum())} {' and '.join(kinds)} entr{'y' if bad.sum() == 1 else 'ies'}; expected finite numbers"
+            f"{function} is a method ({', '.join(required)}); {accepted}; wrap it in three lines of your file: "
+            f"net = {cls}(...) / def {method}_of(params, X, y): / "
+            f"    net.weights, net.biases = params; return net.{method}(X, y)   (then --function {method}_of --params lists)"
         )
+    raise LearnerError(f"{function} takes ({', '.join(required)}); {accepted}")
 
 
-def validate(out, params: Params, n: int, name: str = "loss_and_grads") -> tuple[float, Params]:
-    """(loss, grads) as float64, or LearnerError naming what is wrong.
-
-    Shapes that are a known backprop mistake are kept for the diagnosis, not refused: a weight gradient
-    of shape (fan_out, fan_in) (transposed), a bias gradient of shape (N, fan_out) (not summed over
-    the batch), and a pair (db, dW) (swapped)."""
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        got = f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else type(out).__name__
-        raise LearnerError(f"{name} returned {got}; expected a pair (loss, grads)")
-    loss, grads = out
-    if isinstance(loss, (tuple, list)) and not isinstance(grads, (tuple, list)):
-        raise LearnerError(f"{name} returned (grads, loss); expected (loss, grads)")
-    loss = _array(loss, "the loss")
-    if loss.size != 1:
-        raise LearnerError(f"the loss has shape {loss.shape}; expected one number (the mean over the batch)")
-    _finite(loss, "the loss")
-    L = len(params)
-    if not isinstance(grads, (tuple, list)):
-        raise LearnerError(f"grads is {type(grads).__name__}; expected a list of {L} (dW, db) pairs, one per layer")
-    if len(grads) == 2 * L and all(np.ndim(g) in (1, 2) for g in grads):
-        raise LearnerError(f"grads is a flat list of {2 * L} arrays; expected {L} (dW, db) pairs: [(dW1, db1), (dW2, db2), ...]")
-    if len(grads) != L:
-        raise LearnerError(f"grads has {len(grads)} entries; expected {L} (dW, db) pairs, one per layer")
-    checked = []
-    for i, (pair, (W, b)) in enumerate(zip(grads, params), start=1):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise LearnerError(f"grads[{i - 1}] is {type(pair).__name__}; expected a pair (dW{i}, db{i})")
-        dW, db = _array(pair[0], f"dW{i}"), _array(pair[1], f"db{i}")
-        swapped = dW.shape == b.shape and db.shape == W.shape and W.shape != b.shape
-        if not swapped:
-            if dW.shape not in (W.shape, W.shape[::-1]):
-                raise LearnerError(f"dW{i} has shape {dW.shape}; expected {W.shape}, the shape of W{i}")
-            if db.shape not in (b.shape, (n, b.shape[0])):
-                hint = " (sum over axis 0 without keepdims)" if db.size == b.size else ""
-                raise LearnerError(f"db{i} has shape {db.shape}; expected {b.shape}, the shape of b{i}{hint}")
-        _finite(dW, f"dW{i}")
-        _finite(db, f"db{i}")
-        checked.append((dW.astype(np.float64), db.astype(np.float64)))
-    return float(loss.reshape(())), checked
-
-
-def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray) -> tuple[float, Params]:
-    """fn(params, X, y) on copies (so the learner cannot change ours), validated."""
+def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int) -> Returned:
+    """fn on copies of params, X and y in the learner's layout and containers (once per sample with --per-sample),
+    under its own NumPy patches; what it returns validated and in canonical rows."""
     name = getattr(fn, "__name__", "the function")
-    copies = [(W.copy(), b.copy()) for W, b in params]
-    try:
-        out = fn(copies, X.copy(), y.copy())
-    except (Exception, SystemExit) as e:
-        files = {getattr(fn, "learner_file", ""), str(Path(getattr(getattr(fn, "__code__", None), "co_filename", "")).resolve())}
-        raise LearnerError(f"{name} raised {type(e).__name__}: {e}".splitlines()[0], _trace(e, files)) from None
-    return validate(out, params, len(X), name)
+    calls = []
+    for Xs, ys in form.samples(X, y, classes):
+        try:
+            with guarded(fn):
+                out = fn(form.params_in(params), Xs, ys)
+        except (Exception, SystemExit) as e:
+            hint = ""
+            if isinstance(e, ValueError) and any(w in str(e) for w in SHAPE_WORDS):
+                samples = "rows, X of shape (N, fan_in)" if form.columns else "columns, X of shape (fan_in, N)"
+                hint = f"; if your code takes samples as {samples}, try --layout {form.other}"
+            raise LearnerError(f"{name} raised {type(e).__name__}: {e}".splitlines()[0] + hint, their_traceback(e, folder_of(fn))) from None
+        calls.append(read(out, form, params, len(X), name))
+    return mean(calls) if form.per_sample else calls[0]
+
+
+def call_loss(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int) -> float:
+    """A loss function of the learner's (--loss-function), called as their gradient function is; the mean over samples."""
+    values = []
+    for Xs, ys in form.samples(X, y, classes):
+        with guarded(fn):
+            out = fn(form.params_in(params), Xs, ys)
+        out = out[0] if isinstance(out, (tuple, list)) else out
+        values.append(float(np.asarray(out).reshape(())))
+    return float(np.mean(values))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner.loading import _trace
+from compare.learner.loading import their_traceback
 
 
 def files(fn) -> set[str]:
@@ -31,7 +31,9 @@ def call(what: str, fn: Callable, *args, **kwargs):
         first = str(e).splitlines()[0].strip() if str(e) else ""
         if isinstance(e, ValueError) and "broadcast" in first:
             first += " (do two tensors of different shapes meet here, e.g. through one state shared between them?)"
-        raise LearnerError(f"{what} raised {type(e).__name__}: {first}", _trace(e, files(fn))) from None
+        raise LearnerError(
+            f"{what} raised {type(e).__name__}: {first}", their_traceback(e, next((Path(f).parent for f in sorted(files(fn))), None))
+        ) from None
 
 
 def array(value, what: str, shape: tuple) -> np.ndarray:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sys
 from pathlib import Path
 
 from compare.errors import LearnerError, UsageError
-from compare.learner.loading import load
+from compare.learner.loading import load_module
 from compare.optimizer_check import diagnose, names, shapes, stepping, training
 from compare.optimizer_check.report import Report
 from compare.shared.spec import Spec
@@ -23,15 +22,16 @@ SAME = {"torch": {"numpy", "torch"}, "keras": {"numpy-keras", "tensorflow"}, "em
 
 def find(path: str | Path, optimizer: str, name: str | None = None):
     """The learner's update rule: the named function or class, else the first of the optimizer's usual names."""
+    module, _ = load_module(path, f"a Python file defining your {optimizer} update")
+    defined = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == module.__name__)
+    hint = f"; it defines {', '.join(defined)} (choose one with --function)" if defined else ""
     if name:
-        return load(path, name)
-    probe = load(path, "__dir__")  # load() hands back a callable of the module: its own __dir__, or one they wrote
-    module = getattr(probe, "__self__", None) or sys.modules[probe.__module__]
+        if not callable(getattr(module, name, None)):
+            raise LearnerError(f"{path}: no function {name!r}{hint}")
+        return getattr(module, name)
     for candidate in names.NAMES[optimizer]:
         if callable(getattr(module, candidate, None)):
             return getattr(module, candidate)
-    defined = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == module.__name__)
-    hint = f"; it defines {', '.join(defined)} (choose one with --function)" if defined else ""
     raise LearnerError(f"{path}: none of {', '.join(names.NAMES[optimizer])} for --optimizer {optimizer}{hint}")
 
 

@@ -1,0 +1,370 @@
+"""The line of the learner's code that first goes wrong: their function re-run under sys.settrace, every array
+assigned in their frames matched against the reference's intermediates and against the slipped reference's."""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import scratch
+from compare.learner import slips
+from compare.learner.diagnose import rel
+from compare.learner.layouts import Form
+from compare.learner.loading import folder_of, guarded
+from scratch.losses import output_fn
+
+MAX_ITEMS = 64  # items of a list, tuple or dict in their frames looked into (one level, pairs two)
+
+
+def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float) -> dict[str, np.ndarray]:
+    """Z, A per layer forward; f', dA, dZ, dW, db per layer backward (× the convention's scale), canonical rows."""
+    logits, cache = model.layers(X)
+    loss, dZ = model.pieces.loss(logits, y)
+    L = len(model.params)
+    found = {"loss": np.float64(scale * loss), f"Z{L}": logits, f"A{L}": output_fn(spec)(logits)}
+    found["A0"] = X
+    for layer, (W, b) in enumerate(model.params, start=1):  # what their code reads: W (as the layout holds it), b
+        found[f"W{layer}"], found[f"b{layer}"] = W, b
+    for layer, (_, Z, A) in enumerate(cache[:-1], start=1):
+        found[f"Z{layer}"], found[f"A{layer}"] = Z, A
+    if spec.loss == "mse":
+        P, Y = found[f"A{L}"], y
+        found[f"dA{L}"] = scale * 2 * (P - Y) / Y.size
+    grads = model.backward(dZ, cache)
+    dZs = {L: dZ}
+    for layer in reversed(range(1, L)):  # dZ of each hidden layer, as backward computes it
+        _, Z_prev, A_prev = cache[layer - 1]
+        dA = model.pieces.through(dZs[layer + 1], model.params, layer)
+        found[f"dA{layer}"] = scale * dA
+        found[f"fp{layer}"] = model.pieces.activations[layer - 1].derivative(Z_prev, A_prev)
+        dZs[layer] = dA * found[f"fp{layer}"]
+    for layer, (dW, db) in enumerate(grads, start=1):
+        found[f"dW{layer}"], found[f"db{layer}"], found[f"dZ{layer}"] = scale * dW, scale * db, scale * dZs[layer]
+    return found
+
+
+def in_layout(form: Form, found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The canonical intermediates as the learner's code holds them."""
+    out = {}
+    for name, value in found.items():
+        if name.startswith("dW"):
+            out[name] = form.weight(value)
+        elif name.startswith("db") or name == "loss" or np.ndim(value) < 2:
+            out[name] = value
+        else:
+            out[name] = form.batch(value)
+    return out
+
+
+def same(a, b, tol: float, broadcast: bool = False) -> bool:
+    """Equal to tol (max |a - b| / max |b|), shapes equal once squeezed (or broadcast to b's)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        if np.squeeze(a).shape == np.squeeze(b).shape:
+            a, b = np.squeeze(a), np.squeeze(b)
+        elif broadcast and a.size < b.size:
+            try:
+                a = np.broadcast_to(a, b.shape)
+            except ValueError:
+                return False
+        else:
+            return False
+    return rel(a, b) <= tol
+
+
+@dataclass(eq=False)
+class Record:
+    file: str
+    line: int
+    key: str  # the variable, an attribute (self.dW) or an item (grads[0])
+    value: object
+    alias: bool  # the same object another key held before: an assignment that computes nothing
+    ident: int = 0  # id of the learner's object (kept alive while tracing)
+    frame: int = 0  # which call of which function (a serial number)
+
+
+def _values(frame) -> dict[str, object]:
+    """Arrays and floats in a frame's locals, in attributes of its objects, and in its lists, tuples and dicts."""
+    out = {}
+    for name, v in frame.f_locals.items():
+        if isinstance(v, (np.ndarray, np.floating, float)) and not isinstance(v, bool):
+            out[name] = v
+        elif isinstance(v, (list, tuple)) and len(v) <= MAX_ITEMS:
+            for k, item in enumerate(v):
+                if (
+                    isinstance(item, np.ndarray)
+                    or isinstance(item, tuple)
+                    and len(item) == 2
+                    and all(isinstance(t, np.ndarray) for t in item)
+                ):
+                    out[f"{name}[{k}]"] = item
+        elif isinstance(v, dict) and len(v) <= MAX_ITEMS:
+            out.update({f"{name}[{k!r}]": item for k, item in v.items() if isinstance(item, np.ndarray)})
+        elif hasattr(v, "__dict__") and not isinstance(v, type) and not callable(v) and type(v).__module__ != "builtins":
+            attrs = vars(v) if isinstance(vars(v), dict) else {}
+            out.update({f"{name}.{k}": item for k, item in attrs.items() if isinstance(item, np.ndarray)})
+    return out
+
+
+def _sum(value) -> float | None:
+    """A cheap fingerprint that moves when an array is changed in place."""
+    return float(np.sum(value)) if isinstance(value, np.ndarray) and value.dtype.kind in "fiub" else None
+
+
+def run_traced(fn, args, folder: Path | None) -> list[Record]:
+    """fn(*args) with every new value assigned in a frame of the learner's folder recorded against the line that made it."""
+    records, seen, last, before, serial = [], {}, {}, {}, {}
+
+    def theirs(code) -> bool:
+        path = Path(code.co_filename)
+        return folder is not None and not code.co_filename.startswith("<") and path.resolve().is_relative_to(folder)
+
+    def local(frame, event, arg):
+        if event in ("line", "return"):
+            now = {k: (v, _sum(v)) for k, v in _values(frame).items()}
+            old = before.get(frame, {})
+            for key, (value, total) in now.items():
+                was, was_total = old.get(key, (None, None))
+                if frame in last and (was is not value or total != was_total):  # a new object, or changed in place
+                    copy = value if isinstance(value, tuple) else np.array(value)
+                    alias = was is not value and id(value) in seen
+                    records.append(Record(frame.f_code.co_filename, last[frame], key, copy, alias, id(value), serial[frame]))
+                seen.setdefault(id(value), value)
+            before[frame], last[frame] = now, frame.f_lineno
+        return local
+
+    def tracer(frame, event, arg):
+        if not theirs(frame.f_code):
+            return None
+        serial[frame] = len(serial)
+        return local
+
+    old = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        with guarded(fn):
+            fn(*args)
+    except Exception:
+        pass  # their function raised before: check reported it already
+    finally:
+        sys.settrace(old)
+    return records
+
+
+def where(file: str, line: int) -> str:
+    """FILE:LINE, or the notebook cell and line."""
+    try:
+        ip = get_ipython()  # type: ignore[name-defined]  # noqa: F821
+        kind, name = ip.compile.format_code_name(file) or (None, None)
+        if kind:
+            return f"{kind.lower()} {name}, line {line}"
+    except Exception:
+        pass
+    path = Path(file)
+    try:
+        path = path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return f"{path}:{line}"
+
+
+def names_on(source: str) -> list[str]:
+    """The variables a line reads (right of its =)."""
+    try:
+        tree = ast.parse(source.strip())
+    except SyntaxError:
+        return []
+    node = tree.body[0] if tree.body else None
+    value = getattr(node, "value", node)
+    found = []
+    for n in ast.walk(value) if value is not None else []:
+        if isinstance(n, ast.Name) and n.id not in found:
+            found.append(n.id)
+        elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+            found.append(f"{n.value.id}.{n.attr}")
+    return found
+
+
+def locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
+    """The first line whose value departs from the reference while what it read was right, in words (or why
+    tracing could not tell: it never stops the check)."""
+    try:
+        return _locate(fn, spec, params, X, y, form, diagnosis, tol)
+    except Exception as e:  # their code or ours: the tensor-level diagnosis stands either way
+        return f"Tracing could not tell the line ({type(e).__name__}: {e}); the tensor-level diagnosis above stands."
+
+
+def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
+    if form.per_sample:
+        X, y = X[:1], y[:1]
+    outputs = 1 if spec.loss_kind.labels else spec.layers[-1]
+    scale = diagnosis.convention.per_sample().factor(len(X), outputs) if form.per_sample and diagnosis.convention else diagnosis.scale
+    right = in_layout(form, intermediates(scratch.make(spec, params), spec, X, y, scale))
+    slipped = {}
+    if diagnosis.plan:
+        slipped = in_layout(form, intermediates(scratch.make(spec, params, pieces=slips.pieces(spec, diagnosis.plan)), spec, X, y, scale))
+    elif diagnosis.factor is not None:
+        slipped = {k: diagnosis.factor * v for k, v in right.items() if k.startswith("d")}
+    elif diagnosis.mistake == "transposed":
+        slipped = {k: v.T for k, v in right.items() if k.startswith("dW")}
+    elif diagnosis.mistake == "bias_sum":
+        slipped = {f"db{k[2:]}": v for k, v in right.items() if k.startswith("dZ")}
+    elif diagnosis.first_wrong == "loss" or diagnosis.mistake == "loss_differs":
+        got = fn_loss(fn, params, X, y, form, spec)
+        slipped = {"loss": np.float64(got)} if got is not None else {}
+    departed = {k: v for k, v in slipped.items() if k in right and not same(v, right[k], tol)}
+    classes = spec.layers[-1]
+    Xs, ys = form.samples(X, y, classes)[0]
+    records = run_traced(fn, (form.params_in(params), Xs, ys), folder_of(fn))
+    first = _first_departing(records, right, departed, diagnosis, tol) or _first_forward(records, right, tol)
+    if first is None:
+        return (
+            f"Tracing could not tell the line: {diagnosis.first_wrong}'s wrong value never appears in a variable of your code "
+            f"(it may be computed inside a return or in place); the tensor-level diagnosis above stands."
+        )
+    record, name = first
+    source = linecache.getline(record.file, record.line).strip()
+    what = f"{record.key} departs here"
+    if name in right:
+        what += f" ({name}: rel {_rel(record.value, right[name]):.2g})"
+    inputs = _inputs(records, record, source, right, tol)
+    return f"{where(record.file, record.line)}  {source}  ← {what}{inputs}"
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if np.squeeze(a).shape == np.squeeze(b).shape:
+        a, b = np.squeeze(a), np.squeeze(b)
+    elif a.shape == b.T.shape:
+        b = b.T  # transposed: how far apart the numbers are, entry by entry
+    else:
+        try:
+            a = np.broadcast_to(a, b.shape)
+        except ValueError:
+            return float("nan")
+    return float(np.max(np.abs(a - b), initial=0.0)) / max(float(np.max(np.abs(b), initial=0.0)), 1e-300)
+
+
+def fn_loss(fn, params, X, y, form, spec):
+    from compare.learner.loading import call
+
+    try:
+        return call(fn, params, X, y, form, spec.layers[-1]).loss
+    except Exception:
+        return None
+
+
+def _matches(value, found: dict, tol: float, broadcast: bool = False) -> list[str]:
+    if isinstance(value, tuple):
+        return []
+    return [k for k, v in found.items() if same(value, v, tol, broadcast)]
+
+
+KINDS = [  # what a learner's variable name says it holds: (tensor kind, the names that say so)
+    ("db", ("nabla_b", "dbias", "db", "grad_b", "bias")),
+    ("dW", ("nabla_w", "dweight", "dw", "grad_w", "weight")),
+    ("dZ", ("delta", "dz", "dscores", "dlogits")),
+    ("dA", ("da",)),
+    ("fp", ("sp", "prime", "deriv")),
+]
+
+
+def kind(key: str) -> str | None:
+    """dW, db, dZ, dA or fp from a variable's name (grads['db1'], self.dbiases, nabla_w[0], delta), None if it does not say."""
+    name = key.lower()
+    if "[" in name and ("'" in name or '"' in name):
+        name = name.split("[", 1)[1].strip("]'\"")  # a dict key names the tensor
+    name = name.split(".")[-1].split("[")[0]
+    if re.fullmatch(r"d?[wb]\d*", name):  # a params-style key: W1, b2, dW1
+        return "dW" if name.lstrip("d").startswith("w") else "db"
+    for tensor, words in KINDS:
+        if any(name.startswith(w) or name == w for w in words):
+            return tensor
+    return None
+
+
+def _tensor_kind(name: str) -> str:
+    return name.rstrip("0123456789")
+
+
+def _first_departing(records, right, departed, diagnosis, tol):
+    """The first record that takes a departed value: one that matches only the slipped reference, or matches both
+    and whose name says it holds the departed tensor (dZ = dA: the same numbers, now standing for dZ1)."""
+    for n, r in enumerate(records):
+        if isinstance(r.value, tuple):
+            if diagnosis.mistake == "swapped":
+                a, b = r.value
+                if any(same(a, right[k], tol) for k in right if k.startswith("db")) and any(
+                    same(b, right[k], tol) for k in right if k.startswith("dW")
+                ):
+                    return r, "swapped"
+            continue
+        ok, bad = _matches(r.value, right, tol), _matches(r.value, departed, tol, broadcast=True)
+        said = kind(r.key)
+        if diagnosis.mistake == "swapped" and said in ("dW", "db") and any(_tensor_kind(o) == ("db" if said == "dW" else "dW") for o in ok):
+            return r, "swapped"
+        if not bad:
+            continue
+        if ok:
+            named = [b for b in bad if _tensor_kind(b) == said]
+            if not named or any(_tensor_kind(o) == said for o in ok):
+                continue
+            bad = named
+        return _caller(records, n, right, tol), bad[0]
+    return None
+
+
+FORWARD_NAMES = ("z", "a", "out", "act", "h", "hidden", "scores", "logits")  # how learners name Z and A
+
+
+def _first_forward(records, right, tol):
+    """No slip to look for (a forward-pass mistake): the first new value a forward name holds (Z1, A, out, ...), of
+    the shape of one of the reference's Z or A, that matches none of the reference's tensors while it read right ones."""
+    forward = {k: v for k, v in right.items() if k[0] in "ZA"}
+    for n, r in enumerate(records):
+        base = r.key.split(".")[-1].split("[")[0].lower()
+        if isinstance(r.value, tuple) or r.alias or not base.startswith(FORWARD_NAMES):
+            continue
+        shaped = [k for k, v in forward.items() if np.squeeze(v).shape == np.squeeze(r.value).shape]
+        if not shaped or _matches(r.value, right, tol):
+            continue
+        source = linecache.getline(r.file, r.line)
+        earlier = {e.key: e for e in records[:n] if not isinstance(e.value, tuple)}
+        reads = [earlier[k] for k in names_on(source.split("=", 1)[1] if "=" in source else source) if k in earlier]
+        if reads and all(_matches(e.value, right, tol) for e in reads):
+            return r, ([k for k in shaped if k.lower() == base] or shaped)[0]
+    return None
+
+
+def _caller(records, n: int, right, tol):
+    """The departing record; or, for an alias, the callee's line that bound the object it returned (dx = dout in a
+    helper); or the caller's line that receives its value when the same line gave right values before (a shared
+    helper handed the wrong argument: the call is the slip)."""
+    r = records[n]
+    if r.alias:
+        chain = [e for e in records[:n] if e.ident == r.ident]
+        if chain and chain[-1].frame > r.frame and chain[-1].alias:  # a callee (made after r's frame) bound it
+            return chain[-1]
+        return r
+    earlier = [e for e in records[:n] if (e.file, e.line) == (r.file, r.line) and _matches(e.value, right, tol)]
+    if not earlier:
+        return r
+    later = [e for e in records[n + 1 :] if (e.file, e.line) != (r.file, r.line) and not isinstance(e.value, tuple)]
+    later = [e for e in later if np.shape(e.value) == np.shape(r.value)]
+    return next((e for e in later if np.array_equal(e.value, r.value)), r)
+
+
+def _inputs(records, record, source: str, right: dict, tol: float) -> str:
+    """'; dA (line 30) was right' for what the line read, from the last value each of those names held."""
+    said = []
+    for name in names_on(source.split("=", 1)[1] if "=" in source else source):
+        earlier = [r for r in records[: records.index(record)] if r.key == name and not isinstance(r.value, tuple)]
+        if earlier and (match := _matches(earlier[-1].value, right, tol)):
+            said.append(f"{name} (line {earlier[-1].line}) was right" + (f", {match[0]}" if match[0] != name else ""))
+    return "; " + "; ".join(said) if said else ""

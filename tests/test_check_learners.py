@@ -1,0 +1,246 @@
+"""What running public learner code taught the check: bad input in one line, float32 behind the learner's back,
+a library that patches NumPy, tracebacks through their folder, methods and other signatures, a loss that differs,
+the forgotten 1/N read two ways, and the report in a notebook."""
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import compare
+import compare.testing
+from compare.cli import main
+from compare.learner.grade import check
+from compare.learner.layouts import Form
+from compare.learner.loading import load
+from compare.shared.spec import Spec
+from tests.styles import STYLE_FILES
+
+LEARNERS = Path(__file__).parent / "learners"
+BEGINNER = ["--layers", "2,3,1", "--frameworks", "numpy"]
+SPEC = Spec(layers=(2, 3, 1), frameworks=("numpy",))
+
+
+def err_lines(capsys) -> list[str]:
+    return capsys.readouterr().err.strip().splitlines()
+
+
+def write(tmp_path, body: str, name: str = "mine.py") -> str:
+    (tmp_path / name).write_text("import numpy as np\n\n\n" + body)
+    return str(tmp_path / name)
+
+
+DLAI_WRAP = f"""import importlib.util
+spec = importlib.util.spec_from_file_location("dlai", {str(STYLE_FILES / "dlai.py")!r})
+dlai = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(dlai)
+
+"""
+
+
+NIELSEN_WRAP = DLAI_WRAP.replace("dlai", "n").replace(str(STYLE_FILES / "n.py"), str(STYLE_FILES / "nielsen.py"))
+
+
+@pytest.mark.parametrize(
+    "body,flags,message",
+    [
+        (DLAI_WRAP + "def loss_and_grads(params, X, y):\n    return dlai.loss_and_grads(params, X, y)\n", ["--params", "dict"],
+         "loss_and_grads raised ValueError: matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature "
+         "(n?,k),(k,m?)->(n?,m?) (size 16 is different from 3); if your code takes samples as columns, X of shape (fan_in, N), try --layout columns"),
+        (DLAI_WRAP + "def loss_and_grads(params, X, y):\n"
+         "    p = {k: (v.T if k[0] == 'W' else v[:, None]) for k, v in params.items()}\n    return dlai.loss_and_grads(p, X.T, y.T)\n",
+         ["--params", "dict"],
+         "every dW comes back transposed and every db of shape (n, 1): your code takes samples as columns (X of shape (fan_in, N)); try --layout columns"),
+        (DLAI_WRAP + "def loss_and_grads(params, X, y):\n    L, g = dlai.loss_and_grads(params, X, y)\n    del g['db1']\n    return L, g\n",
+         ["--params", "dict", "--layout", "columns"], "grads has no key 'db1'; expected dW1, db1 .. dW2, db2"),
+        (DLAI_WRAP + "def loss_and_grads(params, X, y):\n    L, g = dlai.loss_and_grads(params, X, y)\n    g['dW3'] = g['dW2']\n    return L, g\n",
+         ["--params", "dict", "--layout", "columns"], "grads key 'dW3' matches no parameter; the network has W1..W2 and b1..b2"),
+        (NIELSEN_WRAP +
+         "def backprop(params, x, y):\n    nb, nw = n.backprop(params, x, y)\n    return nb, [w[None] for w in nw]\n",
+         ["--function", "backprop", "--layout", "columns", "--params", "lists", "--per-sample"],
+         "dW1 has shape (1, 3, 2); expected (3, 2), the shape of W1 in the columns layout; --per-sample expects one sample's gradient, not a batch of them"),
+        (NIELSEN_WRAP +
+         "def backprop(params, x, y):\n    nb, nw = n.backprop(params, x, y)\n    return nb, [w[:, :1] for w in nw]\n",
+         ["--function", "backprop", "--layout", "columns", "--params", "lists", "--per-sample"],
+         "dW1 has shape (3, 1); expected (3, 2), the shape of W1 in the columns layout"),
+        (NIELSEN_WRAP +
+         "def backprop(params, x, y):\n    return n.backprop(params, x, y)\n",
+         ["--function", "backprop", "--layout", "columns", "--params", "lists"],
+         "every db comes back with one column per sample ((3, 16), (1, 16)) and no loss: a function written for one sample at a time? try --per-sample"),
+        ("def loss_and_grads(params, X, y):\n    return 1.0, []\n", ["--convention", "median"],
+         "--convention median: expected mean, or half, outputs, sum joined by + (e.g. half+outputs)"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, body, flags, message):
+    if "every dW comes back transposed" in message:  # also where no layer is wider than 2
+        assert main(["check", write(tmp_path, body), *BEGINNER, *flags, "--layers", "2,2,1"]) == 2
+        assert err_lines(capsys)[-1] == f"mlp-compare check: error: {message}"
+    assert main(["check", write(tmp_path, body), *BEGINNER, *flags]) == 2
+    lines = err_lines(capsys)
+    assert lines[-1] == f"mlp-compare check: error: {message}"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "__pycache__") == ["mine.py"]  # nothing written
+
+
+def test_gradients_alone_under_a_declared_convention_that_disagrees_fail_saying_which_they_follow(capsys):
+    flags = [
+        "--function",
+        "backprop",
+        "--layout",
+        "columns",
+        "--params",
+        "lists",
+        "--per-sample",
+        "--layers",
+        "2,3,3",
+        "--dataset",
+        "blobs",
+    ]
+    assert main(["check", str(STYLE_FILES / "nielsen.py"), *flags, "--frameworks", "numpy", "--convention", "half"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "Wrong. Your gradients follow the convention half+outputs, not the declared half (0.5 × the spec's loss): drop --convention, or declare --convention half+outputs."
+        in out
+    )
+    assert main(["check", str(STYLE_FILES / "nielsen.py"), *flags, "--frameworks", "numpy", "--convention", "half+outputs"]) == 0
+    assert "half+outputs (declared)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_forgotten_1_over_n_is_a_mistake_read_two_ways_and_right_when_declared(capsys):
+    assert main(["check", str(LEARNERS / "not_divided_by_batch.py"), *BEGINNER]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "dW2 is the first wrong tensor walking back from the output: the gradient is not divided by the batch size" in out
+    assert (
+        "or, if you train on the summed loss on purpose (several tutorials do: the learning rate absorbs N), say so with --convention sum"
+        in out
+    )
+    assert main(["check", str(LEARNERS / "not_divided_by_batch.py"), *BEGINNER, "--convention", "sum", "--steps", "5"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "under your convention, sum (declared)" in out
+    assert "your reported loss is the mean, not the sum your gradients descend, and your learning rate is effectively 16× (N)" in out
+    assert re.search(r"│ numpy +│ +[\d.e-]+ │ +- +│ +[\d.e-]+ │ +[\d.e-]+ │ pass +│ 0.5 × 16 \(your convention\) │", out)
+
+
+def test_sign_and_scale_together_are_named_together_with_one_fix(tmp_path):
+    source = (LEARNERS / "correct.py").read_text().replace("dA = 2 * (P - y) / y.size", "dA = 2 * (y - P)")
+    (tmp_path / "minus_n.py").write_text(source)
+    make = load(tmp_path / "minus_n.py", "make")
+    diagnosis = check(make(), SPEC, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "sign+batch")
+    assert (
+        "the gradient has the wrong sign, and is not divided by the batch size (dW2, db2, dW1, db1 are exactly -16 = N × the reference)"
+        in diagnosis.message
+    )
+    assert "Fix: the output delta is a - y (prediction minus target), not y - a; and the loss is a mean" in diagnosis.message
+
+
+def test_float32_behind_the_learners_back_is_judged_at_float32_and_never_changes_the_references(capsys, tmp_path):
+    dot = np.dot
+    fn = load(LEARNERS / "float32" / "net.py")
+    assert np.dot is dot  # the patch its library made on import is off outside their calls
+    assert "fastmath: np.dot now runs in float32" in capsys.readouterr().out
+    for seed in range(6):
+        spec = SPEC.replace(seed=seed)
+        result = check(fn, spec)
+        assert result.ok and result.notes == [
+            "Your code computes in float32; judged at float32 tolerance (1e-4), finite differences graded at float32 precision."
+        ]
+        assert set(result.table["fd_grade"]) <= {"good", "-"} and (result.table["rel_numpy"] > 1e-10).any()  # float32-sized differences
+        assert np.dot is dot
+    shutil.copytree(LEARNERS / "float32", tmp_path / "float32")
+    wrong_file = tmp_path / "float32" / "net.py"
+    wrong_file.write_text(wrong_file.read_text().replace("dZ1 = dA1 * A1 * (1 - A1)", "dZ1 = dA1"))
+    wrong = check(load(wrong_file), SPEC).table.set_index("tensor")
+    assert wrong.loc["dW1", "verdict"] == "WRONG" and wrong.loc["dW1", "fd_grade"] == "wrong"
+    assert wrong.loc["dW2", "verdict"] == "right" and wrong.loc["dW2", "fd_grade"] == "good"
+
+
+def test_a_traceback_keeps_the_frames_of_every_file_in_the_learners_folder(tmp_path, capsys):
+    (tmp_path / "layers.py").write_text("import numpy as np\n\n\ndef dense(X, W, b):\n    return X @ W.T + b\n")
+    write(tmp_path, "from layers import dense\n\n\ndef loss_and_grads(params, X, y):\n    return dense(X, *params[0])\n", "net.py")
+    assert main(["check", str(tmp_path / "net.py"), *BEGINNER]) == 2
+    err = [line.strip() for line in err_lines(capsys) if set(line.strip()) - set("^~")]
+    assert err[1:3] == [f'File "{tmp_path / "net.py"}", line 8, in loss_and_grads', "return dense(X, *params[0])"]
+    assert err[3:5] == [f'File "{tmp_path / "layers.py"}", line 5, in dense', "return X @ W.T + b"]
+
+
+def test_a_method_or_another_signature_says_what_is_accepted_and_how_to_wrap(capsys):
+    assert main(["check", str(STYLE_FILES / "nielsen.py"), "--function", "Network.backprop", *BEGINNER]) == 2
+    assert err_lines(capsys) == [
+        "mlp-compare check: error: Network.backprop is a method (self, x, y); the check calls f(params, X, y) (one sample x with "
+        "--per-sample) and takes back (loss, grads) or the gradients alone; wrap it in three lines of your file: "
+        "net = Network(...) / def backprop_of(params, X, y): /     net.weights, net.biases = params; return net.backprop(X, y)   "
+        "(then --function backprop_of --params lists)"
+    ]
+    assert main(["check", str(STYLE_FILES / "cs231n.py"), "--function", "softmax_loss", *BEGINNER]) == 2
+    assert err_lines(capsys) == [
+        "mlp-compare check: error: softmax_loss takes (x, y); the check calls f(params, X, y) (one sample x with --per-sample) "
+        "and takes back (loss, grads) or the gradients alone"
+    ]
+
+
+def test_a_loss_that_is_another_function_is_said_to_differ_and_named(tmp_path):
+    body = """def loss_and_grads(params, X, y):
+    (W1, b1), (W2, b2) = params
+    A1 = np.tanh(X @ W1 + b1)
+    Z2 = A1 @ W2 + b2
+    S = 1 / (1 + np.exp(-Z2))  # 'cross-entropy' as element-wise BCE over one-hot targets
+    Y = np.eye(Z2.shape[1])[y]
+    loss = np.mean(-Y * np.log(S) - (1 - Y) * np.log(1 - S))
+    dZ2 = (S - Y) / Y.size
+    dZ1 = dZ2 @ W2.T * (1 - A1**2)
+    return loss, [(X.T @ dZ1, dZ1.sum(axis=0)), (A1.T @ dZ2, dZ2.sum(axis=0))]
+"""
+    fn = load(write(tmp_path, body))
+    spec = Spec(layers=(2, 4, 3), activation="tanh", loss="ce", dataset="blobs", frameworks=("numpy",))
+    diagnosis = check(fn, spec).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "loss_differs")
+    assert "so the loss itself differs from the spec's ce" in diagnosis.message
+    assert "it is binary cross-entropy of sigmoid(logits), element-wise over one-hot targets on the network's outputs" in diagnosis.message
+
+
+def test_compare_check_takes_a_function_and_the_clis_options_and_renders_html(tmp_path):
+    dlai = load(STYLE_FILES / "dlai.py")
+    report = compare.check(dlai, layers=(2, 3, 1), layout="columns", params="dict", frameworks=("numpy",))
+    assert report.ok and "<table" in report._repr_html_() and "Right." in report._repr_html_()
+    path = tmp_path / "bug.py"
+    path.write_text((STYLE_FILES / "dlai.py").read_text().replace("dA_prev = parameters", "dA_prev = 0.5 * parameters"))
+    bug = compare.testing.check(load(path), layers=(2, 3, 1), layout="columns", params="dict", frameworks=("numpy",))
+    html = bug._repr_html_()
+    assert not bug.ok and "Wrong." in html and "dW1 is the first wrong tensor" in html
+    assert re.search(
+        r"<pre>\S*bug\.py:70  dA_prev = 0\.5 \* parameters\[&quot;W&quot; \+ str\(l\)\]\.T @ dZ  # \(n_\{l-1\}, m\)  ← dA_prev departs",
+        html,
+    ), html
+    assert Form("columns", "dict") == Form(layout="columns", params="dict")
+
+
+def test_a_forward_pass_mistake_names_the_first_departing_forward_line(tmp_path):
+    source = (Path(__file__).parent.parent / "examples" / "beginner_mlp.py").read_text()
+    (tmp_path / "fwd.py").write_text(source.replace("Z1 = X @ W1 + b1  # (N, 3)", "Z1 = X @ W1 - b1  # (N, 3)"))
+    result = check(load(tmp_path / "fwd.py"), SPEC, fd=False)
+    assert not result.ok and result.diagnosis.first_wrong == "dW2"
+    assert re.fullmatch(
+        r"\S*fwd\.py:14  Z1 = X @ W1 - b1  # \(N, 3\)  ← Z1 departs here \(Z1: rel 0\.87\); b1 \(line 11\) was right; W1 \(line 11\) was right",
+        result.line,
+    ), result.line
+
+
+def test_a_squared_error_on_softmax_outputs_is_said_to_be_mse(tmp_path):
+    body = """def loss_and_grads(params, X, y):
+    (W1, b1), (W2, b2) = params
+    A1 = np.tanh(X @ W1 + b1)
+    Z2 = A1 @ W2 + b2
+    P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+    P = P / P.sum(axis=1, keepdims=True)
+    Y = np.eye(Z2.shape[1])[y]
+    loss = np.mean((P - Y) ** 2)
+    dP = 2 * (P - Y) / Y.size
+    dZ2 = P * (dP - (dP * P).sum(axis=1, keepdims=True))  # back through the softmax
+    dZ1 = dZ2 @ W2.T * (1 - A1**2)
+    return loss, [(X.T @ dZ1, dZ1.sum(axis=0)), (A1.T @ dZ2, dZ2.sum(axis=0))]
+"""
+    spec = Spec(layers=(2, 4, 3), activation="tanh", loss="ce", dataset="blobs", frameworks=("numpy",))
+    diagnosis = check(load(write(tmp_path, body)), spec).diagnosis
+    assert diagnosis.mistake == "loss_differs" and diagnosis.message.endswith(", and it is mse on the network's outputs.")

@@ -1,0 +1,205 @@
+"""Each message names the right tensor, layer and count: where to look when no known mistake fits, the layer a
+slip is in, N against N × outputs (and cross-entropy's one output per sample), the loss ratio."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compare.learner import conventions, slips
+from compare.learner.grade import check, first_batch
+from compare.learner.layouts import Form
+from compare.learner.loading import load
+from compare.shared.spec import Spec
+from tests.styles import LEARNERS
+
+make = load(LEARNERS / "correct.py", "make")
+DEEP = Spec(layers=(2, 3, 3, 1), frameworks=("numpy",))  # three layers: the hints must name the middle one
+
+
+def perturbed(spec: Spec, *tensors: tuple[int, int]):
+    """The correct learner with noise (no scalar fits it) added to some of its tensors: (layer index, 0 dW / 1 db)."""
+    right = make(spec.activations, spec.output, spec.loss)
+
+    def fn(params, X, y):
+        loss, grads = right(params, X, y)
+        grads = [list(pair) for pair in grads]
+        for i, j in tensors:
+            g = grads[i][j]
+            grads[i][j] = g + np.linspace(0.3, -0.7, g.size).reshape(g.shape) * np.abs(g).max()
+        return loss, [tuple(pair) for pair in grads]
+
+    return fn
+
+
+@pytest.mark.parametrize(
+    "tensors,first,where",
+    [
+        ([(1, 0)], "dW2", "db2 is right, so dZ2 is right: the mistake is in dW2 itself"),
+        ([(1, 1)], "db2", "dW2 is right, so dZ2 is right: the mistake is in db2 itself"),
+        ([(1, 0), (1, 1)], "dW2", "dW3 and db3 are right, so dZ3 is: the error goes wrong on its way back into layer 2, at @ W3.T or at the derivative"),
+        ([(0, 0), (0, 1)], "dW1", "dW2 and db2 are right, so dZ2 is: the error goes wrong on its way back into layer 1, at @ W2.T or at the derivative"),
+        ([(2, 0), (2, 1)], "dW3", "the output layer is already wrong: check the output delta dZ = dL/dlogits first"),
+    ],
+)  # fmt: skip
+def test_where_to_look_names_the_layer_whose_dz_is_right(tensors, first, where):
+    diagnosis = check(perturbed(DEEP, *tensors), DEEP, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == (first, None)
+    assert diagnosis.message.startswith(f"{first} is the first wrong tensor walking back from the output, and no known mistake fits")
+    assert diagnosis.message.endswith(f"; {where}.")
+
+
+@pytest.mark.parametrize(
+    "spec,words",
+    [
+        (Spec(layers=(2, 3, 1), frameworks=("numpy",)), "exactly 16 = N × the reference"),
+        (Spec(layers=(2, 4, 3), dataset="blobs", frameworks=("numpy",)), "exactly 48 = N × outputs × the reference"),
+        (Spec(layers=(2, 3, 3), loss="ce", dataset="blobs", frameworks=("numpy",)), "exactly 16 = N × the reference"),  # one loss per sample
+        (Spec(layers=(2, 3, 2), loss="bce", dataset="blobs", frameworks=("numpy",)), "exactly 32 = N × outputs × the reference"),
+    ],
+)  # fmt: skip
+def test_a_gradient_summed_over_the_batch_names_n_or_n_times_outputs(spec, words):
+    right = make(spec.activations, spec.output, spec.loss)
+    outputs = 1 if spec.loss == "ce" else spec.layers[-1]
+
+    def fn(params, X, y):
+        loss, grads = right(params, X, y)
+        c = len(X) * outputs
+        return loss, [(c * dW, c * db) for dW, db in grads]
+
+    diagnosis = check(fn, spec, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "batch")
+    assert f"dW2, db2, dW1, db1 are {words}" in diagnosis.message
+
+
+def test_slips_are_named_at_their_layer_in_a_deeper_network(tmp_path):
+    source = (LEARNERS / "correct.py").read_text()
+    old = "dZ = dA * derivative(hidden[layer - 1], Zs[layer - 1], As[layer])"
+    spec = Spec(layers=(2, 3, 3, 1), activation=("sigmoid", "tanh"), frameworks=("numpy",))
+    cases = {  # only in layer 2 (layer == 2 there), or only in layer 1
+        "dZ = dA if layer == 2 else dA * derivative(hidden[layer - 1], Zs[layer - 1], As[layer])": (
+            "dW2",
+            "in hidden layer 2 (tanh): dZ = dA, without f'(z)",
+        ),
+        "dZ = dA * derivative(hidden[layer - 1], Zs[layer - 1], Zs[layer - 1] if layer == 1 else As[layer])": (
+            "dW1",
+            "in hidden layer 1 (sigmoid): the formula in a is given z: z (1 - z) instead of a (1 - a)",
+        ),
+    }
+    for k, (new, (first, words)) in enumerate(cases.items()):
+        (tmp_path / f"m{k}.py").write_text(source.replace(old, new))
+        fn = load(tmp_path / f"m{k}.py", "make")(spec.activations, spec.output, spec.loss)
+        diagnosis = check(fn, spec, fd=False).diagnosis
+        assert diagnosis.first_wrong == first and f"({words})" in diagnosis.message, diagnosis.message
+    (tmp_path / "w.py").write_text(source.replace("dA = dZ @ W.T", "dA = dZ if layer == 2 else dZ @ W.T"))
+    fn = load(tmp_path / "w.py", "make")(spec.activations, spec.output, spec.loss)
+    diagnosis = check(fn, spec, fd=False).diagnosis
+    assert diagnosis.first_wrong == "dW2" and "(into hidden layer 2: dA2 = dZ3, without @ W3.T)" in diagnosis.message
+
+
+def test_a_loss_not_averaged_names_its_ratio_and_both_values():
+    fn = load(LEARNERS / "loss_not_averaged.py", "make")()
+    diagnosis = check(fn, Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False).diagnosis
+    loss, ref = (float(v) for v in diagnosis.message.split("your loss is ")[1].split(" (ratio")[0].split(" against "))
+    assert loss == pytest.approx(16 * ref, rel=1e-5) and "(ratio 16 = N)" in diagnosis.message
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        Spec(layers=(2, 3, 1), frameworks=("numpy",)),
+        Spec(layers=(2, 3, 3, 1), activation=("tanh", "sigmoid"), frameworks=("numpy",)),
+        Spec(layers=(2, 4, 3), activation="relu", loss="ce", dataset="blobs", frameworks=("numpy",)),
+    ],
+)
+def test_the_catalogue_holds_each_slip_once(spec):
+    params, _, _ = first_batch(spec)
+    found = slips.catalogue(spec, params)
+    plans = [repr(sorted(plan.items(), key=repr)) for _, _, plan in found]
+    assert len(set(plans)) == len(plans) and len({how for _, how, _ in found}) == len(found)
+    if len(spec.activations) == 1:
+        assert not any("every hidden layer" in how for _, how, _ in found)
+
+
+def test_a_slip_in_every_hidden_layer_is_worded_for_the_first_layers_activation(tmp_path):
+    source = (LEARNERS / "correct.py").read_text()
+    old = "dZ = dA * derivative(hidden[layer - 1], Zs[layer - 1], As[layer])"
+    (tmp_path / "relu_everywhere.py").write_text(source.replace(old, 'dZ = dA * derivative("relu", Zs[layer - 1], As[layer])'))
+    spec = Spec(layers=(2, 3, 3, 1), activation=("tanh", "sigmoid"), frameworks=("numpy",))
+    fn = load(tmp_path / "relu_everywhere.py", "make")(spec.activations, spec.output, spec.loss)
+    diagnosis = check(fn, spec, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "deriv_wrong")
+    assert "(in every hidden layer: it uses relu's derivative (in z) on a tanh layer)" in diagnosis.message
+
+
+@pytest.mark.parametrize("targets", ["labels", "row"])
+def test_per_sample_rows_take_a_label_per_sample_whatever_the_targets_form(targets):
+    spec = Spec(layers=(2, 4, 3), activation="tanh", loss="ce", dataset="blobs", frameworks=("numpy",))
+    batch = make(spec.activations, spec.output, spec.loss)
+    seen = []
+
+    def one(params, x, y):
+        seen.append((x.shape, np.shape(y)))
+        return batch(params, x[None], np.array([y]).reshape(1))
+
+    result = check(one, spec, form=Form(per_sample=True, targets=targets), fd=False)
+    assert result.ok and (result.table["rel_numpy"] <= 1e-12).all()
+    assert set(seen) == {((2,), ())} and len(seen) == spec.batch_size
+
+
+def test_swapped_and_shared_factor_messages_name_the_layer_and_the_loss():
+    spec = Spec(layers=(2, 3, 1), frameworks=("numpy",))
+    diagnosis = check(load(LEARNERS / "swapped_dw_db.py", "make")(), spec, fd=False).diagnosis
+    assert "(dW2 has the shape of b2, (1,), and db2 that of W2, (3, 1))" in diagnosis.message
+    right = make()
+
+    def doubled(params, X, y):  # loss and gradients of 2 × MSE: consistent, but 2 is no convention
+        loss, grads = right(params, X, y)
+        return 2 * loss, [(2 * dW, 2 * db) for dW, db in grads]
+
+    diagnosis = check(doubled, spec, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "factor2")
+    assert (
+        "are exactly 2 × the reference; your loss is 2 × too, so it agrees with your gradients but not with the spec's loss"
+        in diagnosis.message
+    )
+
+
+def test_cross_entropy_has_one_loss_per_sample_so_n_times_classes_is_no_known_factor():
+    spec = Spec(layers=(2, 3, 2), loss="ce", dataset="moons", frameworks=("numpy",))
+    right = make(spec.activations, spec.output, spec.loss)
+
+    def fn(params, X, y):  # N × classes = 32: a known factor for mse or bce with two outputs, not for ce
+        loss, grads = right(params, X, y)
+        return loss, [(32 * dW, 32 * db) for dW, db in grads]
+
+    diagnosis = check(fn, spec, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", None)
+    assert "no known mistake fits (best scalar fit 32 × the reference, cosine 1.000)" in diagnosis.message
+
+
+@pytest.mark.parametrize(
+    "name,loss,outputs,torch,keras",
+    [
+        ("sum", "mse", 1, "torch's MSELoss(reduction='sum')", "Keras's MeanSquaredError(reduction='sum')"),
+        ("sum", "mse", 2, "16 × torch's MSELoss(reduction='mean')", "Keras's MeanSquaredError(reduction='sum')"),
+        ("outputs+sum", "mse", 2, "torch's MSELoss(reduction='sum')", "32 × Keras's MeanSquaredError()"),
+        ("half+outputs", "mse", 2, "torch's MSELoss(reduction='mean')", "Keras's MeanSquaredError()"),  # 0.5 × 2 = 1
+        ("sum", "ce", 1, "torch's CrossEntropyLoss(reduction='sum')", "Keras's SparseCategoricalCrossentropy(from_logits=True, reduction='sum')"),
+        ("outputs", "bce", 3, "3 × torch's BCEWithLogitsLoss(reduction='mean')", "3 × Keras's BinaryCrossentropy(from_logits=True)"),
+    ],
+)  # fmt: skip
+def test_each_convention_maps_onto_torch_and_keras(name, loss, outputs, torch, keras):
+    assert conventions.parse(name).frameworks(loss, 16, outputs) == f"{torch}, {keras}"
+
+
+def test_the_wrong_line_reports_what_a_line_with_keywords_read(tmp_path):
+    source = (Path(__file__).parent.parent / "examples" / "beginner_mlp.py").read_text()
+    (tmp_path / "twice.py").write_text(source.replace("db1 = dZ1.sum(axis=0)  # (3,)", "db1 = dZ1.sum(axis=0, keepdims=False) * 2  # (3,)"))
+    result = check(load(tmp_path / "twice.py"), Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False)
+    assert (result.diagnosis.first_wrong, result.diagnosis.mistake) == ("db1", "factor2")
+    assert re.search(
+        r"twice\.py:\d+  db1 = dZ1\.sum\(axis=0, keepdims=False\) \* 2  # \(3,\)  ← db1 departs here \(db1: rel 1\); dZ1 \(line \d+\) was right$",
+        result.line,
+    ), result.line
