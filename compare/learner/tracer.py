@@ -31,7 +31,7 @@ def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float) -> di
     found["A0"] = X
     for layer, (W, b) in enumerate(model.params, start=1):  # what their code reads: W (as the layout holds it), b
         found[f"W{layer}"], found[f"b{layer}"] = W, b
-    for layer, (_, Z, A) in enumerate(cache[:-1], start=1):
+    for layer, (_, Z, A, *_) in enumerate(cache[:-1], start=1):  # (A_prev, Z, H = f(Z), dropout mask, batch-norm cache)
         found[f"Z{layer}"], found[f"A{layer}"] = Z, A
     if spec.loss == "mse":
         P, Y = found[f"A{L}"], y
@@ -39,7 +39,7 @@ def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float) -> di
     grads = model.backward(dZ, cache)
     dZs = {L: dZ}
     for layer in reversed(range(1, L)):  # dZ of each hidden layer, as backward computes it
-        _, Z_prev, A_prev = cache[layer - 1]
+        _, Z_prev, A_prev, *_ = cache[layer - 1]
         dA = model.pieces.through(dZs[layer + 1], model.params, layer)
         found[f"dA{layer}"] = scale * dA
         found[f"fp{layer}"] = model.pieces.activations[layer - 1].derivative(Z_prev, A_prev)
