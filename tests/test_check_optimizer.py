@@ -19,6 +19,7 @@ def load(path, name):
     """A learner's update rule by name, as the command finds it."""
     return find(path, "sgd", name)
 
+
 LEARNERS = Path(__file__).parent / "learners" / "optimizers"
 NUMPY = ("numpy",)
 BOTH = {"torch", "keras"}
