@@ -40,6 +40,7 @@ spec.loader.exec_module(dlai)
 """
 
 
+ROWS_WRAP = DLAI_WRAP.replace("dlai", "rows").replace(str(STYLE_FILES / "rows.py"), str(LEARNERS / "correct.py"))
 NIELSEN_WRAP = DLAI_WRAP.replace("dlai", "n").replace(str(STYLE_FILES / "n.py"), str(STYLE_FILES / "nielsen.py"))
 
 
@@ -53,6 +54,13 @@ NIELSEN_WRAP = DLAI_WRAP.replace("dlai", "n").replace(str(STYLE_FILES / "n.py"),
          "    p = {k: (v.T if k[0] == 'W' else v[:, None]) for k, v in params.items()}\n    return dlai.loss_and_grads(p, X.T, y.T)\n",
          ["--params", "dict"],
          "every dW comes back transposed and every db of shape (n, 1): your code takes samples as columns (X of shape (fan_in, N)); try --layout columns"),
+        (ROWS_WRAP + "def loss_and_grads(params, X, y):\n    p = [(W.T, b.ravel()) for W, b in params]\n"
+         "    L, g = rows.loss_and_grads(p, X.T, y.T)\n    return L, [(dW, db[None]) for dW, db in g]\n",
+         ["--layout", "columns"],
+         "every dW comes back transposed and every db of shape (1, n): your code takes samples as rows (X of shape (N, fan_in)); try --layout rows"),
+        (DLAI_WRAP + "def loss_and_grads(params, X, y):\n    L, g = dlai.loss_and_grads(params, X, y)\n    g['db1'] = g['db1'].T\n    return L, g\n",
+         ["--params", "dict", "--layout", "columns"],
+         "db1 has shape (1, 3); expected (3, 1) or (3,), the shape of b1 in the columns layout; (1, 3) is the rows layout's (--layout rows)"),
         (DLAI_WRAP + "def loss_and_grads(params, X, y):\n    L, g = dlai.loss_and_grads(params, X, y)\n    del g['db1']\n    return L, g\n",
          ["--params", "dict", "--layout", "columns"], "grads has no key 'db1'; expected dW1, db1 .. dW2, db2"),
         (DLAI_WRAP + "def loss_and_grads(params, X, y):\n    L, g = dlai.loss_and_grads(params, X, y)\n    g['dW3'] = g['dW2']\n    return L, g\n",

@@ -203,3 +203,23 @@ def test_the_wrong_line_reports_what_a_line_with_keywords_read(tmp_path):
         r"twice\.py:\d+  db1 = dZ1\.sum\(axis=0, keepdims=False\) \* 2  # \(3,\)  ← db1 departs here \(db1: rel 1\); dZ1 \(line \d+\) was right$",
         result.line,
     ), result.line
+
+
+def test_a_tensor_of_the_wrong_shape_shows_the_shape_expected_in_the_learners_layout():
+    spec = Spec(layers=(2, 3, 1), frameworks=("numpy",))
+    rows = check(load(LEARNERS / "transposed_dw.py", "make")(), spec, fd=False).table.set_index("tensor")
+    assert rows.loc["dW2", ["shape", "verdict"]].tolist() == ["(1, 3)", "wrong shape, expected (3, 1)"]
+    rows = check(load(LEARNERS / "bias_not_summed.py", "make")(), spec, fd=False).table.set_index("tensor")
+    assert rows.loc["db2", ["shape", "verdict"]].tolist() == ["(16, 1)", "wrong shape, expected (1,)"]
+
+
+def test_one_tensor_at_a_known_factor_is_said_in_the_singular():
+    right = make()
+
+    def fn(params, X, y):
+        loss, grads = right(params, X, y)
+        return loss, [grads[0], (-grads[1][0], grads[1][1])]
+
+    diagnosis = check(fn, Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "sign")
+    assert "(dW2 is exactly -1 × the reference)" in diagnosis.message

@@ -20,7 +20,7 @@ def test_the_notebook_checks_a_cells_network_and_names_the_cell_and_line_of_a_sl
     assert "Wrong.</b> dW1 is the first wrong tensor walking back from the output: the activation derivative is applied" in wrong
     source = "dZ1 = dA1 * sigmoid(A1) * (1 - sigmoid(A1))  # (3, m)"
     assert re.search(
-        rf"<pre>cell In\[4\], line 19  {re.escape(source)}  ← dZ1 departs here \(dZ1: rel 0\.13\); dA1 \(line 18\) was right; A1 \(line 12\) was right</pre>",
+        rf"<pre>cell In\[4\], line 12  {re.escape(source)}  ← dZ1 departs here \(dZ1: rel 0\.13\); dA1 \(line 11\) was right; A1 \(line 5\) was right</pre>",
         wrong,
     ), wrong
     assert outputs[7][0]["text"] == "False dW1 deriv_input\n"

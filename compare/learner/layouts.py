@@ -229,7 +229,8 @@ class Reader:
 
     def mismatch(self, arrays) -> None:
         """Every dW transposed and every db in the other layout's shape: the code works in the other layout."""
-        flipped = [dW.shape == W.T.shape != W.shape for (dW, _), (W, _) in zip(arrays, self.params)]
+        mine = [self.form.weight(W).shape for W, _ in self.params]  # as this layout holds W
+        flipped = [dW.shape == shape[::-1] != shape for (dW, _), shape in zip(arrays, mine)]
         other_bias = [
             db.shape == ((1, b.shape[0]) if self.form.columns else (b.shape[0], 1)) for (_, db), (_, b) in zip(arrays, self.params)
         ]
