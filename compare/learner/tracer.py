@@ -16,7 +16,7 @@ import scratch
 from compare.learner import slips
 from compare.learner.diagnose import rel
 from compare.learner.layouts import Form
-from compare.learner.loading import folder_of, guarded
+from compare.learner.loading import call, folder_of, guarded
 from scratch.losses import output_fn
 
 MAX_ITEMS = 64  # items of a list, tuple or dict in their frames looked into (one level, pairs two)
@@ -252,8 +252,7 @@ def _rel(a, b) -> float:
 
 
 def fn_loss(fn, params, X, y, form, spec):
-    from compare.learner.loading import call
-
+    """The learner's own loss at params (None when their function returns none or raises there)."""
     try:
         return call(fn, params, X, y, form, spec.layers[-1]).loss
     except Exception:
