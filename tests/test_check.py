@@ -1,7 +1,6 @@
 """The mutation catalogue: each one-line slip in tests/learners is flagged, localised and named; ReLU at 0 is not."""
 
 import difflib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,26 +9,7 @@ from compare.learner.diagnose import MISTAKES
 from compare.learner.grade import check, first_batch
 from compare.learner.loading import load
 from compare.shared.spec import Spec
-
-LEARNERS = Path(__file__).parent / "learners"
-BEGINNER = Spec(layers=(2, 3, 1), frameworks=("numpy",))  # sigmoid, sigmoid output, MSE, batch 16
-# mutant -> (spec it shows on, first wrong tensor walking back from the output, mistake named)
-CATALOGUE = {
-    "not_divided_by_batch": (BEGINNER, "dW2", "batch"),
-    "divided_twice": (BEGINNER, "dW2", "twice"),
-    "factor_two": (BEGINNER, "dW2", "factor2"),
-    "wrong_sign": (BEGINNER, "dW2", "sign"),
-    "transposed_dw": (BEGINNER, "dW2", "transposed"),
-    "bias_not_summed": (BEGINNER, "db2", "bias_sum"),
-    "derivative_on_z": (BEGINNER, "dW1", "deriv_input"),
-    "derivative_missing": (BEGINNER, "dW1", "deriv_missing"),
-    "wrong_derivative": (BEGINNER.replace(activation="tanh"), "dW1", "deriv_wrong"),
-    "missing_weights": (BEGINNER, "dW1", "no_weights"),
-    "wrong_layer_weights": (BEGINNER.replace(layers=(2, 2, 2, 2), loss="ce", output="softmax"), "dW2", "wrong_weights"),
-    "extra_softmax_derivative": (BEGINNER.replace(layers=(2, 4, 3), loss="ce", output="softmax", dataset="blobs"), "dW2", "softmax_deriv"),
-    "swapped_dw_db": (BEGINNER, "dW2", "swapped"),
-    "loss_not_averaged": (BEGINNER, "loss", "loss_mean"),
-}
+from tests.styles import BEGINNER, CATALOGUE, LEARNERS  # mutant -> (spec, first wrong tensor, mistake named)
 
 
 def learner(name: str, spec: Spec):
