@@ -62,7 +62,7 @@ def add_parser(sub) -> None:
         "--params",
         choices=CONTAINERS,
         default="pairs",
-        help="what your function is given: a list of (W, b), a dict W1, b1, ..., or two lists (weights, biases)",
+        help="what your function is given: a list of (W, b), a dict W1, b1, ..., two lists (weights, biases), or one flat list [W1, b1, W2, ...]",
     )
     g.add_argument(
         "--per-sample",

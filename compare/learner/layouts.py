@@ -12,7 +12,7 @@ from compare.errors import LearnerError
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 LAYOUTS = ("rows", "columns")
-CONTAINERS = ("pairs", "dict", "lists")
+CONTAINERS = ("pairs", "dict", "lists", "flat")
 TARGETS = ("labels", "onehot", "row")
 
 
@@ -22,7 +22,7 @@ class Form:
     columns: X (fan_in, N), W (fan_out, fan_in), b (fan_out, 1), targets (outputs, N)."""
 
     layout: str = "rows"
-    params: str = "pairs"  # pairs: [(W1, b1), ...]; dict: {"W1", "b1", ...}; lists: ([W1, ...], [b1, ...])
+    params: str = "pairs"  # pairs: [(W1, b1), ...]; dict: {"W1", "b1", ...}; lists: ([W1, ...], [b1, ...]); flat: [W1, b1, W2, ...]
     per_sample: bool = False  # called once per sample, x of shape (fan_in,) in rows, (fan_in, 1) in columns
     targets: str | None = None  # ce targets: labels (N,), onehot, row (1, N); default labels in rows, onehot in columns
 
@@ -59,6 +59,8 @@ class Form:
             return {k: v for i, (W, b) in enumerate(zip(Ws, bs), start=1) for k, v in ((f"W{i}", W), (f"b{i}", b))}
         if self.params == "lists":
             return Ws, bs
+        if self.params == "flat":  # d2l's [W1, b1, W2, b2]
+            return [t for pair in zip(Ws, bs) for t in pair]
         return list(zip(Ws, bs))
 
     def targets_in(self, y: np.ndarray, classes: int) -> np.ndarray:
@@ -157,8 +159,10 @@ class Reader:
                 if weights_first and biases_first:  # shapes cannot tell (a layer with one input): the order params came in
                     biases_first = False
                 return list(zip(b, a)) if biases_first else list(zip(a, b))
+        if len(grads) == 2 * L and all(self.fits_weight(grads[2 * i], i) and self.fits_bias(grads[2 * i + 1], i) for i in range(L)):
+            return [(grads[2 * i], grads[2 * i + 1]) for i in range(L)]  # flat, as d2l returns them: [dW1, db1, dW2, db2]
         if len(grads) == 2 * L and all(np.ndim(g) in (1, 2) for g in grads):
-            raise LearnerError(f"grads is a flat list of {2 * L} arrays; expected {L} (dW, db) pairs: [(dW1, db1), (dW2, db2), ...]")
+            raise LearnerError(f"grads is a flat list of {2 * L} arrays whose shapes are not dW1, db1, dW2, db2, ...; expected that order or {L} (dW, db) pairs")
         if len(grads) != L:
             raise LearnerError(f"grads has {len(grads)} entries; expected {L} (dW, db) pairs, one per layer")
         for i, pair in enumerate(grads, start=1):

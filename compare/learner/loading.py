@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner.layouts import Form, Params, Returned, mean, read
+from compare.learner.layouts import CONTAINERS, Form, Params, Returned, mean, read
 
 WATCHED = (np, np.linalg, np.random)  # what a helper library may patch behind the learner's back (np.dot to float32)
 SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
@@ -164,6 +164,8 @@ def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form,
             if isinstance(e, ValueError) and any(w in str(e) for w in SHAPE_WORDS):
                 samples = "rows, X of shape (N, fan_in)" if form.columns else "columns, X of shape (fan_in, N)"
                 hint = f"; if your code takes samples as {samples}, try --layout {form.other}"
+            elif isinstance(e, ValueError) and "values to unpack" in str(e):
+                hint = f"; your code unpacks params in another way than --params {form.params} hands them over: try --params {' or '.join(c for c in CONTAINERS if c != form.params)}"
             raise LearnerError(f"{name} raised {type(e).__name__}: {e}".splitlines()[0] + hint, their_traceback(e, folder_of(fn))) from None
         calls.append(read(out, form, params, len(X), name))
     return mean(calls) if form.per_sample else calls[0]
