@@ -162,7 +162,9 @@ class Reader:
         if len(grads) == 2 * L and all(self.fits_weight(grads[2 * i], i) and self.fits_bias(grads[2 * i + 1], i) for i in range(L)):
             return [(grads[2 * i], grads[2 * i + 1]) for i in range(L)]  # flat, as d2l returns them: [dW1, db1, dW2, db2]
         if len(grads) == 2 * L and all(np.ndim(g) in (1, 2) for g in grads):
-            raise LearnerError(f"grads is a flat list of {2 * L} arrays whose shapes are not dW1, db1, dW2, db2, ...; expected that order or {L} (dW, db) pairs")
+            raise LearnerError(
+                f"grads is a flat list of {2 * L} arrays whose shapes are not dW1, db1, dW2, db2, ...; expected that order or {L} (dW, db) pairs"
+            )
         if len(grads) != L:
             raise LearnerError(f"grads has {len(grads)} entries; expected {L} (dW, db) pairs, one per layer")
         for i, pair in enumerate(grads, start=1):
