@@ -177,14 +177,14 @@ def test_a_method_or_another_signature_says_what_is_accepted_and_how_to_wrap(cap
     assert main(["check", str(STYLE_FILES / "nielsen.py"), "--function", "Network.backprop", *BEGINNER]) == 2
     assert err_lines(capsys) == [
         "mlp-compare check: error: Network.backprop is a method (self, x, y); the check calls f(params, X, y) (one sample x with "
-        "--per-sample) and takes back (loss, grads) or the gradients alone; wrap it in three lines of your file: "
+        "--per-sample; f(params, X, y, masks) with dropout) and takes back (loss, grads) or the gradients alone; wrap it in three lines of your file: "
         "net = Network(...) / def backprop_of(params, X, y): /     net.weights, net.biases = params; return net.backprop(X, y)   "
         "(then --function backprop_of --params lists)"
     ]
     assert main(["check", str(STYLE_FILES / "cs231n.py"), "--function", "softmax_loss", *BEGINNER]) == 2
     assert err_lines(capsys) == [
-        "mlp-compare check: error: softmax_loss takes (x, y); the check calls f(params, X, y) (one sample x with --per-sample) "
-        "and takes back (loss, grads) or the gradients alone"
+        "mlp-compare check: error: softmax_loss takes (x, y); the check calls f(params, X, y) (one sample x with --per-sample; "
+        "f(params, X, y, masks) with dropout) and takes back (loss, grads) or the gradients alone"
     ]
 
 

@@ -19,7 +19,7 @@ from compare.learner import conventions, tracer
 from compare.learner.conventions import Convention
 from compare.learner.diagnose import diagnose, rel
 from compare.learner.layouts import Form
-from compare.learner.loading import call, call_loss
+from compare.learner.loading import call, call_loss, takes_masks
 from compare.learner.report import Report
 from compare.shared import harness, implementations, weights
 from compare.shared.spec import Spec
@@ -33,6 +33,12 @@ FD_STEP = {"float64": finite_diff.H, "float32": 1e-2}  # float32: round-off ~1e-
 FD_GRADES32 = [(1e-3, "good"), (1e-2, "acceptable"), (1e-1, "suspicious"), (np.inf, "wrong")]  # float32's floor is ~1e-4
 FLOAT32_NOTE = "Your code computes in float32; judged at float32 tolerance (1e-4), finite differences graded at float32 precision."
 ROWS = Form()
+NO_MASKS_NOTE = (
+    "Your function takes no dropout masks, so it was checked without dropout (every unit kept). To check your dropout, "
+    "add a parameter `masks`: one array per hidden layer, 0 where a unit is dropped and 1 / (1 - p) where it is kept, "
+    "shaped like that layer's activations in your layout; multiply by it forward and back (use masks[l] > 0 where your "
+    "code divides by keep_prob itself)."
+)
 
 
 def first_batch(spec: Spec):
@@ -88,12 +94,13 @@ def check(
         params, X, y = first_batch(spec)
     declared = conventions.parse(convention) if isinstance(convention, str) else convention
     classes = spec.layers[-1]
-    got = call(fn, params, X, y, form, classes)
+    masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 and takes_masks(fn) else None  # the first step's
+    got = call(fn, params, X, y, form, classes, masks)
     loss, grads = got.loss, got.grads
     if loss is None and loss_function is not None:  # gradients only: their loss function says what they descend
-        loss = call_loss(loss_function, params, X, y, form, classes)
-    ref_loss, ref_grads = implementations.build("numpy", spec, params).gradients(X, y)
-    theirs = {n: implementations.build(n, spec, params).gradients(X, y) for n in others(spec)}
+        loss = call_loss(loss_function, params, X, y, form, classes, masks)
+    ref_loss, ref_grads = implementations.build("numpy", spec, params).gradients(X, y, masks)
+    theirs = {n: implementations.build(n, spec, params).gradients(X, y, masks) for n in others(spec)}
     float32 = got.float32 and spec.dtype == "float64"
     tol = TOL["float32" if float32 else spec.dtype]
     names = weights.names(len(params), "d")
@@ -103,15 +110,17 @@ def check(
     no_fd = None
     if fd and (loss is not None or loss_function is not None):
         if loss_function is not None:
-            loss_of = lambda p: objective * call_loss(loss_function, p, X, y, form, classes)  # noqa: E731
+            loss_of = lambda p: objective * call_loss(loss_function, p, X, y, form, classes, masks)  # noqa: E731
         else:
-            loss_of = lambda p: objective * call(fn, p, X, y, form, classes).loss  # noqa: E731
+            loss_of = lambda p: objective * call(fn, p, X, y, form, classes, masks).loss  # noqa: E731
         fd = finite_differences(loss_of, spec, params, X, shaped, names, float32)
     else:
         no_fd = "- (no loss: --loss-function NAME)" if fd else "-"
         fd = {"max_rel_error": [None] * len(names), "grade": [no_fd] * len(names)}
     fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd["grade"])
-    diagnosis = diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol, form=form, declared=declared, fd_agrees=fd_agrees)
+    diagnosis = diagnose(
+        spec, params, X, y, loss, grads, ref_loss, ref_grads, tol, masks, form=form, declared=declared, fd_agrees=fd_agrees
+    )
     c = diagnosis.scale
     rows = []
     if loss is not None:
@@ -156,11 +165,11 @@ def check(
                 }
             )
     table = pd.DataFrame(rows)
-    notes = [FLOAT32_NOTE] if float32 else []
+    notes = ([FLOAT32_NOTE] if float32 else []) + ([NO_MASKS_NOTE] if spec.dropout > 0 and masks is None else [])
     line = None
     if trace and not diagnosis.ok and diagnosis.first_wrong is not None:
         with contextlib.redirect_stdout(io.StringIO()):
-            line = tracer.locate(fn, spec, params, X, y, form, diagnosis, tol)
+            line = tracer.locate(fn, spec, params, X, y, form, diagnosis, tol, masks)
     with contextlib.redirect_stdout(io.StringIO()):
         curves = train(fn, spec, steps, form, c, c / objective) if steps else None
     return Report(spec, table, diagnosis, curves, line, notes)
@@ -179,13 +188,15 @@ def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float 
     order = harness.Schedule(spec.replace(epochs=math.ceil(steps / per_epoch)), n)
     batches = [idx for _, _, idx in harness.batches(order, spec.batch_size)][:steps]
     X, y = data.X_train, data.y_train
+    dropout = harness.Dropout(spec) if spec.dropout > 0 and takes_masks(fn) else None
+    masks = [dropout.draw(len(idx)) if dropout else None for idx in batches]  # every step's, the same for all
     yours, stopped = np.full(steps, np.nan), None
     for t, idx in enumerate(batches):
         try:
-            got = call(fn, params, X[idx], y[idx], form, spec.layers[-1])
+            got = call(fn, params, X[idx], y[idx], form, spec.layers[-1], masks[t])
             grads = got.grads
             if got.loss is None:  # gradients only: the reference's loss at their weights
-                yours[t] = loss_scale * implementations.build("numpy", spec, params).loss(X[idx], y[idx])
+                yours[t] = loss_scale * implementations.build("numpy", spec, params).loss(X[idx], y[idx], masks[t], training=True)
             else:
                 yours[t] = got.loss
             params = [(W - spec.lr * dW, b - spec.lr * db) for (W, b), (dW, db) in zip(params, grads)]
@@ -200,7 +211,7 @@ def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float 
     rows = []
     for name in ["numpy", *others(spec)]:
         model = implementations.build(name, spec.replace(lr=spec.lr * scale), init)
-        curve = loss_scale * np.array([model.train_step(X[idx], y[idx]) for idx in batches])
+        curve = loss_scale * np.array([model.train_step(X[idx], y[idx], m) for idx, m in zip(batches, masks)])
         _, diff = curve_diff(yours[:done], curve[:done])
         over = np.flatnonzero(~(diff <= tol))
         first = int(over[0]) + 1 if len(over) else (done + 1 if stopped else None)

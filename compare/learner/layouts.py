@@ -63,6 +63,15 @@ class Form:
             return [t for pair in zip(Ws, bs) for t in pair]
         return list(zip(Ws, bs))
 
+    def masks_in(self, masks: list[np.ndarray], sample: int | None = None) -> list[np.ndarray]:
+        """The step's dropout masks (canonical (N, width) each, 0 or 1 / (1 - p)) as the learner's function takes them:
+        one per hidden layer in this layout, or one sample's (width,) in rows, (width, 1) in columns."""
+        if sample is not None:
+            masks = [m[sample : sample + 1] for m in masks]
+            if not self.columns:
+                return [m[0].copy() for m in masks]
+        return [self.batch(m).copy() for m in masks]
+
     def targets_in(self, y: np.ndarray, classes: int) -> np.ndarray:
         """Canonical targets ((N,) labels or (N, outputs)) as the learner's function takes them."""
         if y.ndim == 2:

@@ -135,11 +135,16 @@ def signature(fn: Callable, function: str, method: bool = False) -> None:
         return
     if any(p.kind == p.VAR_POSITIONAL for p in parameters):
         return
-    required = [p.name for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [  # masks: the step's dropout masks, handed over by name
+        p.name for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "masks"
+    ]
     allowed = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(required) <= 3 <= len(allowed) and not method:
         return
-    accepted = "the check calls f(params, X, y) (one sample x with --per-sample) and takes back (loss, grads) or the gradients alone"
+    accepted = (
+        "the check calls f(params, X, y) (one sample x with --per-sample; f(params, X, y, masks) with dropout) "
+        "and takes back (loss, grads) or the gradients alone"
+    )
     if method:
         cls, method = function.rsplit(".", 1)
         raise LearnerError(
@@ -150,15 +155,31 @@ def signature(fn: Callable, function: str, method: bool = False) -> None:
     raise LearnerError(f"{function} takes ({', '.join(required)}); {accepted}")
 
 
-def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int) -> Returned:
-    """fn on copies of params, X and y in the learner's layout and containers (once per sample with --per-sample),
-    under its own NumPy patches; what it returns validated and in canonical rows."""
+def takes_masks(fn: Callable) -> bool:
+    """Whether the learner's function takes the step's dropout masks: a parameter named `masks`."""
+    try:
+        return "masks" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
+        return False
+
+
+def masks_for(fn: Callable, form: Form, masks, sample: int) -> dict:
+    """{"masks": ...} in the learner's layout (the sample's alone with --per-sample), or {} with no masks to hand over."""
+    if masks is None or not takes_masks(fn):
+        return {}
+    return {"masks": form.masks_in(masks, sample if form.per_sample else None)}
+
+
+def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int, masks=None) -> Returned:
+    """fn on copies of params, X and y (and the step's dropout masks, if it takes them) in the learner's layout and
+    containers (once per sample with --per-sample), under its own NumPy patches; what it returns validated and in
+    canonical rows."""
     name = getattr(fn, "__name__", "the function")
     calls = []
-    for Xs, ys in form.samples(X, y, classes):
+    for i, (Xs, ys) in enumerate(form.samples(X, y, classes)):
         try:
             with guarded(fn):
-                out = fn(form.params_in(params), Xs, ys)
+                out = fn(form.params_in(params), Xs, ys, **masks_for(fn, form, masks, i))
         except (Exception, SystemExit) as e:
             hint = ""
             if isinstance(e, ValueError) and any(w in str(e) for w in SHAPE_WORDS):
@@ -171,12 +192,12 @@ def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form,
     return mean(calls) if form.per_sample else calls[0]
 
 
-def call_loss(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int) -> float:
+def call_loss(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int, masks=None) -> float:
     """A loss function of the learner's (--loss-function), called as their gradient function is; the mean over samples."""
     values = []
-    for Xs, ys in form.samples(X, y, classes):
+    for i, (Xs, ys) in enumerate(form.samples(X, y, classes)):
         with guarded(fn):
-            out = fn(form.params_in(params), Xs, ys)
+            out = fn(form.params_in(params), Xs, ys, **masks_for(fn, form, masks, i))
         out = out[0] if isinstance(out, (tuple, list)) else out
         values.append(float(np.asarray(out).reshape(())))
     return float(np.mean(values))

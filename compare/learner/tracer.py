@@ -16,34 +16,41 @@ import scratch
 from compare.learner import slips
 from compare.learner.diagnose import rel
 from compare.learner.layouts import Form
-from compare.learner.loading import call, folder_of, guarded
+from compare.learner.loading import call, folder_of, guarded, masks_for
 from scratch.losses import output_fn
 
 MAX_ITEMS = 64  # items of a list, tuple or dict in their frames looked into (one level, pairs two)
 
 
-def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float) -> dict[str, np.ndarray]:
-    """Z, A per layer forward; f', dA, dZ, dW, db per layer backward (× the convention's scale), canonical rows."""
-    logits, cache = model.layers(X)
+def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float, masks=None) -> dict[str, np.ndarray]:
+    """Z, H = f(Z), A (after batch norm and dropout) per layer forward; f', dA, dH (through dropout and batch norm),
+    dZ, dW, db per layer backward (× the convention's scale), canonical rows, in training mode with the step's masks."""
+    logits, cache = model.layers(X, masks, training=True)
     loss, dZ = model.pieces.loss(logits, y)
     L = len(model.params)
     found = {"loss": np.float64(scale * loss), f"Z{L}": logits, f"A{L}": output_fn(spec)(logits)}
     found["A0"] = X
     for layer, (W, b) in enumerate(model.params, start=1):  # what their code reads: W (as the layout holds it), b
         found[f"W{layer}"], found[f"b{layer}"] = W, b
-    for layer, (_, Z, A, *_) in enumerate(cache[:-1], start=1):  # (A_prev, Z, H = f(Z), dropout mask, batch-norm cache)
-        found[f"Z{layer}"], found[f"A{layer}"] = Z, A
+    for layer, (_, Z, H, mask, bn) in enumerate(cache[:-1], start=1):  # (A_prev, Z, H = f(Z), dropout mask, batch-norm cache)
+        found[f"Z{layer}"], found[f"A{layer}"] = Z, cache[layer][0]
+        if mask is not None or bn is not None:
+            found[f"H{layer}"] = H  # before batch norm and dropout
     if spec.loss == "mse":
         P, Y = found[f"A{L}"], y
         found[f"dA{L}"] = scale * 2 * (P - Y) / Y.size
     grads = model.backward(dZ, cache)
     dZs = {L: dZ}
     for layer in reversed(range(1, L)):  # dZ of each hidden layer, as backward computes it
-        _, Z_prev, A_prev, *_ = cache[layer - 1]
+        _, Z_prev, H_prev, mask, bn = cache[layer - 1]
         dA = model.pieces.through(dZs[layer + 1], model.params, layer)
+        dH = dA if mask is None else model.pieces.dropout_back(dA, mask)
+        dH = dH if bn is None else model.pieces.batch_norm_back(dH, bn)
         found[f"dA{layer}"] = scale * dA
-        found[f"fp{layer}"] = model.pieces.activations[layer - 1].derivative(Z_prev, A_prev)
-        dZs[layer] = dA * found[f"fp{layer}"]
+        if mask is not None or bn is not None:
+            found[f"dH{layer}"] = scale * dH
+        found[f"fp{layer}"] = model.pieces.activations[layer - 1].derivative(Z_prev, H_prev)
+        dZs[layer] = dH * found[f"fp{layer}"]
     for layer, (dW, db) in enumerate(grads, start=1):
         found[f"dW{layer}"], found[f"db{layer}"], found[f"dZ{layer}"] = scale * dW, scale * db, scale * dZs[layer]
     return found
@@ -117,8 +124,8 @@ def _sum(value) -> float | None:
     return float(np.sum(value)) if isinstance(value, np.ndarray) and value.dtype.kind in "fiub" else None
 
 
-def run_traced(fn, args, folder: Path | None) -> list[Record]:
-    """fn(*args) with every new value assigned in a frame of the learner's folder recorded against the line that made it."""
+def run_traced(fn, args, folder: Path | None, kwargs=None) -> list[Record]:
+    """fn(*args, **kwargs) with every new value assigned in a frame of the learner's folder recorded against the line that made it."""
     records, seen, last, before, serial = [], {}, {}, {}, {}
 
     def theirs(code) -> bool:
@@ -149,7 +156,7 @@ def run_traced(fn, args, folder: Path | None) -> list[Record]:
     sys.settrace(tracer)
     try:
         with guarded(fn):
-            fn(*args)
+            fn(*args, **(kwargs or {}))
     except Exception:
         pass  # their function raised before: check reported it already
     finally:
@@ -191,24 +198,27 @@ def names_on(source: str) -> list[str]:
     return found
 
 
-def locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
+def locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float, masks=None) -> str:
     """The first line whose value departs from the reference while what it read was right, in words (or why
     tracing could not tell: it never stops the check)."""
     try:
-        return _locate(fn, spec, params, X, y, form, diagnosis, tol)
+        return _locate(fn, spec, params, X, y, form, diagnosis, tol, masks)
     except Exception as e:  # their code or ours: the tensor-level diagnosis stands either way
         return f"Tracing could not tell the line ({type(e).__name__}: {e}); the tensor-level diagnosis above stands."
 
 
-def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
+def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float, masks=None) -> str:
     if form.per_sample:
         X, y = X[:1], y[:1]
+        masks = None if masks is None else [m[:1] for m in masks]
     outputs = 1 if spec.loss_kind.labels else spec.layers[-1]
     scale = diagnosis.convention.per_sample().factor(len(X), outputs) if form.per_sample and diagnosis.convention else diagnosis.scale
-    right = in_layout(form, intermediates(scratch.make(spec, params), spec, X, y, scale))
+    right = in_layout(form, intermediates(scratch.make(spec, params), spec, X, y, scale, masks))
     slipped = {}
     if diagnosis.plan:
-        slipped = in_layout(form, intermediates(scratch.make(spec, params, pieces=slips.pieces(spec, diagnosis.plan)), spec, X, y, scale))
+        slipped = in_layout(
+            form, intermediates(scratch.make(spec, params, pieces=slips.pieces(spec, diagnosis.plan)), spec, X, y, scale, masks)
+        )
     elif diagnosis.factor is not None:
         slipped = {k: diagnosis.factor * v for k, v in right.items() if k.startswith("d")}
     elif diagnosis.mistake == "transposed":
@@ -216,12 +226,12 @@ def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float) -> str:
     elif diagnosis.mistake == "bias_sum":
         slipped = {f"db{k[2:]}": v for k, v in right.items() if k.startswith("dZ")}
     elif diagnosis.first_wrong == "loss" or diagnosis.mistake == "loss_differs":
-        got = fn_loss(fn, params, X, y, form, spec)
+        got = fn_loss(fn, params, X, y, form, spec, masks)
         slipped = {"loss": np.float64(got)} if got is not None else {}
     departed = {k: v for k, v in slipped.items() if k in right and not same(v, right[k], tol)}
     classes = spec.layers[-1]
     Xs, ys = form.samples(X, y, classes)[0]
-    records = run_traced(fn, (form.params_in(params), Xs, ys), folder_of(fn))
+    records = run_traced(fn, (form.params_in(params), Xs, ys), folder_of(fn), masks_for(fn, form, masks, 0))
     first = _first_departing(records, right, departed, diagnosis, tol) or _first_forward(records, right, tol)
     if first is None:
         return (
@@ -251,10 +261,10 @@ def _rel(a, b) -> float:
     return float(np.max(np.abs(a - b), initial=0.0)) / max(float(np.max(np.abs(b), initial=0.0)), 1e-300)
 
 
-def fn_loss(fn, params, X, y, form, spec):
+def fn_loss(fn, params, X, y, form, spec, masks=None):
     """The learner's own loss at params (None when their function returns none or raises there)."""
     try:
-        return call(fn, params, X, y, form, spec.layers[-1]).loss
+        return call(fn, params, X, y, form, spec.layers[-1], masks).loss
     except Exception:
         return None
 
@@ -270,12 +280,13 @@ KINDS = [  # what a learner's variable name says it holds: (tensor kind, the nam
     ("dW", ("nabla_w", "dweight", "dw", "grad_w", "weight")),
     ("dZ", ("delta", "dz", "dscores", "dlogits")),
     ("dA", ("da",)),
+    ("dH", ("dh",)),  # through dropout or batch norm
     ("fp", ("sp", "prime", "deriv")),
 ]
 
 
 def kind(key: str) -> str | None:
-    """dW, db, dZ, dA or fp from a variable's name (grads['db1'], self.dbiases, nabla_w[0], delta), None if it does not say."""
+    """dW, db, dZ, dA, dH or fp from a variable's name (grads['db1'], self.dbiases, nabla_w[0], delta), None if it does not say."""
     name = key.lower()
     if "[" in name and ("'" in name or '"' in name):
         name = name.split("[", 1)[1].strip("]'\"")  # a dict key names the tensor
