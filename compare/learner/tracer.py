@@ -29,7 +29,7 @@ def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float, masks
     loss, dZ = model.pieces.loss(logits, y)
     L = len(model.params)
     found = {"loss": np.float64(scale * loss), f"Z{L}": logits, f"A{L}": output_fn(spec)(logits)}
-    found["A0"] = X
+    found["A0"], found["y"] = X, y
     for layer, (W, b) in enumerate(model.params, start=1):  # what their code reads: W (as the layout holds it), b
         found[f"W{layer}"], found[f"b{layer}"] = W, b
     for layer, (_, Z, H, mask, bn) in enumerate(cache[:-1], start=1):  # (A_prev, Z, H = f(Z), dropout mask, batch-norm cache)
@@ -70,9 +70,12 @@ def in_layout(form: Form, found: dict[str, np.ndarray]) -> dict[str, np.ndarray]
 
 
 def same(a, b, tol: float, broadcast: bool = False) -> bool:
-    """Equal to tol (max |a - b| / max |b|), shapes equal once squeezed (or broadcast to b's)."""
+    """Equal to tol (max |a - b| / max |b|), shapes equal once squeezed (or broadcast to b's); a (1, n) against an
+    (n, 1) is a transposed vector (dW of a one-unit layer), not the same tensor."""
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
+        if a.ndim == b.ndim == 2 and a.shape == b.T.shape:
+            return False
         if np.squeeze(a).shape == np.squeeze(b).shape:
             a, b = np.squeeze(a), np.squeeze(b)
         elif broadcast and a.size < b.size:
@@ -211,6 +214,7 @@ def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float, masks=Non
     if form.per_sample:
         X, y = X[:1], y[:1]
         masks = None if masks is None else [m[:1] for m in masks]
+    linecache.checkcache()  # their file may have changed since this process last read it (a notebook, a watch loop)
     outputs = 1 if spec.loss_kind.labels else spec.layers[-1]
     scale = diagnosis.convention.per_sample().factor(len(X), outputs) if form.per_sample and diagnosis.convention else diagnosis.scale
     right = in_layout(form, intermediates(scratch.make(spec, params), spec, X, y, scale, masks))
@@ -232,7 +236,11 @@ def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float, masks=Non
     classes = spec.layers[-1]
     Xs, ys = form.samples(X, y, classes)[0]
     records = run_traced(fn, (form.params_in(params), Xs, ys), folder_of(fn), masks_for(fn, form, masks, 0))
-    first = _first_departing(records, right, departed, diagnosis, tol) or _first_forward(records, right, tol)
+    first = (
+        _first_departing(records, right, departed, diagnosis, tol)
+        or _first_forward(records, right, tol)
+        or _first_backward(records, right, tol)
+    )
     if first is None:
         return (
             f"Tracing could not tell the line: {diagnosis.first_wrong}'s wrong value never appears in a variable of your code "
@@ -241,7 +249,10 @@ def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float, masks=Non
     record, name = first
     source = linecache.getline(record.file, record.line).strip()
     what = f"{record.key} departs here"
-    if name in right:
+    shape, expected = np.shape(record.value), np.shape(right.get(name))
+    if name in right and len(shape) == 2 and shape != expected and shape == expected[::-1]:
+        what += f" ({name} transposed: {shape} where {expected})"
+    elif name in right:
         what += f" ({name}: rel {_rel(record.value, right[name]):.2g})"
     inputs = _inputs(records, record, source, right, tol)
     return f"{where(record.file, record.line)}  {source}  ← {what}{inputs}"
@@ -348,7 +359,28 @@ def _first_forward(records, right, tol):
         earlier = {e.key: e for e in records[:n] if not isinstance(e.value, tuple)}
         reads = [earlier[k] for k in names_on(source.split("=", 1)[1] if "=" in source else source) if k in earlier]
         if reads and all(_matches(e.value, right, tol) for e in reads):
-            return r, ([k for k in shaped if k.lower() == base] or shaped)[0]
+            said = "Z" if base.startswith(("z", "scores", "logits")) else "A"  # a pre-activation, or an activation
+            return r, ([k for k in shaped if k.lower() == base] or [k for k in shaped if k[0] == said] or shaped)[0]
+    return None
+
+
+def _first_backward(records, right, tol):
+    """No slip fits (a mistake no catalogue names): the first value a backward name holds (dZ, delta, dW, ...), of the
+    shape of one of the reference's backward tensors, that matches none of the reference's tensors while every value
+    it read was right."""
+    backward = {k: v for k, v in right.items() if k.startswith(("d", "fp"))}
+    for n, r in enumerate(records):
+        said = kind(r.key)
+        if isinstance(r.value, tuple) or r.alias or said is None:
+            continue
+        shaped = [k for k, v in backward.items() if np.squeeze(v).shape == np.squeeze(r.value).shape]
+        if not shaped or _matches(r.value, right, tol):
+            continue
+        source = linecache.getline(r.file, r.line)
+        earlier = {e.key: e for e in records[:n] if not isinstance(e.value, tuple)}
+        reads = [earlier[k] for k in names_on(source.split("=", 1)[1] if "=" in source else source) if k in earlier]
+        if reads and all(_matches(e.value, right, tol) for e in reads):
+            return r, ([k for k in shaped if _tensor_kind(k) == said] or shaped)[0]
     return None
 
 
