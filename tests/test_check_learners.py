@@ -252,3 +252,15 @@ def test_a_squared_error_on_softmax_outputs_is_said_to_be_mse(tmp_path):
     spec = Spec(layers=(2, 4, 3), activation="tanh", loss="ce", dataset="blobs", frameworks=("numpy",))
     diagnosis = check(load(write(tmp_path, body)), spec).diagnosis
     assert diagnosis.mistake == "loss_differs" and diagnosis.message.endswith(", and it is mse on the network's outputs.")
+
+
+def test_a_learner_computing_in_float32_trains_like_the_references_at_float32_tolerance():
+    right = load(LEARNERS / "correct.py", "make")()
+
+    def in_float32(params, X, y):
+        return right([(W.astype(np.float32), b.astype(np.float32)) for W, b in params], X.astype(np.float32), y.astype(np.float32))
+
+    result = check(in_float32, SPEC, steps=100, fd=False)
+    curve = result.curves.set_index("framework").loc["numpy"]
+    assert result.ok and bool(curve["pass"]) and curve["first_divergent_step"] is None
+    assert 1e-7 < curve["max_rel"] < 1e-5  # float32's round-off: over float64's tolerance, far under float32's

@@ -223,3 +223,52 @@ def test_one_tensor_at_a_known_factor_is_said_in_the_singular():
     diagnosis = check(fn, Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False).diagnosis
     assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "sign")
     assert "(dW2 is exactly -1 × the reference)" in diagnosis.message
+
+
+@pytest.mark.parametrize(
+    "spec,words",
+    [
+        (Spec(layers=(2, 3, 1), frameworks=("numpy",)), "exactly 1/16 = 1/N × the reference"),
+        (Spec(layers=(2, 4, 3), dataset="blobs", frameworks=("numpy",)), "exactly 1/48 = 1/(N × outputs) × the reference"),
+        (Spec(layers=(2, 3, 2), loss="bce", dataset="blobs", frameworks=("numpy",)), "exactly 1/32 = 1/(N × outputs) × the reference"),
+    ],
+)  # fmt: skip
+def test_a_gradient_divided_twice_names_1_over_n_or_n_times_outputs(spec, words):
+    right = make(spec.activations, spec.output, spec.loss)
+    c = len(first_batch(spec)[1]) * (spec.layers[-1])
+
+    def fn(params, X, y):
+        loss, grads = right(params, X, y)
+        return loss, [(dW / c, db / c) for dW, db in grads]
+
+    diagnosis = check(fn, spec, fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "twice")
+    assert f"the gradient is divided by the batch size twice (dW2, db2, dW1, db1 are {words})" in diagnosis.message
+
+
+@pytest.mark.parametrize(
+    "new,first,words",
+    [
+        ("dA = dZ @ W", "dW2", "in every layer: dZ @ W, without .T"),
+        ("dA = dZ @ (W if layer == 1 else W.T)", "dW1", "into hidden layer 1: dZ2 @ W2 instead of @ W2.T"),
+        ("dA = dZ @ (W if layer == 2 else W.T)", "dW2", "into hidden layer 2: dZ3 @ W3 instead of @ W3.T"),
+    ],
+)  # fmt: skip
+def test_a_missing_transpose_on_square_weights_is_named_at_its_layer(tmp_path, new, first, words):
+    spec = Spec(layers=(2, 2, 2, 2), loss="ce", output="softmax", frameworks=("numpy",))  # square: W without .T fits
+    source = (LEARNERS / "correct.py").read_text()
+    (tmp_path / "untransposed.py").write_text(source.replace("dA = dZ @ W.T", new))
+    fn = load(tmp_path / "untransposed.py", "make")(spec.activations, spec.output, spec.loss)
+    result = check(fn, spec, fd=False)
+    assert (result.diagnosis.first_wrong, result.diagnosis.mistake) == (first, "wrong_weights")
+    assert f"the error is propagated through the wrong layer's weights ({words})" in result.diagnosis.message
+    assert f"untransposed.py:60  {new}  # (N, fan_in)  ← dA departs here (dA{first[-1]}: rel " in result.line
+
+
+def test_rel_is_relative_to_the_reference_and_absolute_where_it_is_zero():
+    from compare.learner.diagnose import rel
+
+    assert rel(np.array([2e-3, 0.0]), np.array([1e-3, 0.0])) == pytest.approx(1.0)  # small tensors are not judged absolutely
+    assert rel(np.array([-3.0]), np.array([2.0])) == pytest.approx(2.5)
+    assert rel(np.array([0.5]), np.zeros(1)) == 0.5 and rel(np.zeros(3), np.zeros(3)) == 0.0
+    assert rel(np.zeros((0, 2)), np.zeros((0, 2))) == 0.0  # an empty tensor (a layer of no samples) is equal

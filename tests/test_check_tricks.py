@@ -20,8 +20,18 @@ SPEC = Spec(layers=(2, 4, 1), dropout=0.3, frameworks=("numpy",))
 DLAI = Form("columns", "dict")
 ARGS = ["--layout", "columns", "--params", "dict", "--layers", "2,4,1", "--dropout", "0.3", "--frameworks", "numpy"]
 SLIPS = {  # the edit, the mistake named, the line named
-    "missing": ("dH1 = dA1 * D1 / keep_prob", "dH1 = dA1", "the dropout mask is not applied in backward", "dH1 = dA1"),
-    "unscaled": ("dH1 = dA1 * D1 / keep_prob", "dH1 = dA1 * D1", "without its 1/(1 - p)", "dH1 = dA1 * D1"),
+    "missing": (
+        "dH1 = dA1 * D1 / keep_prob",
+        "dH1 = dA1",
+        "the dropout mask is not applied in backward (dH = dA, the mask not applied)",
+        "dH1 = dA1",
+    ),
+    "unscaled": (
+        "dH1 = dA1 * D1 / keep_prob",
+        "dH1 = dA1 * D1",
+        f"applied in backward without its 1/(1 - p) (dH = dA * keep, without 1 / (1 - p) = {1 / 0.7:.4g})",
+        "dH1 = dA1 * D1",
+    ),
 }
 
 

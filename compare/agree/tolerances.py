@@ -15,10 +15,15 @@ CURVE_TOL = {"float64": 1e-10, "float32": 1e-4}
 FD_TOL = 1e-4
 
 
-def curve_tolerance(dtype: str, steps: np.ndarray, adaptive: bool) -> np.ndarray:
-    """Per-step relative tolerance: round-off grows linearly with the step count, and Adam and
-    RMSprop amplify it exponentially (doubling every 100 steps measured on these versions), while
-    a real disagreement shows at once. steps are 1-based."""
+def growth(steps: np.ndarray, adaptive: bool = False) -> np.ndarray:
+    """How a curve's tolerance grows with the (1-based) step: round-off grows linearly with the step count, and Adam
+    and RMSprop amplify it exponentially (doubling every 100 steps measured on these versions), while a real
+    disagreement shows at once."""
     steps = np.asarray(steps, np.float64)
-    tol = CURVE_TOL[dtype] * (1 + steps / 100)
-    return tol * 2 ** (steps / 100) if adaptive else tol
+    linear = 1 + steps / 100
+    return linear * 2 ** (steps / 100) if adaptive else linear
+
+
+def curve_tolerance(dtype: str, steps: np.ndarray, adaptive: bool) -> np.ndarray:
+    """Per-step relative tolerance between two frameworks' curves; steps are 1-based."""
+    return CURVE_TOL[dtype] * growth(steps, adaptive)

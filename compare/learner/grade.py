@@ -13,6 +13,7 @@ import pandas as pd
 
 from compare.agree import finite_diff
 from compare.agree.differences import curve_diff
+from compare.agree.tolerances import growth
 from compare.errors import LearnerError
 from compare.experiment.pipeline import prepare
 from compare.learner import conventions, tracer
@@ -171,14 +172,17 @@ def check(
         with contextlib.redirect_stdout(io.StringIO()):
             line = tracer.locate(fn, spec, params, X, y, form, diagnosis, tol, masks)
     with contextlib.redirect_stdout(io.StringIO()):
-        curves = train(fn, spec, steps, form, c, c / objective) if steps else None
+        curves = train(fn, spec, steps, form, c, c / objective, float32) if steps else None
     return Report(spec, table, diagnosis, curves, line, notes)
 
 
-def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float = 1.0, loss_scale: float | None = None) -> pd.DataFrame:
+def train(
+    fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float = 1.0, loss_scale: float | None = None, float32: bool = False
+) -> pd.DataFrame:
     """Plain SGD for `steps` mini-batches with the learner's gradients and with each framework, same batches; under a
     convention (scale ≠ 1) the frameworks train with lr × scale, the same update, and their loss is compared × loss_scale
-    (the scale, unless the learner reports the mean of a loss whose sum they descend)."""
+    (the scale, unless the learner reports the mean of a loss whose sum they descend); float32: the learner's code
+    computes in float32, judged at its tolerance."""
     loss_scale = scale if loss_scale is None else loss_scale
     spec = spec.replace(optimizer="sgd")
     data, init, _ = prepare(spec)
@@ -207,7 +211,7 @@ def train(fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float 
             stopped = f"stopped at step {t + 1}: your gradients cannot update the weights ({e})"
             break
     done = int(np.isfinite(yours).sum())  # steps you completed: all of them unless your function stopped
-    tol = TOL[spec.dtype] * (1 + np.arange(1, done + 1) / 100)
+    tol = TOL["float32" if float32 else spec.dtype] * growth(np.arange(1, done + 1))
     rows = []
     for name in ["numpy", *others(spec)]:
         model = implementations.build(name, spec.replace(lr=spec.lr * scale), init)

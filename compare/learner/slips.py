@@ -185,6 +185,7 @@ def catalogue(spec, params) -> list[tuple[str, str, dict]]:
     if len(hidden) > 1:
         found.append(("no_weights", "in every layer: dA = dZ, without @ W.T", {("through", h): ("none",) for h in hidden}))
         found.append(("wrong_weights", "in every layer: dZ @ W.T with W of the layer below", {("through", h): ("T", h) for h in hidden}))
+        found.append(("wrong_weights", "in every layer: dZ @ W, without .T", {("through", h): ("N", h + 1) for h in hidden}))
     return found
 
 
