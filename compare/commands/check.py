@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from compare.commands.flags import add_spec_flags, spec_from_args
 from compare.errors import UsageError
@@ -108,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     )
     result.print()
     if args.optimizer_function:  # your backward pass and your update rule together
-        update = find(args.file, spec.optimizer, args.optimizer_function)
+        update = find(args.file, spec.optimizer, args.optimizer_function, module=sys.modules[fn.__module__])
         report = check_optimizer(
             update, spec, steps=args.steps or 10, gradients=lambda p, X, y: _loss_and_grads(call(fn, p, X, y, form, spec.layers[-1]))
         )

@@ -20,9 +20,11 @@ TENSOR_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 SAME = {"torch": {"numpy", "torch"}, "keras": {"numpy-keras", "tensorflow"}, "ema": {"numpy-ema"}}
 
 
-def find(path: str | Path, optimizer: str, name: str | None = None):
-    """The learner's update rule: the named function or class, else the first of the optimizer's usual names."""
-    module, _ = load_module(path, f"a Python file defining your {optimizer} update")
+def find(path: str | Path, optimizer: str, name: str | None = None, module=None):
+    """The learner's update rule: the named function or class, else the first of the optimizer's usual names; from
+    their file, or from its `module` where it is loaded already (their backprop's, run once)."""
+    if module is None:
+        module, _ = load_module(path, f"a Python file defining your {optimizer} update")
     defined = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == module.__name__)
     hint = f"; it defines {', '.join(defined)} (choose one with --function)" if defined else ""
     if name:
