@@ -15,6 +15,7 @@ from tests.styles import CATALOGUE, LEARNERS, STYLE_FILES, STYLES, expected, mak
 from tests.test_check_random import random_spec
 
 FAST = ["--frameworks", "numpy"]
+MISSED = {"nnfs": ["derivative_missing"]}  # the mutants whose line is not found (docs/checking.md says which and why)
 COMMANDS = {  # style -> the exact command a learner runs (docs/checking.md shows the same)
     "dlai": ["dlai.py", "--layout", "columns", "--params", "dict", "--layers", "2,3,1"],
     "nielsen": ["nielsen.py", "--function", "backprop", "--loss-function", "cost", "--layout", "columns", "--params", "lists",
@@ -72,7 +73,8 @@ def test_each_ported_mutant_is_named_at_its_tensor_and_the_line_found_in_90_perc
             hits += 1
         else:
             misses.append((name, line, result.line))
-    assert hits / len(ported(style)) >= 0.9, misses  # the figure docs/checking.md quotes: rows 14/14, dlai 13/13, ...
+    assert hits / len(ported(style)) >= 0.9, misses
+    assert [name for name, _, _ in misses] == MISSED.get(style, []), misses  # the figures docs/checking.md quotes
 
 
 def test_the_wrong_line_says_what_departs_and_what_it_read_was_right():

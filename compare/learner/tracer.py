@@ -249,11 +249,10 @@ def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float, masks=Non
     record, name = first
     source = linecache.getline(record.file, record.line).strip()
     what = f"{record.key} departs here"
-    shape, expected = np.shape(record.value), np.shape(right.get(name))
-    if name in right and len(shape) == 2 and shape != expected and shape == expected[::-1]:
-        what += f" ({name} transposed: {shape} where {expected})"
-    elif name in right:
-        what += f" ({name}: rel {_rel(record.value, right[name]):.2g})"
+    if name in right:
+        shape, expected = np.shape(record.value), np.shape(right[name])
+        transposed = len(shape) == 2 and shape != expected and shape == expected[::-1]
+        what += f" ({name} transposed: {shape} where {expected})" if transposed else f" ({name}: rel {_rel(record.value, right[name]):.2g})"
     inputs = _inputs(records, record, source, right, tol)
     return f"{where(record.file, record.line)}  {source}  ← {what}{inputs}"
 
