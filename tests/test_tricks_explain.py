@@ -60,7 +60,8 @@ def test_each_switch_changes_only_its_own_field_when_several_tricks_are_on():
         for name, (_, _, change) in tricks.changes(spec).items()
     }
     assert moved == {"keras_l2": {"l2"}, "decay_biases": {"decay_biases"}, "weighted_mean": {"weight_reduction"},
-                     "schedule_every": {"schedule_every"}, "gelu_form": {"activation"}, "bn_eps_0.001": {"bn_eps"}}  # fmt: skip
+                     "schedule_every": {"schedule_every"}, "gelu_form": {"activation"}, "bn_eps_0.001": {"bn_eps"},
+                     "bn_momentum_0.01": {"bn_momentum"}, "bn_momentum_0.9": {"bn_momentum"}}  # fmt: skip
 
 
 def test_defaults_native_runs_the_tricks_as_each_framework_idiom_has_them_and_explain_accounts_for_both():
