@@ -62,6 +62,19 @@ def test_batch_norm_momentum_left_in_is_seen_in_eval_mode_and_named(case):
         assert "with batches of 16 torch's is 1.0667× Keras's" in finding.sentence()
 
 
+def test_torch_and_keras_on_their_batch_norm_momentum_defaults_differ_in_eval_mode_and_the_pair_says_why():
+    data, init, schedule = prepare(BN)
+    runs = {name: harness.train(name, implementations.build(name, spec, init), spec, data, schedule)
+            for name, spec in (("torch", BN), ("tensorflow", BN.replace(bn_momentum=KERAS_DEFAULT)))}  # fmt: skip
+    curves, evals = {n: h.losses for n, h in runs.items()}, {n: h.metrics for n, h in runs.items()}
+    explanation = search.explain(BN, data, init, schedule, curves, evals=evals)
+    assert explanation.explained and explanation.findings["torch"].as_is
+    assert names(explanation.findings["tensorflow"]) == {"bn_momentum_0.01", "keras_running_var"}
+    (pair,) = explanation.pairs  # the curves agree; the eval-mode losses do not
+    assert pair.startswith("torch and tensorflow differ because Keras's BatchNormalization(momentum=k) weights the running value")
+    assert "Keras's default 0.99 is torch's 0.01, not torch's default 0.1" in pair and "biased batch variance" in pair
+
+
 def test_a_curve_that_matches_with_eval_mode_losses_that_do_not_is_not_explained():
     data, init, schedule = prepare(BN)
     odd = BN.replace(bn_momentum=0.5)  # no framework's default, nor 1 - 0.1

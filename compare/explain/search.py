@@ -274,10 +274,18 @@ def explain(
     for a, b in itertools.combinations(names, 2):
         _, rel = curve_diff(curves[a], curves[b])
         tol = curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
-        if np.all(rel <= tol) or a == "numpy" or b == "numpy":
+        same_eval = not spec.batch_norm or _same_eval(evals.get(a), evals.get(b), tol[-1])  # running statistics show there only
+        if (np.all(rel <= tol) and same_eval) or a == "numpy" or b == "numpy":
             continue
         pairs.append(_pair_sentence(findings[a], findings[b]))
     return Explanation(spec, findings, pairs)
+
+
+def _same_eval(a: dict | None, b: dict | None, tol: float) -> bool:
+    """Whether two runs' eval-mode losses after training agree to `tol` (relative); True where one is not known."""
+    if not a or not b or not all(k in a and k in b for k in EVAL):
+        return True
+    return all(abs(a[k] - b[k]) <= tol * max(abs(a[k]), abs(b[k])) for k in EVAL)
 
 
 def load_bundle(folder: str | Path):
