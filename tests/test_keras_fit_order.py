@@ -35,17 +35,18 @@ def trained_on(spec: Spec, data, init, order) -> list[np.ndarray]:
     return [t for pair in harness.train("tensorflow", model, spec, data, order).final for t in pair]
 
 
-def test_a_real_fit_trains_on_keras_fit_order(keras_float64):
-    data, init, schedule = prepare(SPEC)
+@pytest.mark.parametrize("spec", [SPEC, SPEC.replace(seed=11, batch_size=32, epochs=2)], ids=["seed3-batch16", "seed11-batch32"])
+def test_a_real_fit_trains_on_keras_fit_order(keras_float64, spec):
+    data, init, schedule = prepare(spec)
     n = len(data.X_train)
-    assert n % SPEC.batch_size  # a partial last batch, as fit makes it
-    order = native.keras_fit_order(SPEC.seed, n, SPEC.epochs, SPEC.batch_size)
-    assert order.shape == (SPEC.epochs, n) and (np.sort(order, axis=1) == np.arange(n)).all()
+    assert n % spec.batch_size  # a partial last batch, as fit makes it
+    order = native.keras_fit_order(spec.seed, n, spec.epochs, spec.batch_size)
+    assert order.shape == (spec.epochs, n) and (np.sort(order, axis=1) == np.arange(n)).all()
     assert (order == order[0]).all()  # under a fixed seed every epoch repeats the first one's permutation
-    reference = fit(keras_float64, SPEC, data, init)
-    ours = trained_on(SPEC, data, init, order)
+    reference = fit(keras_float64, spec, data, init)
+    ours = trained_on(spec, data, init, order)
     assert max(abs(a - b).max() for a, b in zip(reference, ours)) == 0.0
-    harness_order = trained_on(SPEC, data, init, np.asarray(schedule))  # the suite's own order: a real gap
+    harness_order = trained_on(spec, data, init, np.asarray(schedule))  # the suite's own order: a real gap
     assert max(abs(a - b).max() for a, b in zip(reference, harness_order)) > 1e-3
 
 
