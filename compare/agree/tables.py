@@ -44,7 +44,8 @@ def reason(a: str, b: str, result) -> str:
     spec = result.spec
     own = [n for n in (a, b) if n in result.native]
     if own:
-        return f"{' and '.join(own)} on {'its' if len(own) == 1 else 'their'} framework's own default initial weights and hyperparameters"
+        words = f"{' and '.join(own)} on {'its' if len(own) == 1 else 'their'} framework's own default initial weights and hyperparameters"
+        return words + (", and Keras fit's sample order" if "tensorflow" in own and "tensorflow" in result.orders else "")
     if not convention_matters(spec):
         return f"same update rule ({spec.optimizer})"
     ca, cb = RUNS[a].convention, RUNS[b].convention

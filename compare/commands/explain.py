@@ -14,9 +14,10 @@ EXAMPLES = """examples:
 
 The NumPy reference is re-run from the bundle's spec, data, initial weights and schedule under each known
 convention switch (Adam/RMSprop eps placement, momentum form, hyperparameters rounded to float32, loss
-summed instead of averaged, probabilities clipped as Keras or clamped as torch, each framework's own
-defaults, float32 arithmetic), alone and in combinations of up to three, and compared with each framework's
-loss curve (and first-batch gradients) to the suite's tolerance. Exit 0 when every framework is explained,
+summed instead of averaged, probabilities clipped as Keras or clamped as torch, the training tricks' defaults,
+Keras fit's sample order, each framework's own defaults, float32 arithmetic), alone and in combinations of up
+to three, and compared with each framework's loss curve (and first-batch gradients; with batch norm, the
+eval-mode losses after training too) to the suite's tolerance. Exit 0 when every framework is explained,
 1 when one is not.
 """
 

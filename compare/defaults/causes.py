@@ -7,10 +7,10 @@ import pandas as pd
 
 # (cause, defaults rows, explain switches, status): covered = a measured row (and a switch where a curve can show it)
 CAUSES = [
-    ("data order: Keras fit(shuffle=True) vs DataLoader(shuffle=False); validation_split takes the tail", ["data-order"], [], "covered (defaults)"),
+    ("data order: Keras fit(shuffle=True) vs DataLoader(shuffle=False); validation_split takes the tail", ["data-order"], ["keras_shuffle"], "covered (validation_split: defaults only)"),
     ("activation defaults: leaky ReLU 0.01 / 0.3 / 0.2; GELU exact vs tanh", ["leaky-relu", "gelu"], ["leaky_0.01", "leaky_0.3", "leaky_0.2", "gelu_form"], "covered (hard_sigmoid not)"),
     ("float32 frameworks vs float64 NumPy; dtype casts", ["float32-vs-float64"], ["float32"], "covered"),
-    ("batch norm: momentum 0.99 ≡ torch 0.1; eps 1e-3 vs 1e-5", ["batch-norm"], ["bn_eps_0.001", "bn_eps_1e-05"], "covered (momentum: eval only, defaults)"),
+    ("batch norm: momentum 0.99 ≡ torch 0.01, not 0.1; eps 1e-3 vs 1e-5", ["batch-norm"], ["bn_momentum_0.01", "bn_momentum_0.1", "bn_momentum_0.9", "keras_running_var", "bn_eps_0.001", "bn_eps_1e-05"], "covered (momentum: in eval mode)"),
     ("Adam eps value and placement", ["adam"], ["keras_rules"], "covered"),
     ("class / sample weights: torch divides by Σw, Keras by N", ["class-weights"], ["weighted_mean"], "covered"),
     ("learning-rate schedules: per batch vs per epoch; momentum forms part once the rate changes", ["lr-schedule"], ["schedule_every", "keras_rules"], "covered (Keras's legacy decay= not)"),

@@ -8,8 +8,8 @@ import inspect
 
 import numpy as np
 
-from compare.defaults.probe import Probe, data, effect, init, max_diff
-from compare.shared import harness, implementations
+from compare.defaults.probe import Probe, data, effect, fmt, init, max_diff
+from compare.shared import harness, implementations, native
 from compare.shared.native import signature_defaults
 from compare.shared.spec import Spec
 
@@ -31,19 +31,24 @@ def _params(p: Probe, spec: Spec):
 def train(p: Probe, name: str, spec: Spec, X, y, order=None, masks_seed: int | None = None, **options):
     """Final weights after p.steps full-batch steps (or mini-batches of the given per-epoch orders), with
     dropout masks drawn from the spec's seed, or from masks_seed (another framework's own generator)."""
+    return trained(p, name, spec, X, y, order, masks_seed, **options).get_params()
+
+
+def trained(p: Probe, name: str, spec: Spec, X, y, order=None, masks_seed: int | None = None, **options):
+    """The model after train()'s steps: its weights, and its running statistics for eval mode."""
     model = implementations.build(name, spec, _params(p, spec), **options)
     dropout = harness.Dropout(spec if masks_seed is None else spec.replace(seed=masks_seed)) if spec.dropout > 0 else None
     if order is None:
         for _ in range(p.steps):
             harness.step(model, X, y, dropout)
-        return model.get_params()
+        return model
     batch = len(X) // BATCHES
     for step in range(p.steps):
         idx = order[step // BATCHES][(step % BATCHES) * batch : (step % BATCHES + 1) * batch]
         harness.step(model, X[idx], y[idx], dropout)
         if step % BATCHES == BATCHES - 1:
             model.end_epoch()
-    return model.get_params()
+    return model
 
 
 def _gap(p: Probe, a: tuple, b: tuple, classes: int = 0, order=None) -> float:
@@ -206,15 +211,27 @@ def batch_norm(p: Probe) -> dict:
     )
     default = _gap(p, ("torch", torch_own, {}), ("tensorflow", keras_own, {}))
     aligned = _gap(p, ("torch", torch_own, {}), ("tensorflow", torch_own, {}))
+    X, y = data(p)
+    outputs = {key: trained(p, name, _spec(p, **changes), X, y).predict(X) for key, name, changes in
+               (("torch", "torch", torch_own), ("keras", "tensorflow", keras_own), ("aligned", "tensorflow", torch_own),
+                ("momentum", "tensorflow", {**keras_own, "bn_momentum": t["momentum"]}))}  # fmt: skip
+    eval_default = float(abs(outputs["torch"] - outputs["keras"]).max())  # eval mode: the running statistics
+    eval_variance = float(abs(outputs["torch"] - outputs["aligned"]).max())  # momentum and eps aligned: the variance only
+    eval_momentum = float(abs(outputs["keras"] - outputs["momentum"]).max())  # Keras alone: its 0.99 vs torch's 0.1
     return {
         "what": "batch norm: momentum and eps",
         "torch": f"BatchNorm1d momentum {t['momentum']:g} (the batch's weight), eps {t['eps']:g}; running variance unbiased",
         "keras": f"BatchNormalization momentum {k['momentum']:g} (the running value's weight), epsilon {k['epsilon']:g}; moving variance biased",
         "numpy": "spec.batch_norm, bn_momentum in torch's sense, bn_eps; running statistics in both conventions",
-        "align": "Keras momentum = 1 - torch's, equal eps; eval still differs by the unbiased running variance",
-        "effect": effect(default, aligned, "each framework's eps and momentum vs torch's in both"),
+        "align": "Keras momentum = 1 - torch's (torch's 0.1 is Keras's 0.9, Keras's 0.99 torch's 0.01), equal eps; eval still differs "
+        "by the unbiased running variance (explain: 'batch-norm momentum 1 − m', 'running variance biased')",
+        "effect": effect(default, aligned, "each framework's eps and momentum vs torch's in both")
+        + f" · eval-mode outputs: defaults {fmt(eval_default)}, momentum alone {fmt(eval_momentum)}, aligned {fmt(eval_variance)} (the variance)",
         "default": default,
         "aligned": aligned,
+        "eval_default": eval_default,
+        "eval_momentum": eval_momentum,
+        "eval_variance": eval_variance,
     }
 
 
@@ -225,19 +242,22 @@ def data_order(p: Probe) -> dict:
     shuffle_fit = inspect.signature(keras.Model.fit).parameters["shuffle"].default
     shuffle_loader = inspect.signature(torch.utils.data.DataLoader).parameters["shuffle"].default
     epochs = p.steps // BATCHES + 1
-    shuffled = np.asarray(harness.Schedule(_spec(p).replace(epochs=epochs), p.n))
+    fit = native.keras_fit_order(p.seed, p.n, epochs, p.n // BATCHES)  # the order Keras's own fit takes
     in_order = np.tile(np.arange(p.n), (epochs, 1))
     X, y = data(p)
     runs = {key: train(p, name, _spec(p), X, y, order) for key, name, order in
-            (("torch", "torch", in_order), ("keras", "tensorflow", shuffled), ("aligned", "tensorflow", in_order))}  # fmt: skip
+            (("torch", "torch", in_order), ("keras", "tensorflow", fit), ("aligned", "tensorflow", in_order))}  # fmt: skip
     default, aligned = max_diff(runs["torch"], runs["keras"]), max_diff(runs["torch"], runs["aligned"])
+    repeats = "; under keras.utils.set_random_seed every epoch repeats one permutation" if (fit == fit[0]).all() else ""
     return {
         "what": "data order: Keras's fit shuffles",
         "torch": f"DataLoader(shuffle={shuffle_loader}): in order unless asked",
-        "keras": f"fit(shuffle={shuffle_fit}) reshuffles every epoch; validation_split takes the last samples, before shuffling",
-        "numpy": "one seeded order per epoch (compare/shared/harness.py), handed to all three",
-        "align": "shuffle=False in fit and hand both the same order; split the data yourself",
-        "effect": effect(default, aligned, f"{BATCHES} mini-batches an epoch, in order vs shuffled"),
+        "keras": f"fit(shuffle={shuffle_fit}) draws its own order (tf.random.shuffle in its tf.data pipeline){repeats}; "
+        "validation_split takes the last samples, before shuffling",
+        "numpy": "one seeded order per epoch (compare/shared/harness.py), handed to all three; run --defaults native trains "
+        "TensorFlow on fit's own (native.keras_fit_order)",
+        "align": "shuffle=False in fit and hand both the same order; split the data yourself (explain: 'Keras shuffles in fit')",
+        "effect": effect(default, aligned, f"{BATCHES} mini-batches an epoch, in order vs Keras fit's order"),
         "default": default,
         "aligned": aligned,
     }

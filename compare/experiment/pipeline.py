@@ -16,6 +16,7 @@ from compare.shared.data import load as load_data
 from compare.shared.spec import Spec
 
 DEFAULTS = ("aligned", "native")  # every framework on the spec's values, or torch and TensorFlow on their own
+ORDER_WORDS = {"tensorflow": "Keras Model.fit(shuffle=True) after keras.utils.set_random_seed({seed}): orders/tensorflow.npy"}
 
 
 def prepare(spec: Spec) -> tuple[Dataset, list, harness.Schedule]:
@@ -30,15 +31,18 @@ def first_batch(spec: Spec, data: Dataset, order) -> tuple[np.ndarray, np.ndarra
     return data.X_train[idx], data.y_train[idx]
 
 
-def _setting(name: str, spec: Spec, init, defaults: str):
-    """(spec, initial weights, make() options) a run is built with: the spec's own, or with --defaults native
-    its framework's default hyperparameters and initial weights, Keras given Python floats as a learner does."""
+def _setting(name: str, spec: Spec, init, defaults: str, order):
+    """(spec, initial weights, make() options, sample order) a run is built and trained with: the spec's own, or with
+    --defaults native its framework's default hyperparameters and initial weights, Keras given Python floats as a
+    learner does and trained on the order its Model.fit(shuffle=True) takes (torch keeps the shared order: a
+    DataLoader does not shuffle unless asked)."""
     if defaults == "aligned" or name not in ("torch", "tensorflow"):
-        return spec, init, {}
-    options = (
-        {"python_floats": True, "per_tensor_clipnorm": spec.clip_norm > 0} if name == "tensorflow" else {}
-    )  # clipnorm, as learners write it
-    return native.native_spec(name, spec), native.init(name, spec), options
+        return spec, init, {}, order
+    if name == "torch":
+        return native.native_spec(name, spec), native.init(name, spec), {}, order
+    options = {"python_floats": True, "per_tensor_clipnorm": spec.clip_norm > 0}  # clipnorm, as learners write it
+    fit_order = native.keras_fit_order(spec.seed, order.shape[1], spec.epochs, spec.batch_size)
+    return native.native_spec(name, spec), native.init(name, spec), options, fit_order
 
 
 def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
@@ -49,16 +53,19 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
     data, init, order = prepared or prepare(spec)
     X, y = first_batch(spec, data, order)
     masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 else None  # the first training step's masks
-    models, specs, grads, missing, used = {}, {}, {}, [], {}
+    models, specs, grads, missing, used, orders = {}, {}, {}, [], {}, {}
     for name in implementations.runs_for(spec):
         if not implementations.installed(name):
             missing.append(name)
             continue
-        specs[name], params, options = _setting(name, spec, init, defaults)
+        specs[name], params, options, own_order = _setting(name, spec, init, defaults, order)
         models[name] = implementations.build(name, specs[name], params, **options)
-        grads[name] = models[name].gradients(X, y) if masks is None else models[name].gradients(X, y, masks)
+        Xn, yn = (X, y) if own_order is order else first_batch(spec, data, own_order)  # its own first mini-batch
+        grads[name] = models[name].gradients(Xn, yn) if masks is None else models[name].gradients(Xn, yn, masks)
         if specs[name] is not spec:
             used[name] = {**native.hyper(name, spec.optimizer), **native.tricks(name, spec)}
+        if own_order is not order:
+            orders[name] = own_order
     fields = dict(
         spec=spec,
         data=data,
@@ -67,10 +74,13 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
         grads=grads,
         missing=missing,
         native=tuple(used),
+        orders=orders,
         environment=environment.record(spec, list(grads)),
     )
     if used:
         fields["environment"].update(defaults="native", native_hyperparameters=used)
+    if orders:
+        fields["environment"]["native_orders"] = {name: ORDER_WORDS[name].format(seed=spec.seed) for name in orders}
     if "numpy" in spec.frameworks:
         fields["fd"] = finite_differences(spec, init, X, y, fd_entries)
     return fields, models, specs
@@ -102,7 +112,8 @@ def run(
     for name, model in models.items():
         callback = (lambda epoch, name=name: on_epoch(name, epoch)) if on_epoch else None
         losses = None if stream_to is None else loss_file.LossFile(loss_file.loss_path(stream_to, name), steps)
-        histories[name] = harness.train(name, model, specs[name], fields["data"], order, callback, losses)
+        own_order = fields["orders"].get(name, order)
+        histories[name] = harness.train(name, model, specs[name], fields["data"], own_order, callback, losses)
     return Result(**fields, histories=histories)
 
 

@@ -30,6 +30,7 @@ class Result:
     fd: pd.DataFrame | None = None  # NumPy backprop vs central differences, one row per tensor
     environment: dict = field(default_factory=dict)
     native: tuple[str, ...] = ()  # runs on their framework's own defaults (run --defaults native)
+    orders: dict[str, np.ndarray] = field(default_factory=dict)  # runs trained on a sample order of their own (epochs, n_train)
 
     @property
     def names(self) -> list[str]:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from compare.agree.differences import curve_diff, tensor_diff
 from compare.agree.tolerances import GRAD_TOL, curve_tolerance
-from compare.explain.switches import Natives, Switch, compatible, reference, switches
+from compare.explain.switches import Natives, Switch, compatible, order, reference, switches
 from compare.io import bundle
 from compare.shared import harness, weights
 from compare.shared.spec import Spec
@@ -22,7 +22,8 @@ MAX_SWITCHES = 3  # combinations of up to this many switches are tried
 # A loss on probabilities is ill-conditioned: log(1 - p) loses log10(1 / (1 - p)) digits, so two correct
 # implementations drift apart by more than float64 round-off; their curves are compared 1000x more loosely.
 PROBS_WIDEN = 1e3
-NEEDS_FRAMEWORKS = {"torch_defaults", "keras_defaults"}
+NEEDS_FRAMEWORKS = {"torch_defaults", "keras_defaults", "keras_shuffle"}
+EVAL = ("train_loss", "test_loss")  # eval-mode losses after training: where batch norm's running statistics show
 TIGHT = 1e-3  # a match using more than this share of its tolerance is loose: one more switch may fit far better
 
 
@@ -38,11 +39,19 @@ class Attempt:
     grad_rel: float | None  # worst per-tensor gradient difference on the first mini-batch, if known
     dtype: str
     widen: float = 1.0  # the tolerance is widened this much for this attempt (losses on probabilities)
+    eval_rel: float | None = None  # largest relative difference of the eval-mode losses after training (batch norm), if compared
+    eval_ratio: float = 0.0  # eval_rel / the curve's tolerance at its last step
 
     @property
     def matched(self) -> bool:
         grads_ok = self.grad_rel is None or self.grad_rel <= GRAD_TOL[self.dtype]
-        return self.steps == self.total and self.tol_ratio <= self.widen and grads_ok
+        return self.steps == self.total and self.tol_ratio <= self.widen and grads_ok and self.eval_ratio <= 1
+
+    @property
+    def eval_off(self) -> bool:
+        """The whole curve followed, but not the eval-mode losses after training (never widened: the widening of losses on
+        probabilities times float32's tolerance would pass a 10% gap)."""
+        return self.steps == self.total and self.eval_ratio > 1
 
     @property
     def label(self) -> str:
@@ -69,6 +78,8 @@ class Finding:
     def sentence(self) -> str:
         b = self.best
         grads = f", first-batch gradients to {b.grad_rel:.1e}" if b.grad_rel is not None else ""
+        if b.eval_rel is not None and not b.eval_off:
+            grads += f", eval-mode losses after training to {b.eval_rel:.1e}"
         if self.as_is:
             return f"{self.framework}: matches the NumPy reference as is, to {b.max_rel:.1e} over {b.total} steps{grads}."
         if self.explained:
@@ -81,6 +92,13 @@ class Finding:
         drift = ""
         if b.steps >= 5 and b.max_rel < 1e-6:
             drift = " It drifts off gradually, as amplified round-off does (a real difference shows at once): try fewer steps."
+        if b.eval_off:
+            return (
+                f"{self.framework}: not explained. None of the {self.tried} switch combinations (up to {MAX_SWITCHES} switches) "
+                f"reproduces it; the closest, {b.label}, follows its whole curve ({b.total} steps, to {b.max_rel:.1e}){grads} "
+                f"but not its eval-mode losses after training (relative difference {b.eval_rel:.1e}): batch norm's running "
+                "statistics differ, and the training curve cannot show them."
+            )
         return (
             f"{self.framework}: not explained. None of the {self.tried} switch combinations (up to {MAX_SWITCHES} switches) "
             f"reproduces it; the closest, {b.label}, follows it for {b.steps} of {b.total} steps "
@@ -88,8 +106,19 @@ class Finding:
         )
 
 
-def _measure(spec, data, init, schedule, target, target_grads, names, natives) -> Attempt:
-    model, dtype = reference(spec, init, {s.name for s in names}, natives)
+def _eval_rel(model, spec: Spec, data, dtype, target_eval: dict) -> float:
+    """Largest relative difference of the reference's eval-mode losses (EVAL) from a framework's, both after training."""
+    mine = {}
+    for key, X, y in (("train_loss", data.X_train, data.y_train), ("test_loss", data.X_test, data.y_test)):
+        mine[key] = model.evaluate(X.astype(dtype), y.astype(spec.loss_kind.target_dtype(dtype)))[0]
+    rel = [abs(mine[k] - target_eval[k]) / max(abs(mine[k]), abs(target_eval[k]), 1e-300) for k in EVAL]
+    return max(rel) if all(math.isfinite(r) for r in rel) else math.inf
+
+
+def _measure(spec, data, init, schedule, target, target_grads, names, natives, target_eval=None) -> Attempt:
+    keys = {s.name for s in names}
+    model, dtype = reference(spec, init, keys, natives)
+    schedule = order(spec, schedule, keys, natives)
     X, y = data.X_train, data.y_train
     if dtype != X.dtype:
         X, y = X.astype(dtype), y.astype(spec.loss_kind.target_dtype(dtype))
@@ -124,17 +153,24 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives) -
                 return Attempt(tuple(names), steps, total, max_rel, math.inf, grad_rel, dtype, widen)
             max_rel, ratio = max(max_rel, rel), max(ratio, rel / tol[steps])
             steps += 1
-    return Attempt(tuple(names), steps, total, max_rel, ratio, grad_rel, dtype, widen)
+        if target_eval is None or total < len(target):
+            return Attempt(tuple(names), steps, total, max_rel, ratio, grad_rel, dtype, widen)
+        eval_rel = _eval_rel(model, spec, data, dtype, target_eval)  # the running statistics, which no training step uses
+    return Attempt(tuple(names), steps, total, max_rel, ratio, grad_rel, dtype, widen, eval_rel, eval_rel / tol[total - 1])
 
 
-def explain_curve(spec: Spec, data, init, schedule, target: np.ndarray, target_grads=None, name: str = "?", natives=None) -> Finding:
-    """Find the smallest set of switches under which the NumPy reference reproduces `target` (per-step losses).
+def explain_curve(
+    spec: Spec, data, init, schedule, target: np.ndarray, target_grads=None, name: str = "?", natives=None, target_eval=None
+) -> Finding:
+    """Find the smallest set of switches under which the NumPy reference reproduces `target` (per-step losses) and,
+    for a spec with batch norm, `target_eval` ({"train_loss", "test_loss"} in eval mode after training) too.
 
     Combinations without float32 arithmetic come first, by size: float32's loose tolerance would
     otherwise "explain" any small float64 gap."""
-    natives = natives or Natives(spec)
     schedule = np.asarray(schedule)  # replayed many times: drawn once
-    available = switches(spec)
+    natives = natives or Natives(spec, schedule)
+    target_eval = target_eval if spec.batch_norm and target_eval and all(k in target_eval for k in EVAL) else None
+    available = switches(spec, schedule.shape[1], natives)
     exact = [s for s in available if s.name != "float32"]
     loose = [s for s in available if s.name == "float32"]
     tried, closest = 0, None
@@ -147,7 +183,7 @@ def explain_curve(spec: Spec, data, init, schedule, target: np.ndarray, target_g
             keys = {s.name for s in names}
             if not compatible(keys) or ((matches or not frameworks_too) and keys & NEEDS_FRAMEWORKS):
                 continue  # a framework's own defaults need torch or Keras imported: only when nothing simpler fits
-            attempt = _measure(spec, data, init, schedule, target, target_grads, names, natives)
+            attempt = _measure(spec, data, init, schedule, target, target_grads, names, natives, target_eval)
             tried += 1
             if attempt.matched:
                 matches.append(attempt)
@@ -188,6 +224,7 @@ class Explanation:
                     "curve_max_rel": b.max_rel,
                     "steps_matched": f"{b.steps}/{b.total}",
                     "grad_max_rel": b.grad_rel,
+                    "eval_max_rel": b.eval_rel,
                 }
             )
         return pd.DataFrame(rows)
@@ -217,30 +254,43 @@ def _pair_sentence(a: Finding, b: Finding) -> str:
     return f"{a.framework} and {b.framework} differ because {why}. The NumPy reference matches {side(b)}, and {side(a)}."
 
 
-def explain(spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], grads: dict | None = None) -> Explanation:
-    """Explain every framework's curve against the NumPy reference, then every pair that disagrees."""
-    natives = Natives(spec)
-    grads = grads or {}
+def explain(
+    spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], grads: dict | None = None, evals: dict | None = None, orders=None
+) -> Explanation:
+    """Explain every framework's curve against the NumPy reference, then every pair that disagrees. evals: {framework:
+    its metrics after training} (eval-mode losses, compared where the spec has batch norm); orders: {framework: the
+    sample order it trained on} where a run did not train on `schedule` (Keras's fit order, recorded by the run)."""
+    grads, evals = grads or {}, evals or {}
     schedule = np.asarray(schedule)
+    natives = Natives(spec, schedule, orders)
     curves = {name: np.asarray(losses, np.float64) for name, losses in curves.items()}
     findings = {}
     for name, losses in curves.items():
         if name == "numpy":
             continue
-        findings[name] = explain_curve(spec, data, init, schedule, losses, grads.get(name), name, natives)
+        findings[name] = explain_curve(spec, data, init, schedule, losses, grads.get(name), name, natives, evals.get(name))
     pairs = []
     names = list(curves)
     for a, b in itertools.combinations(names, 2):
         _, rel = curve_diff(curves[a], curves[b])
         tol = curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
-        if np.all(rel <= tol) or a == "numpy" or b == "numpy":
+        same_eval = not spec.batch_norm or _same_eval(evals.get(a), evals.get(b), tol[-1])  # running statistics show there only
+        if (np.all(rel <= tol) and same_eval) or a == "numpy" or b == "numpy":
             continue
         pairs.append(_pair_sentence(findings[a], findings[b]))
     return Explanation(spec, findings, pairs)
 
 
+def _same_eval(a: dict | None, b: dict | None, tol: float) -> bool:
+    """Whether two runs' eval-mode losses after training agree to `tol` (relative); True where one is not known."""
+    if not a or not b or not all(k in a and k in b for k in EVAL):
+        return True
+    return all(abs(a[k] - b[k]) <= tol * max(abs(a[k]), abs(b[k])) for k in EVAL)
+
+
 def load_bundle(folder: str | Path):
-    """(spec, data, init, schedule, {framework: losses}, {framework: first-batch grads}) from a run bundle."""
+    """(spec, data, init, schedule, {framework: losses}, {framework: first-batch grads}, {framework: metrics after
+    training}, {framework: its own sample order}) from a run bundle."""
     folder = Path(folder)
     spec, data, init, schedule, frame = bundle.load(folder)
     curves = {name: g.sort_values("step")["loss"].to_numpy(np.float64) for name, g in frame.groupby("framework", sort=False)}
@@ -249,16 +299,18 @@ def load_bundle(folder: str | Path):
         path = folder / "grads" / f"{name}.npz"
         if path.is_file():
             grads[name] = weights.load(path, prefix="d")
-    return spec, data, init, schedule, curves, grads
+    metrics = folder / "metrics.csv"
+    evals = {r["framework"]: r for r in pd.read_csv(metrics).to_dict("records")} if metrics.is_file() else {}
+    return spec, data, init, schedule, curves, grads, evals, bundle.orders(folder)
 
 
 def explain_dir(folder: str | Path) -> Explanation:
-    spec, data, init, schedule, curves, grads = load_bundle(folder)
-    return explain(spec, data, init, schedule, curves, grads)
+    return explain(*load_bundle(folder))
 
 
 def explain_result(result) -> Explanation:
     """Explain a Result (compare/experiment/result.py) in memory."""
     curves = {name: h.losses for name, h in result.histories.items()}
     grads = {name: g for name, (_, g) in result.grads.items()}
-    return explain(result.spec, result.data, result.init, result.schedule, curves, grads)
+    evals = {name: h.metrics for name, h in result.histories.items()}
+    return explain(result.spec, result.data, result.init, result.schedule, curves, grads, evals, result.orders)

@@ -9,7 +9,7 @@ import numpy as np
 
 import scratch
 from compare.explain import conventions, tricks
-from compare.shared import implementations, native
+from compare.shared import harness, implementations, native
 from compare.shared.spec import Spec
 
 ROUNDED = (
@@ -34,8 +34,9 @@ class Switch:
         return self.why() if callable(self.why) else self.why
 
 
-def switches(spec: Spec) -> list[Switch]:
-    """The switches that can change this spec's numbers, cheapest and most specific first."""
+def switches(spec: Spec, n_train: int | None = None, natives: Natives | None = None) -> list[Switch]:
+    """The switches that can change this spec's numbers, cheapest and most specific first; Keras's fit order only
+    where n_train samples make several mini-batches (in one batch the order moves nothing but round-off)."""
     out = []
     o = spec.optimizer
     if o == "adam":
@@ -73,6 +74,8 @@ def switches(spec: Spec) -> list[Switch]:
     out += [Switch(name, label, why) for name, (label, why, _) in tricks.changes(spec).items()]
     if tricks.keras_clipnorm(spec):
         out.append(Switch("keras_clipnorm", *tricks.keras_clipnorm(spec)))
+    if tricks.keras_running_var(spec):
+        out.append(Switch("keras_running_var", *tricks.keras_running_var(spec)))
     out.append(Switch("sum_loss", "loss summed over the batch", "one side sums the loss over the mini-batch where the other averages it"))
     if spec.loss_kind.cross_entropy:
         out.append(
@@ -106,12 +109,31 @@ def switches(spec: Spec) -> list[Switch]:
             lambda: (
                 f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}"
                 + _trick_defaults("tensorflow", spec)
+                + (f"; and the sample order of Model.fit(shuffle=True) seeded {spec.seed}" if n_train and spec.batch_size < n_train else "")
             ),
         )
     )
+    if n_train is not None and spec.batch_size < n_train and implementations.installed("tensorflow"):
+        natives = natives or Natives(spec)
+        out.insert(-2, Switch("keras_shuffle", "Keras shuffles in fit", lambda: _fit_order_words(spec, natives, n_train)))
     if spec.dtype == "float64":
         out.append(Switch("float32", "float32 arithmetic", "one side computes in float32"))
     return out
+
+
+def _fit_order_words(spec: Spec, natives: Natives, n_train: int) -> str:
+    """Why Keras's fit order makes a gap, with its numbers: samples, mini-batches, seed, how many batches it changes."""
+    order = natives.fit_order(n_train)
+    shared = natives.schedule if natives.schedule is not None else harness.schedule(spec, n_train)
+    batches = range(0, n_train, spec.batch_size)
+    moved = sum(set(order[0, i : i + spec.batch_size]) != set(shared[0, i : i + spec.batch_size]) for i in batches)
+    repeats = " (under a fixed seed every epoch repeats one permutation)" if (order == order[0]).all() else ""
+    return (
+        f"Keras's Model.fit(shuffle=True) trains on its own order, drawn by tf.random.shuffle in its tf.data pipeline after "
+        f"keras.utils.set_random_seed({spec.seed}){repeats}, where the others are handed one shared order (a torch DataLoader "
+        f"does not shuffle unless asked): {moved} of the {len(batches)} mini-batches of {spec.batch_size} in the first epoch "
+        f"hold other samples"
+    )
 
 
 def _defaults(framework: str, optimizer: str) -> str:
@@ -129,11 +151,21 @@ def _trick_defaults(framework: str, spec: Spec) -> str:
     changes = native.tricks(framework, spec)
     if framework == "tensorflow" and spec.clip_norm > 0:
         changes["clipnorm"] = "per tensor"
+    if framework == "tensorflow" and spec.batch_norm:  # BatchNormalization's momentum k is torch's 1 - k
+        m = changes["bn_momentum"]
+        changes["bn_momentum"] = f"{m:g} (BatchNormalization's momentum {1 - m:g} = 1 − m; the spec's {spec.bn_momentum:g})"
+        changes["moving variance"] = "biased"
     words = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in changes.items())
     return f"; for the training tricks: {words}" if words else ""
 
 
-EXCLUSIVE = [{"torch_defaults", "keras_defaults"}, {"keras_probs", "torch_probs"}]
+EXCLUSIVE = [
+    {"torch_defaults", "keras_defaults"},
+    {"keras_probs", "torch_probs"},
+    {"keras_shuffle", "keras_defaults"},  # Keras's own defaults train on its fit order already
+    {"keras_shuffle", "torch_defaults"},
+    {"keras_running_var", "keras_defaults"},  # and its biased moving variance
+]
 
 
 def compatible(names: set[str]) -> bool:
@@ -141,16 +173,37 @@ def compatible(names: set[str]) -> bool:
 
 
 class Natives:
-    """Each framework's default initial weights and hyperparameters for a spec, computed once."""
+    """Each framework's default initial weights and hyperparameters for a spec, and Keras's fit order, computed once.
+    schedule: the shared order the runs were handed; recorded: {framework: order} a bundle says a run trained on."""
 
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, schedule=None, recorded: dict | None = None):
         self.spec, self.cache = spec, {}
+        self.schedule, self.recorded = (None if schedule is None else np.asarray(schedule)), recorded or {}
+
+    def fit_order(self, n_train: int) -> np.ndarray:
+        """The order Keras's fit took: as the bundle recorded it, else drawn by the installed Keras."""
+        if "fit_order" not in self.cache:
+            recorded = self.recorded.get("tensorflow")
+            self.cache["fit_order"] = (
+                recorded
+                if recorded is not None
+                else native.keras_fit_order(self.spec.seed, n_train, self.spec.epochs, self.spec.batch_size)
+            )
+        return self.cache["fit_order"]
 
     def get(self, framework: str):
         if framework not in self.cache:
             hyper = {**native.hyper(framework, self.spec.optimizer), **native.tricks(framework, self.spec)}
             self.cache[framework] = (hyper, native.init(framework, self.spec))
         return self.cache[framework]
+
+
+def order(spec: Spec, schedule: np.ndarray, names: set[str], natives: Natives) -> np.ndarray:
+    """The sample order the reference replays with the named switches: Keras's fit order under keras_shuffle or
+    Keras's own defaults (a run on them trains on it), else the shared schedule."""
+    if {"keras_shuffle", "keras_defaults"} & names:
+        return natives.fit_order(schedule.shape[1])
+    return schedule
 
 
 def reference(spec: Spec, init, names: set[str], natives: Natives | None = None):
@@ -170,6 +223,8 @@ def reference(spec: Spec, init, names: set[str], natives: Natives | None = None)
     convention = "keras" if "keras_rules" in names else "torch"
     per_tensor = "keras_clipnorm" in names or "keras_defaults" in names  # Keras's clipnorm, as learners write it
     pieces = scratch.pieces_for(s, convention, clipping="per_tensor" if per_tensor else None)
+    keras_var = "keras_running_var" in names or "keras_defaults" in names  # Keras's BatchNormalization has no other
+    pieces = replace(pieces, running_stats="keras" if keras_var else "torch")  # not keras_rules: an optimizer switch
     if "float32_hyper" in names and s.optimizer == "adam":
         pieces = replace(pieces, optimizer=lambda s, params: conventions.RoundedPowersAdam(s.lr, s.beta1, s.beta2, s.eps, convention))
     if "keras_probs" in names:

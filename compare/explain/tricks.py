@@ -1,5 +1,6 @@
 """The switches of the training tricks (L2, class weights, clipping, schedules, batch norm, leaky ReLU, GELU): each
-a framework default the NumPy reference takes on by a change of its spec, or, for Keras's clipnorm, of its clipping."""
+a framework default the NumPy reference takes on by a change of its spec, or, for Keras's clipnorm and moving
+variance, of its clipping and running statistics."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from compare.shared.spec import Spec
 
 LEAKY_SLOPES = {0.01: "torch's nn.LeakyReLU", 0.3: "keras.layers.LeakyReLU", 0.2: "keras.activations.leaky_relu and tf.nn.leaky_relu"}
 BN_EPS = {1e-5: "torch's BatchNorm1d", 1e-3: "Keras's BatchNormalization"}
+TORCH_BN_MOMENTUM, KERAS_BN_MOMENTUM = 0.1, 0.99  # BatchNorm1d's (the batch's weight), BatchNormalization's (the running value's)
 GELU_OTHER = {"gelu": "gelu_tanh", "gelu_tanh": "gelu"}
 
 
@@ -64,7 +66,37 @@ def changes(spec: Spec) -> dict[str, tuple[str, str, Callable[[Spec], Spec]]]:
         for eps, who in BN_EPS.items():
             if eps != spec.bn_eps:
                 out[f"bn_eps_{eps:g}"] = (f"batch-norm eps {eps:g}", f"{who} defaults to eps {eps:g}", lambda s, e=eps: s.replace(bn_eps=e))
+        for m, (label, why) in bn_momenta(spec.bn_momentum).items():
+            out[f"bn_momentum_{m:g}"] = (label, why, lambda s, m=m: s.replace(bn_momentum=m))
     return out
+
+
+def bn_momenta(m: float) -> dict[float, tuple[str, str]]:
+    """{torch-sense momentum: (label, why)} a framework may have run batch norm with where the reference ran m: Keras's
+    default, torch's default, and torch's m passed to Keras's momentum= (the classic mistake, torch's 1 - m)."""
+    sense = "Keras's BatchNormalization(momentum=k) weights the running value, torch's BatchNorm1d(momentum=m) the batch (m = 1 - k)"
+    keras, torch, mistake = 1 - KERAS_BN_MOMENTUM, TORCH_BN_MOMENTUM, 1 - m
+    out = {
+        keras: (f"batch-norm momentum 1 − m: {keras:g} (Keras's default {KERAS_BN_MOMENTUM:g})",
+                f"{sense}: Keras's default {KERAS_BN_MOMENTUM:g} is torch's {keras:g}, not torch's default {torch:g}; the reference ran {m:g}"),
+        mistake: (f"batch-norm momentum 1 − m: {mistake:g} (torch's {m:g} given to Keras's momentum=)",
+                  f"{sense}: torch's {m:g} passed to Keras's momentum= is torch's {mistake:g}"),
+        torch: (f"batch-norm momentum 1 − m: {torch:g} (torch's default; Keras's {1 - torch:g})",
+                f"{sense}: torch's default {torch:g} is Keras's {1 - torch:g}, not Keras's default {KERAS_BN_MOMENTUM:g}; the reference ran {m:g}"),
+    }  # fmt: skip
+    return {v: words for v, words in out.items() if abs(v - m) > 1e-12}
+
+
+def keras_running_var(spec: Spec) -> tuple[str, str] | None:
+    """(label, why) of Keras's biased moving variance, for a spec with batch norm."""
+    if not spec.batch_norm:
+        return None
+    n = spec.batch_size
+    return (
+        "batch-norm running variance biased (Keras)",
+        f"Keras's BatchNormalization averages the biased batch variance (÷ n) into its moving variance, torch's BatchNorm1d the "
+        f"unbiased one (÷ (n − 1)): with batches of {n} torch's is {n / (n - 1):.4f}× Keras's, and eval mode normalises by it",
+    )
 
 
 def keras_clipnorm(spec: Spec) -> tuple[str, str] | None:

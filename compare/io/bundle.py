@@ -37,6 +37,7 @@ FILES = [
     "grad_errors.png",
     "report.md",
 ]
+ORDERS = "orders"  # orders/<framework>.npy: the sample order of a run that did not train on schedule.npy
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
 
 
@@ -69,6 +70,10 @@ def _write(result, tmp: Path) -> None:
     np.savez(tmp / "data.npz", X_train=data.X_train, y_train=data.y_train, X_test=data.X_test, y_test=data.y_test, n_classes=n_classes)
     weights.save(tmp / "init.npz", result.init)
     loss_file.write_npy(tmp / "schedule.npy", "<i8", result.schedule.shape, result.schedule)  # a row an epoch
+    if result.orders:  # a run that trained on an order of its own (Keras's fit order under --defaults native)
+        (tmp / ORDERS).mkdir(exist_ok=True)
+        for name, order in result.orders.items():
+            np.save(tmp / ORDERS / f"{name}.npy", np.asarray(order, "<i8"))
     for folder in FOLDERS:
         (tmp / folder).mkdir(exist_ok=True)  # losses/ is there already when training streamed into it
     _write_losses(result, tmp)
@@ -155,6 +160,13 @@ def load(folder: str | Path):
         data = Dataset(f["X_train"], f["y_train"], f["X_test"], f["y_test"], None if n_classes < 0 else n_classes)
     schedule = np.load(folder / "schedule.npy")
     return spec, data, weights.load(folder / "init.npz"), schedule, pd.read_csv(folder / "curves.csv")
+
+
+def orders(folder: str | Path) -> dict[str, np.ndarray]:
+    """{framework: (epochs, n_train) sample order} of the runs that trained on an order of their own (none: all on
+    schedule.npy)."""
+    folder = Path(folder) / ORDERS
+    return {path.stem: np.load(path) for path in sorted(folder.glob("*.npy"))} if folder.is_dir() else {}
 
 
 def is_bundle(folder: Path) -> bool:

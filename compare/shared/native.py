@@ -1,6 +1,6 @@
-"""Each framework's own defaults, read live from the installed version: its optimizers' hyperparameters and
-its layers' initial weights (what `run --defaults native` trains on, and what the explainer and the
-defaults table name)."""
+"""Each framework's own defaults, read live from the installed version: its optimizers' hyperparameters, its
+layers' initial weights and Keras fit's sample order (what `run --defaults native` trains on, and what the
+explainer and the defaults table name)."""
 
 from __future__ import annotations
 
@@ -131,3 +131,26 @@ def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray]]:
         layer.build((None, i))
         out.append((layer.kernel.numpy().copy(), layer.bias.numpy().copy()))
     return out
+
+
+def keras_fit_order(seed: int, n_train: int, epochs: int, batch_size: int) -> np.ndarray:
+    """The sample order of every epoch, int array (epochs, n_train), that Keras's Model.fit(shuffle=True) trains on
+    after keras.utils.set_random_seed(seed), on the TensorFlow backend: drawn by the very epoch iterator fit builds
+    (TFEpochIterator over an ArrayDataAdapter, whose tf.data pipeline permutes with tf.random.shuffle), fed the
+    sample indices instead of the data. Under a fixed seed the pipeline is re-instantiated each epoch with the same
+    op seeds, so every epoch repeats the first one's permutation (measured on Keras 3.15)."""
+    keras = load_keras()
+    import tensorflow as tf
+    from keras.src.backend.tensorflow.trainer import TFEpochIterator  # what fit() iterates; not public API
+
+    keras.utils.set_random_seed(seed)
+    iterator = TFEpochIterator(x=np.arange(n_train), batch_size=batch_size, shuffle=True, distribute_strategy=tf.distribute.get_strategy())
+    iterator.reset()  # as fit() does before its first epoch
+    orders = []
+    for _ in range(epochs):
+        batches = []
+        with iterator.catch_stop_iteration():
+            for _, _, step in iterator:
+                batches.append(next(step).numpy())  # x of one mini-batch: its sample indices
+        orders.append(np.concatenate(batches))
+    return np.stack(orders).astype(np.int64)
