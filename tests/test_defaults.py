@@ -162,3 +162,8 @@ def test_training_trick_rows_report_real_gaps_that_vanish_when_aligned(table):
     # the running statistics show in eval mode only: Keras's 0.99 against torch's 0.1, and the biased variance left when aligned
     assert table.loc["batch-norm", "eval_momentum"] > 1e-2 and 1e-5 < table.loc["batch-norm", "eval_variance"] < 1e-1
     assert "every epoch repeats one permutation" in table.loc["data-order", "keras"]  # Keras's own fit order, measured
+    # iris is stored class by class (50 each): the last 20% Keras holds out is class 2 alone
+    assert (
+        "validation_split=0.2 on iris holds out samples 120-149 of 150, 30 of class 2 only (3 classes in the data)"
+        in table.loc["data-order", "keras"]
+    )

@@ -235,6 +235,20 @@ def batch_norm(p: Probe) -> dict:
     }
 
 
+def _validation_split(fraction: float) -> str:
+    """Which of iris's samples (stored class by class) Keras's fit(validation_split=fraction) holds out, in words."""
+    from keras.src.trainers.data_adapters.array_slicing import train_validation_split  # what fit() calls; not public API
+    from sklearn.datasets import load_iris
+
+    labels = load_iris().target
+    _, (held, held_labels) = train_validation_split((np.arange(len(labels)), labels), validation_split=fraction)
+    classes = ", ".join(str(c) for c in np.unique(held_labels))
+    return (
+        f"validation_split={fraction:g} on iris holds out samples {held[0]}-{held[-1]} of {len(labels)}, "
+        f"{len(held)} of class {classes} only ({len(np.unique(labels))} classes in the data)"
+    )
+
+
 def data_order(p: Probe) -> dict:
     import keras
     import torch
@@ -249,11 +263,12 @@ def data_order(p: Probe) -> dict:
             (("torch", "torch", in_order), ("keras", "tensorflow", fit), ("aligned", "tensorflow", in_order))}  # fmt: skip
     default, aligned = max_diff(runs["torch"], runs["keras"]), max_diff(runs["torch"], runs["aligned"])
     repeats = "; under keras.utils.set_random_seed every epoch repeats one permutation" if (fit == fit[0]).all() else ""
+    held = _validation_split(0.2)
     return {
         "what": "data order: Keras's fit shuffles",
         "torch": f"DataLoader(shuffle={shuffle_loader}): in order unless asked",
         "keras": f"fit(shuffle={shuffle_fit}) draws its own order (tf.random.shuffle in its tf.data pipeline){repeats}; "
-        "validation_split takes the last samples, before shuffling",
+        f"validation_split takes the last samples, before shuffling: {held}",
         "numpy": "one seeded order per epoch (compare/shared/harness.py), handed to all three; run --defaults native trains "
         "TensorFlow on fit's own (native.keras_fit_order)",
         "align": "shuffle=False in fit and hand both the same order; split the data yourself (explain: 'Keras shuffles in fit')",
