@@ -272,3 +272,34 @@ def test_rel_is_relative_to_the_reference_and_absolute_where_it_is_zero():
     assert rel(np.array([-3.0]), np.array([2.0])) == pytest.approx(2.5)
     assert rel(np.array([0.5]), np.zeros(1)) == 0.5 and rel(np.zeros(3), np.zeros(3)) == 0.0
     assert rel(np.zeros((0, 2)), np.zeros((0, 2))) == 0.0  # an empty tensor (a layer of no samples) is equal
+
+
+def test_the_table_shows_each_tensors_largest_absolute_and_relative_error():
+    spec = Spec(layers=(2, 3, 1), frameworks=("numpy",))
+    right = make()
+
+    def doubled_dw2(params, X, y):
+        loss, grads = right(params, X, y)
+        return loss, [grads[0], (2 * grads[1][0], grads[1][1])]
+
+    params, X, y = first_batch(spec)
+    reference = right(params, X, y)[1][1][0]
+    rows = check(doubled_dw2, spec, fd=False).table.set_index("tensor")
+    assert rows.loc["dW2", "max_abs"] == pytest.approx(np.abs(reference).max(), rel=1e-12)  # |2r - r| = |r|
+    assert rows.loc["dW2", "rel_numpy"] == pytest.approx(1.0, rel=1e-12) and rows.loc["db2", "max_abs"] < 1e-15
+
+
+@pytest.mark.parametrize(
+    "factor,mistake",
+    [(2.0, "factor2"), (2 * (1 + 0.9e-6), "factor2"), (2 * (1 + 1.5e-6), None), (-1.0, "sign"), (-(1 + 0.9e-6), "sign"), (-(1 + 1.5e-6), None)],
+)  # fmt: skip
+def test_a_factor_is_named_only_when_it_is_that_factor_to_ten_tolerances(factor, mistake):
+    """Within 10 tolerances (10 × 1e-7, relative) of 2 or -1 a ratio is that mistake; past them it is a scale no mistake explains."""
+    right = make()
+
+    def scaled(params, X, y):
+        loss, grads = right(params, X, y)
+        return loss, [(factor * dW, factor * db) for dW, db in grads]
+
+    diagnosis = check(scaled, Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False).diagnosis
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", mistake), diagnosis.message
