@@ -303,3 +303,35 @@ def test_a_factor_is_named_only_when_it_is_that_factor_to_ten_tolerances(factor,
 
     diagnosis = check(scaled, Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False).diagnosis
     assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", mistake), diagnosis.message
+
+
+def test_a_gradient_where_the_reference_is_zero_has_no_scalar_fit():
+    """Zero first-layer weights under ReLU: every hidden unit is 0, so the reference's dW2 is exactly zero."""
+    spec = Spec(layers=(2, 3, 1), activation="relu", frameworks=("numpy",))
+    params, X, y = first_batch(spec)
+    params = [(np.zeros_like(params[0][0]), np.zeros_like(params[0][1])), params[1]]
+    right = make(spec.activations, spec.output, spec.loss)
+
+    def fn(params, X, y):
+        loss, grads = right(params, X, y)
+        return loss, [grads[0], (np.ones_like(grads[1][0]), grads[1][1])]
+
+    diagnosis = check(fn, spec, params=params, X=X, y=y, fd=False).diagnosis
+    assert diagnosis.first_wrong == "dW2" and "no known mistake fits (best scalar fit 0 × the reference, cosine 0.000)" in diagnosis.message
+
+
+@pytest.mark.parametrize("separate_loss", [False, True])
+def test_under_convention_sum_finite_differences_take_n_times_the_mean_loss_the_learner_reports(separate_loss):
+    spec = Spec(layers=(2, 3, 1), frameworks=("numpy",))
+    right = make()
+
+    def grads_of_the_sum(params, X, y):  # the mean loss printed, the summed loss descended
+        loss, grads = right(params, X, y)
+        grads = [(len(X) * dW, len(X) * db) for dW, db in grads]
+        return grads if separate_loss else (loss, grads)
+
+    mean_loss = (lambda params, X, y: right(params, X, y)[0]) if separate_loss else None
+    result = check(grads_of_the_sum, spec, loss_function=mean_loss, convention="sum")
+    rows = result.table.set_index("tensor")
+    assert result.ok and list(rows["fd_grade"]) == ["-", "good", "good", "good", "good"], result.text()
+    assert (rows["finite_diff"].iloc[1:] < 1e-6).all()

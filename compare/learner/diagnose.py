@@ -109,6 +109,11 @@ def rel(a: np.ndarray, b: np.ndarray) -> float:
     return diff / scale if scale > 0 else diff
 
 
+def close(a, b, tol: float) -> bool:
+    """a equals the reference b to the check's tolerance: rel(a, b) <= tol (absolute where b is zero)."""
+    return rel(a, b) <= tol
+
+
 def _ratio(c: float, N: int, outputs: int, tol: float) -> tuple[str | None, str]:
     """The known mistake a scalar ratio (learner / reference) points to, and the ratio in words."""
     known = [(N, "batch", f"{N} = N"), (1 / N, "twice", f"1/{N} = 1/N"), (2.0, "factor2", "2"), (0.5, "factor2", "½")]
@@ -133,11 +138,15 @@ def _where(i: int, j: int, right: list[tuple[int, int]], L: int) -> str:
     return f"dW{k + 1} and db{k + 1} are right, so dZ{k + 1} is: the error goes wrong on its way back into layer {k}, at @ W{k + 1}.T or at the derivative"
 
 
-def fit(grads, ref_grads) -> float:
-    """The least-squares scalar c in grads ≈ c × ref over every tensor of the right shape."""
-    pairs = [(g, r) for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape]
+def scale_of(pairs) -> float:
+    """The least-squares scalar c in g ≈ c × r over the (g, r) pairs; 0 where every r is zero."""
     den = sum(float((r * r).sum()) for _, r in pairs)
     return sum(float((g * r).sum()) for g, r in pairs) / den if den else 0.0
+
+
+def fit(grads, ref_grads) -> float:
+    """The least-squares scalar c in grads ≈ c × ref over every tensor of the right shape."""
+    return scale_of([(g, r) for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape])
 
 
 def convention_of(spec, N, outputs, loss, grads, ref_loss, ref_grads, tol, declared) -> tuple[Convention | None, str]:
@@ -152,7 +161,7 @@ def convention_of(spec, N, outputs, loss, grads, ref_loss, ref_grads, tol, decla
         return declared, ""
     if loss is not None:
         found = conventions.find(loss / ref_loss if ref_loss else np.inf, spec.loss, N, outputs, tol)
-        every_right = all(rel(g, r) <= tol for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape)
+        every_right = all(close(g, r, tol) for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape)
         return (found, "") if found and not every_right else (None, "")
     found = conventions.find(fit(grads, ref_grads), spec.loss, N, outputs, tol)
     return found, ""
@@ -205,7 +214,7 @@ def diagnose(
         )
     if declared is not None and not result.ok:
         theirs = conventions.find(fit(grads, [(W / scale, b / scale) for W, b in ref_grads]), spec.loss, N, outputs, tol)
-        mean = all(rel(g, r / scale) <= tol for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape)
+        mean = all(close(g, r / scale, tol) for gp, rp in zip(grads, ref_grads) for g, r in zip(gp, rp) if g.shape == r.shape)
         if theirs is not None or mean:
             actual = (theirs or Convention()).name
             result.mistake = "convention"
@@ -215,7 +224,7 @@ def diagnose(
             )
     if result.ok and loss is None and not (conv and scale != 1):
         result.message = "Every gradient matches the reference (your function returns no loss)."
-    if result.mistake == "batch" and not conv and loss is not None and abs(loss - ref_loss) <= tol * abs(ref_loss):
+    if result.mistake == "batch" and not conv and loss is not None and close(loss, ref_loss, tol):
         result.message = result.message.rstrip(".") + BOTH_READINGS + "."
     if result.mistake is None and not result.ok and loss is not None and fd_agrees and not conv:
         like = resembles(spec, params, X, y, loss, tol)
@@ -234,9 +243,9 @@ def _diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol, form, u
     order = [(i, j) for i in reversed(range(L)) for j in (0, 1)]
     name = lambda i, j: f"{'dW' if j == 0 else 'db'}{i + 1}"  # noqa: E731
     shaped = [(i, j) for i, j in order if grads[i][j].shape == ref_grads[i][j].shape]
-    wrong = [(i, j) for i, j in order if (i, j) not in shaped or rel(grads[i][j], ref_grads[i][j]) > tol]
+    wrong = [(i, j) for i, j in order if (i, j) not in shaped or not close(grads[i][j], ref_grads[i][j], tol)]
     loss_ratio = loss / ref_loss if loss is not None and ref_loss else np.inf
-    loss_ok = loss is None or abs(loss - ref_loss) <= tol * max(abs(ref_loss), 1e-12)
+    loss_ok = loss is None or close(loss, ref_loss, tol)
     if not wrong:
         if loss_ok:
             return Diagnosis(True, None, None, "The loss and every gradient match the reference.")
@@ -261,20 +270,20 @@ def _diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol, form, u
     dW, db = grads[i]
     if dW.shape == params[i][1].shape and db.shape == params[i][0].shape:
         return found("swapped", f"dW{i + 1} has the shape of b{i + 1}, {dW.shape}, and db{i + 1} that of W{i + 1}, {mine(db.shape)}")
-    if j == 0 and g.shape == r.T.shape and rel(g.T, r) <= tol:
+    if j == 0 and g.shape == r.T.shape and close(g.T, r, tol):
         return found("transposed", f"{first} has shape {mine(g.shape)} and its transpose matches the reference, of shape {mine(r.shape)}")
-    if j == 1 and g.shape == (N, r.shape[0]) and rel(g.sum(axis=0), r) <= tol:
+    if j == 1 and g.shape == (N, r.shape[0]) and close(g.sum(axis=0), r, tol):
         per = f"({r.shape[0]}, {N}), one column per sample" if form.columns else f"{g.shape}, one row per sample"
         return found("bias_sum", f"{first} has shape {per}; its sum over the batch matches")
     if g.shape != r.shape:
         return Diagnosis(
             False, first, None, f"{under}{first} has shape {mine(g.shape)}, expected {mine(r.shape)}, and no known mistake fits."
         )
-    c = float((g * r).sum() / (r * r).sum()) if (r * r).sum() > 0 else 0.0
-    if rel(g, c * r) <= tol:
+    c = scale_of([(g, r)])
+    if close(g, c * r, tol):
         mistake, said = _ratio(c, N, outputs, tol)
         if mistake is not None:
-            same = [name(a, b) for a, b in wrong if (a, b) in shaped and rel(grads[a][b], c * ref_grads[a][b]) <= tol]
+            same = [name(a, b) for a, b in wrong if (a, b) in shaped and close(grads[a][b], c * ref_grads[a][b], tol)]
             detail = f"{', '.join(same)} {'is' if len(same) == 1 else 'are'} exactly {said} × the reference"
             if loss is not None and abs(loss_ratio - c) <= 1e-6 * abs(c) and c != 1:
                 detail += f"; your loss is {said} × too, so it agrees with your gradients but not with the spec's loss"
@@ -289,9 +298,9 @@ def _diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, tol, form, u
         if P is None:
             continue
         P = [(scale * a, scale * b) for a, b in P]
-        if all(rel(P[a][b], ref_grads[a][b]) <= tol for a, b in order):
+        if all(close(P[a][b], ref_grads[a][b], tol) for a, b in order):
             continue
-        if all(rel(grads[a][b], P[a][b]) <= tol for a, b in shaped):
+        if all(close(grads[a][b], P[a][b], tol) for a, b in shaped):
             if mistake == "relu_zero":
                 extra = "" if loss_ok else f"; but your loss is {loss:.6g} against {ref_loss:.6g}"
                 return Diagnosis(

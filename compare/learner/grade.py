@@ -18,7 +18,7 @@ from compare.errors import LearnerError
 from compare.experiment.pipeline import prepare
 from compare.learner import conventions, tracer
 from compare.learner.conventions import Convention
-from compare.learner.diagnose import diagnose, rel
+from compare.learner.diagnose import close, diagnose, rel
 from compare.learner.layouts import Form
 from compare.learner.loading import call, call_loss, takes_masks
 from compare.learner.report import Report
@@ -135,7 +135,7 @@ def check(
                 **{f"rel_{n}": rel(loss, loss_ref / ref_loss * lt if ref_loss else c * lt) for n, (lt, _) in theirs.items()},
                 "finite_diff": None,
                 "fd_grade": "-",
-                "verdict": "right" if rel(loss, loss_ref) <= tol else "WRONG",
+                "verdict": "right" if close(loss, loss_ref, tol) else "WRONG",
             }
         )
     for layer in reversed(range(len(params))):
@@ -153,7 +153,7 @@ def check(
                 )
                 continue
             d = rel(g, r)
-            verdict = "right" if d <= tol else ("convention" if diagnosis.mistake == "relu_zero" else "WRONG")
+            verdict = "right" if close(g, r, tol) else ("convention" if diagnosis.mistake == "relu_zero" else "WRONG")
             rows.append(
                 {
                     **row,

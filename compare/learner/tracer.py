@@ -14,7 +14,7 @@ import numpy as np
 
 import scratch
 from compare.learner import slips
-from compare.learner.diagnose import rel
+from compare.learner.diagnose import close
 from compare.learner.layouts import Form
 from compare.learner.loading import call, folder_of, guarded, masks_for
 from scratch.losses import output_fn
@@ -85,7 +85,7 @@ def same(a, b, tol: float, broadcast: bool = False) -> bool:
                 return False
         else:
             return False
-    return rel(a, b) <= tol
+    return close(a, b, tol)
 
 
 @dataclass(eq=False)
