@@ -25,7 +25,7 @@ def names(finding) -> set:
 
 def test_keras_fit_order_left_in_is_named_keras_shuffles_in_fit():
     data, init, schedule = prepare(BASE)
-    order = native.keras_fit_order(BASE.seed, len(data.X_train), BASE.epochs, BASE.batch_size)
+    order = native.keras_fit_order(BASE.seed, len(data.X_train), BASE.epochs)
     reference = harness.train("numpy", implementations.build("numpy", BASE, init), BASE, data, schedule).losses
     target = harness.train("tensorflow", implementations.build("tensorflow", BASE, init), BASE, data, order).losses
     assert abs(reference - target).max() > 1e-3  # the order alone makes a real gap
@@ -96,7 +96,7 @@ def test_run_defaults_native_trains_tensorflow_on_keras_fit_order_records_it_and
                   "the sample order of Model.fit(shuffle=True) seeded 0", "eval-mode losses after training to"]:  # fmt: skip
         assert words in " ".join(text.split()), words
     spec, data, init, schedule, curves, grads, evals, orders = search.load_bundle(out)
-    assert set(orders) == {"tensorflow"} and (orders["tensorflow"] == native.keras_fit_order(0, len(data.X_train), 2, 16)).all()
+    assert set(orders) == {"tensorflow"} and (orders["tensorflow"] == native.keras_fit_order(0, len(data.X_train), 2)).all()
     assert "Model.fit(shuffle=True)" in json.loads((out / "environment.json").read_text())["native_orders"]["tensorflow"]
     assert main(["explain", str(out)]) == 0  # the bundle alone explains it
     # on the shared order instead of the one it trained on, Keras's own defaults no longer reproduce the run

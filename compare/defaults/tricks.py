@@ -256,7 +256,7 @@ def data_order(p: Probe) -> dict:
     shuffle_fit = inspect.signature(keras.Model.fit).parameters["shuffle"].default
     shuffle_loader = inspect.signature(torch.utils.data.DataLoader).parameters["shuffle"].default
     epochs = p.steps // BATCHES + 1
-    fit = native.keras_fit_order(p.seed, p.n, epochs, p.n // BATCHES)  # the order Keras's own fit takes
+    fit = native.keras_fit_order(p.seed, p.n, epochs)  # the order Keras's own fit takes
     in_order = np.tile(np.arange(p.n), (epochs, 1))
     X, y = data(p)
     runs = {key: train(p, name, _spec(p), X, y, order) for key, name, order in

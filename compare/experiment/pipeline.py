@@ -41,7 +41,7 @@ def _setting(name: str, spec: Spec, init, defaults: str, order):
     if name == "torch":
         return native.native_spec(name, spec), native.init(name, spec), {}, order
     options = {"python_floats": True, "per_tensor_clipnorm": spec.clip_norm > 0}  # clipnorm, as learners write it
-    fit_order = native.keras_fit_order(spec.seed, order.shape[1], spec.epochs, spec.batch_size)
+    fit_order = native.keras_fit_order(spec.seed, order.shape[1], spec.epochs)
     return native.native_spec(name, spec), native.init(name, spec), options, fit_order
 
 

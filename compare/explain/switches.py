@@ -185,9 +185,7 @@ class Natives:
         if "fit_order" not in self.cache:
             recorded = self.recorded.get("tensorflow")
             self.cache["fit_order"] = (
-                recorded
-                if recorded is not None
-                else native.keras_fit_order(self.spec.seed, n_train, self.spec.epochs, self.spec.batch_size)
+                recorded if recorded is not None else native.keras_fit_order(self.spec.seed, n_train, self.spec.epochs)
             )
         return self.cache["fit_order"]
 
