@@ -343,43 +343,47 @@ def _first_departing(records, right, departed, diagnosis, tol):
 FORWARD_NAMES = ("z", "a", "out", "act", "h", "hidden", "scores", "logits")  # how learners name Z and A
 
 
+def _base(record) -> str:
+    return record.key.split(".")[-1].split("[")[0].lower()
+
+
+def _forward_kind(record) -> str | None:
+    """Z or A from a forward name (z1, scores, A, out, hidden, ...), None for any other name."""
+    base = _base(record)
+    if not base.startswith(FORWARD_NAMES):
+        return None
+    return "Z" if base.startswith(("z", "scores", "logits")) else "A"  # a pre-activation, or an activation
+
+
 def _first_forward(records, right, tol):
     """No slip to look for (a forward-pass mistake): the first new value a forward name holds (Z1, A, out, ...), of
     the shape of one of the reference's Z or A, that matches none of the reference's tensors while it read right ones."""
-    forward = {k: v for k, v in right.items() if k[0] in "ZA"}
-    for n, r in enumerate(records):
-        base = r.key.split(".")[-1].split("[")[0].lower()
-        if isinstance(r.value, tuple) or r.alias or not base.startswith(FORWARD_NAMES):
-            continue
-        shaped = [k for k, v in forward.items() if np.squeeze(v).shape == np.squeeze(r.value).shape]
-        if not shaped or _matches(r.value, right, tol):
-            continue
-        source = linecache.getline(r.file, r.line)
-        earlier = {e.key: e for e in records[:n] if not isinstance(e.value, tuple)}
-        reads = [earlier[k] for k in names_on(source.split("=", 1)[1] if "=" in source else source) if k in earlier]
-        if reads and all(_matches(e.value, right, tol) for e in reads):
-            said = "Z" if base.startswith(("z", "scores", "logits")) else "A"  # a pre-activation, or an activation
-            return r, ([k for k in shaped if k.lower() == base] or [k for k in shaped if k[0] == said] or shaped)[0]
-    return None
+    return _first_new(records, right, tol, {k: v for k, v in right.items() if k[0] in "ZA"}, _forward_kind)
 
 
 def _first_backward(records, right, tol):
     """No slip fits (a mistake no catalogue names): the first value a backward name holds (dZ, delta, dW, ...), of the
     shape of one of the reference's backward tensors, that matches none of the reference's tensors while every value
     it read was right."""
-    backward = {k: v for k, v in right.items() if k.startswith(("d", "fp"))}
+    return _first_new(records, right, tol, {k: v for k, v in right.items() if k.startswith(("d", "fp"))}, lambda r: kind(r.key))
+
+
+def _first_new(records, right, tol, candidates: dict, kind_of):
+    """(record, tensor) of the first record whose name says it holds a tensor kind (kind_of(record), None where it
+    does not), of one of the candidates' shapes, that matches none of the reference's tensors while every value its
+    line read was right; the tensor its name, then its kind, points to."""
     for n, r in enumerate(records):
-        said = kind(r.key)
-        if isinstance(r.value, tuple) or r.alias or said is None:
+        said = None if isinstance(r.value, tuple) or r.alias else kind_of(r)
+        if said is None:
             continue
-        shaped = [k for k, v in backward.items() if np.squeeze(v).shape == np.squeeze(r.value).shape]
+        shaped = [k for k, v in candidates.items() if np.squeeze(v).shape == np.squeeze(r.value).shape]
         if not shaped or _matches(r.value, right, tol):
             continue
         source = linecache.getline(r.file, r.line)
         earlier = {e.key: e for e in records[:n] if not isinstance(e.value, tuple)}
         reads = [earlier[k] for k in names_on(source.split("=", 1)[1] if "=" in source else source) if k in earlier]
         if reads and all(_matches(e.value, right, tol) for e in reads):
-            return r, ([k for k in shaped if _tensor_kind(k) == said] or shaped)[0]
+            return r, ([k for k in shaped if k.lower() == _base(r)] or [k for k in shaped if _tensor_kind(k) == said] or shaped)[0]
     return None
 
 
