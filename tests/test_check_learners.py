@@ -188,24 +188,35 @@ def test_a_method_or_another_signature_says_what_is_accepted_and_how_to_wrap(cap
     ]
 
 
-def test_a_loss_that_is_another_function_is_said_to_differ_and_named(tmp_path):
-    body = """def loss_and_grads(params, X, y):
+@pytest.mark.parametrize(
+    "reduce,divide,said",
+    [
+        ("np.mean", "Y.size", ""),
+        ("0.5 * np.mean", "Y.size * 2", "½ × "),
+        ("len(X) ** -1 * np.sum", "len(X)", "3 outputs × "),  # summed over the outputs, averaged over the batch
+        ("Y.shape[1] ** -1 * np.sum", "Y.shape[1]", "N × "),
+        ("np.sum", "1", "N × outputs × "),
+    ],
+)  # fmt: skip
+def test_a_loss_that_is_another_function_is_said_to_differ_and_named(tmp_path, reduce, divide, said):
+    body = f"""def loss_and_grads(params, X, y):
     (W1, b1), (W2, b2) = params
     A1 = np.tanh(X @ W1 + b1)
     Z2 = A1 @ W2 + b2
     S = 1 / (1 + np.exp(-Z2))  # 'cross-entropy' as element-wise BCE over one-hot targets
     Y = np.eye(Z2.shape[1])[y]
-    loss = np.mean(-Y * np.log(S) - (1 - Y) * np.log(1 - S))
-    dZ2 = (S - Y) / Y.size
+    loss = {reduce}(-Y * np.log(S) - (1 - Y) * np.log(1 - S))
+    dZ2 = (S - Y) / ({divide})
     dZ1 = dZ2 @ W2.T * (1 - A1**2)
     return loss, [(X.T @ dZ1, dZ1.sum(axis=0)), (A1.T @ dZ2, dZ2.sum(axis=0))]
 """
     fn = load(write(tmp_path, body))
     spec = Spec(layers=(2, 4, 3), activation="tanh", loss="ce", dataset="blobs", frameworks=("numpy",))
     diagnosis = check(fn, spec).diagnosis
-    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "loss_differs")
+    assert (diagnosis.first_wrong, diagnosis.mistake) == ("dW2", "loss_differs"), diagnosis.message
     assert "so the loss itself differs from the spec's ce" in diagnosis.message
-    assert "it is binary cross-entropy of sigmoid(logits), element-wise over one-hot targets on the network's outputs" in diagnosis.message
+    words = f"it is {said}binary cross-entropy of sigmoid(logits), element-wise over one-hot targets on the network's outputs"
+    assert words in diagnosis.message, diagnosis.message
 
 
 def test_compare_check_takes_a_function_and_the_clis_options_and_renders_html(tmp_path):
