@@ -75,6 +75,20 @@ def test_per_sample_calls_get_their_samples_masks():
     assert report.ok, report.text()
     assert len(got) == len(X) and got[5].shape == (3, 1)
     np.testing.assert_array_equal(got[5][:, 0], mask[5])
+    rows = []
+
+    def per_sample_rows(p, x, t, masks):  # x (2,), t (1,), a mask (3,) in rows
+        rows.append(masks[0].copy())
+        (W1, b1), (W2, b2) = p
+        H = 1 / (1 + np.exp(-(x @ W1 + b1)))
+        A1 = H * masks[0]
+        out = 1 / (1 + np.exp(-(A1 @ W2 + b2)))
+        dZ2 = 2 * (out - t) * out * (1 - out)
+        dZ1 = (W2 @ dZ2) * masks[0] * H * (1 - H)
+        return float(((out - t) ** 2).sum()), [(np.outer(x, dZ1), dZ1), (np.outer(A1, dZ2), dZ2)]
+
+    assert check(per_sample_rows, spec, form=Form(per_sample=True), fd=False).ok
+    assert rows[5].shape == (3,) and (rows[5] == mask[5]).all() and (rows[6] == mask[6]).all()
 
 
 @pytest.mark.parametrize("slip", SLIPS)
