@@ -12,6 +12,7 @@ import pytest
 import compare
 import compare.testing
 from compare.cli import main
+from compare.errors import LearnerError
 from compare.learner.grade import check
 from compare.learner.layouts import Form
 from compare.learner.loading import load
@@ -275,3 +276,66 @@ def test_a_learner_computing_in_float32_trains_like_the_references_at_float32_to
     curve = result.curves.set_index("framework").loc["numpy"]
     assert result.ok and bool(curve["pass"]) and curve["first_divergent_step"] is None
     assert 1e-7 < curve["max_rel"] < 1e-5  # float32's round-off: over float64's tolerance, far under float32's
+
+
+def _returning(what):
+    """A rows learner returning what(loss, grads, X) instead of its right (loss, grads)."""
+    right = load(LEARNERS / "correct.py", "make")()
+
+    def fn(params, X, y):
+        loss, grads = right(params, X, y)
+        return what(loss, grads, X)
+
+    return fn
+
+
+def _nan_and_inf(loss, grads, X):
+    dW2 = grads[1][0].copy()
+    dW2[0, 0], dW2[1, 0] = np.nan, np.inf
+    return loss, [grads[0], (dW2, grads[1][1])]
+
+
+def _one_nan(loss, grads, X):
+    db1 = grads[0][1].copy()
+    db1[2] = np.nan
+    return loss, [(grads[0][0], db1), grads[1]]
+
+
+@pytest.mark.parametrize(
+    "what,per_sample,message",
+    [
+        (lambda loss, grads, X: ("0.5", grads), False, "the loss is str; expected a NumPy array of floats"),
+        (lambda loss, grads, X: [], False, "fn returned an empty list; expected a pair (loss, grads) or the gradients alone"),
+        (lambda loss, grads, X: (loss, [grads[0], grads[1][0]]), False, "grads[1] is ndarray; expected a pair (dW2, db2)"),
+        (_nan_and_inf, False, "dW2 has 2 NaN and inf entries; expected finite numbers"),
+        (_one_nan, False, "db1 has 1 NaN entry; expected finite numbers"),
+        (lambda loss, grads, X: (loss, [grads[0], (grads[1][0], np.ones((16, 1)))]), True,
+         "db2 has shape (16, 1); expected (1,) or (1, 1), the shape of b2 in the rows layout; --per-sample expects one sample's gradient"),
+        (lambda loss, grads, X: (loss, [(np.ones((16, 2, 3)), grads[0][1]), grads[1]]), True,
+         "dW1 has shape (16, 2, 3); expected (2, 3), the shape of W1 in the rows layout; --per-sample expects one sample's gradient, not a batch of them"),
+        (lambda loss, grads, X: (loss, [grads[0], (grads[1][0], np.ones((3, 1)))]), False,
+         "db2 has shape (3, 1); expected (1,) or (1, 1), the shape of b2 in the rows layout"),
+    ],
+)  # fmt: skip
+def test_what_a_function_returns_is_refused_in_one_line_naming_the_tensor(what, per_sample, message):
+    fn = _returning(what)
+    if per_sample:
+        batch = fn
+        fn = lambda params, x, y: batch(params, x[None], np.reshape(y, (1, -1)))  # noqa: E731
+    with pytest.raises(LearnerError) as e:
+        check(fn, SPEC, form=Form(per_sample=per_sample), fd=False)
+    assert str(e.value).splitlines()[0] == message
+
+
+def test_per_sample_gradients_of_changing_shapes_are_refused_naming_the_sample():
+    right = load(LEARNERS / "correct.py", "make")()
+    calls = []
+
+    def fn(params, x, y):
+        calls.append(1)
+        loss, grads = right(params, x[None], np.reshape(y, (1, -1)))
+        return loss, grads if len(calls) != 3 else [(grads[0][0].T, grads[0][1]), grads[1]]  # dW1 transposed once
+
+    with pytest.raises(LearnerError) as e:
+        check(fn, SPEC, form=Form(per_sample=True), fd=False)
+    assert str(e.value) == "--per-sample: sample 3 returned gradients of other shapes than sample 1"
