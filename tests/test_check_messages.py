@@ -252,9 +252,12 @@ def test_a_gradient_divided_twice_names_1_over_n_or_n_times_outputs(spec, words)
         ("dA = dZ @ W", "dW2", "in every layer: dZ @ W, without .T"),
         ("dA = dZ @ (W if layer == 1 else W.T)", "dW1", "into hidden layer 1: dZ2 @ W2 instead of @ W2.T"),
         ("dA = dZ @ (W if layer == 2 else W.T)", "dW2", "into hidden layer 2: dZ3 @ W3 instead of @ W3.T"),
+        ("dA = dZ @ (params[1][0].T if layer == 2 else W.T)", "dW2", "into hidden layer 2: dZ3 @ W2.T instead of @ W3.T"),
+        ("dA = dZ @ (params[2][0].T if layer == 1 else W.T)", "dW1", "into hidden layer 1: dZ2 @ W3.T instead of @ W2.T"),
+        ("dA = dZ @ (params[0][0] if layer == 1 else W.T)", "dW1", "into hidden layer 1: dZ2 @ W1 instead of @ W2.T"),
     ],
 )  # fmt: skip
-def test_a_missing_transpose_on_square_weights_is_named_at_its_layer(tmp_path, new, first, words):
+def test_a_missing_transpose_or_another_layers_weights_is_named_at_its_layer(tmp_path, new, first, words):
     spec = Spec(layers=(2, 2, 2, 2), loss="ce", output="softmax", frameworks=("numpy",))  # square: W without .T fits
     source = (LEARNERS / "correct.py").read_text()
     (tmp_path / "untransposed.py").write_text(source.replace("dA = dZ @ W.T", new))
