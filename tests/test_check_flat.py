@@ -63,6 +63,9 @@ def test_unpacking_pairs_as_a_flat_list_suggests_the_other_containers(tmp_path, 
         # forward: an activation's name says A, not Z
         (10, "H = sigmoid(X @ W1 - b1)", "H departs here (A1: rel "),
         (11, "out = sigmoid(H @ W2)", "out departs here (A2: rel "),
+        # keyword arguments: the names a line reads are right of its first =
+        (10, "H = sigmoid(np.clip(X @ W1 + b1, a_min=-0.1, a_max=None))", "H departs here (A1: rel "),
+        (17, "dZ1 = (dZ2 @ W2.T) * H * (1 - H).clip(max=0.2)", "dZ1 departs here (dZ1: rel "),
     ],
 )  # fmt: skip
 def test_a_slip_in_a_flat_style_learner_is_named_at_its_line(tmp_path, capsys, line, mutant, departs):
