@@ -2,6 +2,7 @@
 layout, one sample's per sample), the dropout and batch-norm backward slips named at their tensor and line, and a
 function without masks told how to take them."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -61,20 +62,27 @@ def test_per_sample_calls_get_their_samples_masks():
     (mask,) = harness.Dropout(spec).draw(len(X))
     got = []
 
-    def per_sample(p, x, t, masks):
+    def per_sample(p, x, t, masks, unscaled=False):
         got.append(masks[0].copy())
         W1, b1, W2, b2 = p["W1"], p["b1"], p["W2"], p["b2"]
         H = 1 / (1 + np.exp(-(W1 @ x + b1)))
         A1 = H * masks[0]
         out = 1 / (1 + np.exp(-(W2 @ A1 + b2)))
         dZ2 = 2 * (out - t) * out * (1 - out)
-        dZ1 = (W2.T @ dZ2) * masks[0] * H * (1 - H)
+        dH1 = (W2.T @ dZ2) * (masks[0] > 0 if unscaled else masks[0])
+        dZ1 = dH1 * H * (1 - H)
         return float(((out - t) ** 2).sum()), {"dW1": dZ1 @ x.T, "db1": dZ1, "dW2": dZ2 @ A1.T, "db2": dZ2}
 
     report = check(per_sample, spec, form=Form("columns", "dict", per_sample=True), fd=False)
     assert report.ok, report.text()
     assert len(got) == len(X) and got[5].shape == (3, 1)
     np.testing.assert_array_equal(got[5][:, 0], mask[5])
+    slipped = check(lambda p, x, t, masks: per_sample(p, x, t, masks, unscaled=True), spec, form=Form("columns", "dict", per_sample=True))
+    assert slipped.diagnosis.mistake == "dropout_unscaled"  # the tracer replays the first sample with its mask
+    assert re.fullmatch(
+        r"tests/test_check_tricks\.py:\d+  dH1 = \(W2\.T @ dZ2\) \* \(masks\[0\] > 0 if unscaled else masks\[0\]\)  ← dH1 departs here \(dH1: rel 0\.3\).*",
+        slipped.line,
+    ), slipped.line
     rows = []
 
     def per_sample_rows(p, x, t, masks):  # x (2,), t (1,), a mask (3,) in rows
