@@ -36,6 +36,12 @@ def test_each_convention_says_its_loss_its_factor_and_the_learning_rate_that_mat
     assert parse(name).message(loss, N, outputs) == message
 
 
+def test_a_sum_over_one_output_is_the_frameworks_sum_reduction():
+    """Declared on one output, outputs+sum is a plain sum over the batch in both frameworks."""
+    assert parse("outputs+sum").frameworks("mse", N, 1) == "torch's MSELoss(reduction='sum'), Keras's MeanSquaredError(reduction='sum')"
+    assert parse("outputs+sum").frameworks("mse", N, 2) == "torch's MSELoss(reduction='sum'), 32 × Keras's MeanSquaredError()"
+
+
 def test_a_factor_is_a_convention_to_ten_tolerances_and_never_the_specs_own():
     tol = 1e-7
     assert find(N * (1 + 0.9e-6), "mse", N, 1, tol) == Convention(batch=True)

@@ -22,8 +22,8 @@ class Record:
     key: str  # the variable, an attribute (self.dW) or an item (grads[0])
     value: object
     alias: bool  # the same object another key held before: an assignment that computes nothing
-    ident: int = 0  # id of the learner's object (kept alive while tracing)
-    frame: int = 0  # which call of which function (a serial number)
+    ident: int  # id of the learner's object (kept alive while tracing)
+    frame: int  # which call of which function (a serial number)
 
 
 def _values(frame) -> dict[str, object]:

@@ -181,7 +181,7 @@ def kind(key: str) -> str | None:
     """dW, db, dZ, dA, dH or fp from a variable's name (grads['db1'], self.dbiases, nabla_w[0], delta), None if it does not say."""
     name = key.lower()
     if "[" in name and ("'" in name or '"' in name):
-        name = name.split("[", 1)[1].strip("]'\"")  # a dict key names the tensor
+        name = name.partition("[")[2].strip("]'\"")  # a dict key names the tensor
     name = name.split(".")[-1].split("[")[0]
     if re.fullmatch(r"d?[wb]\d*", name):  # a params-style key: W1, b2, dW1
         return "dW" if name.lstrip("d").startswith("w") else "db"
