@@ -112,7 +112,7 @@ def where(file: str, line: int) -> str:
 
 
 def names_on(source: str) -> list[str]:
-    """The variables a line reads (right of its =)."""
+    """The variables a line reads: its assigned value's (right of its =), or the whole line's where it assigns nothing."""
     try:
         tree = ast.parse(source.strip())
     except SyntaxError:

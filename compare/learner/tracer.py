@@ -263,7 +263,7 @@ def _first_new(records, right, tol, candidates: dict, kind_of):
             continue
         source = linecache.getline(r.file, r.line)
         earlier = {e.key: e for e in records[:n] if not isinstance(e.value, tuple)}
-        reads = [earlier[k] for k in names_on(source.split("=", 1)[1] if "=" in source else source) if k in earlier]
+        reads = [earlier[k] for k in names_on(source) if k in earlier]
         if reads and all(_matches(e.value, right, tol) for e in reads):
             return r, ([k for k in shaped if k.lower() == _base(r)] or [k for k in shaped if _tensor_kind(k) == said] or shaped)[0]
     return None
@@ -290,7 +290,7 @@ def _caller(records, n: int, right, tol):
 def _inputs(records, record, source: str, right: dict, tol: float) -> str:
     """'; dA (line 30) was right' for what the line read, from the last value each of those names held."""
     said = []
-    for name in names_on(source.split("=", 1)[1] if "=" in source else source):
+    for name in names_on(source):
         earlier = [r for r in records[: records.index(record)] if r.key == name and not isinstance(r.value, tuple)]
         if earlier and (match := _matches(earlier[-1].value, right, tol)):
             said.append(f"{name} (line {earlier[-1].line}) was right" + (f", {match[0]}" if match[0] != name else ""))
