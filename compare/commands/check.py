@@ -21,6 +21,7 @@ EXAMPLES = """your file defines (another name with --function):
       # returns (loss, grads): loss = mean over the batch (and the outputs for mse),
       #         grads = list of (dW, db) with the shapes of params
       # it must not change params, X or y
+      # with --dropout p, a parameter `masks` gets the step's masks: one per hidden layer, 0 (dropped) or 1/(1 - p)
 
 examples:
   mlp-compare check examples/beginner_mlp.py --layers 2,3,1 --activation sigmoid --output sigmoid --loss mse
@@ -29,6 +30,7 @@ examples:
   mlp-compare check my_mlp.py --optimizer adam --lr 0.01 --optimizer-function adam   # your backprop with your adam
   mlp-compare check dlai.py --layout columns --params dict --layers 2,4,1   # deeplearning.ai: X (features, m), W1, b1 (n, 1)
   mlp-compare check nielsen.py --function backprop --layout columns --per-sample --params lists --layers 2,3,2
+  mlp-compare check dlai_dropout.py --layout columns --params dict --layers 2,4,1 --dropout 0.3   # loss_and_grads(p, X, Y, masks)
 
 exit status: 0 right, 1 wrong (the table and the diagnosis say where and why), 2 bad input
 """
