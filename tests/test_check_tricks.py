@@ -137,3 +137,12 @@ def test_a_batch_norm_backward_slip_is_named_at_its_line_through_the_check(slip)
     number = next(i for i, text in enumerate(source, start=1) if text.strip() == line)
     assert report.line.startswith(f"tests/test_tricks_slips.py:{number}  {line}  ← dH departs here (dH1: rel "), report.line
     assert check(lambda p, X, y: learner(spec, p, X, y), spec, fd=False).ok  # the full backward, in training mode
+
+
+def test_a_function_that_needs_masks_without_dropout_in_the_spec_is_bad_input(capsys):
+    args = [a for a in ARGS if a not in ("--dropout", "0.3")]
+    assert main(["check", str(DLAI_FILE), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "mlp-compare check: error: loss_and_grads takes dropout masks, and the spec has no dropout: give --dropout p, the rate your code drops at"
+    ]

@@ -95,6 +95,9 @@ def check(
         params, X, y = first_batch(spec)
     declared = conventions.parse(convention) if isinstance(convention, str) else convention
     classes = spec.layers[-1]
+    if spec.dropout == 0 and takes_masks(fn, required=True):
+        name = getattr(fn, "__name__", "your function")
+        raise LearnerError(f"{name} takes dropout masks, and the spec has no dropout: give --dropout p, the rate your code drops at")
     masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 and takes_masks(fn) else None  # the first step's
     got = call(fn, params, X, y, form, classes, masks)
     loss, grads = got.loss, got.grads

@@ -155,12 +155,14 @@ def signature(fn: Callable, function: str, method: bool = False) -> None:
     raise LearnerError(f"{function} takes ({', '.join(required)}); {accepted}")
 
 
-def takes_masks(fn: Callable) -> bool:
-    """Whether the learner's function takes the step's dropout masks: a parameter named `masks`."""
+def takes_masks(fn: Callable, required: bool = False) -> bool:
+    """Whether the learner's function takes the step's dropout masks: a parameter named `masks` (without a default,
+    where required)."""
     try:
-        return "masks" in inspect.signature(fn).parameters
+        parameter = inspect.signature(fn).parameters.get("masks")
     except (TypeError, ValueError):  # a builtin or C callable: no signature to read
         return False
+    return parameter is not None and not (required and parameter.default is not parameter.empty)
 
 
 def masks_for(fn: Callable, form: Form, masks, sample: int) -> dict:
