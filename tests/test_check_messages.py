@@ -338,3 +338,17 @@ def test_under_convention_sum_finite_differences_take_n_times_the_mean_loss_the_
     rows = result.table.set_index("tensor")
     assert result.ok and list(rows["fd_grade"]) == ["-", "good", "good", "good", "good"], result.text()
     assert (rows["finite_diff"].iloc[1:] < 1e-6).all()
+
+
+def test_under_outputs_plus_sum_the_mean_reported_is_the_sum_over_outputs_and_finite_differences_follow():
+    spec = Spec(layers=(2, 4, 3), dataset="blobs", frameworks=("numpy",))
+    right = make(spec.activations, spec.output, spec.loss)
+
+    def fn(params, X, y):  # per sample ‖ŷ − y‖², printed as the batch's mean, descended as its sum
+        loss, grads = right(params, X, y)
+        c = len(X) * y.shape[1]
+        return y.shape[1] * loss, [(c * dW, c * db) for dW, db in grads]
+
+    result = check(fn, spec, convention="outputs+sum")
+    rows = result.table.set_index("tensor")
+    assert result.ok and list(rows["fd_grade"]) == ["-", "good", "good", "good", "good"], result.text()
