@@ -305,6 +305,8 @@ def _one_nan(loss, grads, X):
     "what,per_sample,message",
     [
         (lambda loss, grads, X: ("0.5", grads), False, "the loss is str; expected a NumPy array of floats"),
+        (lambda loss, grads, X: (loss, [grads[0], (None, grads[1][1])]), False, "dW2 is NoneType; expected a NumPy array of floats"),
+        (lambda loss, grads, X: (loss, [grads[0], (grads[1][0], "db")]), False, "db2 is str; expected a NumPy array of floats"),
         (lambda loss, grads, X: [], False, "fn returned an empty list; expected a pair (loss, grads) or the gradients alone"),
         (lambda loss, grads, X: (loss, [grads[0], grads[1][0]]), False, "grads[1] is ndarray; expected a pair (dW2, db2)"),
         (_nan_and_inf, False, "dW2 has 2 NaN and inf entries; expected finite numbers"),

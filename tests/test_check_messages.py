@@ -352,3 +352,32 @@ def test_under_outputs_plus_sum_the_mean_reported_is_the_sum_over_outputs_and_fi
     result = check(fn, spec, convention="outputs+sum")
     rows = result.table.set_index("tensor")
     assert result.ok and list(rows["fd_grade"]) == ["-", "good", "good", "good", "good"], result.text()
+
+
+@pytest.mark.parametrize(
+    "dtype,off,right",
+    [("float64", 0.5e-7, True), ("float64", 1.5e-7, False), ("float32", 0.5e-4, True), ("float32", 1.5e-4, False)],
+)
+def test_a_tensor_is_right_to_the_checks_tolerance_and_wrong_past_it(dtype, off, right):
+    """1e-7 of the reference in float64 (a reordered sum moves ~1e-15, a mistake the first digits), 1e-4 in float32."""
+    spec = Spec(layers=(2, 3, 1), dtype=dtype, frameworks=("numpy",))
+    correct = make()
+
+    def fn(params, X, y):
+        loss, grads = correct(params, X, y)
+        return loss, [grads[0], ((1 + off) * grads[1][0], grads[1][1])]
+
+    rows = check(fn, spec, fd=False).table.set_index("tensor")
+    assert rows.loc["dW2", "verdict"] == ("right" if right else "WRONG") and rows.loc["dW2", "rel_numpy"] == pytest.approx(off, rel=1e-3)
+
+
+@pytest.mark.parametrize("error,float32,expected", [
+    (0.9e-7, False, "good"), (1.1e-7, False, "acceptable"), (0.9e-4, False, "acceptable"), (1.1e-4, False, "suspicious"),
+    (0.9e-2, False, "suspicious"), (1.1e-2, False, "wrong"),
+    (0.9e-3, True, "good"), (1.1e-3, True, "acceptable"), (0.9e-2, True, "acceptable"), (1.1e-2, True, "suspicious"),
+    (0.9e-1, True, "suspicious"), (1.1e-1, True, "wrong"),
+])  # fmt: skip
+def test_finite_differences_are_graded_as_cs231n_does_and_a_decade_looser_for_float32_code(error, float32, expected):
+    from compare.agree import finite_diff
+
+    assert finite_diff.grade(error, float32=float32) == expected

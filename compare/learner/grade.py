@@ -31,8 +31,9 @@ from compare.shared.spec import Spec
 TOL = {"float64": 1e-7, "float32": 1e-4}
 FD_ENTRIES = 40  # finite differences on at most this many entries per tensor (seeded sample)
 FD_STEP = {"float64": finite_diff.H, "float32": 1e-2}  # float32: round-off ~1e-7/h against truncation ~h²
-FD_GRADES32 = [(1e-3, "good"), (1e-2, "acceptable"), (1e-1, "suspicious"), (np.inf, "wrong")]  # float32's floor is ~1e-4
-FLOAT32_NOTE = "Your code computes in float32; judged at float32 tolerance (1e-4), finite differences graded at float32 precision."
+FLOAT32_NOTE = (
+    f"Your code computes in float32; judged at float32 tolerance ({TOL['float32']:.0e}), finite differences graded at float32 precision."
+).replace("e-0", "e-")  # 1e-4
 ROWS = Form()
 NO_MASKS_NOTE = (
     "Your function takes no dropout masks, so it was checked without dropout (every unit kept). To check your dropout, "
@@ -71,7 +72,7 @@ def finite_differences(loss_of, spec, params, X, grads, names, float32: bool):
         h = FD_STEP["float32" if float32 else "float64"]
         fd = finite_diff.check(loss_of, params, grads, names, signs=signs, max_entries=FD_ENTRIES, h=h)
     if float32:
-        fd["grade"] = [next(g for bound, g in FD_GRADES32 if e <= bound) for e in fd["max_rel_error"]]
+        fd["grade"] = [finite_diff.grade(e, float32=True) for e in fd["max_rel_error"]]
     return fd
 
 
