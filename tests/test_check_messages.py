@@ -381,3 +381,29 @@ def test_finite_differences_are_graded_as_cs231n_does_and_a_decade_looser_for_fl
     from compare.agree import finite_diff
 
     assert finite_diff.grade(error, float32=float32) == expected
+
+
+def test_gradients_alone_under_a_convention_train_against_the_references_loss_at_their_weights_scaled():
+    spec = Spec(layers=(2, 3, 1), frameworks=("numpy",))
+    right = make()
+
+    def grads_of_the_sum(params, X, y):
+        return [(len(X) * dW, len(X) * db) for dW, db in right(params, X, y)[1]]
+
+    result = check(grads_of_the_sum, spec, convention="sum", steps=5, fd=False)
+    curve = result.curves.set_index("framework").loc["numpy"]
+    assert result.ok and bool(curve["pass"]) and curve["max_rel"] < 1e-12
+    assert curve["reference_lr"] == "0.5 × 16 (your convention)"
+
+
+@pytest.mark.parametrize("off,said", [(0.9e-6, True), (1.5e-6, False)])
+def test_a_loss_at_the_same_factor_as_the_gradients_is_said_to_agree_to_a_millionth(off, said):
+    right = make()
+
+    def doubled(params, X, y):
+        loss, grads = right(params, X, y)
+        return 2 * (1 + off) * loss, [(2 * dW, 2 * db) for dW, db in grads]
+
+    diagnosis = check(doubled, Spec(layers=(2, 3, 1), frameworks=("numpy",)), fd=False).diagnosis
+    assert diagnosis.mistake == "factor2"
+    assert ("your loss is 2 × too, so it agrees with your gradients" in diagnosis.message) == said, diagnosis.message
