@@ -97,6 +97,16 @@ def test_in_columns_a_mistake_gets_the_columns_fix(tmp_path):
     assert "Fix: dW = dZ @ A_prev.T, of shape (fan_out, fan_in) like W." in message
 
 
+@pytest.mark.parametrize(
+    "mutant,tensor,shapes", [("transposed_dw", "dW2", ("(3, 1)", "(1, 3)")), ("bias_not_summed", "db2", ("(1, 16)", "(1, 1)"))]
+)
+def test_a_tensor_of_the_wrong_shape_is_shown_with_the_columns_layouts_shape(tmp_path, mutant, tensor, shapes):
+    spec = CATALOGUE[mutant][0]
+    fn, _ = makers("dlai", mutated("dlai", mutant, tmp_path)[0], spec)
+    rows = check(fn, spec, form=STYLES["dlai"].form, fd=False).table.set_index("tensor")
+    assert rows.loc[tensor, ["shape", "verdict"]].tolist() == [shapes[0], f"wrong shape, expected {shapes[1]}"]
+
+
 def test_a_convention_does_not_hide_a_mistake_on_top_of_it(tmp_path):
     spec = spec_for("nielsen", "derivative_missing")
     fn, loss_fn = makers("nielsen", mutated("nielsen", "derivative_missing", tmp_path)[0], spec)
