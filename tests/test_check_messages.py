@@ -338,6 +338,8 @@ def test_under_convention_sum_finite_differences_take_n_times_the_mean_loss_the_
     rows = result.table.set_index("tensor")
     assert result.ok and list(rows["fd_grade"]) == ["-", "good", "good", "good", "good"], result.text()
     assert (rows["finite_diff"].iloc[1:] < 1e-6).all()
+    if not separate_loss:  # their mean loss is the reference's mean: the loss row is right
+        assert rows.loc["loss", "verdict"] == "right" and rows.loc["loss", "rel_numpy"] < 1e-12
 
 
 def test_under_outputs_plus_sum_the_mean_reported_is_the_sum_over_outputs_and_finite_differences_follow():
@@ -352,6 +354,7 @@ def test_under_outputs_plus_sum_the_mean_reported_is_the_sum_over_outputs_and_fi
     result = check(fn, spec, convention="outputs+sum")
     rows = result.table.set_index("tensor")
     assert result.ok and list(rows["fd_grade"]) == ["-", "good", "good", "good", "good"], result.text()
+    assert rows.loc["loss", "verdict"] == "right" and rows.loc["loss", "rel_numpy"] < 1e-12  # 3 × the spec's mean, as reported
 
 
 @pytest.mark.parametrize(
