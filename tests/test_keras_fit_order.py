@@ -14,10 +14,12 @@ SPEC = Spec(layers=(2, 5, 1), activation="tanh", loss="mse", output="identity", 
 @pytest.fixture
 def keras_float64():
     keras = native.load_keras()
-    before = keras.config.floatx()
+    before, policy = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx("float64")  # process-global: the model, its loss and its learning rate in float64
+    keras.config.set_dtype_policy("float64")  # a layer built earlier in this process fixed the policy at floatx then
     yield keras
     keras.config.set_floatx(before)
+    keras.config.set_dtype_policy(policy)
 
 
 def fit(keras, spec: Spec, data, init) -> list[np.ndarray]:
