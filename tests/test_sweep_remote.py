@@ -16,17 +16,9 @@ from distributed import Client, Security
 from compare.cli import main
 from compare.io import bundle
 from compare.sweeps import results
+from tests.test_sweep import NUMPY_GRID
 
-GRID = """layers = [2, 4, 1]
-epochs = 100
-batch_size = 50
-frameworks = ["numpy"]
-
-[grid]
-activation = ["sigmoid", "tanh"]
-lr = [0.1, 0.5]
-seed = [0, 1]
-"""
+GRID = NUMPY_GRID.replace("epochs = 3", "epochs = 100")  # long enough runs for the kill to land mid-run
 DASK = str(Path(sys.executable).parent / "dask")
 
 
