@@ -246,6 +246,12 @@ def validate(s: Spec) -> None:
         _fail("frameworks", list(s.frameworks), "each framework once")
 
 
+def require_biases(bias: bool, what: str) -> None:
+    """Refuse a network without biases where `what` (the learner checks) takes networks with biases only."""
+    if not bias:
+        _fail("bias", bias, f"true: {what} takes networks with biases only")
+
+
 def _validate_schedule(s: Spec) -> None:
     _choice("schedule", s.schedule, tuple(SCHEDULES))
     _choice("schedule_every", s.schedule_every, SCHEDULE_EVERY)
