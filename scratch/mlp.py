@@ -97,7 +97,7 @@ class MLP:
         A, cache = X, []
         for layer, ((W, b), act) in enumerate(zip(self.params[:-1], self.pieces.activations)):
             Z = A @ W  # (N, fan_out)
-            if b is not None:
+            if self.spec.bias:
                 Z += b  # Z = A W + b, in place
             H = act(Z)  # (N, fan_out)
             B, bn = H, None
@@ -111,7 +111,7 @@ class MLP:
         W, b = self.params[-1]
         cache.append((A, None, None, None, None))
         logits = A @ W  # (N, O)
-        if b is not None:
+        if self.spec.bias:
             logits += b  # logits = A W + b
         return logits, cache
 
