@@ -34,8 +34,8 @@ class Spec:
     """Everything that defines one comparison run; every hyperparameter explicit."""
 
     layers: tuple[int, ...] = (2, 4, 1)  # sizes from input to output; >= 1 hidden layer
-    bias: bool = True  # every layer adds a bias b to X W (False: X W alone, as Rashid's wih/who or Trask's syn0/syn1)
     activation: str | tuple[str, ...] = "sigmoid"  # hidden activation: one name, or one per hidden layer
+    bias: bool = True  # each layer computes A W + b; False: A W alone, no b (as Rashid's wih/who, Trask's syn0/syn1)
     loss: str = "mse"  # mse | bce (sigmoid output, from logits) | ce (softmax output, from logits)
     output: str | None = None  # output activation: mse takes identity|sigmoid (None: sigmoid)
     optimizer: str = "sgd"  # sgd | momentum | nesterov | adam | rmsprop
