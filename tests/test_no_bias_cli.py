@@ -110,7 +110,7 @@ def test_bad_bias_input_exits_2_in_one_line_and_writes_nothing(argv, config, mes
     if config:
         (tmp_path / "c.toml").write_text(config)
         argv = [*argv, "--config", "c.toml"]
-    assert main([*argv, *(["--out", "run"] if argv[0] == "run" else [])]) == 2
+    assert main(argv) == 2  # run without --out: a bundle would go to runs/<time>-...
     assert message in error_line(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == (["c.toml"] if config else [])
 
@@ -121,3 +121,10 @@ def test_a_sweep_grid_with_a_bad_bias_is_refused_before_anything_runs(tmp_path, 
     assert main(["sweep", str(grid), "--out", str(tmp_path / "out")]) == 2
     assert error_line(capsys) == "mlp-compare sweep: error: spec.bias: got 'no'; expected true or false (in combination bias=no)"
     assert not (tmp_path / "out").exists()
+
+
+def test_run_without_out_names_its_folder_nobias(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--no-bias", "--epochs", "1", "--frameworks", "numpy"]) == 0
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert folder.name.endswith("-2-4-1-nobias-sigmoid-mse-sgd-moons")

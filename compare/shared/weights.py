@@ -51,7 +51,7 @@ def tensors(params: Params) -> list[np.ndarray]:
 
 def to_dict(params: Params, prefix: str = "") -> dict[str, np.ndarray]:
     """{'W1': ..., 'b1': ..., ...}, with an optional prefix such as 'd' for gradients; no b keys without biases."""
-    return dict(zip(names(len(params), prefix, bias=has_biases(params)), tensors(params)))
+    return dict(zip(names(len(params), prefix, bias=has_biases(params)), tensors(params), strict=True))
 
 
 def from_dict(arrays, prefix: str = "") -> Params:
