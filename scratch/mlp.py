@@ -9,7 +9,7 @@ from scratch.losses import output_fn
 from scratch.pieces import Pieces, pieces_for
 
 
-def flat(pairs) -> list[np.ndarray]:
+def _flat(pairs) -> list[np.ndarray]:
     """The tensors of [(W, b), ...] as one list, W1, b1, W2, ..., the absent biases left out: what the optimizer steps."""
     return [t for pair in pairs for t in pair if t is not None]
 
@@ -22,8 +22,8 @@ class MLP:
         self.dtype = np.dtype(spec.dtype)
         self.pieces = pieces
         self.set_params(params)
-        self.optimizer = pieces.optimizer(spec, flat(self.params))
-        self.grads = self.like_params()  # train_step writes here
+        self.optimizer = pieces.optimizer(spec, _flat(self.params))
+        self.grads = self._like_params()  # train_step writes here
         # batch norm's running (mean, variance) of every hidden layer: state, not parameters
         self.running = [(np.zeros(w, self.dtype), np.ones(w, self.dtype)) for w in spec.layers[1:-1]] if spec.batch_norm else None
 
@@ -35,7 +35,7 @@ class MLP:
         """The current weights, canonical layout, as copies; b is None without biases."""
         return [(W.copy(), b.copy() if self.spec.bias else None) for W, b in self.params]
 
-    def like_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    def _like_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """New arrays shaped like the weights, for the gradients (db None without biases)."""
         return [(np.empty_like(W), np.empty_like(b) if self.spec.bias else None) for W, b in self.params]
 
@@ -60,7 +60,7 @@ class MLP:
         loss, dZ = self.pieces.loss(logits, y)
         grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
         loss += self.penalty(grads)
-        self.optimizer.step(flat(self.params), flat(grads))
+        self.optimizer.step(_flat(self.params), _flat(grads))
         return loss
 
     def end_epoch(self) -> None:
@@ -121,7 +121,7 @@ class MLP:
         dW is written into `grads` when given (arrays shaped like the weights), so a training step reuses them.
         """
         if grads is None:
-            grads = self.like_params()
+            grads = self._like_params()
         for layer in reversed(range(len(self.params))):
             A_prev = cache[layer][0]
             dW = np.matmul(A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
