@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from scratch import batch_norm
@@ -12,6 +14,16 @@ from scratch.pieces import Pieces, pieces_for
 def _flat(pairs) -> list[np.ndarray]:
     """The tensors of [(W, b), ...] as one list, W1, b1, W2, ..., the absent biases left out: what the optimizer steps."""
     return [t for pair in pairs for t in pair if t is not None]
+
+
+class LayerCache(NamedTuple):
+    """What the forward pass keeps of one layer for the backward pass."""
+
+    A_prev: np.ndarray  # the layer's input (N, fan_in)
+    Z: np.ndarray | None  # A_prev W + b (N, fan_out); None for the output layer (its logits are the loss's)
+    H: np.ndarray | None  # f(Z), before batch norm and dropout
+    mask: np.ndarray | None  # the dropout mask, 0 or 1 / (1 - p), or None
+    bn: tuple | None  # batch norm's cache, or None
 
 
 class MLP:
@@ -106,35 +118,47 @@ class MLP:
             elif self.running is not None:
                 B = batch_norm.evaluate(H, *self.running[layer], self.spec.bn_eps)
             mask = None if masks is None else masks[layer]  # (N, fan_out): 0 or 1 / (1 - p)
-            cache.append((A, Z, H, mask, bn))
+            cache.append(LayerCache(A, Z, H, mask, bn))
             A = B if mask is None else B * mask  # inverted dropout: A = B * mask
         W, b = self.params[-1]
-        cache.append((A, None, None, None, None))
+        cache.append(LayerCache(A, None, None, None, None))
         logits = A @ W  # (N, O)
         if self.spec.bias:
             logits += b  # logits = A W + b
         return logits, cache
 
-    def backward(self, dZ: np.ndarray, cache, grads=None) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    def backward(self, dZ: np.ndarray, cache, grads=None, record: dict | None = None) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache; db is None without biases.
 
         dW is written into `grads` when given (arrays shaped like the weights), so a training step reuses them.
+        `record`, when given, is filled with every intermediate by name (layers numbered from 1): dZ, dW, db of each
+        layer; dA (the error sent back), dH (after dropout and batch norm) and fp (f'(Z)) of each hidden layer.
         """
         if grads is None:
             grads = self._like_params()
+        note = record.__setitem__ if record is not None else lambda name, value: None
         for layer in reversed(range(len(self.params))):
-            A_prev = cache[layer][0]
-            dW = np.matmul(A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
+            dW = np.matmul(cache[layer].A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
             db = dZ.sum(axis=0) if self.spec.bias else None  # (fan_out,)
             grads[layer] = (dW, db)
+            if record is not None:  # a copy: a training step reuses the dW buffers
+                note(f"dZ{layer + 1}", dZ)
+                note(f"dW{layer + 1}", dW.copy())
+                if db is not None:
+                    note(f"db{layer + 1}", db)
             if layer > 0:
-                _, Z_prev, H_prev, mask, bn = cache[layer - 1]
+                below = cache[layer - 1]
                 dA = self.pieces.through(dZ, self.params, layer)  # (N, fan_in)
-                if dA.shape != Z_prev.shape:
-                    raise ValueError(f"dA{layer} has shape {dA.shape}; layer {layer}'s Z has {Z_prev.shape}")
-                dH = dA if mask is None else self.pieces.dropout_back(dA, mask)  # dB = dA * mask
-                dH = dH if bn is None else self.pieces.batch_norm_back(dH, bn)  # dH from dB, through mean and variance
-                dZ = dH * self.pieces.activations[layer - 1].derivative(Z_prev, H_prev)  # dZ = dH * f'(Z)
+                if dA.shape != below.Z.shape:
+                    raise ValueError(f"dA{layer} has shape {dA.shape}; layer {layer}'s Z has {below.Z.shape}")
+                dH = dA if below.mask is None else self.pieces.dropout_back(dA, below.mask)  # dB = dA * mask
+                dH = dH if below.bn is None else self.pieces.batch_norm_back(dH, below.bn)  # dH from dB, through mean and variance
+                fp = self.pieces.activations[layer - 1].derivative(below.Z, below.H)  # f'(Z)
+                dZ = dH * fp  # dZ = dH * f'(Z)
+                note(f"dA{layer}", dA)
+                note(f"fp{layer}", fp)
+                if below.mask is not None or below.bn is not None:
+                    note(f"dH{layer}", dH)
         return grads
 
 

@@ -44,7 +44,7 @@ def relu_signs(model, X: np.ndarray) -> Callable[[list], list[np.ndarray]]:
     def signs(params) -> list[np.ndarray]:
         model.set_params(params)
         _, cache = model.layers(X, training=True)
-        return [cache[i][1] > 0 for i in relus]
+        return [cache[i].Z > 0 for i in relus]
 
     return signs
 
