@@ -48,7 +48,6 @@ def check(fn, spec: Spec | None = None, **options):
     compare.learner.grade.check_function. The report shows as an HTML table in Jupyter."""
     from compare.learner.grade import check_function
 
-    require_biases(options.get("bias", spec.bias if spec else True), "compare.check")
     return check_function(fn, spec, **options)
 
 

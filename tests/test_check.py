@@ -5,9 +5,9 @@ import difflib
 import numpy as np
 import pytest
 
-from compare.learner.diagnose import MISTAKES
 from compare.learner.grade import check, first_batch
 from compare.learner.loading import load
+from compare.learner.mistakes import MISTAKES
 from compare.shared.spec import Spec
 from tests.styles import BEGINNER, CATALOGUE, LEARNERS  # mutant -> (spec, first wrong tensor, mistake named)
 
@@ -30,7 +30,7 @@ def test_each_mutant_is_flagged_at_the_right_tensor_with_the_right_mistake(name,
     assert not row["rel_numpy"] <= 1e-3  # far from round-off (NaN where the shape is wrong)
     right = result.table[result.table["verdict"] == "right"]
     assert (right["rel_numpy"] <= (1e-12 if dtype == "float64" else 1e-5)).all()
-    assert MISTAKES[mistake][0] in result.diagnosis.message
+    assert MISTAKES[mistake].what in result.diagnosis.message
 
 
 def test_the_correct_learner_passes_every_catalogue_spec():

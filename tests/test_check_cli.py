@@ -116,7 +116,7 @@ def test_a_learner_that_raises_gets_its_own_traceback_and_exit_2(tmp_path, capsy
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["nowhere.py"], "nowhere.py: no such file; expected a Python file defining loss_and_grads(params, X, y)"),
+        (["nowhere.py"], "nowhere.py: no such file; expected a Python file defining loss_and_grads(params, X, y), or a training script"),
         ([str(EXAMPLES / "beginner_mlp.py"), "--steps", "-1"], "--steps -1: expected a whole number >= 0"),
         ([str(EXAMPLES / "beginner_mlp.py"), "--layers", "3,3,1"],
          "spec.layers: input size 3 does not fit 'moons', which has 2 features; expected 2"),

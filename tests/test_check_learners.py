@@ -174,13 +174,11 @@ def test_a_traceback_keeps_the_frames_of_every_file_in_the_learners_folder(tmp_p
     assert err[3:5] == [f'File "{tmp_path / "layers.py"}", line 5, in dense', "return X @ W.T + b"]
 
 
-def test_a_method_or_another_signature_says_what_is_accepted_and_how_to_wrap(capsys):
+def test_a_class_it_cannot_make_or_another_signature_says_what_is_accepted(capsys):
     assert main(["check", str(STYLE_FILES / "nielsen.py"), "--function", "Network.backprop", *BEGINNER]) == 2
     assert err_lines(capsys) == [
-        "mlp-compare check: error: Network.backprop is a method (self, x, y); the check calls f(params, X, y) (one sample x with "
-        "--per-sample; f(params, X, y, masks) with dropout) and takes back (loss, grads) or the gradients alone; wrap it in three lines of your file: "
-        "net = Network(...) / def backprop_of(params, X, y): /     net.weights, net.biases = params; return net.backprop(X, y)   "
-        "(then --function backprop_of --params lists)"
+        "mlp-compare check: error: Network(hidden, output, cost): the check cannot tell what to pass for output; "
+        "give it with --init-args 'output=...'"
     ]
     assert main(["check", str(STYLE_FILES / "cs231n.py"), "--function", "softmax_loss", *BEGINNER]) == 2
     assert err_lines(capsys) == [

@@ -269,7 +269,7 @@ def test_a_missing_transpose_or_another_layers_weights_is_named_at_its_layer(tmp
 
 
 def test_rel_is_relative_to_the_reference_and_absolute_where_it_is_zero():
-    from compare.learner.diagnose import rel
+    from compare.learner.numbers import rel
 
     assert rel(np.array([2e-3, 0.0]), np.array([1e-3, 0.0])) == pytest.approx(1.0)  # small tensors are not judged absolutely
     assert rel(np.array([-3.0]), np.array([2.0])) == pytest.approx(2.5)

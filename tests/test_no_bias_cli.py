@@ -102,7 +102,6 @@ def test_a_sweep_over_bias_runs_both_networks(tmp_path):
         (["run"], 'bias = "no"\n', "spec.bias: got 'no'; expected true or false"),
         (["run", "--no-bias", "--decay-biases", "--l2", "0.01"], "", "spec.decay_biases: got True; expected false when bias is false"),
         (["gradcheck"], "bias = false\ndecay_biases = true\n", "spec.decay_biases: got True; expected false when bias is false"),
-        (["check", LEARNER, "--no-bias"], "", "spec.bias: got False; expected true: mlp-compare check takes networks with biases only"),
     ],
 )
 def test_bad_bias_input_exits_2_in_one_line_and_writes_nothing(argv, config, message, tmp_path, capsys, monkeypatch):

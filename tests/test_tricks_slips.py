@@ -5,14 +5,12 @@ the backward pass or not rescaled."""
 import numpy as np
 import pytest
 
-import scratch
 from compare.experiment.pipeline import prepare
-from compare.learner.diagnose import diagnose
+from compare.learner.grade import check
 from compare.shared import harness
 from compare.shared.spec import Spec
 
 SPEC = Spec(layers=(2, 6, 3), activation="tanh", loss="ce", dataset="blobs", init="small_uniform", seed=5, batch_size=16)
-TOL = 1e-9
 
 
 def learner(spec, params, X, y, masks=None, bn_back="full", dropout_back="right"):
@@ -51,17 +49,25 @@ def learner(spec, params, X, y, masks=None, bn_back="full", dropout_back="right"
 
 
 def diagnosed(spec, slip_l2=None, masks=None, **slip):
+    """The check's diagnosis of the learner with its slips, on the first 16 training samples (with the step's masks
+    the check draws, the same as `masks`)."""
     data, params, _ = prepare(spec)
     X, y = data.X_train[:16], data.y_train[:16]
-    ref_loss, ref_grads = scratch.make(spec, params).gradients(X, y, masks)
-    loss, grads = learner(spec, params, X, y, masks, **slip)
-    if slip_l2 == "missing":
-        grads = [(dW - spec.l2 * W, db) for (dW, db), (W, _) in zip(grads, params)]
-    elif slip_l2 == "double":
-        grads = [(dW + spec.l2 * W, db) for (dW, db), (W, _) in zip(grads, params)]
-    elif slip_l2 == "biases":
-        grads = [(dW, db + spec.l2 * b) for (dW, db), (_, b) in zip(grads, params)]
-    return diagnose(spec, params, X, y, loss, grads, ref_loss, ref_grads, TOL, masks)
+    assert masks is None or all(np.array_equal(a, b) for a, b in zip(masks, harness.Dropout(spec).draw(16)))
+
+    def fn(params, X, y, masks=None):
+        loss, grads = learner(spec, params, X, y, masks, **slip)
+        if slip_l2 == "missing":
+            grads = [(dW - spec.l2 * W, db) for (dW, db), (W, _) in zip(grads, params)]
+        elif slip_l2 == "double":
+            grads = [(dW + spec.l2 * W, db) for (dW, db), (W, _) in zip(grads, params)]
+        elif slip_l2 == "biases":
+            grads = [(dW, db + spec.l2 * b) for (dW, db), (_, b) in zip(grads, params)]
+        return loss, grads
+
+    if masks is None and spec.dropout > 0:
+        fn = (lambda f: lambda params, X, y: f(params, X, y))(fn)
+    return check(fn, spec.replace(frameworks=("numpy",)), params=params, X=X, y=y, fd=False, trace=False).diagnosis
 
 
 def test_the_hand_written_learner_is_right_without_slips():

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from compare.commands.flags import add_spec_flags, spec_from_args
 from compare.errors import UsageError
-from compare.optimizer_check.check import DEFAULT_LR, check_optimizer, find
+from compare.learner.child import MEMORY_GB, TIMEOUT, ChildSide
+from compare.learner.side import Options
+from compare.optimizer_check.check import DEFAULT_LR, HYPER, check_optimizer
 from compare.shared.spec import OPTIMIZERS, require_biases
 
 EXAMPLES = """your file defines, in any of the shapes courses teach (another name with --function):
@@ -45,6 +48,10 @@ def add_parser(sub) -> None:
         metavar="N",
         help="train the MLP N steps with your optimizer and our gradients (default 10; 0: random gradients only)",
     )
+    p.add_argument(
+        "--timeout", type=float, default=TIMEOUT, metavar="SECONDS", help=f"time your code may take for one request (default {TIMEOUT:g})"
+    )
+    p.add_argument("--memory", type=float, default=MEMORY_GB, metavar="GB", help=f"memory your code may take (default {MEMORY_GB:g} GB)")
     add_spec_flags(p)
 
 
@@ -56,7 +63,12 @@ def main(args: argparse.Namespace) -> int:
         args.lr = DEFAULT_LR[args.optimizer]
     spec = spec_from_args(args)
     require_biases(spec.bias, "mlp-compare check-optimizer")
-    fn = find(args.file, spec.optimizer, args.function)
-    report = check_optimizer(fn, spec, steps=args.steps)
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file; expected a Python file defining your {spec.optimizer} update")
+    hyper = {k: getattr(spec, k) for k in HYPER}
+    with ChildSide(str(path.resolve()), Options(), timeout=args.timeout, memory_gb=args.memory) as learner:  # their code runs there
+        adapter = lambda: learner.adapter(spec.optimizer, args.function, hyper)  # noqa: E731
+        report = check_optimizer(None, spec, steps=args.steps, adapter=adapter)
     report.print()
     return 0 if report.ok else 1

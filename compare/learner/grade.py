@@ -1,39 +1,32 @@
-"""Check a learner's function against the NumPy reference, the frameworks and finite differences, in the learner's
-layout, containers and loss convention; the wrong line found by the tracer."""
+"""Check a learner's backprop against the NumPy reference, the frameworks and finite differences, in the learner's
+layout, containers and conventions: their code opened (side.py), called on the spec's first mini-batch (or its own,
+for a script), every tensor judged in their convention, the mistake named (diagnose.py), the line found (tracer.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import math
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from compare.agree import finite_diff
-from compare.agree.differences import curve_diff
-from compare.agree.tolerances import growth
 from compare.errors import LearnerError
 from compare.experiment.pipeline import prepare
-from compare.learner import conventions, tracer
-from compare.learner.conventions import Convention
-from compare.learner.diagnose import close, diagnose, rel
+from compare.learner import conventions, diagnose, locate, reference, training
+from compare.learner import model as models
+from compare.learner.calling import Batch
+from compare.learner.case import TOL, Case
 from compare.learner.layouts import Form
-from compare.learner.loading import call, call_loss, takes_masks
+from compare.learner.numbers import close, rel
 from compare.learner.report import Report
+from compare.learner.side import Options, Setup, Side
 from compare.shared import harness, implementations, weights
 from compare.shared.spec import Spec
 
-# Learner against reference, max|a - b| / max|b| per tensor. Another summation order or another
-# formula (1 / (1 + e^-z) for the stable sigmoid) moves the last digits (~1e-15 in float64, ~1e-6 in
-# float32); every known backprop mistake moves the first.
-TOL = {"float64": 1e-7, "float32": 1e-4}
 FD_ENTRIES = 40  # finite differences on at most this many entries per tensor (seeded sample)
-FD_STEP = {"float64": finite_diff.H, "float32": 1e-2}  # float32: round-off ~1e-7/h against truncation ~h²
-FLOAT32_NOTE = (
-    f"Your code computes in float32; judged at float32 tolerance ({TOL['float32']:.0e}), finite differences graded at float32 precision."
-).replace("e-0", "e-")  # 1e-4
+FD_STEP = {"float64": finite_diff.H, "float32": 1e-2, "float16": 1e-1}  # round-off ~eps/h against truncation ~h²
 ROWS = Form()
 NO_MASKS_NOTE = (
     "Your function takes no dropout masks, so it was checked without dropout (every unit kept). To check your dropout, "
@@ -41,6 +34,12 @@ NO_MASKS_NOTE = (
     "shaped like that layer's activations in your layout; multiply by it forward and back (use masks[l] > 0 where your "
     "code divides by keep_prob itself)."
 )
+
+
+def precision_note(dtype: str) -> str:
+    return f"Your code computes in {dtype}; judged at {dtype} tolerance ({TOL[dtype]:.0e}), finite differences graded at {dtype} precision.".replace(
+        "e-0", "e-"
+    )
 
 
 def first_batch(spec: Spec):
@@ -63,21 +62,21 @@ def fd_grade(fd, k: int) -> str:
     return fd["grade"][k] + (f", {n} ReLU kink{'s' if n > 1 else ''} skipped" if n else "")
 
 
-def finite_differences(loss_of, spec, params, X, grads, names, float32: bool):
-    """Central differences of the learner's own loss, graded at the precision their code computes in."""
-    with contextlib.redirect_stdout(io.StringIO()):  # their prints once, not once per perturbed entry
-        signs = None
-        if "relu" in spec.activations:
-            signs = finite_diff.relu_signs(implementations.build("numpy", spec.replace(dtype="float64"), params), X.astype(np.float64))
-        h = FD_STEP["float32" if float32 else "float64"]
-        fd = finite_diff.check(loss_of, params, grads, names, signs=signs, max_entries=FD_ENTRIES, h=h)
-    if float32:
-        fd["grade"] = [finite_diff.grade(e, float32=True) for e in fd["max_rel_error"]]
-    return fd
+def opened_spec(spec: Spec, opened, sizes_given: bool) -> tuple[Spec, list[str]]:
+    """The spec as the learner's code has it: the layers its weights chain into (when --layers was not given), no
+    biases where it has none; and what was changed, in words."""
+    notes = []
+    if not sizes_given and tuple(opened.sizes) != spec.layers:
+        spec = spec.replace(layers=tuple(opened.sizes))
+        notes.append(f"Layers {'-'.join(map(str, opened.sizes))}, read from your weights' shapes.")
+    if spec.bias and not opened.bias:
+        spec = spec.replace(bias=False)
+        notes.append("Your network has no biases: checked as one without (--no-bias).")
+    return spec, notes
 
 
 def check(
-    fn: Callable,
+    fn,
     spec: Spec,
     *,
     params=None,
@@ -86,68 +85,143 @@ def check(
     steps: int = 0,
     fd: bool = True,
     form: Form = ROWS,
-    convention: str | Convention | None = None,
-    loss_function: Callable | None = None,
+    convention=None,
+    loss_function: Callable | str | None = None,
     trace: bool = True,
+    options: Options | None = None,
+    learner=None,
+    sizes_given: bool = True,
+    lr: float | None = None,
 ) -> Report:
-    """Call fn at the spec's initial weights on its first mini-batch, in the learner's form, and grade every tensor
-    (fd=False skips the finite differences of the learner's own loss, the slowest part; trace=False the wrong line)."""
-    if params is None:
-        params, X, y = first_batch(spec)
+    """Open the learner's code (fn: a callable, a class, a bound method, or a file path), call it at the spec's initial
+    weights on its first mini-batch, judge every tensor, name the mistake and the line; fd=False skips the finite
+    differences of their own loss, trace=False the line; steps: also train that many steps with their gradients."""
     declared = conventions.parse(convention) if isinstance(convention, str) else convention
-    classes = spec.layers[-1]
-    if spec.dropout == 0 and takes_masks(fn, required=True):
-        name = getattr(fn, "__name__", "your function")
-        raise LearnerError(f"{name} takes dropout masks, and the spec has no dropout: give --dropout p, the rate your code drops at")
-    masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 and takes_masks(fn) else None  # the first step's
-    got = call(fn, params, X, y, form, classes, masks)
-    loss, grads = got.loss, got.grads
-    if loss is None and loss_function is not None:  # gradients only: their loss function says what they descend
-        loss = call_loss(loss_function, params, X, y, form, classes, masks)
-    ref_loss, ref_grads = implementations.build("numpy", spec, params).gradients(X, y, masks)
-    theirs = {n: implementations.build(n, spec, params).gradients(X, y, masks) for n in others(spec)}
-    float32 = got.float32 and spec.dtype == "float64"
-    tol = TOL["float32" if float32 else spec.dtype]
-    names = weights.names(len(params), "d")
-    shaped = [[g if g.shape == r.shape else np.zeros_like(r) for g, r in zip(pair, ref)] for pair, ref in zip(grads, ref_grads)]
-    N, outputs = len(X), 1 if spec.loss_kind.labels else spec.layers[-1]
-    objective = N if conventions.reports_mean(declared, loss, ref_loss, N, outputs, tol) else 1  # what their gradients descend
-    no_fd = None
-    if fd and (loss is not None or loss_function is not None):
-        if loss_function is not None:
-            loss_of = lambda p: objective * call_loss(loss_function, p, X, y, form, classes, masks)  # noqa: E731
+    options = options or Options(form=form, form_given=form != ROWS, loss_function=loss_function)
+    learner = learner or Side(fn, options)
+    given = params is not None
+    if not given:
+        params, X, y = first_batch(spec)
+    masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 else None
+    setup = Setup(spec.layers, sizes_given, False if not spec.bias else None, params, X, y, spec.layers[-1], lr, spec.l2, spec.seed)
+    opened = learner.open(setup)
+    spec, notes = opened_spec(spec, opened, sizes_given)
+    if opened.step is not None:  # a script: its own weights, batch and step
+        params, X, y, masks = opened.step.params, opened.step.X, opened.step.y, None
+        spec = spec.replace(batch_size=len(X))
+    elif not given and (spec.layers != setup.sizes or not spec.bias and params[0][1] is not None):
+        params, X, y = first_batch(spec)
+    if spec.dropout == 0 and opened.requires_masks:
+        raise LearnerError(f"{opened.name} takes dropout masks, and the spec has no dropout: give --dropout p, the rate your code drops at")
+    masks = masks if opened.takes_masks else None
+    notes = opened.words and [f"Bound: {'; '.join(opened.words)}."] + notes or notes
+    batch = Batch(params, X, y, masks, spec.layers[-1], lr, spec.l2)
+    got = opened.step.got if opened.step is not None else learner.call(batch)
+    case = Case(spec, params, X, y, masks, opened.form, TOL[got.dtype if spec.dtype == "float64" else spec.dtype], declared)
+    ref = reference.build(spec, params, X, y, masks)
+    loss = got.loss
+    if loss is None and opened.has_loss_function:  # gradients alone: their loss function says what they descend
+        loss = learner.losses([batch])[0]
+    model = models.fit(spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared)
+    fd_result, no_fd = _finite_differences(learner, case, got, model, fd, opened)
+    fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd_result["grade"])
+    expected = model.grads(ref.grads, params)
+    under = ""
+    if model.convention is not None and model.c != 1:
+        conv = model.convention
+        under = f"Under your convention ({conv.name}, {conv.factor_words(case.N, case.outputs)} × the spec's loss): "
+    evidence = diagnose.Evidence(case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under)
+    diagnosis = diagnose.diagnose(evidence)
+    table = _table(case, got, loss, expected, evidence.expected_loss, model, ref, fd_result, diagnosis)
+    if got.dtype != "float64" and spec.dtype == "float64":
+        notes.append(precision_note(got.dtype))
+    if spec.dropout > 0 and not opened.takes_masks:
+        notes.append(NO_MASKS_NOTE)
+    if got.step is not None:
+        notes.append(
+            f"Your code takes the step itself: read as gradients = (weights before - after) / lr, lr = {got.lr:g} ({got.lr_words})."
+        )
+    if got.changed:
+        notes.append(f"Your code changed its inputs in place: {', '.join(got.changed)} (the check hands it copies).")
+    line = None
+    if trace and not diagnosis.ok and diagnosis.first_wrong is not None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            line = locate.locate(learner, case, batch, diagnosis, got, ref)
+    curves = None
+    if steps:
+        if opened.step is not None:
+            notes.append("--steps: a script trains itself; its first step is what was checked.")
         else:
-            loss_of = lambda p: objective * call(fn, p, X, y, form, classes, masks).loss  # noqa: E731
-        fd = finite_differences(loss_of, spec, params, X, shaped, names, float32)
-    else:
-        no_fd = "- (no loss: --loss-function NAME)" if fd else "-"
-        fd = {"max_rel_error": [None] * len(names), "grade": [no_fd] * len(names)}
-    fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd["grade"])
-    diagnosis = diagnose(
-        spec, params, X, y, loss, grads, ref_loss, ref_grads, tol, masks, form=form, declared=declared, fd_agrees=fd_agrees
-    )
-    c = diagnosis.scale
+            with contextlib.redirect_stdout(io.StringIO()):
+                curves = training.train(learner, spec, steps, model, got.dtype, takes_masks=opened.takes_masks)
+    return Report(spec, table, diagnosis, curves, line, notes, opened.printed + got.printed)
+
+
+def _finite_differences(learner, case: Case, got, model, fd: bool, opened):
+    """Central differences of the learner's own loss (×N where their gradients descend N × the mean they report),
+    graded at the precision their code computes in; or why there are none."""
+    names = weights.names(len(case.params), "d", bias=case.spec.bias)
+    has_loss = got.loss is not None or opened.has_loss_function
+    if not fd or not has_loss or opened.step is not None:
+        no_fd = "- (no loss: --loss-function NAME)" if fd and opened.step is None else "-"
+        return {"max_rel_error": [None] * len(names), "grade": [no_fd] * len(names)}, no_fd
+    objective = model.c / model.c_loss
+    spec = case.spec
+
+    def loss_of(p):
+        value = learner.losses([Batch([(W, b) for W, b in p], case.X, case.y, case.masks, case.classes, None, spec.l2)])[0]
+        if value is None:
+            raise LearnerError("your loss could not be computed at perturbed weights")
+        return objective * value
+
+    shaped = [
+        (g if g.shape == r.shape else np.zeros_like(r), gb if gb is None or gb.shape == rb.shape else np.zeros_like(rb))
+        for (g, gb), (r, rb) in zip(got.grads, case.params)
+    ]
+    with contextlib.redirect_stdout(io.StringIO()):
+        signs = None
+        if "relu" in spec.activations:
+            signs = finite_diff.relu_signs(
+                implementations.build("numpy", spec.replace(dtype="float64"), case.params), case.X.astype(np.float64)
+            )
+        fd_result = finite_diff.check(loss_of, case.params, shaped, names, signs=signs, max_entries=FD_ENTRIES, h=FD_STEP[got.dtype])
+    if got.dtype != "float64":
+        fd_result["grade"] = [finite_diff.grade(e, float32=True) for e in fd_result["max_rel_error"]]
+    return fd_result, None
+
+
+def _table(case: Case, got, loss, expected, expected_loss, model, ref, fd, diagnosis) -> pd.DataFrame:
+    """One row per tensor (the loss first, then the output layer's dW, db, walking back): shape, differences to the
+    reference and each framework, finite differences, verdict."""
+    spec, tol, form = case.spec, case.tol, case.form
+    theirs = {n: implementations.build(n, spec, case.params).gradients(case.X, case.y, case.masks) for n in others(spec)}
+    names = weights.names(len(case.params), "d", bias=spec.bias)
     rows = []
     if loss is not None:
-        loss_ref = c * ref_loss / objective
         rows.append(
             {
                 "tensor": "loss",
                 "shape": "()",
-                "max_abs": abs(loss - loss_ref),
-                "rel_numpy": rel(loss, loss_ref),
-                **{f"rel_{n}": rel(loss, loss_ref / ref_loss * lt if ref_loss else c * lt) for n, (lt, _) in theirs.items()},
+                "max_abs": abs(loss - expected_loss),
+                "rel_numpy": rel(loss, expected_loss),
+                **{
+                    f"rel_{n}": rel(loss, expected_loss - model.loss(ref.loss, case.params) + model.c_loss * lt)
+                    for n, (lt, _) in theirs.items()
+                },
                 "finite_diff": None,
                 "fd_grade": "-",
-                "verdict": "right" if close(loss, loss_ref, tol) else "WRONG",
+                "verdict": "right" if close(loss, expected_loss, tol) else "WRONG",
             }
         )
-    for layer in reversed(range(len(params))):
-        for slot in (0, 1):
-            k = 2 * layer + slot
-            g, r = grads[layer][slot], c * ref_grads[layer][slot]
-            row = {"tensor": names[k], "shape": str(got.shapes.get(names[k], g.shape))}
-            if g.shape != r.shape:
+    k = 0
+    index = {n: i for i, n in enumerate(names)}
+    for layer in reversed(range(len(case.params))):
+        for slot in (0, 1) if spec.bias else (0,):
+            name = f"{'dW' if slot == 0 else 'db'}{layer + 1}"
+            k = index[name]
+            g, r = got.grads[layer][slot], expected[layer][slot]
+            row = {"tensor": name, "shape": str(got.shapes.get(name, np.shape(g)))}
+            if np.shape(g) != r.shape:
                 rows.append(
                     {
                         **row,
@@ -156,90 +230,26 @@ def check(
                     }
                 )
                 continue
-            d = rel(g, r)
-            verdict = "right" if close(g, r, tol) else ("convention" if diagnosis.mistake == "relu_zero" else "WRONG")
+            verdict = "right" if close(g, r, tol) else ("convention" if diagnosis.mistakes == ("relu_zero",) else "WRONG")
+            frames = {}
+            for n, (_, gs) in theirs.items():
+                data = gs[layer][slot] - (spec.l2 * case.params[layer][slot] if spec.l2 and (slot == 0 or spec.decay_biases) else 0)
+                frames[f"rel_{n}"] = rel(g, expected[layer][slot] - model.c * ref.grads[layer][slot] + model.c * data)
             rows.append(
                 {
                     **row,
                     "max_abs": float(np.max(np.abs(g - r), initial=0.0)),
-                    "rel_numpy": d,
-                    **{f"rel_{n}": rel(g, c * gs[layer][slot]) for n, (_, gs) in theirs.items()},
+                    "rel_numpy": rel(g, r),
+                    **frames,
                     "finite_diff": fd["max_rel_error"][k],
                     "fd_grade": fd_grade(fd, k),
                     "verdict": verdict,
                 }
             )
-    table = pd.DataFrame(rows)
-    notes = ([FLOAT32_NOTE] if float32 else []) + ([NO_MASKS_NOTE] if spec.dropout > 0 and masks is None else [])
-    line = None
-    if trace and not diagnosis.ok and diagnosis.first_wrong is not None:
-        with contextlib.redirect_stdout(io.StringIO()):
-            line = tracer.locate(fn, spec, params, X, y, form, diagnosis, tol, masks)
-    with contextlib.redirect_stdout(io.StringIO()):
-        curves = train(fn, spec, steps, form, c, c / objective, float32) if steps else None
-    return Report(spec, table, diagnosis, curves, line, notes)
+    return pd.DataFrame(rows)
 
 
-def train(
-    fn: Callable, spec: Spec, steps: int, form: Form = ROWS, scale: float = 1.0, loss_scale: float | None = None, float32: bool = False
-) -> pd.DataFrame:
-    """Plain SGD for `steps` mini-batches with the learner's gradients and with each framework, same batches; under a
-    convention (scale ≠ 1) the frameworks train with lr × scale, the same update, and their loss is compared × loss_scale
-    (the scale, unless the learner reports the mean of a loss whose sum they descend); float32: the learner's code
-    computes in float32, judged at its tolerance."""
-    loss_scale = scale if loss_scale is None else loss_scale
-    spec = spec.replace(optimizer="sgd")
-    data, init, _ = prepare(spec)
-    params = init
-    n = len(data.X_train)
-    per_epoch = harness.steps_per_epoch(spec, n)
-    order = harness.Schedule(spec.replace(epochs=math.ceil(steps / per_epoch)), n)
-    batches = [idx for _, _, idx in harness.batches(order, spec.batch_size)][:steps]
-    X, y = data.X_train, data.y_train
-    dropout = harness.Dropout(spec) if spec.dropout > 0 and takes_masks(fn) else None
-    masks = [dropout.draw(len(idx)) if dropout else None for idx in batches]  # every step's, the same for all
-    yours, stopped = np.full(steps, np.nan), None
-    for t, idx in enumerate(batches):
-        try:
-            got = call(fn, params, X[idx], y[idx], form, spec.layers[-1], masks[t])
-            grads = got.grads
-            if got.loss is None:  # gradients only: the reference's loss at their weights
-                yours[t] = loss_scale * implementations.build("numpy", spec, params).loss(X[idx], y[idx], masks[t], training=True)
-            else:
-                yours[t] = got.loss
-            params = [(W - spec.lr * dW, b - spec.lr * db) for (W, b), (dW, db) in zip(params, grads)]
-        except LearnerError as e:
-            stopped = f"stopped at step {t + 1}: {str(e).splitlines()[0]}"
-            break
-        except ValueError as e:
-            stopped = f"stopped at step {t + 1}: your gradients cannot update the weights ({e})"
-            break
-    done = int(np.isfinite(yours).sum())  # steps you completed: all of them unless your function stopped
-    tol = TOL["float32" if float32 else spec.dtype] * growth(np.arange(1, done + 1))
-    rows = []
-    for name in ["numpy", *others(spec)]:
-        model = implementations.build(name, spec.replace(lr=spec.lr * scale), init)
-        curve = loss_scale * np.array([model.train_step(X[idx], y[idx], m) for idx, m in zip(batches, masks)])
-        _, diff = curve_diff(yours[:done], curve[:done])
-        over = np.flatnonzero(~(diff <= tol))
-        first = int(over[0]) + 1 if len(over) else (done + 1 if stopped else None)
-        rows.append(
-            {
-                "framework": name,
-                "max_rel": float(diff.max()) if done else np.nan,
-                "first_divergent_step": first,
-                "your_final_loss": yours[done - 1] if done else np.nan,
-                "their_final_loss": curve[-1],
-                "pass": first is None,
-                **({"reference_lr": f"{spec.lr:g} × {scale:g} (your convention)"} if scale != 1 else {}),
-                "note": stopped or "",
-            }
-        )
-    frame = pd.DataFrame(rows)
-    return frame if stopped else frame.drop(columns="note")
-
-
-OPTIONS = ("params", "X", "y", "steps", "fd", "form", "convention", "loss_function", "trace")
+OPTIONS = ("params", "X", "y", "steps", "fd", "form", "convention", "loss_function", "trace", "lr")
 
 
 def spec_and_options(spec: Spec | None, fields: dict) -> tuple[Spec, dict]:

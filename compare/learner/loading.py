@@ -1,5 +1,6 @@
-"""A learner's function: load it from their file, call it in the layout and containers it takes (its NumPy
-patches kept to its own calls), turn what it returns into canonical gradients."""
+"""A learner's file as a module: loaded with its folder importable and its NumPy state kept to its own calls, a
+training loop at import ended at its first update (the check needs the definitions, not 60,000 steps), and the
+thing to check found in it: a function, a class, an object's method, or the file itself as a script."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner.layouts import CONTAINERS, Form, Params, Returned, mean, read
+from compare.learner.watch import Watch, forget
 
 WATCHED = (np, np.linalg, np.random)  # what a helper library may patch behind the learner's back (np.dot to float32)
-SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
 
 
 def _snapshot() -> list[dict]:
@@ -38,22 +38,26 @@ def _restore(before: list[dict]) -> None:
 
 
 @contextlib.contextmanager
-def guarded(fn: Callable):
-    """Run the learner's code with the NumPy patches its file made on import, and take every patch off afterwards,
-    so the references never compute with them."""
-    before = _snapshot()
-    for m, patches in zip(WATCHED, getattr(fn, "learner_patches", [{}] * len(WATCHED))):
-        for k, v in patches.items():
+def guarded(patches: list[dict] | None = None):
+    """Run the learner's code with the NumPy patches its file made on import, and take every patch off afterwards
+    (and NumPy's error state, which np.seterr changes for the whole process), so the check never computes with them."""
+    before, state = _snapshot(), np.geterr()
+    for m, changed in zip(WATCHED, patches or [{}] * len(WATCHED)):
+        for k, v in changed.items():
             setattr(m, k, v)
     try:
         yield
     finally:
         _restore(before)
+        np.seterr(**state)
 
 
-def folder_of(fn: Callable) -> Path | None:
+def folder_of(fn) -> Path | None:
     """The learner's folder: their file's (the cell's, in a notebook)."""
     file = getattr(fn, "learner_file", None) or getattr(getattr(fn, "__code__", None), "co_filename", None)
+    if file is None and inspect.isclass(fn) or inspect.ismethod(fn):
+        with contextlib.suppress(TypeError, OSError):
+            file = inspect.getfile(fn)
     return Path(file).resolve().parent if file and not file.startswith("<") else None
 
 
@@ -72,134 +76,67 @@ def their_traceback(e: BaseException, folder: Path | None) -> str:
     return "".join(lines).rstrip()
 
 
-def load(path: str | Path, function: str = "loss_and_grads") -> Callable:
-    """The named function from a learner's Python file; its folder is importable while it loads."""
-    return load_all(path, [function])[0]
+class Module:
+    """A learner's file loaded (as __main__ for a script), with what its loading did: the NumPy patches it made,
+    whether its training loop was ended at its first update, and the watcher that saw it."""
 
-
-def load_all(path: str | Path, functions: list[str]) -> list[Callable]:
-    """The named functions from a learner's file, loaded once; a dotted name reaches into a class (and is refused
-    with a way to wrap it when it is a method)."""
-    module, patches = load_module(path, f"a Python file defining {functions[0]}(params, X, y)")
-    return [_pick(module, module.__name__, Path(path), f, patches) for f in functions]
-
-
-def load_module(path: str | Path, expected: str) -> tuple[object, list[dict]]:
-    """A learner's file as a module (its folder importable while it loads), and the NumPy patches it made on import
-    (taken off again: `guarded` puts them back around each call of theirs)."""
-    path = Path(path)
-    if not path.is_file():
-        raise LearnerError(f"{path}: no such file; expected {expected}")
-    if path.suffix != ".py":
-        raise LearnerError(f"{path}: not a .py file; expected {expected}")
-    name = f"learner_{abs(hash(str(path.resolve())))}"
-    module_spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module  # as an import would (dataclasses in their file look themselves up there)
-    sys.path.insert(0, str(path.resolve().parent))
-    before = _snapshot()
-    try:
-        module_spec.loader.exec_module(module)
-    except (Exception, SystemExit) as e:
-        raise LearnerError(
-            f"{path} raised {type(e).__name__} while loading (traceback above)", their_traceback(e, path.resolve().parent)
-        ) from None
-    finally:
-        patches = _changes(before)
-        _restore(before)
-        with contextlib.suppress(ValueError):  # unless their file took it off itself
-            sys.path.remove(str(path.resolve().parent))
-    return module, patches
-
-
-def _pick(module, name: str, path: Path, function: str, patches: list[dict]) -> Callable:
-    fn, owner = module, None
-    for part in function.split("."):
-        owner, fn = fn, getattr(fn, part, None)
-    if not callable(fn):
-        found = sorted(k for k, v in vars(module).items() if callable(v) and getattr(v, "__module__", None) == name)
-        hint = f"; it defines {', '.join(found)} (choose one with --function)" if found else ""
-        raise LearnerError(f"{path}: no function {function!r}{hint}")
-    signature(fn, function, method=isinstance(owner, type) and inspect.isfunction(fn))
-    with contextlib.suppress(AttributeError, TypeError):  # a callable object may refuse attributes
-        fn.learner_file = str(path.resolve())  # whose folder's frames to keep in a traceback
-        fn.learner_patches = patches
-    return fn
-
-
-def signature(fn: Callable, function: str, method: bool = False) -> None:
-    """Refuse, in one line that says what is accepted and how to wrap, a function the check cannot call."""
-    try:
-        parameters = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return
-    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
-        return
-    required = [  # masks: the step's dropout masks, handed over by name
-        p.name for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "masks"
-    ]
-    allowed = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(required) <= 3 <= len(allowed) and not method:
-        return
-    accepted = (
-        "the check calls f(params, X, y) (one sample x with --per-sample; f(params, X, y, masks) with dropout) "
-        "and takes back (loss, grads) or the gradients alone"
-    )
-    if method:
-        cls, method = function.rsplit(".", 1)
-        raise LearnerError(
-            f"{function} is a method ({', '.join(required)}); {accepted}; wrap it in three lines of your file: "
-            f"net = {cls}(...) / def {method}_of(params, X, y): / "
-            f"    net.weights, net.biases = params; return net.{method}(X, y)   (then --function {method}_of --params lists)"
-        )
-    raise LearnerError(f"{function} takes ({', '.join(required)}); {accepted}")
-
-
-def takes_masks(fn: Callable, required: bool = False) -> bool:
-    """Whether the learner's function takes the step's dropout masks: a parameter named `masks` (without a default,
-    where required)."""
-    try:
-        parameter = inspect.signature(fn).parameters.get("masks")
-    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
-        return False
-    return parameter is not None and not (required and parameter.default is not parameter.empty)
-
-
-def masks_for(fn: Callable, form: Form, masks, sample: int) -> dict:
-    """{"masks": ...} in the learner's layout (the sample's alone with --per-sample), or {} with no masks to hand over."""
-    if masks is None or not takes_masks(fn):
-        return {}
-    return {"masks": form.masks_in(masks, sample if form.per_sample else None)}
-
-
-def call(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int, masks=None) -> Returned:
-    """fn on copies of params, X and y (and the step's dropout masks, if it takes them) in the learner's layout and
-    containers (once per sample with --per-sample), under its own NumPy patches; what it returns validated and in
-    canonical rows."""
-    name = getattr(fn, "__name__", "the function")
-    calls = []
-    for i, (Xs, ys) in enumerate(form.samples(X, y, classes)):
+    def __init__(self, path: str | Path, expected: str, script: bool = False):
+        path = Path(path)
+        if not path.is_file():
+            raise LearnerError(f"{path}: no such file; expected {expected}")
+        if path.suffix != ".py":
+            raise LearnerError(f"{path}: not a .py file; expected {expected}")
+        self.path = path.resolve()
+        self.folder = self.path.parent
+        self.name = "__main__" if script else f"learner_{abs(hash(str(self.path)))}"
+        module_spec = importlib.util.spec_from_file_location(self.name, self.path)
+        self.module = importlib.util.module_from_spec(module_spec)
+        forget(str(self.path))
+        if str(self.folder) not in sys.path:
+            sys.path.insert(0, str(self.folder))  # their helpers import as `python file.py` lets them
+        if not script:
+            sys.modules[self.name] = self.module  # as an import would (dataclasses in their file look themselves up there)
+        before = _snapshot()
+        self.watch = Watch(self.folder, stop_at_update=True)
         try:
-            with guarded(fn):
-                out = fn(form.params_in(params), Xs, ys, **masks_for(fn, form, masks, i))
+            code = compile(self.path.read_text(), str(self.path), "exec")
+            self.watch.run(exec, code, vars(self.module))
         except (Exception, SystemExit) as e:
-            hint = ""
-            if isinstance(e, ValueError) and any(w in str(e) for w in SHAPE_WORDS):
-                samples = "rows, X of shape (N, fan_in)" if form.columns else "columns, X of shape (fan_in, N)"
-                hint = f"; if your code takes samples as {samples}, try --layout {form.other}"
-            elif isinstance(e, ValueError) and "values to unpack" in str(e):
-                hint = f"; your code unpacks params in another way than --params {form.params} hands them over: try --params {' or '.join(c for c in CONTAINERS if c != form.params)}"
-            raise LearnerError(f"{name} raised {type(e).__name__}: {e}".splitlines()[0] + hint, their_traceback(e, folder_of(fn))) from None
-        calls.append(read(out, form, params, len(X), name))
-    return mean(calls) if form.per_sample else calls[0]
+            raise LearnerError(
+                f"{path} raised {type(e).__name__} while loading (traceback above)", their_traceback(e, self.folder)
+            ) from None
+        finally:
+            self.patches = _changes(before)
+            _restore(before)
+
+    @property
+    def trained(self) -> bool:
+        """Whether loading it ran a training loop (ended at its first update)."""
+        return bool(self.watch.updates)
+
+    def defined(self) -> list[str]:
+        """The functions and classes the file defines."""
+        return sorted(k for k, v in vars(self.module).items() if callable(v) and getattr(v, "__module__", None) == self.name)
+
+    def find(self, name: str) -> tuple[object, Callable]:
+        """(owner, callable) for a dotted name: a function (owner None), Class.method (owner the class), obj.method
+        (owner their object)."""
+        owner, fn = None, self.module
+        for part in name.split("."):
+            owner, fn = fn, getattr(fn, part, None)
+        if not callable(fn):
+            found = self.defined()
+            hint = f"; it defines {', '.join(found)} (choose one with --function)" if found else ""
+            raise LearnerError(f"{self.path.name}: no function {name!r}{hint}")
+        return (None if owner is self.module else owner), fn
 
 
-def call_loss(fn: Callable, params: Params, X: np.ndarray, y: np.ndarray, form: Form, classes: int, masks=None) -> float:
-    """A loss function of the learner's (--loss-function), called as their gradient function is; the mean over samples."""
-    values = []
-    for i, (Xs, ys) in enumerate(form.samples(X, y, classes)):
-        with guarded(fn):
-            out = fn(form.params_in(params), Xs, ys, **masks_for(fn, form, masks, i))
-        out = out[0] if isinstance(out, (tuple, list)) else out
-        values.append(float(np.asarray(out).reshape(())))
-    return float(np.mean(values))
+def load(path: str | Path, function: str = "loss_and_grads") -> Callable:
+    """The named function from a learner's Python file (its folder importable while it loads), marked with the file
+    and the NumPy patches it made, for the check's own process (tests, notebooks)."""
+    module = Module(path, f"a Python file defining {function}(params, X, y)")
+    owner, fn = module.find(function)
+    with contextlib.suppress(AttributeError, TypeError):  # a callable object may refuse attributes
+        fn.learner_file = str(module.path)
+        fn.learner_patches = module.patches
+    return fn

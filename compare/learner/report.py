@@ -24,6 +24,7 @@ class Report:
     curves: pd.DataFrame | None = None
     line: str | None = None  # FILE:LINE  source  ← what departs there, or why tracing could not tell
     notes: list[str] = field(default_factory=list)
+    printed: str = ""  # what the learner's code printed while loading and on its first call
 
     @property
     def ok(self) -> bool:
@@ -38,6 +39,8 @@ class Report:
         return ("Right. " if self.diagnosis.ok else "Wrong. ") + self.diagnosis.message
 
     def print(self) -> None:
+        if self.printed:
+            console.console.print(self.printed.rstrip("\n"), markup=False, highlight=False)
         console.print_table(self.title, self.table)
         if self.curves is not None:
             console.print_table("Training with your gradients and plain SGD against the frameworks", self.curves)

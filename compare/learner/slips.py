@@ -11,7 +11,7 @@ import numpy as np
 
 import scratch
 from scratch.activations import Activation, activation, sigmoid
-from scratch.losses import L2, Loss, mse, softmax
+from scratch.losses import L2, Loss, mse, output_fn, softmax
 
 
 @dataclass(frozen=True)
@@ -204,3 +204,23 @@ def _trick_slips(spec) -> list[tuple[str, str, dict]]:
         found.append(("dropout_missing", "dH = dA, the mask not applied", {"dropout": "missing"}))
         found.append(("dropout_unscaled", f"dH = dA * keep, without 1 / (1 - p) = {1 / (1 - spec.dropout):.4g}", {"dropout": "unscaled"}))
     return found
+
+
+def resembles(spec, params, X, y, loss: float) -> str | None:
+    """Which loss, at which known factor, their loss value is: mse, element-wise bce or ce on the network's outputs."""
+    logits = scratch.make(spec, params).forward(X)
+    P = output_fn(spec)(logits)
+    Y = np.eye(P.shape[1])[y] if y.ndim == 1 else y
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log softmax
+    candidates = {  # element-wise BCE of sigmoid(logits) written stably: log(1 + e^z) - y z
+        "binary cross-entropy of sigmoid(logits), element-wise over one-hot targets": np.mean(np.logaddexp(0, logits) - Y * logits),
+        "mse": np.mean((P - Y) ** 2),
+        "cross-entropy": np.mean(-(Y * log_p).sum(axis=1)),
+    }
+    N, n_out = P.shape
+    for name, value in candidates.items():
+        for factor, said in ((1, ""), (0.5, "½ × "), (n_out, f"{n_out} outputs × "), (N, "N × "), (N * n_out, "N × outputs × ")):
+            if abs(loss - factor * value) <= 1e-6 * abs(loss):
+                return f"{said}{name} on the network's outputs"
+    return None

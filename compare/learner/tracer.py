@@ -1,297 +1,396 @@
-"""The line of the learner's code that first goes wrong: what their function assigned (recorder.py) matched against
-the reference's intermediates and against the slipped reference's."""
+"""The line of the learner's code where a wrong value starts: their traced run (watch.py) as a dataflow of values,
+each matched against the reference's intermediates in their convention, up to the factor their later lines account
+for; the line named is the first on the way to every wrong gradient (and to no right one) whose value departs
+while what it read did not, and whose departure reaches a gradient (a softmax's shift, undone next line, never)."""
 
 from __future__ import annotations
 
 import linecache
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-import scratch
-from compare.learner import slips
-from compare.learner.diagnose import close
-from compare.learner.layouts import Form
-from compare.learner.loading import call, folder_of, masks_for
-from compare.learner.recorder import names_on, run_traced, where
-from scratch.losses import output_fn
+from compare.learner.numbers import close, rel, scale_of
+from compare.learner.watch import Record
+
+FACTORS = (1.0,)  # a value matching a reference tensor times one of these is "right", others are "scaled"
 
 
-def intermediates(model, spec, X: np.ndarray, y: np.ndarray, scale: float, masks=None) -> dict[str, np.ndarray]:
-    """Z, H = f(Z), A (after batch norm and dropout) per layer forward; f', dA, dH (through dropout and batch norm),
-    dZ, dW, db per layer backward (× the convention's scale), canonical rows, in training mode with the step's masks."""
-    logits, cache = model.layers(X, masks, training=True)
-    loss, dZ = model.pieces.loss(logits, y)
-    L = len(model.params)
-    found = {"loss": np.float64(scale * loss), f"Z{L}": logits, f"A{L}": output_fn(spec)(logits)}
-    found["A0"], found["y"] = X, y
-    for layer, (W, b) in enumerate(model.params, start=1):  # what their code reads: W (as the layout holds it), b
-        found[f"W{layer}"], found[f"b{layer}"] = W, b
-    for layer, (_, Z, H, mask, bn) in enumerate(cache[:-1], start=1):  # (A_prev, Z, H = f(Z), dropout mask, batch-norm cache)
-        found[f"Z{layer}"], found[f"A{layer}"] = Z, cache[layer][0]
-        if mask is not None or bn is not None:
-            found[f"H{layer}"] = H  # before batch norm and dropout
-    if spec.loss == "mse":
-        P, Y = found[f"A{L}"], y
-        found[f"dA{L}"] = scale * 2 * (P - Y) / Y.size
-    grads = model.backward(dZ, cache)
-    dZs = {L: dZ}
-    for layer in reversed(range(1, L)):  # dZ of each hidden layer, as backward computes it
-        _, Z_prev, H_prev, mask, bn = cache[layer - 1]
-        dA = model.pieces.through(dZs[layer + 1], model.params, layer)
-        dH = dA if mask is None else model.pieces.dropout_back(dA, mask)
-        dH = dH if bn is None else model.pieces.batch_norm_back(dH, bn)
-        found[f"dA{layer}"] = scale * dA
-        if mask is not None or bn is not None:
-            found[f"dH{layer}"] = scale * dH
-        found[f"fp{layer}"] = model.pieces.activations[layer - 1].derivative(Z_prev, H_prev)
-        dZs[layer] = dH * found[f"fp{layer}"]
-    for layer, (dW, db) in enumerate(grads, start=1):
-        found[f"dW{layer}"], found[f"db{layer}"], found[f"dZ{layer}"] = scale * dW, scale * db, scale * dZs[layer]
-    return found
+@dataclass
+class Node:
+    """One recorded value, matched: which reference tensors it equals (name -> scale)."""
+
+    rec: Record
+    index: int
+    matches: dict[str, float] = field(default_factory=dict)  # name -> s where value = s × right[name]
+    slipped: bool = False  # equals the slipped reference's tensor where the right one differs
+    inputs: list[int] = field(default_factory=list)
+    consumers: list[int] = field(default_factory=list)
+    passes_through: bool = False  # another name, in the same call, for an argument the call was handed
+
+    @property
+    def exact(self) -> bool:
+        return any(abs(s - 1) <= 1e-9 for s in self.matches.values())
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.matches)
 
 
-def in_layout(form: Form, found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The canonical intermediates as the learner's code holds them."""
+def _canonical(value, like: np.ndarray):
+    """value compared with a reference tensor of like's shape: squeezed, or broadcast (a bias (n,) against (1, n))."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.shape == like.shape:
+        return a
+    if a.ndim == like.ndim == 2 and a.shape == like.shape[::-1]:
+        return None  # a (1, n) against an (n, 1): a transposed vector (dW of a one-unit layer), not the same tensor
+    if np.squeeze(a).shape == np.squeeze(like).shape:
+        return np.squeeze(a).reshape(like.shape)
+    return None
+
+
+def match(value, right: dict[str, np.ndarray], tol: float) -> dict[str, float]:
+    """name -> s for each reference tensor the value is s times (s = 1: equal), s nonzero."""
     out = {}
-    for name, value in found.items():
-        if name.startswith("dW"):
-            out[name] = form.weight(value)
-        elif name.startswith("db") or name == "loss" or np.ndim(value) < 2:
-            out[name] = value
-        else:
-            out[name] = form.batch(value)
+    if isinstance(value, (float, np.floating)) or isinstance(value, np.ndarray) and value.ndim == 0:
+        v = float(value)
+        return {name: 1.0 for name, ref in right.items() if np.ndim(ref) == 0 and np.isclose(v, float(ref), rtol=tol, atol=0)}
+    if not isinstance(value, np.ndarray) or value.size == 0:
+        return out
+    for name, ref in right.items():
+        if np.ndim(ref) == 0 or ref.size != value.size:
+            continue
+        a = _canonical(value, ref)
+        if a is None or not np.any(ref):
+            continue
+        if close(a, ref, tol):
+            out[name] = 1.0
+            continue
+        s = scale_of([(a, ref)])
+        if s != 0 and abs(s) > 1e-12 and close(a, s * ref, tol):
+            out[name] = s
     return out
 
 
-def same(a, b, tol: float, broadcast: bool = False) -> bool:
-    """Equal to tol (max |a - b| / max |b|), shapes equal once squeezed (or broadcast to b's); a (1, n) against an
-    (n, 1) is a transposed vector (dW of a one-unit layer), not the same tensor."""
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        if a.ndim == b.ndim == 2 and a.shape == b.T.shape:
-            return False
-        if np.squeeze(a).shape == np.squeeze(b).shape:
-            a, b = np.squeeze(a), np.squeeze(b)
-        elif broadcast and a.size < b.size:
-            try:
-                a = np.broadcast_to(a, b.shape)
-            except ValueError:
-                return False
-        else:
-            return False
-    return close(a, b, tol)
+def value_of(r: Record, lr: float | None):
+    """What a record is compared as: its value; for an update of weights in a step, the step / lr (a gradient)."""
+    if r.update and lr and r.before is not None and isinstance(r.value, np.ndarray):
+        return (np.asarray(r.before) - r.value) / lr
+    return r.value
 
 
-def locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float, masks=None) -> str:
-    """The first line whose value departs from the reference while what it read was right, in words (or why
-    tracing could not tell: it never stops the check)."""
-    try:
-        return _locate(fn, spec, params, X, y, form, diagnosis, tol, masks)
-    except Exception as e:  # their code or ours: the tensor-level diagnosis stands either way
-        return f"Tracing could not tell the line ({type(e).__name__}: {e}); the tensor-level diagnosis above stands."
+def graph(records: list[Record], right: dict, slipped: dict, tol: float, lr: float | None = None) -> list[Node]:
+    """The records as a dataflow: each value's matches, what it read, who read it."""
+    nodes = [Node(r, k) for k, r in enumerate(records)]
+    latest: dict[tuple[int, str], int] = {}  # (frame, key) -> last node
+    by_ident: dict[int, int] = {}
+    for node in nodes:
+        r = node.rec
+        value = value_of(r, lr)
+        node.matches = match(value, right, tol)
+        origin = by_ident.get(r.ident) if r.ident else None
+        node.passes_through = r.alias and not r.bound and origin is not None and records[origin].bound and records[origin].frame == r.frame
+        if slipped:
+            node.slipped = _takes_slip(node, match(value, slipped, tol))
+        reads = [latest.get((r.frame, name)) for name in r.reads]
+        reads += [latest.get((r.frame, key)) for key in _keys_under(latest, r.frame, r.reads) if key != r.key]
+        if r.update:
+            reads.append(latest.get((r.frame, r.key)))
+        if (r.alias or r.bound) and r.ident in by_ident:
+            reads.append(by_ident[r.ident])
+        elif r.ident and r.ident in by_ident and records[by_ident[r.ident]].frame != r.frame:
+            reads.append(by_ident[r.ident])  # a callee's value handed back
+        node.inputs = sorted({k for k in reads if k is not None and k != node.index})
+        for k in node.inputs:
+            nodes[k].consumers.append(node.index)
+        latest[(r.frame, r.key)] = node.index
+        if r.ident:
+            by_ident[r.ident] = node.index
+    return nodes
 
 
-def _locate(fn, spec, params, X, y, form: Form, diagnosis, tol: float, masks=None) -> str:
-    if form.per_sample:
-        X, y = X[:1], y[:1]
-        masks = None if masks is None else [m[:1] for m in masks]
-    linecache.checkcache()  # their file may have changed since this process last read it (a notebook, a watch loop)
-    outputs = 1 if spec.loss_kind.labels else spec.layers[-1]
-    scale = diagnosis.convention.per_sample().factor(len(X), outputs) if form.per_sample and diagnosis.convention else diagnosis.scale
-    right = in_layout(form, intermediates(scratch.make(spec, params), spec, X, y, scale, masks))
-    slipped = {}
-    if diagnosis.plan:
-        slipped = in_layout(
-            form, intermediates(scratch.make(spec, params, pieces=slips.pieces(spec, diagnosis.plan)), spec, X, y, scale, masks)
-        )
-    elif diagnosis.factor is not None:
-        slipped = {k: diagnosis.factor * v for k, v in right.items() if k.startswith("d")}
-    elif diagnosis.mistake == "transposed":
-        slipped = {k: v.T for k, v in right.items() if k.startswith("dW")}
-    elif diagnosis.mistake == "bias_sum":
-        slipped = {f"db{k[2:]}": v for k, v in right.items() if k.startswith("dZ")}
-    elif diagnosis.first_wrong == "loss" or diagnosis.mistake == "loss_differs":
-        got = fn_loss(fn, params, X, y, form, spec, masks)
-        slipped = {"loss": np.float64(got)} if got is not None else {}
-    departed = {k: v for k, v in slipped.items() if k in right and not same(v, right[k], tol)}
-    classes = spec.layers[-1]
-    Xs, ys = form.samples(X, y, classes)[0]
-    records = run_traced(fn, (form.params_in(params), Xs, ys), folder_of(fn), masks_for(fn, form, masks, 0))
-    first = (
-        _first_departing(records, right, departed, diagnosis, tol)
-        or _first_forward(records, right, tol)
-        or _first_backward(records, right, tol)
-    )
-    if first is None:
+def _takes_slip(node: Node, bad: dict[str, float]) -> bool:
+    """Whether a value is the slipped reference's where the right one differs: it equals the slipped tensor and no
+    right tensor, or it equals a right tensor too but its name says it holds the slipped one (dH1 = dA1: dA1's
+    numbers, standing for dH1)."""
+    departed = [n for n, s in bad.items() if abs(s - 1) < 1e-9 and not (n in node.matches and abs(node.matches[n] - 1) < 1e-9)]
+    if not departed:
+        return False
+    if not node.exact:
+        return True
+    said = kind(node.rec.key)
+    if said is None and node.passes_through:
+        return True  # hands on what it was handed where the slip leaves out a step (self.dinputs = dvalues)
+    return any(said == n.rstrip("0123456789") for n in departed)
+
+
+def _keys_under(latest, frame: int, reads) -> list[str]:
+    """Keys recorded under a name the statement reads: self.dW for self, grads['dW1'] for grads."""
+    roots = {name for name in reads if "." not in name}
+    return [key for (f, key) in latest if f == frame and key.split(".")[0].split("[")[0] in roots and key not in reads]
+
+
+def _slice(nodes: list[Node], start: list[int]) -> set[int]:
+    """Every node a set of nodes was computed from, themselves included."""
+    seen, todo = set(), list(start)
+    while todo:
+        k = todo.pop()
+        if k in seen:
+            continue
+        seen.add(k)
+        todo += nodes[k].inputs
+    return seen
+
+
+def finals(nodes: list[Node], grads_theirs: dict[str, np.ndarray], lr: float | None = None) -> dict[str, int]:
+    """tensor name (dW1, db2, loss) -> the node where the learner's final value of it was computed: the first record
+    equal to it whose name says that tensor (db = dZ: the line that made it db), else the first equal one (later
+    ones are copies into their containers)."""
+    out = {}
+    for name, value in grads_theirs.items():
+        equal = [n for n in nodes if not n.rec.bound and _same(value_of(n.rec, lr), value)]
+        said = name.rstrip("0123456789")
+        named = [n for n in equal if kind(n.rec.key) == said or n.rec.key.split(".")[-1].split("[")[0] == name]
+        unsaid = [n for n in equal if kind(n.rec.key) in (None, said)]  # not a name that says another tensor
+        if named or unsaid or equal:
+            out[name] = (named or unsaid or equal)[0].index
+    return out
+
+
+def _same(v, value) -> bool:
+    if isinstance(value, float) or np.ndim(value) == 0:
         return (
-            f"Tracing could not tell the line: {diagnosis.first_wrong}'s wrong value never appears in a variable of your code "
-            f"(it may be computed inside a return or in place); the tensor-level diagnosis above stands."
+            isinstance(v, (float, np.floating))
+            and np.isclose(v, value, rtol=1e-12, atol=0)
+            or (isinstance(v, np.ndarray) and v.size == 1 and np.isclose(v.item(), value, rtol=1e-12, atol=0))
         )
-    record, name = first
-    source = linecache.getline(record.file, record.line).strip()
-    what = f"{record.key} departs here"
-    if name in right:
-        shape, expected = np.shape(record.value), np.shape(right[name])
-        transposed = len(shape) == 2 and shape != expected and shape == expected[::-1]
-        what += f" ({name} transposed: {shape} where {expected})" if transposed else f" ({name}: rel {_rel(record.value, right[name]):.2g})"
-    inputs = _inputs(records, record, source, right, tol)
-    return f"{where(record.file, record.line)}  {source}  ← {what}{inputs}"
+    if not isinstance(v, np.ndarray) or v.size != np.size(value):
+        return False
+    a = _canonical(v, value)
+    return a is not None and np.allclose(a, value, rtol=1e-12, atol=0)
 
 
-def _rel(a, b) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if np.squeeze(a).shape == np.squeeze(b).shape:
-        a, b = np.squeeze(a), np.squeeze(b)
-    elif a.shape == b.T.shape:
-        b = b.T  # transposed: how far apart the numbers are, entry by entry
-    else:
-        try:
-            a = np.broadcast_to(a, b.shape)
-        except ValueError:
-            return float("nan")
-    return float(np.max(np.abs(a - b), initial=0.0)) / max(float(np.max(np.abs(b), initial=0.0)), 1e-300)
+def harmful(nodes: list[Node], k: int, wrong_finals: set[int]) -> bool:
+    """Whether a departure at node k reaches a wrong gradient through values that depart too (a shift undone on the
+    next line reaches none: every path meets a right value first)."""
+    seen, todo = set(), [k]
+    while todo:
+        j = todo.pop()
+        if j in wrong_finals:
+            return True
+        if j in seen:
+            continue
+        seen.add(j)
+        for c in nodes[j].consumers:
+            if not nodes[c].exact or c in wrong_finals or nodes[c].slipped or nodes[c].rec.bound or nodes[c].rec.alias:
+                todo.append(c)  # a binding or another name for the same object computes nothing: it carries the departure
+    return False
 
 
-def fn_loss(fn, params, X, y, form, spec, masks=None):
-    """The learner's own loss at params (None when their function returns none or raises there)."""
-    try:
-        return call(fn, params, X, y, form, spec.layers[-1], masks).loss
-    except Exception:
+def departs(n: Node, wrong_finals: set[int]) -> bool:
+    """A value that is not what it should be: the slipped reference's, no reference tensor at all, a wrong gradient,
+    or another tensor under a name that says what it should be (dA = dZ: dZ's numbers standing for dA)."""
+    return n.slipped or not n.matched or n.index in wrong_finals or _misnamed(n)
+
+
+SKIPPED_STEP = {("dA", "dZ"), ("dZ", "dA"), ("dZ", "dH"), ("dH", "dA"), ("db", "dZ")}  # (what its name says, what it holds)
+
+
+def _misnamed(n: Node) -> bool:
+    """Another name for the tensor one step back in the backward pass, under the name of the one the step makes: the
+    step left out (dA = dZ without the weights, dZ = dA without the derivative, db = dZ without the sum)."""
+    said = kind(n.rec.key)
+    exact = [name.rstrip("0123456789") for name, s in n.matches.items() if abs(s - 1) < 1e-9]
+    return n.rec.alias and bool(exact) and said not in exact and any((said, held) in SKIPPED_STEP for held in exact)
+
+
+def culprit(nodes: list[Node], wrong: dict[str, int], right: dict[str, int], factor: float | None) -> Node | None:
+    """The node where the wrong values start: on the way to some wrong value, on a line that every wrong value's way
+    passes, on no right value's way; the first that departs while what it read did not, and whose departure reaches
+    a wrong value."""
+    wrong_finals = set(wrong.values())
+    if not wrong_finals:
         return None
+    slices = [_slice(nodes, [k]) for k in wrong_finals]
+    lines = set.intersection(*({(nodes[k].rec.file, nodes[k].rec.line) for k in sl} for sl in slices))
+    clean = _slice(nodes, list(right.values())) if right else set()
+    reach = set.union(*slices)
+    candidates = [n for n in nodes if n.index in reach and n.index not in clean and not n.rec.bound and (n.rec.file, n.rec.line) in lines]
+    if factor is not None:
+        return _scale_culprit(nodes, candidates, factor)
+    listed = {c.index for c in candidates}
+    for n in candidates:
+        if not departs(n, wrong_finals) or not harmful(nodes, n.index, wrong_finals):
+            continue
+        if any(k in listed and departs(nodes[k], wrong_finals) for k in n.inputs):
+            continue  # what it read departed already: an earlier line
+        return _callee_alias(nodes, _call_site(nodes, n))
+    return None
 
 
-def _matches(value, found: dict, tol: float, broadcast: bool = False) -> list[str]:
-    if isinstance(value, tuple):
-        return []
-    return [k for k, v in found.items() if same(value, v, tol, broadcast)]
+def _callee_alias(nodes: list[Node], n: Node) -> Node:
+    """A helper's result received under a name that says what it should hold (dz = relu_backward(...)): the helper's
+    line that made it another name for what it was handed (dx = dout) is the slip."""
+    if not n.rec.alias:
+        return n
+    chain = [m for m in nodes[: n.index] if m.rec.ident == n.rec.ident and m.rec.frame > n.rec.frame and m.rec.alias and not m.rec.bound]
+    return chain[-1] if chain else n
+
+
+def _call_site(nodes: list[Node], n: Node) -> Node:
+    """A shared helper's line that gave right values on earlier calls was handed something else this time: the slip
+    is the call, so the caller's line that receives what the helper made is named."""
+    earlier = [m for m in nodes[: n.index] if (m.rec.file, m.rec.line) == (n.rec.file, n.rec.line) and m.exact and not m.slipped]
+    if not earlier:
+        return n
+    todo, seen = list(n.consumers), set()
+    while todo:
+        k = todo.pop(0)
+        if k in seen:
+            continue
+        seen.add(k)
+        if nodes[k].rec.frame < n.rec.frame and not nodes[k].rec.bound:
+            return nodes[k]
+        todo += nodes[k].consumers
+    return n
+
+
+def _scale(node: Node) -> float | None:
+    """The factor a matched value carries against the reference tensor it stands for."""
+    return node.matches[best_name(node)] if node.matches else None
+
+
+def _backward(node: Node) -> bool:
+    return any(name.startswith("d") for name in node.matches)
+
+
+def _ratio(node: Node, nodes: list[Node]) -> float | None:
+    """How much a line changed the scale of the backward values it read (forward values carry none)."""
+    s_out = _scale(node)
+    if s_out is None:
+        return None
+    ins = [_scale(nodes[k]) for k in node.inputs if _backward(nodes[k]) and not nodes[k].rec.bound]
+    return s_out / ins[-1] if ins else s_out
+
+
+def _scale_culprit(nodes: list[Node], candidates: list[Node], factor: float) -> Node | None:
+    """A scale slip: the line whose own change of scale is the slip's factor; else the first whose scale moves."""
+    moved = [n for n in candidates if (r := _ratio(n, nodes)) is not None and abs(r - 1) > 1e-6]
+    exact = [n for n in moved if abs(_ratio(n, nodes) - factor) <= 1e-6 * abs(factor)]
+    if exact:
+        return exact[0]
+    return moved[0] if moved else (candidates[-1] if candidates else None)
+
+
+def where(file: str, line: int) -> str:
+    """FILE:LINE, or the notebook cell and line."""
+    try:
+        ip = get_ipython()  # type: ignore[name-defined]  # noqa: F821
+        kind, name = ip.compile.format_code_name(file) or (None, None)
+        if kind:
+            return f"{kind.lower()} {name}, line {line}"
+    except Exception:
+        pass
+    path = Path(file)
+    try:
+        path = path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return f"{path}:{line}"
+
+
+def describe(node: Node, nodes: list[Node], right: dict, slipped: dict | None = None) -> str:
+    """FILE:LINE  source  ← what departs there; what it read that was right."""
+    r = node.rec
+    source = (r.source or linecache.getline(r.file, r.line)).strip().splitlines()[0]
+    what = f"{r.key} departs here"
+    near = _nearest(r.value, right, r.key, slipped or {})
+    if near is not None:
+        name, ref = near
+        shape = np.shape(r.value)
+        if len(shape) == 2 and shape != ref.shape and shape == ref.shape[::-1]:
+            what += f" ({name} transposed: {shape} where {ref.shape})"
+        else:
+            what += f" ({name}: rel {rel(_canonical(r.value, ref), ref):.2g})"
+    said = []
+    order = {name: k for k, name in enumerate(r.reads)}
+    for k in sorted(node.inputs, key=lambda k: order.get(nodes[k].rec.key, len(order))):
+        i = nodes[k]
+        if i.rec.bound or not i.matches or i.rec.frame != r.frame or i.rec.key not in order:
+            continue
+        name = best_name(i)
+        said.append(f"{i.rec.key} (line {i.rec.line}) was right" + (f", {name}" if name != i.rec.key else ""))
+    return f"{where(r.file, r.line)}  {source}  ← {what}" + ("; " + "; ".join(said) if said else "")
 
 
 KINDS = [  # what a learner's variable name says it holds: (tensor kind, the names that say so)
-    ("db", ("nabla_b", "dbias", "db", "grad_b", "bias")),
-    ("dW", ("nabla_w", "dweight", "dw", "grad_w", "weight")),
-    ("dZ", ("delta", "dz", "dscores", "dlogits")),
-    ("dA", ("da",)),
+    ("db", ("nabla_b", "dbias", "db", "grad_b", "d_b")),
+    ("dW", ("nabla_w", "dweight", "dw", "grad_w", "d_w")),
+    ("dZ", ("delta", "dz", "dscores", "dlogits", "dhidden")),
     ("dH", ("dh",)),  # through dropout or batch norm
+    ("dA", ("da", "error")),
     ("fp", ("sp", "prime", "deriv")),
+    ("Z", ("z", "scores", "logits", "net", "pre")),
+    ("A", ("a", "out", "act", "h", "hidden", "layer", "l", "probs", "p")),
 ]
 
 
 def kind(key: str) -> str | None:
-    """dW, db, dZ, dA, dH or fp from a variable's name (grads['db1'], self.dbiases, nabla_w[0], delta), None if it does not say."""
+    """dW, db, dZ, dA or fp from a variable's name (grads['db1'], self.dbiases, nabla_w[0], delta), None if it does not say."""
     name = key.lower()
+    root = name.split("[")[0].split(".")[-1]
     if "[" in name and ("'" in name or '"' in name):
-        name = name.partition("[")[2].strip("]'\"")  # a dict key names the tensor
+        name = name.partition("[")[2].strip("]'\"")  # a dict key names the tensor: grads['W1'] holds dW1
+        if re.fullmatch(r"[wb]\d*", name) and any(w in root for w in ("grad", "nabla", "d")):
+            return "dW" if name.startswith("w") else "db"
     name = name.split(".")[-1].split("[")[0]
-    if re.fullmatch(r"d?[wb]\d*", name):  # a params-style key: W1, b2, dW1
-        return "dW" if name.lstrip("d").startswith("w") else "db"
+    if re.fullmatch(r"d[wb]\d*", name):
+        return "dW" if name[1] == "w" else "db"
+    if re.fullmatch(r"[wb]\d*", name):
+        return "W" if name.startswith("w") else "b"
     for tensor, words in KINDS:
-        if any(name.startswith(w) or name == w for w in words):
+        if any(name.startswith(w) for w in words):
             return tensor
     return None
 
 
-def _tensor_kind(name: str) -> str:
-    return name.rstrip("0123456789")
+def best_name(node: Node) -> str:
+    """The reference tensor a matched value stands for: equal before scaled, then the one its name says."""
+    said = kind(node.rec.key)
+    ranked = sorted(
+        node.matches,
+        key=lambda n: (
+            abs(node.matches[n] - 1) > 1e-9 and not (said and n.rstrip("0123456789") == said),
+            not (said and n.rstrip("0123456789") == said),
+        ),
+    )
+    return ranked[0]
 
 
-def _first_departing(records, right, departed, diagnosis, tol):
-    """The first record that takes a departed value: one that matches only the slipped reference, or matches both
-    and whose name says it holds the departed tensor (dZ = dA: the same numbers, now standing for dZ1)."""
-    for n, r in enumerate(records):
-        if isinstance(r.value, tuple):
-            if diagnosis.mistake == "swapped":
-                a, b = r.value
-                if any(same(a, right[k], tol) for k in right if k.startswith("db")) and any(
-                    same(b, right[k], tol) for k in right if k.startswith("dW")
-                ):
-                    return r, "swapped"
-            continue
-        ok, bad = _matches(r.value, right, tol), _matches(r.value, departed, tol, broadcast=True)
-        said = kind(r.key)
-        if diagnosis.mistake == "swapped" and said in ("dW", "db") and any(_tensor_kind(o) == ("db" if said == "dW" else "dW") for o in ok):
-            return r, "swapped"
-        if not bad:
-            continue
-        if ok:
-            named = [b for b in bad if _tensor_kind(b) == said]
-            if not named or any(_tensor_kind(o) == said for o in ok):
-                continue
-            bad = named
-        return _caller(records, n, right, tol), bad[0]
-    return None
-
-
-FORWARD_NAMES = ("z", "a", "out", "act", "h", "hidden", "scores", "logits")  # how learners name Z and A
-
-
-def _base(record) -> str:
-    return record.key.split(".")[-1].split("[")[0].lower()
-
-
-def _forward_kind(record) -> str | None:
-    """Z or A from a forward name (z1, scores, A, out, hidden, ...), None for any other name."""
-    base = _base(record)
-    if not base.startswith(FORWARD_NAMES):
+def _nearest(value, right: dict, key: str, slipped: dict):
+    """The reference tensor the value stands for: the slipped reference's it equals, the one its name says, else the
+    first backward tensor of its shape."""
+    if not isinstance(value, np.ndarray):
         return None
-    return "Z" if base.startswith(("z", "scores", "logits")) else "A"  # a pre-activation, or an activation
+    for name, bad in slipped.items():
+        if name not in right or np.shape(bad) != np.shape(right[name]) or close(bad, right[name], 1e-7):
+            continue  # the slip does not change this tensor
+        if _canonical(value, bad) is not None and close(_canonical(value, bad), bad, 1e-7):
+            return name, right[name]
+    shape = np.squeeze(value).shape
+    same = [
+        (n, r)
+        for n, r in right.items()
+        if np.ndim(r) and (np.squeeze(r).shape == shape or np.ndim(value) == 2 and r.shape == value.shape[::-1])
+    ]
+    said = kind(key)
+    for name, ref in same:
+        if name.lower() == key.split(".")[-1].split("[")[0].lower() or said and name.rstrip("0123456789") == said:
+            return name, ref
+    backward = [(n, r) for n, r in same if n.startswith(("d", "fp"))]
+    return (backward or same or [None])[0]
 
 
-def _first_forward(records, right, tol):
-    """No slip to look for (a forward-pass mistake): the first new value a forward name holds (Z1, A, out, ...), of
-    the shape of one of the reference's Z or A, that matches none of the reference's tensors while it read right ones."""
-    return _first_new(records, right, tol, {k: v for k, v in right.items() if k[0] in "ZA"}, _forward_kind)
-
-
-def _first_backward(records, right, tol):
-    """No slip fits (a mistake no catalogue names): the first value a backward name holds (dZ, delta, dW, ...), of the
-    shape of one of the reference's backward tensors, that matches none of the reference's tensors while every value
-    it read was right."""
-    return _first_new(records, right, tol, {k: v for k, v in right.items() if k.startswith(("d", "fp"))}, lambda r: kind(r.key))
-
-
-def _first_new(records, right, tol, candidates: dict, kind_of):
-    """(record, tensor) of the first record whose name says it holds a tensor kind (kind_of(record), None where it
-    does not), of one of the candidates' shapes, that matches none of the reference's tensors while every value its
-    line read was right; the tensor its name, then its kind, points to."""
-    for n, r in enumerate(records):
-        said = None if isinstance(r.value, tuple) or r.alias else kind_of(r)
-        if said is None:
-            continue
-        shaped = [k for k, v in candidates.items() if np.squeeze(v).shape == np.squeeze(r.value).shape]
-        if not shaped or _matches(r.value, right, tol):
-            continue
-        source = linecache.getline(r.file, r.line)
-        earlier = {e.key: e for e in records[:n] if not isinstance(e.value, tuple)}
-        reads = [earlier[k] for k in names_on(source) if k in earlier]
-        if reads and all(_matches(e.value, right, tol) for e in reads):
-            return r, ([k for k in shaped if k.lower() == _base(r)] or [k for k in shaped if _tensor_kind(k) == said] or shaped)[0]
-    return None
-
-
-def _caller(records, n: int, right, tol):
-    """The departing record; or, for an alias, the callee's line that bound the object it returned (dx = dout in a
-    helper); or the caller's line that receives its value when the same line gave right values before (a shared
-    helper handed the wrong argument: the call is the slip)."""
-    r = records[n]
-    if r.alias:
-        chain = [e for e in records[:n] if e.ident == r.ident]
-        if chain and chain[-1].frame > r.frame and chain[-1].alias:  # a callee (made after r's frame) bound it
-            return chain[-1]
-        return r
-    earlier = [e for e in records[:n] if (e.file, e.line) == (r.file, r.line) and _matches(e.value, right, tol)]
-    if not earlier:
-        return r
-    later = [e for e in records[n + 1 :] if (e.file, e.line) != (r.file, r.line) and not isinstance(e.value, tuple)]
-    later = [e for e in later if np.shape(e.value) == np.shape(r.value)]
-    return next((e for e in later if np.array_equal(e.value, r.value)), r)
-
-
-def _inputs(records, record, source: str, right: dict, tol: float) -> str:
-    """'; dA (line 30) was right' for what the line read, from the last value each of those names held."""
-    said = []
-    for name in names_on(source):
-        earlier = [r for r in records[: records.index(record)] if r.key == name and not isinstance(r.value, tuple)]
-        if earlier and (match := _matches(earlier[-1].value, right, tol)):
-            said.append(f"{name} (line {earlier[-1].line}) was right" + (f", {match[0]}" if match[0] != name else ""))
-    return "; " + "; ".join(said) if said else ""
+__all__ = ["kind", "best_name"]

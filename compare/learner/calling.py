@@ -1,0 +1,268 @@
+"""One call of a learner's code as the check makes it: their function handed copies of the weights, the batch and the
+targets under the names it takes them by, or their object's weights set and its method called; what comes back read
+as gradients, or, where the weights were changed in place or new ones returned, as a step divided by its learning
+rate. What it changed of its inputs is said."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+
+from compare.errors import LearnerError
+from compare.learner import binding, returned, slots
+from compare.learner.layouts import CONTAINERS, Form, Params
+from compare.learner.loading import folder_of, guarded, their_traceback
+from compare.learner.returned import Returned
+
+SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
+
+
+@dataclass
+class Batch:
+    """What one call is made on, canonical: weights, the batch, its targets, dropout masks; the class count (one-hot
+    targets), and the learning rate and L2 strength to hand over where the code takes them."""
+
+    params: Params
+    X: np.ndarray
+    y: np.ndarray
+    masks: list | None = None
+    classes: int = 1
+    lr: float | None = None  # given with --lr: passed where the code takes a learning rate, and a step divided by it
+    l2: float = 0.0
+
+
+def changes(name: str, before: np.ndarray, after) -> str | None:
+    """'X (all entries, divided by 255)' where the learner's code changed an input it was handed, else None."""
+    after = np.asarray(after, dtype=np.float64) if np.shape(after) == np.shape(before) else None
+    if after is None or np.array_equal(before, after, equal_nan=True):
+        return None
+    moved = ~np.isclose(before, after, rtol=0, atol=0)
+    where = "all entries" if moved.all() else f"{int(moved.sum())} of {moved.size} entries"
+    nonzero = moved & (after != 0)
+    if nonzero.any():
+        ratio = before[nonzero] / after[nonzero]
+        if np.allclose(ratio, ratio[0], rtol=1e-9):
+            how = f"divided by {ratio[0]:g}" if abs(ratio[0]) > 1 else f"multiplied by {1 / ratio[0]:g}"
+            return f"{name} ({where}, {how})"
+    return f"{name} ({where})"
+
+
+def _has_factor(node) -> bool:
+    """Whether an update's right-hand side multiplies or divides by anything."""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)) for n in ast.walk(node))
+
+
+def update_without_factor(fn) -> bool:
+    """Whether every augmented assignment in fn adds or subtracts without a factor (self.weights1 += d_weights1)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    updates = [n for n in ast.walk(tree) if isinstance(n, ast.AugAssign) and isinstance(n.op, (ast.Add, ast.Sub))]
+    return bool(updates) and not any(_has_factor(n.value) for n in updates)
+
+
+class Caller:
+    """Calls one learner target on canonical batches and reads what comes back."""
+
+    def __init__(self, fn, form: Form, patches=None, owner=None, module=None, name: str | None = None):
+        self.fn, self.form, self.patches, self.owner, self.module = fn, form, patches, owner, module
+        self.name = name or getattr(fn, "__name__", "the function")
+        self.signature = binding.parameters(fn, skip_self=False)
+        self.lr_found: tuple[float | None, str] | None = None
+
+    def lr(self, given: float | None) -> tuple[float, str]:
+        """The learning rate a step is divided by: --lr, one found in the code, or 1 for an update with no factor."""
+        if given is not None:
+            return given, "--lr"
+        if self.lr_found is None:
+            self.lr_found = binding.find_lr(self.fn, self.owner, self.module, None)
+        value, words = self.lr_found
+        if value is not None:
+            return value, words
+        if update_without_factor(self.fn):
+            return 1.0, "your update adds the step with no factor: lr = 1"
+        raise LearnerError(
+            f"{self.name} changes the weights in place and no learning rate was found in your code (self.lr, learning_rate, eta, alpha, "
+            "a default argument): give it with --lr"
+        )
+
+    def arguments(self, params_in, X, y, masks, lr, l2, tensors=None) -> dict:
+        """Keyword arguments for the learner's function by what its parameters are called; (params, X, y) by position
+        where the names do not say."""
+        args, positional = {}, [("params", params_in), ("X", X), ("y", y)]
+        taken = {p.role for p in self.signature}
+        fill = [v for r, v in positional if r not in taken]
+        for p in self.signature:
+            if p.role in ("params", "X", "y"):
+                args[p.name] = dict(positional)[p.role]
+            elif p.role == "tensor" and tensors is not None:
+                args[p.name] = tensors[p.name.lower().replace("_", "")] if p.name.lower().replace("_", "") in tensors else None
+            elif p.role == "masks":
+                if masks is not None:
+                    args[p.name] = masks
+            elif p.role == "lr" and (p.required or lr is not None):
+                args[p.name] = lr if lr is not None else 0.5
+            elif p.role == "l2" and (p.required or l2):
+                args[p.name] = l2
+            elif p.required and fill:
+                args[p.name] = fill.pop(0)
+        return args
+
+    def call(self, batch: Batch) -> Returned:
+        """The function on copies of the batch (once per sample with --per-sample), read back."""
+        calls = []
+        for i, (Xs, ys) in enumerate(self.form.samples(batch.X, batch.y, batch.classes)):
+            masks = self.form.masks_in(batch.masks, i if self.form.per_sample else None) if batch.masks is not None else None
+            params_in = self.form.params_in(batch.params)
+            handed = _flat(params_in)
+            before = [a.copy() for a in handed]
+            X0, y0 = Xs.copy(), np.asarray(ys, dtype=np.float64).copy()
+            args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2)
+            out = self.run(args)
+            n = 1 if self.form.per_sample else len(batch.X)
+            got = self.read(out, params_in, before, handed, batch, n)
+            moved = [w for w, b, a in zip(_tensor_names(batch.params), before, handed) if not np.array_equal(b, a)]
+            changed = tuple(w for w in (changes("X", X0, Xs), changes("y", y0, ys)) if w)
+            if got.step is None and moved:
+                changed = (*changed, f"{', '.join(moved)} (your copies of the weights)")
+            got.changed = changed
+            calls.append(got)
+        return returned.mean(calls) if self.form.per_sample else calls[0]
+
+    def run(self, args: dict):
+        """The learner's call, their exceptions turned into one line and their own traceback."""
+        try:
+            with guarded(self.patches):
+                return self.fn(**args)
+        except (Exception, SystemExit) as e:
+            hint = ""
+            if isinstance(e, ValueError) and any(w in str(e) for w in SHAPE_WORDS):
+                samples = "rows, X of shape (N, fan_in)" if self.form.columns else "columns, X of shape (fan_in, N)"
+                hint = f"; if your code takes samples as {samples}, try --layout {self.form.other}"
+            elif isinstance(e, ValueError) and "values to unpack" in str(e):
+                others = " or ".join(c for c in CONTAINERS if c != self.form.params)
+                hint = f"; your code unpacks params in another way than --params {self.form.params} hands them over: try --params {others}"
+            elif isinstance(e, MemoryError):
+                hint = " (it ran out of the memory the check allows)"
+            raise LearnerError(
+                f"{self.name} raised {type(e).__name__}: {e}".splitlines()[0] + hint, their_traceback(e, folder_of(self.fn))
+            ) from None
+
+    def read(self, out, params_in, before, handed, batch: Batch, n: int) -> Returned:
+        """What came back: gradients returned; else, where the weights were changed in place or new weights came
+        back, the step taken divided by its learning rate."""
+        moved = any(not np.array_equal(b, a) for b, a in zip(before, handed))
+        if out is None or returned._number(out):
+            if moved:
+                return self.step(params_in, before, handed, out, batch, n)
+            return returned.read(out, self.form, batch.params, n, self.name)  # refused in one line: nothing came back
+        got = returned.read(out, self.form, batch.params, n, self.name)
+        if not moved and _new_weights(got, batch.params):
+            lr, words = self.lr(batch.lr)
+            grads = [((W - nW) / lr, None if b is None else (b - nb) / lr) for (W, b), (nW, nb) in zip(batch.params, got.grads)]
+            return Returned(None, grads, got.shapes, got.dtype, "returned", lr, words)
+        return got
+
+    def step(self, params_in, before, handed, out, batch: Batch, n: int) -> Returned:
+        """Weights changed in place: the gradients are (before - after) / lr."""
+        lr, words = self.lr(batch.lr)
+        grads = [(b - a) / lr for b, a in zip(before, handed)]
+        canonical = returned.read(_regroup(params_in, grads), self.form, batch.params, n, self.name).grads
+        loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
+        dtypes = [a.dtype for a in handed]
+        return Returned(loss, canonical, {}, returned.precision(dtypes), "in place", lr, words)
+
+
+def _tensor_names(params) -> list[str]:
+    return [f"{t}{k}" for k, (W, b) in enumerate(params, start=1) for t in ("W", "b") if t == "W" or b is not None]
+
+
+def _new_weights(got: Returned, params) -> bool:
+    """Whether what came back is the weights after a step rather than gradients: every tensor within a tenth of the
+    weights it stands for (gradients at initial weights are nowhere that close to the weights themselves)."""
+    pairs = [
+        (g, W) for (gW, gb), (W, b) in zip(got.grads, params) for g, W in ((gW, W), (gb, b)) if g is not None and np.shape(g) == np.shape(W)
+    ]
+    return bool(pairs) and all(np.any(W) and np.max(np.abs(g - W)) <= 0.1 * np.max(np.abs(W)) for g, W in pairs)
+
+
+def _flat(container) -> list[np.ndarray]:
+    """The arrays of a params container, in order."""
+    if isinstance(container, dict):
+        return list(container.values())
+    out = []
+    for item in container:
+        out += _flat(item) if isinstance(item, (list, tuple)) else [item]
+    return out
+
+
+def _regroup(container, arrays: list[np.ndarray]):
+    """arrays put back into the shape of the container they came from (a step read as gradients in the same form)."""
+    it = iter(arrays)
+
+    def rebuild(c):
+        if isinstance(c, dict):
+            return {k: next(it) for k in c}
+        if isinstance(c, (list, tuple)):
+            return type(c)(rebuild(x) if isinstance(x, (list, tuple)) else next(it) for x in c)
+        return next(it)
+
+    return rebuild(container)
+
+
+class MethodCaller(Caller):
+    """A method of the learner's object: the weights set in their own containers, the batch set where the class keeps
+    it, the methods it depends on run first, the step or the gradients read back."""
+
+    def __init__(self, instance, method_name: str, where: slots.Binding, form: Form, patches=None, module=None, remake=None):
+        method = getattr(instance, method_name)
+        super().__init__(method, form, patches, instance, module, f"{type(instance).__name__}.{method_name}")
+        self.instance, self.method_name, self.slots, self.remake = instance, method_name, where, remake
+        cls = type(instance)
+        self.before_calls = binding.prerequisites(cls, method_name) if isinstance(getattr(cls, method_name, None), type(lambda: 0)) else []
+        self.data = binding.data_attributes(cls)
+
+    def call(self, batch: Batch) -> Returned:
+        calls = []
+        for Xs, ys in self.form.samples(batch.X, batch.y, batch.classes):
+            self.slots.write(self.instance, [(self.form_canonical(W), b) for W, b in batch.params])
+            for attr, what in self.data.items():
+                setattr(self.instance, attr, Xs if what == "X" else ys)
+            for name in self.before_calls:
+                method = getattr(self.instance, name)
+                args = {p.name: Xs if p.role == "X" else ys for p in binding.parameters(method) if p.role in ("X", "y")}
+                self.run_method(method, args)
+            before = self.slots.read(self.instance)
+            X0 = Xs.copy()
+            out = self.run(self.arguments(None, Xs, ys, None, batch.lr, batch.l2))
+            after = self.slots.read(self.instance)
+            n = 1 if self.form.per_sample else len(batch.X)
+            if any(not np.array_equal(a[0], b[0]) for a, b in zip(after, before)):
+                lr, words = self.lr(batch.lr)
+                grads = [((Wb - Wa) / lr, None if bb is None else (bb - ba) / lr) for (Wb, bb), (Wa, ba) in zip(before, after)]
+                loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
+                got = Returned(loss, grads, {}, "float64", "in place", lr, words)
+            else:
+                got = returned.read(out, self.form, batch.params, n, self.name)
+            got.changed = tuple(w for w in (changes("X", X0, Xs),) if w)
+            calls.append(got)
+        return returned.mean(calls) if self.form.per_sample else calls[0]
+
+    @staticmethod
+    def form_canonical(W):
+        return W
+
+    def run_method(self, method, args):
+        try:
+            with guarded(self.patches):
+                return method(**args)
+        except (Exception, SystemExit) as e:
+            raise LearnerError(
+                f"{type(self.instance).__name__}.{method.__name__} raised {type(e).__name__}: {e}".splitlines()[0],
+                their_traceback(e, folder_of(self.fn)),
+            ) from None

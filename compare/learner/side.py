@@ -1,0 +1,277 @@
+"""The learner's side of a check: their file loaded, the thing to check found and bound (a function, a class made into
+an object, an object's method, or the file as a script run to its first update), then calls, losses and traced
+re-runs on the batches the check sends. It runs where the learner's code runs: in a child process for a file, in the
+check's own for a Python callable (a notebook, a test); everything it takes and gives back is plain data."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from compare.errors import LearnerError
+from compare.learner import binding, scripts, slots
+from compare.learner.calling import Batch, Caller, MethodCaller
+from compare.learner.layouts import Form
+from compare.learner.loading import Module, folder_of, guarded
+from compare.learner.returned import Returned
+from compare.learner.watch import Record, Watch
+
+PRINTED = 4000  # characters of the learner's own output kept from loading and the first call
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the learner said about their code: flags or keywords (None: found from the code)."""
+
+    function: str | None = None  # None: loss_and_grads where the file defines it, else the file as a script
+    form: Form = Form()
+    form_given: bool = False  # --layout, --params, --per-sample or --targets given
+    init_args: tuple = ()  # (name, value) pairs for the class's __init__
+    weights: tuple[str, ...] | None = None  # names of the weight arrays, in layer order
+    loss_function: str | None = None
+
+
+@dataclass
+class Setup:
+    """What the check prepared for the learner's code: the network's sizes (given, or to be read from the weights),
+    whether it has biases (None: as found), its first batch and initial weights, canonical."""
+
+    sizes: tuple[int, ...]
+    sizes_given: bool
+    bias: bool | None
+    params: list
+    X: np.ndarray
+    y: np.ndarray
+    classes: int
+    lr: float | None = None
+    l2: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class Opened:
+    """What was found in the learner's file and how the check will call it."""
+
+    kind: str  # "function", "method" or "script"
+    name: str
+    form: Form
+    sizes: tuple[int, ...]
+    bias: bool
+    words: list[str] = field(default_factory=list)  # what was bound to what, how the object was made
+    takes_masks: bool = False
+    requires_masks: bool = False
+    step: scripts.Step | None = None  # a script's first step, as it ran
+    printed: str = ""
+    has_loss_function: bool = False  # --loss-function gives finite differences a loss
+
+
+@dataclass
+class Traced:
+    """A traced call: every value its statements wrote, and what it gave back (read as gradients)."""
+
+    records: list[Record]
+    got: Returned | None
+
+
+class Side:
+    """One learner target, opened once, called many times."""
+
+    def __init__(self, source, options: Options):
+        self.source, self.options = source, options
+        self.caller: Caller | None = None
+        self.loss_caller: Caller | None = None
+        self.module: Module | None = None
+        self.opened: Opened | None = None
+        self.adapters: list = []
+
+    def open(self, setup: Setup) -> Opened:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            opened = self._open(setup)
+        opened.printed = out.getvalue()[:PRINTED]
+        self.opened = opened
+        return opened
+
+    def _open(self, setup: Setup) -> Opened:
+        fn, owner, patches = self.source, None, getattr(self.source, "learner_patches", None)
+        name = self.options.function
+        if isinstance(self.source, str):
+            path = self.source
+            if name is None and not _defines(path, "loss_and_grads"):
+                self.module = Module(path, "a Python file: a training script, or one defining loss_and_grads(params, X, y)", script=True)
+                return self._open_script(setup)
+            self.module = Module(path, f"a Python file defining {name or 'loss_and_grads'}(params, X, y)")
+            owner, fn = self.module.find(name or "loss_and_grads")
+            patches = self.module.patches
+        elif inspect.ismethod(fn):
+            owner = fn.__self__
+        module = self.module.module if self.module else inspect.getmodule(fn)
+        if inspect.isclass(fn) or owner is not None:
+            return self._open_method(fn, owner, setup, patches, module)
+        _callable_as_a_gradient(fn, name or getattr(fn, "__name__", "your function"))
+        self.caller = Caller(fn, self.options.form, patches, None, module)
+        loss_fn = self.options.loss_function
+        if isinstance(loss_fn, str):
+            _, loss_fn = self.module.find(loss_fn)
+        if loss_fn is not None:
+            self.loss_caller = Caller(loss_fn, self.options.form, getattr(loss_fn, "learner_patches", patches), None, module)
+        return Opened(
+            "function", self.caller.name, self.options.form, setup.sizes, setup.bias is not False, takes_masks=_takes_masks(fn),
+            requires_masks=_requires_masks(fn), has_loss_function=loss_fn is not None,
+        )  # fmt: skip
+
+    def _open_method(self, fn, owner, setup: Setup, patches, module) -> Opened:
+        """A method: of an object their file made (obj.method), of one the check makes (Class.method)."""
+        words = []
+        if inspect.isclass(owner) or inspect.isclass(fn):
+            cls = owner if inspect.isclass(owner) else fn
+            method_name = fn.__name__ if not inspect.isclass(fn) else "__call__"
+            given = dict(self.options.init_args)
+            instance, said = binding.make(cls, setup.sizes, setup.X, setup.y, setup.lr, setup.l2, setup.seed, given, module)
+            words.append(f"{cls.__name__}({', '.join(said)})" if said else f"{cls.__name__}()")
+        else:
+            instance, method_name = owner, fn.__name__
+        found = slots.leaves(instance, skip=slots.SKIP_ROOTS)
+        sizes = None if not setup.sizes_given else setup.sizes
+        chains = slots.chains(found, sizes)
+        if not chains:
+            seen = ", ".join(f"{leaf.where('self')} {leaf.shape}" for leaf in found) or "none"
+            raise LearnerError(f"{type(instance).__name__} holds no arrays that chain into layers; arrays found: {seen}")
+        layout = self.options.form.layout if self.options.form_given else None
+        where = slots.bind(found, chains[0], layout=layout, bias=setup.bias, names=self.options.weights)
+        words += where.words("self")
+        form = replace(self.options.form, layout="columns" if where.columns else "rows")
+        if not self.options.form_given:
+            form = replace(form, layout="columns" if where.columns else "rows")
+        self.caller = MethodCaller(instance, method_name, where, form, patches, module)
+        if self.caller.before_calls:
+            words.append(f"{', '.join(m + '()' for m in self.caller.before_calls)} run first: {method_name}() reads what it sets")
+        return Opened("method", self.caller.name, form, where.sizes, where.bias, words, _takes_masks(getattr(instance, method_name)))
+
+    def _open_script(self, setup: Setup) -> Opened:
+        step = scripts.first_step(self.module, setup)
+        self.step = step
+        return Opened("script", self.module.path.name, step.form, step.sizes, step.bias, step.words, False, step)
+
+    def call(self, batch: Batch) -> Returned:
+        """One call on a batch, what it printed kept with what it gave back."""
+        if self.caller is None:
+            raise LearnerError("a script is checked on the step it takes itself: it cannot be called again")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            got = self.caller.call(batch)
+        got.printed = out.getvalue()[:PRINTED]
+        return got
+
+    def adapter(self, optimizer: str, name: str | None, hyper: dict) -> tuple[int, dict]:
+        """A fresh adapter of their update rule (the optimizer check), kept here; its number and what the report
+        says of it."""
+        from compare.optimizer_check import shapes
+        from compare.optimizer_check.check import find
+
+        if self.module is None:
+            self.module = Module(self.source, f"a Python file defining your {optimizer} update")
+        fn = find(self.source, optimizer, name, module=self.module.module)
+        made = shapes.recognise(fn, optimizer, hyper)
+        self.adapters.append(made)
+        return len(self.adapters) - 1, {k: getattr(made, k) for k in ("name", "shape", "passed", "left")}
+
+    def step_adapter(self, number: int, method: str, args: tuple):
+        """One method of an adapter made here (start, step, layout, restore), with its tensors."""
+        with guarded(self.module.patches if self.module else None):
+            return getattr(self.adapters[number], method)(*args)
+
+    def losses(self, batches: list[Batch]) -> list[float | None]:
+        """The learner's own loss at each batch's weights (their --loss-function, or what their function returns)."""
+        out = []
+        with contextlib.redirect_stdout(io.StringIO()):
+            for b in batches:
+                caller = self.loss_caller or self.caller
+                try:
+                    if caller is self.loss_caller:
+                        out.append(self._loss_value(caller, b))
+                    else:
+                        out.append(caller.call(b).loss)
+                except LearnerError:
+                    out.append(None)
+        return out
+
+    def _loss_value(self, caller: Caller, b: Batch) -> float:
+        values = []
+        for i, (Xs, ys) in enumerate(caller.form.samples(b.X, b.y, b.classes)):
+            masks = caller.form.masks_in(b.masks, i if caller.form.per_sample else None) if b.masks is not None else None
+            args = caller.arguments(caller.form.params_in(b.params), Xs, ys, masks, b.lr, b.l2)
+            got = caller.run(args)
+            got = got[0] if isinstance(got, (tuple, list)) else got
+            values.append(float(np.asarray(got).reshape(())))
+        return float(np.mean(values))
+
+    def trace(self, batch: Batch) -> Traced:
+        """The call re-run under the tracer, on the batch's first sample alone with --per-sample: what its statements
+        wrote, and what it gave back."""
+        if self.caller is None:
+            return Traced(self.step.records, self.step.got)
+        if self.caller.form.per_sample:
+            batch = replace(batch, X=batch.X[:1], y=batch.y[:1], masks=None if batch.masks is None else [m[:1] for m in batch.masks])
+        folder = self.module.folder if self.module else folder_of(self.caller.fn)
+        watch = Watch(folder)
+        got = None
+        with contextlib.redirect_stdout(io.StringIO()), guarded(self.caller.patches):
+            try:
+                got = watch.run(self.caller.call, batch)
+            except Exception:
+                pass  # their function raised before: the check reported it already
+        return Traced(watch.records, got)
+
+
+ACCEPTED = (
+    "the check calls f(params, X, y) (one sample x with --per-sample; f(params, X, y, masks) with dropout) and takes back "
+    "(loss, grads) or the gradients alone"
+)
+
+
+def _callable_as_a_gradient(fn, name: str) -> None:
+    """Refuse, in one line that says what is accepted, a function the check cannot hand weights, a batch and targets."""
+    params = binding.parameters(fn)
+    if not params or any(p.role in ("params", "tensor") for p in params):
+        return
+    required = [p for p in params if p.required and p.role != "masks"]
+    unnamed = [p for p in required if p.role is None]
+    if len(required) >= 3 or len(unnamed) >= 1 and len(required) >= 3:
+        return
+    raise LearnerError(f"{name} takes ({', '.join(p.name for p in required)}); {ACCEPTED}")
+
+
+def _defines(path: str, name: str) -> bool:
+    """Whether a file defines a top-level function of that name (read, not run)."""
+    import ast
+    from pathlib import Path
+
+    try:
+        tree = ast.parse(Path(path).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return True  # let loading say what is wrong with it
+    return any(
+        isinstance(n, (ast.FunctionDef, ast.Assign))
+        and (getattr(n, "name", None) == name or any(getattr(t, "id", None) == name for t in getattr(n, "targets", [])))
+        for n in tree.body
+    )
+
+
+def _takes_masks(fn) -> bool:
+    try:
+        return "masks" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _requires_masks(fn) -> bool:
+    try:
+        parameter = inspect.signature(fn).parameters.get("masks")
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.default is parameter.empty
