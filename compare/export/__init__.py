@@ -1,0 +1,2 @@
+"""Export a spec or a run bundle as standalone PyTorch and Keras scripts (or notebooks) that reproduce its numbers,
+or as idiomatic code that says where it parts from them."""
