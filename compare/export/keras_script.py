@@ -24,7 +24,8 @@ def script(source: Source, style: str, convention: Convention) -> Script:
     """The whole script: `faithful` reproduces the bundle's tensorflow run, `idiomatic` is what a Keras user writes."""
     spec, faithful = source.spec, style == "faithful"
     hp = Hyper(spec, faithful)
-    setup = code.statement(f'keras.config.set_floatx("{spec.dtype}")', "Keras's default float32" if spec.dtype == "float64" else "")
+    setup = code.statement(f'keras.config.set_floatx("{spec.dtype}")', "the losses' and learning rate's dtype")
+    setup += code.statement(f'keras.config.set_dtype_policy("{spec.dtype}")', "the layers' (fixed by the first layer built)")
     if not faithful:
         setup += code.statement(f"keras.utils.set_random_seed({spec.seed})", "Keras's own initial weights and shuffling, seeded")
     setup += ['data = np.load("data.npz")']

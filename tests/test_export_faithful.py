@@ -1,0 +1,46 @@
+"""Every faithful script, run in a fresh interpreter, reproduces its bundle: the curve step by step and the final
+weights, to 1e-12 in float64 and the float32 curve tolerance, for every optimizer, loss, output, activation and
+training trick (a matrix, plus random specs)."""
+
+import numpy as np
+import pytest
+
+from compare.agree.tolerances import curve_tolerance
+from compare.export.source import read
+from compare.shared import harness, implementations
+from tests.exports import FAITHFUL, exported  # noqa: F401  (the session's exported and run scripts)
+
+REFERENCE = {"torch": "torch", "keras": "numpy-keras"}  # the bundle's run each script is held against
+
+
+def reference(spec, framework: str):
+    """The bundle's run: torch's, and for Keras the NumPy reference in Keras's rules, which its tensorflow run follows."""
+    source = read(spec)
+    model = implementations.build(REFERENCE[framework], spec, source.init)
+    return harness.train(REFERENCE[framework], model, spec, source.data, source.schedule)
+
+
+def worst(folder, framework: str, history) -> tuple[float, float]:
+    """(largest relative curve difference, largest relative final-weight difference) of a script against a run."""
+    losses = np.load(folder / f"{framework}_losses.npy")
+    assert losses.dtype == np.float64 and losses.shape == history.losses.shape
+    curve = np.abs(losses - history.losses) / np.maximum(np.abs(losses), np.abs(history.losses))
+    with np.load(folder / f"{framework}_final.npz") as final:
+        assert sorted(final.files) == sorted(f"{t}{i}" for i in range(1, len(history.final) + 1) for t in "Wb")
+        weights = [(final[f"W{i}"], final[f"b{i}"]) for i in range(1, len(history.final) + 1)]
+    rel = max(np.abs(a - b).max() / np.abs(b).max() for pair, ref in zip(weights, history.final) for a, b in zip(pair, ref))
+    return float(curve.max()), float(rel)
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+@pytest.mark.parametrize("name", FAITHFUL)
+def test_a_faithful_script_reproduces_its_bundle_run(exported, name, framework):  # noqa: F811
+    spec = FAITHFUL[name]
+    history = reference(spec, framework)
+    curve, final = worst(exported[name], framework, history)
+    steps = np.arange(1, len(history.losses) + 1)
+    if spec.dtype == "float64":
+        assert curve <= 1e-12 and final <= 1e-12, (curve, final)
+    else:
+        assert curve <= curve_tolerance("float32", steps, spec.adaptive).min() and final <= 1e-4, (curve, final)
+    print(f"{name} {framework}: curve {curve:.1e}, final weights {final:.1e}")
