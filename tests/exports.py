@@ -65,7 +65,15 @@ FAITHFUL = {
                                                          schedule="step", decay_rate=0.5, decay_steps=2, schedule_every="epoch"),
     **{f"random-{case}": random_spec(case).replace(n_samples=80) for case in (0, 3, 7, 11)},
 }  # fmt: skip
+IDIOMATIC = {  # the first three without dropout or L2: their difference from the bundle is init, order, rounding and logging
+    "idiomatic-sgd": _spec(),
+    "idiomatic-adam-relu-bce": _spec(optimizer="adam", lr=0.01, activation="relu", loss="bce"),
+    "idiomatic-momentum-ce-batch-norm-class-weights-exponential-epoch": Spec(**{**BLOBS, "optimizer": "momentum", "lr": 0.05,
+        "batch_norm": True, "class_weights": (1.0, 2.0, 0.5), "schedule": "exponential", "decay_rate": 0.7, "schedule_every": "epoch"}),
+    "idiomatic-dropout-l2-leaky-gelu": _spec(layers=(2, 8, 8, 1), activation=("leaky_relu", "gelu"), dropout=0.2, l2=0.01),
+}  # fmt: skip
 CASES = {name: Case(spec) for name, spec in FAITHFUL.items()}
+CASES.update({name: Case(spec, style="idiomatic") for name, spec in IDIOMATIC.items()})
 
 
 def run_all(jobs: dict[str, list[tuple[Path, str]]]) -> None:

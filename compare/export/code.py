@@ -101,7 +101,10 @@ def docstring(text: str, indent: int = 0) -> list[str]:
         return [f'{pad}"""{paragraphs[0]}"""']
     out = []
     for i, p in enumerate(paragraphs):
-        if p.startswith("    ") or "\n" in p:  # preformatted: kept as written
+        if p.startswith("- "):  # a list: each item wrapped under itself
+            for item in p.split("\n"):
+                out += [f"{pad}{line}" for line in textwrap.wrap(item, WIDTH - len(pad), subsequent_indent="  ", break_on_hyphens=False)]
+        elif p.startswith("    ") or "\n" in p:  # preformatted: kept as written
             out += [f"{pad}{line}" if line else "" for line in p.split("\n")]
         else:
             first = WIDTH - len(pad) - (3 if i == 0 else 0)

@@ -153,7 +153,7 @@ def _architecture(spec: Spec, faithful: bool, convention: Convention) -> list[st
 
 def _batch_norm(spec: Spec) -> Arg:
     m = 1 - spec.bn_momentum
-    comment = f"momentum 1 - torch's {number(spec.bn_momentum)}; Keras's defaults 0.99, epsilon 0.001, a scale and shift"
+    comment = f"momentum = 1 - torch's {number(spec.bn_momentum)} (default 0.99); epsilon default 0.001"
     args = [f"momentum={number(m)}", f"epsilon={number(spec.bn_eps)}", "center=False", "scale=False"]
     return Arg(Call(f"{L}.BatchNormalization", args), comment)
 
@@ -213,7 +213,7 @@ def _update(spec: Spec, hp: Hyper, faithful: bool, convention: Convention, class
     if faithful:
         compile_args.append(Arg("jit_compile=False", note("keras.Model.compile", "jit_compile", False)))
     elif classification:
-        compile_args.append(Arg(f"metrics=[{_metric(spec)}]", words.keras_accuracy(spec).split(" (")[0]))
+        compile_args.append(Arg(f"metrics=[{_metric(spec)}]", words.keras_accuracy(spec)))
     return lines + code.statement(Call("model.compile", compile_args))
 
 
@@ -235,7 +235,7 @@ def _schedule(spec: Spec, hp: Hyper) -> Call:
 
 BATCH_LOSSES = [
     "class BatchLosses(keras.callbacks.Callback):",
-    *code.docstring("Each mini-batch's loss: fit logs the running mean of the epoch's, weighted by size.", 4),
+    *code.docstring("Each mini-batch's loss, recovered from the running mean fit logs.", 4),
     "",
     "    def on_epoch_begin(self, epoch, logs=None):",
     "        self.seen, self.total = 0, 0.0",
@@ -255,10 +255,10 @@ def _repeat(spec: Spec, faithful: bool, convention: Convention) -> list[str]:
         fit.append(Arg("shuffle=True", "Keras's default: its own order each epoch"))
         if spec.class_weights is not None:
             fit.append("class_weight=class_weight")
-        callbacks = "BatchLosses()"
+        callbacks = ["BatchLosses()"]
         if per_epoch:
-            callbacks += ", keras.callbacks.LearningRateScheduler(lambda epoch: float(lr_schedule(epoch)))"
-        fit += [f"callbacks=[{callbacks}]", "verbose=0"]
+            callbacks.append("keras.callbacks.LearningRateScheduler(lambda epoch: float(lr_schedule(epoch)))")
+        fit += [Call("callbacks=", callbacks, open="[", close="]"), "verbose=0"]
         return ["losses = []", *code.statement(Call("model.fit", fit, explode=True))]
     masks = spec.dropout > 0
     lines = ["losses = []", "for epoch, order in enumerate(schedule):" if masks or per_epoch else "for order in schedule:"]

@@ -51,7 +51,7 @@ def script(source: Source, style: str, convention: Convention) -> Script:
         loader = Call("torch.utils.data.DataLoader", [dataset, "batch_size=batch_size", shuffle])
         setup += code.statement(loader, prefix="loader = ")
     helpers = [MASKED_DROPOUT] if faithful and spec.dropout > 0 else []
-    helpers += _loss_helpers(spec, convention)
+    helpers += _loss_helpers(spec, convention, faithful)
     steps = [
         Step("The layers from input to output; each `Linear` holds its weights and biases.", _architecture(spec, faithful)),
         Step("The initial weights.", _initialisation(faithful), "init.npz, not nn.Linear's own kaiming_uniform" if faithful else OWN_INIT),
@@ -133,11 +133,11 @@ def _loss(spec: Spec, faithful: bool) -> list[str]:
     return code.statement(f"loss_fn = {NN}.{head}()", f"{what} in one, from the logits")
 
 
-def _loss_helpers(spec: Spec, convention: Convention) -> list[list[str]]:
+def _loss_helpers(spec: Spec, convention: Convention, faithful: bool) -> list[list[str]]:
     out = []
     if spec.class_weights is not None and not (spec.loss == "ce" and spec.weight_reduction == "sum_weights"):
         out.append(_weighted_loss(spec))
-    if spec.l2 > 0:
+    if spec.l2 > 0 and faithful:
         out.append(_penalty(spec, convention))
     return out
 

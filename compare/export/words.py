@@ -75,9 +75,9 @@ def differences(spec: Spec, framework: str, classification: bool = True) -> list
         out.append("keras.layers.LeakyReLU: its slope held in float32;")
     if "gelu" in spec.activations and spec.dtype == "float64":
         out.append("keras.activations.gelu: tf.nn.gelu, ~5e-9 from the exact GELU in float64;")
-    out.append("fit logs the running mean of the epoch's batch losses (weighted by size), not each batch's: BatchLosses recovers them;")
+    out.append("model.fit logs the running mean of the epoch's batch losses, weighted by size: BatchLosses recovers each;")
     if classification:
-        out.append(f'metrics=["accuracy"] resolves to {keras_accuracy(spec)} (the score only, not the training).')
+        out.append(f"{keras_accuracy(spec)} (a score only).")
     return out
 
 
@@ -94,12 +94,14 @@ def hyperparameters(spec: Spec) -> list[tuple[str, float]]:
 
 
 def keras_accuracy(spec: Spec) -> str:
-    """What Keras's compile(metrics=["accuracy"]) becomes for the spec's loss and targets."""
+    """What Keras's compile(metrics=["accuracy"]) becomes for the spec's loss and targets, in words."""
     if spec.loss == "ce":
-        return "sparse_categorical_accuracy (argmax of the logits against int labels)"
+        return '"accuracy" becomes sparse_categorical_accuracy: argmax against int labels'
     if spec.layers[-1] > 1:
-        return "categorical_accuracy (argmax against one-hot targets)"
-    return "binary_accuracy, outputs above 0.5" + (": the script passes threshold=0.0 for logits" if spec.loss == "bce" else "")
+        return '"accuracy" becomes categorical_accuracy: argmax against one-hot targets'
+    if spec.loss == "bce":
+        return '"accuracy" would be binary_accuracy, logits above 0.5 (p > 0.62): BinaryAccuracy(threshold=0.0)'
+    return '"accuracy" becomes binary_accuracy: outputs above 0.5'
 
 
 def activations(spec: Spec) -> str:
