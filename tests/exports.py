@@ -72,7 +72,15 @@ IDIOMATIC = {  # the first three without dropout or L2: their difference from th
         "batch_norm": True, "class_weights": (1.0, 2.0, 0.5), "schedule": "exponential", "decay_rate": 0.7, "schedule_every": "epoch"}),
     "idiomatic-dropout-l2-leaky-gelu": _spec(layers=(2, 8, 8, 1), activation=("leaky_relu", "gelu"), dropout=0.2, l2=0.01),
 }  # fmt: skip
+CONVENTIONS = {  # a learner's loss = factor × the spec's: the scripts train to their numbers
+    "convention-half-mse": Case(_spec(lr=0.4), convention=Convention(loss_factor=0.5, words="your ½·MSE")),
+    "convention-half-l2-sum-biases": Case(
+        _spec(optimizer="momentum", lr=0.2, activation="tanh", l2=0.01),
+        convention=Convention(loss_factor=0.5, l2_penalty_factor=2.0, decay_biases=True, words="your ½·MSE + λ·Σ(W² + b²)"),
+    ),
+}
 CASES = {name: Case(spec) for name, spec in FAITHFUL.items()}
+CASES.update(CONVENTIONS)
 CASES.update({name: Case(spec, style="idiomatic") for name, spec in IDIOMATIC.items()})
 
 
