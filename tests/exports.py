@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ class Case:
     to: str = "both"
     convention: Convention | None = None
     frameworks: tuple[str, ...] = ("torch", "keras")
-    extra: dict = field(default_factory=dict)
+    bundle: bool = False  # export from a real run bundle (mlp-compare run), through the command line
 
 
 def _spec(**fields) -> Spec:
@@ -79,7 +79,14 @@ CONVENTIONS = {  # a learner's loss = factor × the spec's: the scripts train to
         convention=Convention(loss_factor=0.5, l2_penalty_factor=2.0, decay_biases=True, words="your ½·MSE + λ·Σ(W² + b²)"),
     ),
 }
+NOTEBOOKS = {"notebook-adam-ce-dropout-l2-step-batch": Spec(**{**BLOBS, "optimizer": "adam", "lr": 0.01, "dropout": 0.2, "l2": 0.01,
+                                                               "schedule": "step", "decay_rate": 0.5, "decay_steps": 4})}  # fmt: skip
+BUNDLE = "bundle-tanh-bce-adam-l2-dropout-batch-norm-clip-cosine-epoch-class-weights"
 CASES = {name: Case(spec) for name, spec in FAITHFUL.items()}
+CASES[BUNDLE] = Case(_spec(layers=(2, 8, 8, 1), activation="tanh", loss="bce", optimizer="adam", lr=0.01, l2=0.01, dropout=0.2,
+                           batch_norm=True, clip_norm=1.0, schedule="cosine", decay_steps=2, schedule_every="epoch",
+                           class_weights=(1.0, 3.0)), bundle=True)  # fmt: skip
+CASES.update({name: Case(spec, to="notebook") for name, spec in NOTEBOOKS.items()})
 CASES.update(CONVENTIONS)
 CASES.update({name: Case(spec, style="idiomatic") for name, spec in IDIOMATIC.items()})
 
@@ -120,7 +127,15 @@ def export_and_run(root: Path, cases: dict[str, Case]) -> dict[str, Path]:
     """Export every case into root/<name> and run its scripts; {name: folder}."""
     folders, jobs = {}, {"torch": [], "keras": []}
     for name, case in cases.items():
-        folders[name] = export(case.spec, to=case.to, style=case.style, out=root / name, convention=case.convention)
+        if case.bundle:
+            import compare
+            from compare.cli import main
+
+            compare.run(case.spec).save(root / f"{name}.run")
+            assert main(["export", str(root / f"{name}.run"), "--out", str(root / name)]) == 0
+            folders[name] = root / name
+        else:
+            folders[name] = export(case.spec, to=case.to, style=case.style, out=root / name, convention=case.convention)
         for framework in case.frameworks:
             script = f"{framework}_train.py"
             if case.to == "notebook":  # the notebook's code cells, in order, as one file

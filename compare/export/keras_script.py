@@ -15,8 +15,8 @@ L = "keras.layers"
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adam": "Adam", "rmsprop": "RMSprop"}
 OWN_INIT = "Keras's own: glorot_uniform kernels and zero biases, drawn as step 1 builds the model"
 HELPERS = {  # the activations Keras has no exact float64 form of: keras.ops formulas, as in tf_impl/activations.py
-    "gelu": ("Exact GELU, z·Φ(z) with erf: keras.activations.gelu is ~5e-9 off in float64.", "0.5 * z * (1 + keras.ops.erf(z / math.sqrt(2)))"),
-    "gelu_tanh": ("GELU's tanh form: keras.activations.gelu(approximate=True) is ~9e-10 off.", "0.5 * z * (1 + keras.ops.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z**3)))"),
+    "gelu": ("Exact GELU, z·Φ(z) with erf: keras.activations.gelu is ~5e-9 off in float64.", "return 0.5 * z * (1 + keras.ops.erf(z / math.sqrt(2)))"),
+    "gelu_tanh": ("GELU's tanh form: keras.activations.gelu(approximate=True) is ~9e-10 off.", "inner = math.sqrt(2 / math.pi) * (z + 0.044715 * z**3)\nreturn 0.5 * z * (1 + keras.ops.tanh(inner))"),
 }  # fmt: skip
 
 
@@ -56,7 +56,7 @@ def script(source: Source, style: str, convention: Convention) -> Script:
     save += ['    final[f"W{i}"], final[f"b{i}"] = layer.get_weights()', 'np.savez("keras_final.npz", **final)']
     imports = ["import keras", "import numpy as np"]
     if any(name in HELPERS for name in spec.activations) and faithful:
-        imports.insert(0, "import math")
+        imports = ["import math", "", *imports]
     return Script(words.header(source, "keras", style, convention), imports, setup, steps, save, helpers)
 
 
@@ -82,7 +82,7 @@ class Hyper:
 def _activation_helper(name: str, spec: Spec, faithful: bool) -> list[str]:
     if name in HELPERS and faithful:
         doc, formula = HELPERS[name]
-        return [f"def {name}(z):", *code.docstring(doc, 4), *code.render(f"return {formula}", 4)]
+        return [f"def {name}(z):", *code.docstring(doc, 4), *(f"    {line}" for line in formula.split("\n"))]
     if name == "gelu_tanh":
         return ["def gelu_tanh(z):", "    return keras.activations.gelu(z, approximate=True)"]
     if name == "leaky_relu" and faithful:

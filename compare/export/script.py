@@ -45,8 +45,9 @@ class Script:
 
     def cells(self) -> list[tuple[str, str]]:
         """The notebook: (kind, source) cells, a markdown cell and its code for each step."""
-        intro = self.doc.strip().split("\n\n")
-        head = f"# {intro[0]}\n\n" + "\n\n".join(p for p in intro[1:] if not p.startswith("    "))
+        intro = [p for p in self.doc.strip().split("\n\n") if not p.startswith(("    ", "Run it in this folder"))]
+        intro.insert(-1, "Run the cells in order, in this folder; the last one saves the losses and weights.")
+        head = f"# {intro[0]}\n\n" + "\n\n".join(intro[1:])
         cells = [("markdown", head), ("code", "\n".join([*self.imports, "", *self.setup]).strip())]
         for helper in self.helpers:
             cells.append(("code", "\n".join(helper)))
