@@ -16,13 +16,13 @@ from compare.errors import SpecError
 from compare.export import Convention
 from compare.export import folder as export_folder
 from compare.shared.spec import Spec
-from tests.exports import BUNDLE, CASES, exported  # noqa: F401  (the session's exported and run scripts)
+from tests.exports import BUNDLE, CASES
 
 RUNS = {"torch": "torch", "keras": "tensorflow"}
 SMALL = Spec(layers=(2, 4, 1), epochs=2, n_samples=40, dropout=0.1)
 
 
-def test_a_bundles_export_reproduces_its_torch_and_tensorflow_curves_and_final_weights(exported):  # noqa: F811
+def test_a_bundles_export_reproduces_its_torch_and_tensorflow_curves_and_final_weights(exported):
     folder, run = exported[BUNDLE], exported[BUNDLE].parent / f"{BUNDLE}.run"
     for name in ("init.npz", "data.npz", "schedule.npy"):
         assert (folder / name).read_bytes() == (run / name).read_bytes()
@@ -36,7 +36,7 @@ def test_a_bundles_export_reproduces_its_torch_and_tensorflow_curves_and_final_w
     assert "torch_train.py" in readme and "masks.npz" in readme and "losses/tensorflow.npy" in readme
 
 
-def test_every_generated_file_passes_ruff_check_and_format(exported):  # noqa: F811
+def test_every_generated_file_passes_ruff_check_and_format(exported):
     root = next(iter(exported.values())).parent
     files = sorted(str(p) for p in root.glob("*/*_train.*"))
     assert len(files) >= 2 * len(CASES)
@@ -47,7 +47,7 @@ def test_every_generated_file_passes_ruff_check_and_format(exported):  # noqa: F
     assert fmt.returncode == 0, fmt.stdout[-3000:] + fmt.stderr[-3000:]
 
 
-def test_every_script_imports_numpy_and_its_framework_only(exported):  # noqa: F811
+def test_every_script_imports_numpy_and_its_framework_only(exported):
     allowed = {"torch": {"numpy", "torch", "math"}, "keras": {"numpy", "keras", "math"}}
     for path in next(iter(exported.values())).parent.glob("*/*_train.py"):
         framework = path.name.split("_")[0]

@@ -5,7 +5,7 @@ the L2 penalty rescaled), step by step, to round-off."""
 import numpy as np
 import pytest
 
-from tests.exports import CONVENTIONS, exported  # noqa: F401  (the session's exported and run scripts)
+from tests.exports import CONVENTIONS
 from tests.test_export_faithful import reference, worst
 
 
@@ -21,7 +21,7 @@ def equivalent(case):
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
 @pytest.mark.parametrize("name", CONVENTIONS)
-def test_a_script_exported_under_a_convention_reports_the_learners_numbers(exported, name, framework):  # noqa: F811
+def test_a_script_exported_under_a_convention_reports_the_learners_numbers(exported, name, framework):
     case, folder = CONVENTIONS[name], exported[name]
     factor = case.convention.loss_factor
     learner = reference(equivalent(case), framework)

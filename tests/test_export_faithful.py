@@ -8,7 +8,7 @@ import pytest
 from compare.agree.tolerances import curve_tolerance
 from compare.export.source import read
 from compare.shared import harness, implementations
-from tests.exports import FAITHFUL, exported  # noqa: F401  (the session's exported and run scripts)
+from tests.exports import FAITHFUL
 
 REFERENCE = {"torch": "torch", "keras": "numpy-keras"}  # the bundle's run each script is held against
 
@@ -34,7 +34,7 @@ def worst(folder, framework: str, history) -> tuple[float, float]:
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
 @pytest.mark.parametrize("name", FAITHFUL)
-def test_a_faithful_script_reproduces_its_bundle_run(exported, name, framework):  # noqa: F811
+def test_a_faithful_script_reproduces_its_bundle_run(exported, name, framework):
     spec = FAITHFUL[name]
     history = reference(spec, framework)
     curve, final = worst(exported[name], framework, history)

@@ -8,7 +8,7 @@ import pytest
 from compare.export import words
 from compare.export.source import read
 from compare.shared import harness, implementations, native
-from tests.exports import IDIOMATIC, exported  # noqa: F401  (the session's exported and run scripts)
+from tests.exports import IDIOMATIC
 from tests.test_export_faithful import reference, worst
 
 NAMED = list(IDIOMATIC)[:3]  # no dropout, no L2: every difference is one the replay can put in
@@ -39,7 +39,7 @@ def replay(spec, framework: str):
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
 @pytest.mark.parametrize("name", NAMED)
-def test_an_idiomatic_script_differs_from_the_bundle_by_exactly_what_its_opening_names(exported, name, framework, keras_float64):  # noqa: F811
+def test_an_idiomatic_script_differs_from_the_bundle_by_exactly_what_its_opening_names(exported, name, framework, keras_float64):
     spec, folder = IDIOMATIC[name], exported[name]
     opening = (folder / f"{framework}_train.py").read_text().split('"""')[1]
     for line in words.differences(spec, framework):
@@ -53,7 +53,7 @@ def test_an_idiomatic_script_differs_from_the_bundle_by_exactly_what_its_opening
 
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
-def test_an_idiomatic_script_with_its_own_dropout_and_l2_runs_and_names_them(exported, framework):  # noqa: F811
+def test_an_idiomatic_script_with_its_own_dropout_and_l2_runs_and_names_them(exported, framework):
     name = "idiomatic-dropout-l2-leaky-gelu"
     spec, folder = IDIOMATIC[name], exported[name]
     opening = (folder / f"{framework}_train.py").read_text().split('"""')[1]

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from tests.docs_runner import ROOT
-from tests.exports import NOTEBOOKS, exported  # noqa: F401  (the session's exported and run scripts)
+from tests.exports import NOTEBOOKS
 from tests.test_export_faithful import reference, worst
 
 NAME = next(iter(NOTEBOOKS))
@@ -21,7 +21,7 @@ def side_by_side_steps() -> list[str]:
 
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
-def test_a_notebook_follows_the_nine_steps_and_reproduces_the_bundle(exported, framework):  # noqa: F811
+def test_a_notebook_follows_the_nine_steps_and_reproduces_the_bundle(exported, framework):
     folder = exported[NAME]
     assert not (folder / f"{framework}_train.py").exists()
     nb = nbformat.read(folder / f"{framework}_train.ipynb", as_version=4)
