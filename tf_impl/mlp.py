@@ -50,8 +50,7 @@ class MLP:
         self.schedule, self.epochs = schedule(spec, python_floats), 0
         rate = self.schedule  # per batch: Keras calls the schedule with the optimizer's iteration count
         if self.schedule is not None and spec.schedule_every == "epoch":  # as keras.callbacks.LearningRateScheduler
-            # a schedule of Python floats computes in float32: cast, as LearningRateScheduler's float() does
-            self.epoch_rate = tf.Variable(tf.cast(self.schedule(0), self.dtype), trainable=False)
+            self.epoch_rate = tf.Variable(tf.cast(self.schedule(0), self.dtype), trainable=False)  # Python floats: float32
             rate = lambda: self.epoch_rate  # noqa: E731
         self.optimizer = optimizer(spec, self.variables, python_floats, per_tensor_clipnorm, learning_rate=rate)
         signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), target_signature(spec)]

@@ -1,5 +1,4 @@
-"""Export a spec or a run bundle as standalone PyTorch and Keras scripts (or notebooks) that reproduce its numbers,
-or as idiomatic code that says where it parts from them."""
+"""Export a spec or run bundle as standalone PyTorch and Keras scripts or notebooks: faithful, or idiomatic."""
 
 from compare.export.convention import Convention
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from compare.errors import BundleError, SpecError, UsageError
+from compare.errors import BundleError, UsageError
 from compare.export import keras_script, torch_script
 from compare.export.convention import PLAIN, Convention
 from compare.export.notebook import notebook
@@ -49,24 +50,20 @@ def export(
     with bundle.staging(out) as staged:
         write(source, staged, TARGETS[to], style, to == "notebook", convention)
         if out.exists():
-            import shutil
-
             shutil.rmtree(out)
         staged.rename(out)
     return out
 
 
 def refuse(source: Source, style: str, convention: Convention) -> None:
-    """What no script can do faithfully, in one line: a bundle whose framework runs kept their own defaults."""
+    """Refuse in one line what the scripts cannot do: reproduce a bundle whose framework runs kept their own defaults
+    (run --defaults native), or take a convention the spec has no room for."""
     if style == "faithful" and source.native:
         raise BundleError(
             f"{source.folder}: a run of --defaults native, whose torch and tensorflow runs started from each framework's "
             "own weights; export its spec.json for scripts that reproduce the aligned runs, or use --style idiomatic"
         )
-    try:
-        convention.check(source.spec)
-    except SpecError as e:
-        raise SpecError(f"{e}") from None
+    convention.check(source.spec)
 
 
 def write(source: Source, folder: Path, frameworks: list[str], style: str, as_notebook: bool, convention: Convention) -> None:

@@ -1,13 +1,12 @@
-"""The framework defaults an exported script overrides, and the one-line comment each override gets.
-
-The values are those of the pinned versions (torch 2.13, Keras 3.15); tests/test_export_words.py reads every one of
-them live from the installed signatures, so a version that moves one fails there, not silently in a comment."""
+"""The framework defaults an exported script overrides, and the one-line comment each override gets."""
 
 from __future__ import annotations
 
 import numpy as np
 
-# what the script calls -> {argument: the framework's default}
+# what the script calls -> {argument: the framework's default}, as in the pinned torch 2.13 and Keras 3.15:
+# tests/test_export_words.py reads each one live from the installed signature, so a version that moves one fails there
+# instead of leaving a wrong comment
 DEFAULTS = {
     "torch.optim.SGD": {"lr": 0.001, "momentum": 0, "nesterov": False},
     "torch.optim.Adam": {"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-08},
@@ -38,8 +37,8 @@ EFFECTS = {
     ("keras.optimizers.SGD", "momentum"): "no momentum",
     ("torch.optim.SGD", "nesterov"): "classical momentum",
     ("keras.optimizers.SGD", "nesterov"): "classical momentum",
-    ("keras.optimizers.Adam", "epsilon"): "10x eps; Keras adds it to √v, torch to √v̂",
-    ("keras.optimizers.AdamW", "epsilon"): "10x eps; Keras adds it to √v, torch to √v̂",
+    ("keras.optimizers.Adam", "epsilon"): "here eps is added to √v, in torch to √v̂",
+    ("keras.optimizers.AdamW", "epsilon"): "here eps is added to √v, in torch to √v̂",
     ("keras.optimizers.RMSprop", "epsilon"): "Keras adds it inside the root: √(v + eps)",
     ("torch.optim.RMSprop", "eps"): "torch adds it outside the root: √v + eps",
     ("keras.optimizers.RMSprop", "rho"): "the weight of the running mean of g²",
@@ -53,7 +52,7 @@ EFFECTS = {
     ("keras.losses.SparseCategoricalCrossentropy", "from_logits"): "probabilities, clipped to [1e-7, 1 - 1e-7]",
     ("keras.losses.BinaryCrossentropy", "reduction"): "over N, not the sum of the weights",
     ("keras.losses.SparseCategoricalCrossentropy", "reduction"): "over N, not the sum of the weights",
-    ("keras.Model.compile", "jit_compile"): "XLA on a GPU: other float32 round-off",
+    ("keras.Model.compile", "jit_compile"): "XLA on a GPU, another float32 round-off",
     ("torch.nn.GELU", "approximate"): "the exact erf form",
     ("torch.utils.data.DataLoader", "shuffle"): "every epoch in the same order",
     ("torch.optim.AdamW", "weight_decay"): "",

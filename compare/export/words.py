@@ -16,17 +16,18 @@ def header(source: Source, framework: str, style: str, convention: Convention) -
     """The script's docstring: what it trains, how it relates to the bundle, how to run it, what it writes."""
     spec = source.spec
     layers = "-".join(map(str, spec.layers))
-    where = f"the bundle {source.folder.name}" if source.folder is not None else "this spec's mlp-compare run"
     reads = "init.npz, data.npz, schedule.npy" + (f", {MASKS}" if spec.dropout > 0 else "")
+    run = f"mlp-compare's {RUNS[framework]} run"
     if style == "faithful":
         what = (
-            f"Exported by mlp-compare (faithful): it reproduces the {RUNS[framework]} run of {where} to round-off, "
-            f"on the same initial weights, mini-batches{' and dropout masks' if spec.dropout > 0 else ''} ({reads})."
+            f"Exported by mlp-compare (faithful): it reproduces {run} of this network to round-off (a bundle's "
+            f"losses/{RUNS[framework]}.npy and final/{RUNS[framework]}.npz), on the same initial weights"
+            f"{', mini-batches and dropout masks' if spec.dropout > 0 else ' and mini-batches'} ({reads})."
         )
         if framework == "keras" and spec.dtype == "float64":
             what += " Its hyperparameters are np.float64: Keras rounds a Python float to float32 even for float64 weights."
     else:
-        what = f"Exported by mlp-compare (idiomatic): {NAMES[framework]} as its users write it. It differs from {where} in:"
+        what = f"Exported by mlp-compare (idiomatic): {NAMES[framework]} as its users write it. It differs from {run} in:"
         what += "\n\n" + "\n".join(f"- {line}" for line in differences(spec, framework, source.data.classification))
     paragraphs = [f"Train a {layers} MLP ({summary(spec)}) in {NAMES[framework]}.", what]
     if not convention.plain:
