@@ -36,6 +36,16 @@ def test_a_bundles_export_reproduces_its_torch_and_tensorflow_curves_and_final_w
     assert "torch_train.py" in readme and "masks.npz" in readme and "losses/tensorflow.npy" in readme
 
 
+def test_a_bundle_and_its_spec_json_export_the_same_scripts_and_arrays(exported, tmp_path):
+    folder, run = exported[BUNDLE], exported[BUNDLE].parent / f"{BUNDLE}.run"
+    again = compare.export(run / "spec.json", out=tmp_path / "from-spec")
+    for name in ("torch_train.py", "keras_train.py", "schedule.npy"):
+        assert (again / name).read_bytes() == (folder / name).read_bytes(), name
+    for name in ("data.npz", "init.npz", "masks.npz"):
+        with np.load(again / name) as a, np.load(folder / name) as b:
+            assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files), name
+
+
 def test_every_generated_file_passes_ruff_check_and_format(exported):
     root = next(iter(exported.values())).parent
     files = sorted(str(p) for p in root.glob("*/*_train.*"))
