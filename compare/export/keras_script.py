@@ -11,6 +11,7 @@ from compare.export.source import Source
 from compare.shared.spec import Spec
 
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adam": "Adam", "rmsprop": "RMSprop"}
+L2_WHERE = "plus the layers' L2 penalty, which fit and train_on_batch add (L2(x) is x·ΣW²: x = λ/2)"
 OWN_INIT = "Keras's own: glorot_uniform kernels and zero biases, drawn as step 1 builds the model"
 
 
@@ -43,7 +44,7 @@ def script(source: Source, style: str, convention: Convention) -> Script:
         Step("The initial weights.", _initialisation(faithful), "init.npz, not Dense's own glorot_uniform" if faithful else OWN_INIT),
         Step("Each hidden layer's activation.", [], f"{words.activations(spec)} in the model above"),
         Step("`model(X)` runs the layers in order.", [], words.forward(spec, "model(X)")),
-        Step("The mean loss over the mini-batch.", _loss(spec)),
+        Step("The mean loss over the mini-batch.", _loss(spec), L2_WHERE if spec.l2 > 0 else ""),
         Step("GradientTape's backward pass.", [], "inside train_on_batch" if faithful else "inside model.fit"),
         Step("The optimizer, every hyperparameter given.", _update(spec, hp, faithful, convention, source.data.classification)),
         Step("Every epoch's mini-batches.", _repeat(spec, faithful, convention)),
@@ -194,6 +195,11 @@ def _repeat(spec: Spec, faithful: bool, convention: Convention) -> list[str]:
 
 
 def _test(spec: Spec, faithful: bool, classification: bool) -> list[str]:
+    if not faithful:  # Keras's own scoring, with the metric compile was given
+        scores = "test_loss, accuracy" if classification else "test_loss"
+        lines = code.statement(Call("model.evaluate", ["X_test", "y_test", "batch_size=len(X_test)", "verbose=0"]), prefix=f"{scores} = ")
+        shown = ", accuracy {accuracy:.3f}" if classification else ""
+        return [*lines, f'print(f"test loss {{test_loss:.6f}}{shown}")']
     lines, X = [], "X_test"
     if faithful and spec.dropout > 0:
         widths = ", ".join(str(w) for w in spec.layers[1:-1]) + ("," if len(spec.layers) == 3 else "")

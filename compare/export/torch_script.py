@@ -57,7 +57,11 @@ def script(source: Source, style: str, convention: Convention) -> Script:
         Step("The initial weights.", _initialisation(faithful), "init.npz, not nn.Linear's own kaiming_uniform" if faithful else OWN_INIT),
         Step("Each hidden layer's activation.", [], f"{words.activations(spec)} in the model above"),
         Step("`model(X)` runs the layers in order.", [], words.forward(spec, "model(X)")),
-        Step("The mean loss over the mini-batch.", _loss(spec, faithful)),
+        Step(
+            "The mean loss over the mini-batch.",
+            _loss(spec, faithful),
+            "plus penalty(), the L2 penalty" if spec.l2 > 0 and faithful else "",
+        ),
         Step("Autograd's backward pass.", [], "loss.backward() in the loop fills each parameter's .grad"),
         Step("The optimizer, every hyperparameter given.", _update(spec, faithful)),
         Step("Every epoch's mini-batches.", _repeat(spec, faithful, convention)),
