@@ -1,7 +1,7 @@
 """mlp-compare: the comparison module, the only package that imports all three implementations (lazily)."""
 
 from compare.export.convention import Convention  # noqa: F401  (also loads the room compare.export, see export below)
-from compare.shared.spec import Spec
+from compare.shared.spec import Spec, require_biases
 
 
 def run(spec: Spec, **kwargs):
@@ -25,7 +25,9 @@ def check_optimizer(fn, optimizer: str, *, steps: int = 10, spec: Spec | None = 
     from compare.optimizer_check.check import check_optimizer as _check
 
     spec = (spec or Spec()).replace(optimizer=optimizer)
-    return _check(fn, spec.replace(**{"lr": DEFAULT_LR[optimizer], **fields}), steps=steps)
+    spec = spec.replace(**{"lr": DEFAULT_LR[optimizer], **fields})
+    require_biases(spec.bias, "compare.check_optimizer")
+    return _check(fn, spec, steps=steps)
 
 
 def sweep(grid, client=None, out=None, force: bool = False, workers: int | None = None):
@@ -47,6 +49,7 @@ def check(fn, spec: Spec | None = None, **options):
     compare.learner.grade.check_function. The report shows as an HTML table in Jupyter."""
     from compare.learner.grade import check_function
 
+    require_biases(options.get("bias", spec.bias if spec else True), "compare.check")
     return check_function(fn, spec, **options)
 
 

@@ -9,33 +9,42 @@ from scratch.losses import output_fn
 from scratch.pieces import Pieces, pieces_for
 
 
+def _flat(pairs) -> list[np.ndarray]:
+    """The tensors of [(W, b), ...] as one list, W1, b1, W2, ..., the absent biases left out: what the optimizer steps."""
+    return [t for pair in pairs for t in pair if t is not None]
+
+
 class MLP:
     """Fully connected network; weights held in the canonical (fan_in, fan_out) layout."""
 
-    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]], pieces: Pieces):
+    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray | None]], pieces: Pieces):
         self.spec = spec
         self.dtype = np.dtype(spec.dtype)
         self.pieces = pieces
         self.set_params(params)
-        self.optimizer = pieces.optimizer(spec, [t for pair in self.params for t in pair])
-        self.grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]  # train_step writes here
+        self.optimizer = pieces.optimizer(spec, _flat(self.params))
+        self.grads = self._like_params()  # train_step writes here
         # batch norm's running (mean, variance) of every hidden layer: state, not parameters
         self.running = [(np.zeros(w, self.dtype), np.ones(w, self.dtype)) for w in spec.layers[1:-1]] if spec.batch_norm else None
 
     def set_params(self, params) -> None:
-        """Load canonical weights (copied, so the caller's arrays are never changed)."""
-        self.params = [(np.array(W, self.dtype), np.array(b, self.dtype)) for W, b in params]
+        """Load canonical weights (copied, so the caller's arrays are never changed); b is None without biases."""
+        self.params = [(np.array(W, self.dtype), np.array(b, self.dtype) if self.spec.bias else None) for W, b in params]
 
-    def get_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The current weights, canonical layout, as copies."""
-        return [(W.copy(), b.copy()) for W, b in self.params]
+    def get_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """The current weights, canonical layout, as copies; b is None without biases."""
+        return [(W.copy(), b.copy() if self.spec.bias else None) for W, b in self.params]
+
+    def _like_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """New arrays shaped like the weights, for the gradients (db None without biases)."""
+        return [(np.empty_like(W), np.empty_like(b) if self.spec.bias else None) for W, b in self.params]
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape (N, O)."""
         return self.layers(X)[0]
 
-    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays; with dropout `masks`
+    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray | None]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, as new arrays (db None without biases); with dropout `masks`
         (one (N, width) array per hidden layer) in training mode, else in eval mode."""
         logits, cache = self.layers(X, masks, training=True)
         loss, dZ = self.pieces.loss(logits, y)
@@ -51,9 +60,7 @@ class MLP:
         loss, dZ = self.pieces.loss(logits, y)
         grads = self.backward(dZ, cache, self.grads)  # dW into reused buffers: no weight-sized allocation per step
         loss += self.penalty(grads)
-        flat_params = [t for pair in self.params for t in pair]
-        flat_grads = [t for pair in grads for t in pair]
-        self.optimizer.step(flat_params, flat_grads)
+        self.optimizer.step(_flat(self.params), _flat(grads))
         return loss
 
     def end_epoch(self) -> None:
@@ -90,7 +97,8 @@ class MLP:
         A, cache = X, []
         for layer, ((W, b), act) in enumerate(zip(self.params[:-1], self.pieces.activations)):
             Z = A @ W  # (N, fan_out)
-            Z += b  # Z = A W + b, in place
+            if self.spec.bias:
+                Z += b  # Z = A W + b, in place
             H = act(Z)  # (N, fan_out)
             B, bn = H, None
             if self.running is not None and training:
@@ -103,20 +111,21 @@ class MLP:
         W, b = self.params[-1]
         cache.append((A, None, None, None, None))
         logits = A @ W  # (N, O)
-        logits += b
+        if self.spec.bias:
+            logits += b  # logits = A W + b
         return logits, cache
 
-    def backward(self, dZ: np.ndarray, cache, grads=None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache.
+    def backward(self, dZ: np.ndarray, cache, grads=None) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache; db is None without biases.
 
         dW is written into `grads` when given (arrays shaped like the weights), so a training step reuses them.
         """
         if grads is None:
-            grads = [(np.empty_like(W), np.empty_like(b)) for W, b in self.params]
+            grads = self._like_params()
         for layer in reversed(range(len(self.params))):
             A_prev = cache[layer][0]
             dW = np.matmul(A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
-            db = dZ.sum(axis=0)  # (fan_out,)
+            db = dZ.sum(axis=0) if self.spec.bias else None  # (fan_out,)
             grads[layer] = (dW, db)
             if layer > 0:
                 _, Z_prev, H_prev, mask, bn = cache[layer - 1]
@@ -129,7 +138,7 @@ class MLP:
         return grads
 
 
-def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, convention: str = "torch", pieces: Pieces | None = None) -> MLP:
+def make(spec, params: list[tuple[np.ndarray, np.ndarray | None]], *, convention: str = "torch", pieces: Pieces | None = None) -> MLP:
     """The spec's network from canonical weights, in the optimizer `convention` given ("torch" or "keras"),
     or from other `pieces` (see Pieces)."""
     return MLP(spec, params, pieces or pieces_for(spec, convention))

@@ -28,7 +28,9 @@ class MLP:
         for n_in, n_out in zip(spec.layers[:-1], spec.layers[1:]):
             l2 = regularizer(spec, python_floats)
             bias_l2 = l2 if spec.decay_biases else None
-            layer = keras.layers.Dense(n_out, dtype=spec.dtype, kernel_initializer="zeros", kernel_regularizer=l2, bias_regularizer=bias_l2)
+            layer = keras.layers.Dense(
+                n_out, use_bias=spec.bias, dtype=spec.dtype, kernel_initializer="zeros", kernel_regularizer=l2, bias_regularizer=bias_l2
+            )
             layer.build((None, n_in))
             self.dense.append(layer)
         self.acts = [activation(a, spec.leaky_slope, keras_own=python_floats) for a in spec.activations]
@@ -39,7 +41,7 @@ class MLP:
             )
             norm.build((None, width))
             self.norms.append(norm)
-        self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias)]
+        self.variables = [v for layer in self.dense for v in ((layer.kernel, layer.bias) if spec.bias else (layer.kernel,))]
         self.set_params(params)
         data_loss = loss_fn(spec, from_logits)
         if spec.l2 > 0:  # the regularisers' losses added to the loss, as Model.fit adds them
@@ -74,14 +76,19 @@ class MLP:
         return self._graphs[fn](*args)
 
     def set_params(self, params) -> None:
-        """Load canonical weights: kernel (fan_in, fan_out) and bias (fan_out,), no conversion."""
+        """Load canonical weights: kernel (fan_in, fan_out) and bias (fan_out,), no conversion; b is None without biases."""
         for layer, (W, b) in zip(self.dense, params):
             layer.kernel.assign(np.asarray(W))
-            layer.bias.assign(np.asarray(b))
+            if self.spec.bias:
+                layer.bias.assign(np.asarray(b))
 
-    def get_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The current weights in canonical layout, as copies."""
-        return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in self.dense]
+    def get_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """The current weights in canonical layout, as copies; b is None without biases."""
+        return self._pairs([v.numpy().copy() for v in self.variables])
+
+    def _pairs(self, flat: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """[(W1, b1), ...] from arrays in the order of self.variables; b None without biases."""
+        return list(zip(flat[0::2], flat[1::2])) if self.spec.bias else [(W, None) for W in flat]
 
     def _forward(self, X, *masks, training: bool = False):
         """Logits (N, O). Training: batch norm with the batch's statistics (updating the running ones), each hidden
@@ -128,12 +135,11 @@ class MLP:
         """Logits of shape (N, O)."""
         return self._call(self._forward_graph, X).numpy()
 
-    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout; with dropout `masks`
+    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray | None]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout (db None without biases); with dropout `masks`
         (one (N, width) array per hidden layer) if given."""
         loss, grads = self._call(self._gradients, X, y, *self._masks(X, masks))
-        flat = [g.numpy() for g in grads]
-        return float(loss), list(zip(flat[0::2], flat[1::2]))
+        return float(loss), self._pairs([g.numpy() for g in grads])
 
     def train_step(self, X: np.ndarray, y: np.ndarray, masks=None) -> float:
         """One update on a mini-batch (a tf.function), with the step's dropout masks if any; returns the mini-batch

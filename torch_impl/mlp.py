@@ -17,6 +17,11 @@ def torch_layout(W: np.ndarray) -> np.ndarray:
     return W.T
 
 
+def _pair(weight: torch.Tensor, bias: torch.Tensor | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """A layer's (W, b) as NumPy copies in canonical layout; b None for a layer built without bias."""
+    return torch_layout(weight.detach().numpy()).copy(), None if bias is None else bias.detach().numpy().copy()
+
+
 class MaskedDropout(torch.nn.Module):
     """Inverted dropout with the mask handed in (drawn by NumPy, 1 / (1 - p) included), so that torch drops the
     units the other two drop: x * mask in training mode, x in eval mode (as nn.Dropout)."""
@@ -32,7 +37,7 @@ class MaskedDropout(torch.nn.Module):
 class MLP:
     """Fully connected network; weights cross in the canonical (fan_in, fan_out) layout."""
 
-    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray]], from_logits: bool = True):
+    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray | None]], from_logits: bool = True):
         self.spec = spec
         self.dtype = getattr(torch, spec.dtype)
         torch.set_num_threads(spec.threads)
@@ -40,11 +45,11 @@ class MLP:
         sizes = list(zip(spec.layers[:-1], spec.layers[1:]))
         modules: list[torch.nn.Module] = []
         for (n_in, n_out), act in zip(sizes[:-1], spec.activations):
-            modules += [torch.nn.Linear(n_in, n_out, dtype=self.dtype), activation(act, spec.leaky_slope)]
+            modules += [torch.nn.Linear(n_in, n_out, bias=spec.bias, dtype=self.dtype), activation(act, spec.leaky_slope)]
             if spec.batch_norm:  # no learned scale or shift; torch's momentum is the batch's weight
                 modules.append(torch.nn.BatchNorm1d(n_out, eps=spec.bn_eps, momentum=spec.bn_momentum, affine=False, dtype=self.dtype))
             modules += [MaskedDropout()] if spec.dropout > 0 else []
-        modules.append(torch.nn.Linear(*sizes[-1], dtype=self.dtype))
+        modules.append(torch.nn.Linear(*sizes[-1], bias=spec.bias, dtype=self.dtype))
         self.model = torch.nn.Sequential(*modules).eval()  # train mode only inside train_step and gradients
         self.dropouts = [m for m in self.model if isinstance(m, MaskedDropout)]
         self.linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
@@ -57,15 +62,16 @@ class MLP:
         self.scheduler = scheduler(spec, self.optimizer)
 
     def set_params(self, params) -> None:
-        """Load canonical weights (copied)."""
+        """Load canonical weights (copied); b is None without biases."""
         with torch.no_grad():
             for lin, (W, b) in zip(self.linears, params):
                 lin.weight.copy_(torch.from_numpy(torch_layout(np.asarray(W))))
-                lin.bias.copy_(torch.from_numpy(np.asarray(b)))
+                if self.spec.bias:
+                    lin.bias.copy_(torch.from_numpy(np.asarray(b)))
 
-    def get_params(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The current weights in canonical layout, as copies."""
-        return [(torch_layout(lin.weight.detach().numpy()).copy(), lin.bias.detach().numpy().copy()) for lin in self.linears]
+    def get_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """The current weights in canonical layout, as copies; b is None without biases."""
+        return [_pair(lin.weight, lin.bias) for lin in self.linears]
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape (N, O)."""
@@ -84,8 +90,8 @@ class MLP:
             for dropout in self.dropouts:
                 dropout.mask = None
 
-    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
-        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout; with dropout `masks`
+    def gradients(self, X: np.ndarray, y: np.ndarray, masks=None) -> tuple[float, list[tuple[np.ndarray, np.ndarray | None]]]:
+        """(mean mini-batch loss, [(dW, db), ...]) at the current weights, canonical layout (db None without biases); with dropout `masks`
         (one (N, width) array per hidden layer) if given."""
         self.optimizer.zero_grad(set_to_none=True)
         running = [norm.state_dict() for norm in self.norms]  # training mode updates them: gradients must not
@@ -94,7 +100,7 @@ class MLP:
         loss.backward()
         for norm, state in zip(self.norms, running):
             norm.load_state_dict(state)
-        grads = [(torch_layout(lin.weight.grad.numpy()).copy(), lin.bias.grad.numpy().copy()) for lin in self.linears]
+        grads = [_pair(lin.weight.grad, lin.bias.grad if self.spec.bias else None) for lin in self.linears]
         self.optimizer.zero_grad(set_to_none=True)
         return loss.item(), grads
 
@@ -134,6 +140,6 @@ class MLP:
             return self.loss_fn(logits, torch.from_numpy(y)).item(), self.output_fn(logits).numpy()
 
 
-def make(spec, params: list[tuple[np.ndarray, np.ndarray]], *, from_logits: bool = True) -> MLP:
+def make(spec, params: list[tuple[np.ndarray, np.ndarray | None]], *, from_logits: bool = True) -> MLP:
     """The spec's network from canonical weights; from_logits=False computes bce and ce on probabilities."""
     return MLP(spec, params, from_logits)

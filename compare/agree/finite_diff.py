@@ -51,8 +51,8 @@ def relu_signs(model, X: np.ndarray) -> Callable[[list], list[np.ndarray]]:
 
 def check(
     loss: Callable[[list], float],
-    params: list[tuple[np.ndarray, np.ndarray]],
-    grads: list[tuple[np.ndarray, np.ndarray]],
+    params: list[tuple[np.ndarray, np.ndarray | None]],
+    grads: list[tuple[np.ndarray, np.ndarray | None]],
     names: list[str],
     *,
     signs: Callable[[list], list[np.ndarray]] | None = None,
@@ -62,15 +62,16 @@ def check(
 ) -> pd.DataFrame:
     """Compare `grads` with central differences of `loss(params)`, one row per tensor.
 
-    `params` are perturbed in float64 copies; with `signs` (see relu_signs), an entry whose +-h step flips a
+    `params` are perturbed in float64 copies; `names` names their tensors in order, W1, b1, W2, ... (no b where a
+    layer's b is None: a network without biases). With `signs` (see relu_signs), an entry whose +-h step flips a
     ReLU pre-activation is counted as a kink, not as an error.
     Columns: tensor, checked, total, max_rel_error, grade, kinks.
     """
-    work = [[np.array(W, np.float64), np.array(b, np.float64)] for W, b in params]
+    work = [[None if t is None else np.array(t, np.float64) for t in pair] for pair in params]
+    present = [(layer, slot) for layer, pair in enumerate(work) for slot, t in enumerate(pair) if t is not None]
     rng = np.random.default_rng([seed, 4])
     rows = []
-    for k, name in enumerate(names):
-        layer, slot = divmod(k, 2)
+    for name, (layer, slot) in zip(names, present):
         tensor, analytic = work[layer][slot], np.asarray(grads[layer][slot], np.float64)
         analytic_at, numeric_at, kinks = [], [], 0
         entries = sample_entries(tensor.shape, max_entries, rng)

@@ -15,6 +15,7 @@ from compare.agree.tolerances import FD_TOL, GRAD_TOL, curve_tolerance
 from compare.shared import loss_file
 from compare.shared.implementations import RUNS, convention_matters, convention_reasons, runs_for, same_rules
 from compare.shared.weights import names as tensor_names
+from compare.shared.weights import tensors
 
 FD_PAIR = "numpy vs finite differences"
 OWN_DEFAULTS = "own defaults: not expected to agree"
@@ -67,8 +68,8 @@ def gradient_table(result) -> pd.DataFrame:
     for a, b in itertools.combinations(result.grads, 2):
         (_, ga), (_, gb) = result.grads[a], result.grads[b]
         expected = a not in result.native and b not in result.native  # the optimizer's rules do not touch a gradient
-        flat_a, flat_b = [t for p in ga for t in p], [t for p in gb for t in p]
-        for name, ta, tb in reversed(list(zip(tensor_names(len(ga), "d"), flat_a, flat_b))):
+        names = tensor_names(len(ga), "d", bias=result.spec.bias)  # no db rows without biases
+        for name, ta, tb in reversed(list(zip(names, tensors(ga), tensors(gb)))):
             d = tensor_diff(ta, tb)
             verdict = {"pass": d["max_rel"] <= tol, "status": "ok"} if expected else {"pass": None, "status": OWN_DEFAULTS}
             rows.append({"pair": f"{a} vs {b}", "tensor": name, **d, "tolerance": tol, **verdict})
@@ -160,7 +161,7 @@ def agreement_table(result) -> pd.DataFrame:
         ha, hb = result.histories[a], result.histories[b]
         c = curve_summary(result, a, b)
         agree = should_agree(a, b, result)
-        final = max(tensor_diff(x, y)["max_abs"] for pa, pb in zip(ha.final, hb.final) for x, y in zip(pa, pb))
+        final = max(tensor_diff(x, y)["max_abs"] for x, y in zip(tensors(ha.final), tensors(hb.final)))
         rows.append(
             {
                 "pair": f"{a} vs {b}",

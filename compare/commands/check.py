@@ -13,6 +13,7 @@ from compare.learner.grade import check
 from compare.learner.layouts import CONTAINERS, LAYOUTS, TARGETS, Form
 from compare.learner.loading import call, load_all
 from compare.optimizer_check.check import check_optimizer, find
+from compare.shared.spec import require_biases
 
 EXAMPLES = """your file defines (another name with --function):
   def loss_and_grads(params, X, y):
@@ -92,6 +93,7 @@ def add_parser(sub) -> None:
 def main(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up log lines are noise here
     spec = spec_from_args(args)
+    require_biases(spec.bias, "mlp-compare check")
     if args.steps < 0:
         raise UsageError(f"--steps {args.steps}: expected a whole number >= 0")
     form = Form(args.layout, args.params, args.per_sample, args.targets)

@@ -9,7 +9,7 @@ import os
 from compare.commands.flags import add_spec_flags, spec_from_args
 from compare.errors import UsageError
 from compare.optimizer_check.check import DEFAULT_LR, check_optimizer, find
-from compare.shared.spec import OPTIMIZERS
+from compare.shared.spec import OPTIMIZERS, require_biases
 
 EXAMPLES = """your file defines, in any of the shapes courses teach (another name with --function):
   def adam(w, dw, config=None):                   # CS231n: one tensor, state and hyperparameters in config
@@ -55,6 +55,7 @@ def main(args: argparse.Namespace) -> int:
     if args.lr is None and args.optimizer in DEFAULT_LR:
         args.lr = DEFAULT_LR[args.optimizer]
     spec = spec_from_args(args)
+    require_biases(spec.bias, "mlp-compare check-optimizer")
     fn = find(args.file, spec.optimizer, args.function)
     report = check_optimizer(fn, spec, steps=args.steps)
     report.print()

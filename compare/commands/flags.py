@@ -78,6 +78,13 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--schedule-every", help="what the schedule counts: batch (default) or epoch")
     g.add_argument("--class-weights", type=_floats, help="loss weight of each class, e.g. 1,3 (bce: w0,w1; ce: one per class)")
     g.add_argument("--weight-reduction", help="weighted mean over sum_weights (torch's CE weight, default) or batch (Keras's class_weight)")
+    g.add_argument(
+        "--no-bias",
+        dest="bias",
+        action="store_false",
+        default=None,
+        help="layers without biases: each computes A W, no + b (as Rashid's wih/who, Trask's syn0/syn1)",
+    )
     g.add_argument("--batch-norm", action="store_true", default=None, help="batch norm after every hidden activation")
     g.add_argument("--decay-biases", action="store_true", default=None, help="L2 and weight decay on the biases too")
     g.add_argument("--dtype", help="float64 (default) or float32")

@@ -128,8 +128,9 @@ def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.D
         model.set_params(params)
         return model.loss(X64, y64, training=True)  # the loss gradients() differentiates: batch norm on the batch's statistics
 
-    n_params = sum(W.size + b.size for W, b in init)
+    n_params = sum(t.size for t in weights.tensors(init))
     if entries == -1:
         entries = None if n_params <= 2000 else 30
     signs = finite_diff.relu_signs(model, X64) if "relu" in spec.activations else None
-    return finite_diff.check(loss, init, grads, weights.names(len(init), "d"), signs=signs, max_entries=entries, seed=spec.seed)
+    names = weights.names(len(init), "d", bias=spec.bias)
+    return finite_diff.check(loss, init, grads, names, signs=signs, max_entries=entries, seed=spec.seed)

@@ -127,7 +127,7 @@ def _measure(spec, data, init, schedule, target, target_grads, names, natives, t
     if target_grads is not None:
         masks = harness.Dropout(spec.replace(dtype=dtype)).draw(len(first)) if spec.dropout > 0 else None  # as the run took them
         _, g = model.gradients(X[first], y[first]) if masks is None else model.gradients(X[first], y[first], masks)
-        grad_rel = max(tensor_diff(t, r)["max_rel"] for pt, pr in zip(target_grads, g) for t, r in zip(pt, pr))
+        grad_rel = max(tensor_diff(t, r)["max_rel"] for t, r in zip(weights.tensors(target_grads), weights.tensors(g)))
     finite = np.isfinite(target)
     total = len(target) if finite.all() else int(np.argmin(finite)) + 1  # up to and including a blow-up
     tol = curve_tolerance(dtype, np.arange(1, len(target) + 1), spec.adaptive)

@@ -107,7 +107,7 @@ def switches(spec: Spec, n_train: int | None = None, natives: Natives | None = N
             "keras_defaults",
             "Keras's default initialisation and hyperparameters",
             lambda: (
-                f"Keras ran on its own defaults: Dense's glorot_uniform kernel, zero bias and {_defaults('tensorflow', o)}"
+                f"Keras ran on its own defaults: Dense's glorot_uniform kernel{', zero bias' if spec.bias else ''} and {_defaults('tensorflow', o)}"
                 + _trick_defaults("tensorflow", spec)
                 + (f"; and the sample order of Model.fit(shuffle=True) seeded {spec.seed}" if n_train and spec.batch_size < n_train else "")
             ),

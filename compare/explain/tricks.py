@@ -31,7 +31,7 @@ def changes(spec: Spec) -> dict[str, tuple[str, str, Callable[[Spec], Spec]]]:
             "Keras's l2(λ) adds λ·ΣW² to the loss (gradient 2λW) on the kernels only; λ/2·ΣW² and torch's weight_decay=λ give λW",
             lambda s: s.replace(l2=2 * s.l2, decay_biases=False),
         )
-    if (spec.l2 > 0 or spec.weight_decay > 0) and not spec.decay_biases:
+    if (spec.l2 > 0 or spec.weight_decay > 0) and spec.bias and not spec.decay_biases:  # without biases: nothing to decay
         out["decay_biases"] = (
             "L2 / weight decay on the biases too",
             "torch's weight_decay and AdamW decay every parameter they are given, biases included; Keras's kernel_regularizer does not",

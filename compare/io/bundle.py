@@ -42,8 +42,9 @@ FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
 
 
 def default_dir(spec) -> Path:
-    """runs/<time>-<short spec>, e.g. runs/20261124-153000-2-4-1-sigmoid-mse-sgd-moons."""
-    slug = "-".join(["-".join(map(str, spec.layers)), *spec.activations[:1], spec.loss, spec.optimizer, Path(spec.dataset).stem])
+    """runs/<time>-<short spec>, e.g. runs/20261124-153000-2-4-1-sigmoid-mse-sgd-moons (2-4-1-nobias-... without biases)."""
+    layers = ["-".join(map(str, spec.layers))] + ([] if spec.bias else ["nobias"])
+    slug = "-".join([*layers, *spec.activations[:1], spec.loss, spec.optimizer, Path(spec.dataset).stem])
     return Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
 
 

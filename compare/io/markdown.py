@@ -68,7 +68,8 @@ def report(result) -> str:
             "",
             "## Re-verify",
             "",
-            "`data.npz`, `init.npz` (W1, b1, ... in (fan_in, fan_out) layout) and `schedule.npy` (the sample order of each epoch; "
+            f"`data.npz`, `init.npz` ({'W1, b1, ...' if spec.bias else 'W1, W2, ..., no biases'} in (fan_in, fan_out) layout) and "
+            "`schedule.npy` (the sample order of each epoch; "
             "mini-batches are consecutive slices of `batch_size`) are all a re-run needs; `curves.csv` holds the loss of each "
             "mini-batch before its update, `grads/` and `final/` the first gradients and the final weights per framework.",
             "",

@@ -80,7 +80,7 @@ def tricks(framework: str, spec: Spec) -> dict:
     if framework == "torch":
         import torch
 
-        if spec.l2 > 0:
+        if spec.l2 > 0 and spec.bias:  # a network without biases has none to decay
             out["decay_biases"] = True
         if spec.class_weights is not None and spec.loss == "ce":
             out["weight_reduction"] = "sum_weights"
@@ -92,7 +92,9 @@ def tricks(framework: str, spec: Spec) -> dict:
         return out
     keras = load_keras()
     if spec.l2 > 0:
-        out.update(l2=2 * spec.l2, decay_biases=False)
+        out["l2"] = 2 * spec.l2
+    if spec.l2 > 0 and spec.bias:  # the kernels only
+        out["decay_biases"] = False
     if spec.class_weights is not None:
         out["weight_reduction"] = "batch"
     if "leaky_relu" in spec.activations:
@@ -109,8 +111,9 @@ def native_spec(framework: str, spec: Spec) -> Spec:
     return spec.replace(**hyper(framework, spec.optimizer), **tricks(framework, spec))
 
 
-def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The framework's own initial weights for the spec's layers, seeded by spec.seed, canonical layout.
+def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """The framework's own initial weights for the spec's layers, seeded by spec.seed, canonical layout; the layers
+    are built without bias where the spec has none (b None).
 
     torch: nn.Linear's kaiming_uniform(a=sqrt(5)) weight and U(+-1/sqrt(fan_in)) bias after torch.manual_seed;
     Keras: Dense's glorot_uniform kernel and zero bias after keras.utils.set_random_seed."""
@@ -121,15 +124,17 @@ def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray]]:
         from torch_impl import torch_layout
 
         torch.manual_seed(spec.seed)
-        layers = [torch.nn.Linear(i, o, dtype=getattr(torch, spec.dtype)) for i, o in sizes]
-        return [(torch_layout(lin.weight.detach().numpy()).copy(), lin.bias.detach().numpy().copy()) for lin in layers]
+        layers = [torch.nn.Linear(i, o, bias=spec.bias, dtype=getattr(torch, spec.dtype)) for i, o in sizes]
+        return [
+            (torch_layout(lin.weight.detach().numpy()).copy(), lin.bias.detach().numpy().copy() if spec.bias else None) for lin in layers
+        ]
     keras = load_keras()
     keras.utils.set_random_seed(spec.seed)
     out = []
     for i, o in sizes:
-        layer = keras.layers.Dense(o, dtype=spec.dtype)
+        layer = keras.layers.Dense(o, use_bias=spec.bias, dtype=spec.dtype)
         layer.build((None, i))
-        out.append((layer.kernel.numpy().copy(), layer.bias.numpy().copy()))
+        out.append((layer.kernel.numpy().copy(), layer.bias.numpy().copy() if spec.bias else None))
     return out
 
 

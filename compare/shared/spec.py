@@ -35,6 +35,7 @@ class Spec:
 
     layers: tuple[int, ...] = (2, 4, 1)  # sizes from input to output; >= 1 hidden layer
     activation: str | tuple[str, ...] = "sigmoid"  # hidden activation: one name, or one per hidden layer
+    bias: bool = True  # each layer computes A W + b; False: A W alone, no b (as Rashid's wih/who, Trask's syn0/syn1)
     loss: str = "mse"  # mse | bce (sigmoid output, from logits) | ce (softmax output, from logits)
     output: str | None = None  # output activation: mse takes identity|sigmoid (None: sigmoid)
     optimizer: str = "sgd"  # sgd | momentum | nesterov | adam | rmsprop
@@ -149,12 +150,13 @@ class Spec:
         return d
 
     def short(self) -> str:
-        """A one-line summary such as '2-4-1 sigmoid mse+sigmoid sgd lr=0.5 f64 moons'."""
+        """A one-line summary such as '2-4-1 sigmoid mse+sigmoid sgd lr=0.5 f64 moons' ('2-4-1 nobias ...' without biases)."""
         acts = self.activation if isinstance(self.activation, str) else "/".join(self.activation)
         out = f"+{self.output}" if len(self.loss_kind.outputs) > 1 else ""
         data = Path(self.dataset).stem if self.dataset.endswith(".csv") else self.dataset
         dt = "f64" if self.dtype == "float64" else "f32"
-        return f"{'-'.join(map(str, self.layers))} {acts} {self.loss}{out} {self.optimizer} lr={self.lr:g} {dt} {data}"
+        layers = "-".join(map(str, self.layers)) + ("" if self.bias else " nobias")
+        return f"{layers} {acts} {self.loss}{out} {self.optimizer} lr={self.lr:g} {dt} {data}"
 
 
 def _fail(name: str, value, expected: str) -> None:
@@ -222,6 +224,10 @@ def validate(s: Spec) -> None:
         _fail("clip_value", s.clip_value, "0 when clip_norm is set (one clipping at a time, as Keras allows)")
     if not isinstance(s.decay_biases, bool):
         _fail("decay_biases", s.decay_biases, "true or false")
+    if not isinstance(s.bias, bool):
+        _fail("bias", s.bias, "true or false")
+    if s.decay_biases and not s.bias:
+        _fail("decay_biases", s.decay_biases, "false when bias is false (a network without biases has none to decay)")
     _validate_schedule(s)
     _choice("weight_reduction", s.weight_reduction, WEIGHT_REDUCTIONS)
     if s.class_weights is not None:
@@ -238,6 +244,12 @@ def validate(s: Spec) -> None:
         _choice("frameworks", f, FRAMEWORKS)
     if len(set(s.frameworks)) != len(s.frameworks):
         _fail("frameworks", list(s.frameworks), "each framework once")
+
+
+def require_biases(bias: bool, what: str) -> None:
+    """Refuse a network without biases where `what` (the learner checks) takes networks with biases only."""
+    if not bias:
+        _fail("bias", bias, f"true: {what} takes networks with biases only")
 
 
 def _validate_schedule(s: Spec) -> None:
