@@ -63,6 +63,10 @@ FAITHFUL = {
                                                   "dropout": 0.2, "batch_norm": True}),
     "float32-rmsprop-bce-l2-clip-norm-step-epoch": _spec(dtype="float32", optimizer="rmsprop", lr=0.01, loss="bce", l2=0.01, clip_norm=0.5,
                                                          schedule="step", decay_rate=0.5, decay_steps=2, schedule_every="epoch"),
+    "no-bias-sgd-sigmoid": _spec(bias=False),
+    "no-bias-adam-weight-decay-batch-norm-dropout-class-weights": Spec(**{**BLOBS, "bias": False, "optimizer": "adam", "lr": 0.01,
+        "weight_decay": 0.05, "batch_norm": True, "dropout": 0.2, "class_weights": (1.0, 2.0, 0.5)}),
+    "float32-no-bias-rmsprop-l2-leaky": _spec(dtype="float32", bias=False, optimizer="rmsprop", lr=0.01, l2=0.01, activation="leaky_relu"),
     **{f"random-{case}": random_spec(case).replace(n_samples=80) for case in (0, 3, 7, 11)},
 }  # fmt: skip
 IDIOMATIC = {  # the first three without dropout or L2: their difference from the bundle is init, order, rounding and logging
@@ -70,6 +74,7 @@ IDIOMATIC = {  # the first three without dropout or L2: their difference from th
     "idiomatic-adam-relu-bce": _spec(optimizer="adam", lr=0.01, activation="relu", loss="bce"),
     "idiomatic-momentum-ce-batch-norm-class-weights-exponential-epoch": Spec(**{**BLOBS, "optimizer": "momentum", "lr": 0.05,
         "batch_norm": True, "class_weights": (1.0, 2.0, 0.5), "schedule": "exponential", "decay_rate": 0.7, "schedule_every": "epoch"}),
+    "idiomatic-no-bias-momentum-tanh": _spec(bias=False, optimizer="momentum", lr=0.1, activation="tanh"),
     "idiomatic-dropout-l2-leaky-gelu": _spec(layers=(2, 8, 8, 1), activation=("leaky_relu", "gelu"), dropout=0.2, l2=0.01),
 }  # fmt: skip
 CONVENTIONS = {  # a learner's loss = factor × the spec's: the scripts train to their numbers

@@ -7,7 +7,7 @@ import pytest
 
 from compare.agree.tolerances import curve_tolerance
 from compare.export.source import read
-from compare.shared import harness, implementations
+from compare.shared import harness, implementations, weights
 from tests.exports import FAITHFUL
 
 REFERENCE = {"torch": "torch", "keras": "numpy-keras"}  # the bundle's run each script is held against
@@ -25,10 +25,11 @@ def worst(folder, framework: str, history) -> tuple[float, float]:
     losses = np.load(folder / f"{framework}_losses.npy")
     assert losses.dtype == np.float64 and losses.shape == history.losses.shape
     curve = np.abs(losses - history.losses) / np.maximum(np.abs(losses), np.abs(history.losses))
-    with np.load(folder / f"{framework}_final.npz") as final:
-        assert sorted(final.files) == sorted(f"{t}{i}" for i in range(1, len(history.final) + 1) for t in "Wb")
-        weights = [(final[f"W{i}"], final[f"b{i}"]) for i in range(1, len(history.final) + 1)]
-    rel = max(np.abs(a - b).max() / np.abs(b).max() for pair, ref in zip(weights, history.final) for a, b in zip(pair, ref))
+    with np.load(folder / f"{framework}_final.npz") as final:  # W1, b1, ... as the bundle's final/<run>.npz; no b without biases
+        assert sorted(final.files) == sorted(weights.to_dict(history.final))
+        ours = weights.from_dict(final)
+    pairs = [(a, b) for mine, ref in zip(ours, history.final) for a, b in zip(mine, ref) if b is not None]
+    rel = max(np.abs(a - b).max() / np.abs(b).max() for a, b in pairs)
     return float(curve.max()), float(rel)
 
 

@@ -49,6 +49,8 @@ class Convention:
         """Refuse an L2 description for a spec without an L2 penalty: there is nothing to scale."""
         if spec.l2 == 0 and (self.l2_penalty_factor is not None or self.decay_biases is not None):
             raise SpecError("convention.l2_penalty_factor: the spec has no L2 penalty (spec.l2 = 0); expected None")
+        if self.decay_biases and not spec.bias:
+            raise SpecError("convention.decay_biases: the network has no biases (spec.bias = false); expected None or False")
 
 
 PLAIN = Convention()

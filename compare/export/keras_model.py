@@ -43,15 +43,18 @@ def _regularizers(spec: Spec, faithful: bool, convention: Convention) -> list[st
         reg = "penalty"
     else:
         reg = f"keras.regularizers.L2({number(convention.l2_factor(spec))})"
-    return [f"kernel_regularizer={reg}"] + ([f"bias_regularizer={reg}"] if convention.biases_decayed(spec) else [])
+    return [f"kernel_regularizer={reg}"] + ([f"bias_regularizer={reg}"] if spec.bias and convention.biases_decayed(spec) else [])
 
 
-def _dense(units: int, act: str | None, spec: Spec, faithful: bool, convention: Convention) -> Call:
+def _dense(units: int, act: str | None, spec: Spec, faithful: bool, convention: Convention) -> Call | Arg:
     args = [str(units)]
     if act in ("sigmoid", "relu", "tanh") or (act == "gelu" and not faithful):
         args.append(f'activation="{act}"')
     elif act in HELPERS or (act == "leaky_relu" and faithful):
         args.append(f"activation={act}")
+    if not spec.bias:
+        args.append("use_bias=False")
+        return Arg(Call(f"{L}.Dense", args + _regularizers(spec, faithful, convention)), note(f"{L}.Dense", "use_bias", False))
     return Call(f"{L}.Dense", args + _regularizers(spec, faithful, convention))
 
 
@@ -80,7 +83,8 @@ def architecture(spec: Spec, faithful: bool, convention: Convention) -> list[str
                 lines += code.statement(f"h = h * {value}", "inverted dropout")
             else:
                 lines += code.statement(value, comment, prefix="h = ", suffix="(h)")
-        lines += code.statement(items[-1], prefix="outputs = ", suffix="(h)")
+        last = items[-1]
+        lines += code.statement(last, last.comment if isinstance(last, Arg) else "", prefix="outputs = ", suffix="(h)")
         lines += code.statement("keras.Model([inputs, *masks_in], outputs)", prefix="model = ")
     else:
         lines = code.statement(Call("keras.Sequential", [code.Seq(items, explode=True)]), prefix="model = ")

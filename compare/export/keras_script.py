@@ -41,7 +41,11 @@ def script(source: Source, style: str, convention: Convention) -> Script:
             "The layers from input to output; each `Dense` holds its kernel and biases.",
             keras_model.architecture(spec, faithful, convention),
         ),
-        Step("The initial weights.", _initialisation(faithful), "init.npz, not Dense's own glorot_uniform" if faithful else OWN_INIT),
+        Step(
+            "The initial weights.",
+            _initialisation(faithful, spec.bias),
+            "init.npz, not Dense's own glorot_uniform" if faithful else OWN_INIT,
+        ),
         Step("Each hidden layer's activation.", [], f"{words.activations(spec)} in the model above"),
         Step("`model(X)` runs the layers in order.", [], words.forward(spec, "model(X)")),
         Step("The mean loss over the mini-batch.", _loss(spec), L2_WHERE if spec.l2 > 0 else ""),
@@ -51,7 +55,8 @@ def script(source: Source, style: str, convention: Convention) -> Script:
         Step("Score the held-out data.", _test(spec, faithful, source.data.classification)),
     ]
     save = ['np.save("keras_losses.npy", np.array(losses))', "final = {}", "for i, layer in enumerate(dense, start=1):"]
-    save += ['    final[f"W{i}"], final[f"b{i}"] = layer.get_weights()', 'np.savez("keras_final.npz", **final)']
+    weights = '    final[f"W{i}"], final[f"b{i}"] = layer.get_weights()' if spec.bias else '    final[f"W{i}"] = layer.kernel.numpy()'
+    save += [weights, 'np.savez("keras_final.npz", **final)']
     imports = ["import keras", "import numpy as np"]
     if any(name in keras_model.HELPERS for name in spec.activations) and faithful:
         imports = ["import math", "", *imports]
@@ -77,9 +82,11 @@ class Hyper:
         return Arg(text, comment or default)
 
 
-def _initialisation(faithful: bool) -> list[str]:
+def _initialisation(faithful: bool, bias: bool) -> list[str]:
     if not faithful:
         return []
+    if not bias:
+        return ["for i, layer in enumerate(dense, start=1):", '    layer.set_weights([init[f"W{i}"]])  # kernel (fan_in, fan_out)']
     return [
         "for i, layer in enumerate(dense, start=1):",
         *code.statement('layer.set_weights([init[f"W{i}"], init[f"b{i}"]])', "kernel (fan_in, fan_out)", 4),
@@ -123,7 +130,7 @@ def _update(spec: Spec, hp: Hyper, faithful: bool, convention: Convention, class
     elif spec.clip_value > 0:
         args.append(hp("clipvalue", spec.clip_value))
     lines += code.statement(Call(what, args, explode=True), prefix="optimizer = ")
-    if spec.weight_decay > 0 and not spec.decay_biases:
+    if spec.weight_decay > 0 and spec.bias and not spec.decay_biases:
         lines += code.statement("optimizer.exclude_from_weight_decay(var_list=[layer.bias for layer in dense])", "biases not decayed")
     compile_args = ["optimizer=optimizer", "loss=loss_fn"]
     if convention.loss_factor != 1:

@@ -6,7 +6,7 @@ from compare.export import words
 from compare.export.source import MASKS, Source
 
 FILES = {
-    "init.npz": "the initial weights `W1`, `b1`, ...: `W` is `(fan_in, fan_out)` (torch's layers hold its transpose)",
+    "init.npz": "the initial weights `W1`, `b1`, ... (no `b` without biases): `W` is `(fan_in, fan_out)`, torch's layers hold its transpose",
     "data.npz": "`X_train`, `y_train`, `X_test`, `y_test` (targets as the loss takes them), `n_classes` (-1: regression)",
     "schedule.npy": "`(epochs, n_train)`: each epoch's sample order; the mini-batches are consecutive slices of it",
     MASKS: "`mask1`, `mask2`, ...: `(epochs, n_train, width)`, each step's dropout mask (0, or 1/(1 - p) for a kept unit)",

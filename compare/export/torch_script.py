@@ -54,7 +54,11 @@ def script(source: Source, style: str, convention: Convention) -> Script:
     helpers += _loss_helpers(spec, convention, faithful)
     steps = [
         Step("The layers from input to output; each `Linear` holds its weights and biases.", _architecture(spec, faithful)),
-        Step("The initial weights.", _initialisation(faithful), "init.npz, not nn.Linear's own kaiming_uniform" if faithful else OWN_INIT),
+        Step(
+            "The initial weights.",
+            _initialisation(faithful, spec.bias),
+            "init.npz, not nn.Linear's own kaiming_uniform" if faithful else OWN_INIT,
+        ),
         Step("Each hidden layer's activation.", [], f"{words.activations(spec)} in the model above"),
         Step("`model(X)` runs the layers in order.", [], words.forward(spec, "model(X)")),
         Step(
@@ -69,7 +73,8 @@ def script(source: Source, style: str, convention: Convention) -> Script:
     ]
     save = ['np.save("torch_losses.npy", np.array(losses))', "final = {}", "for i, linear in enumerate(linears, start=1):"]
     save += code.statement('final[f"W{i}"] = linear.weight.detach().numpy().T', "back to (fan_in, fan_out)", indent=4)
-    save += ['    final[f"b{i}"] = linear.bias.detach().numpy()', 'np.savez("torch_final.npz", **final)']
+    save += ['    final[f"b{i}"] = linear.bias.detach().numpy()'] if spec.bias else []
+    save += ['np.savez("torch_final.npz", **final)']
     doc = words.header(source, "torch", style, convention)
     imports = ["import numpy as np", "import torch"]
     if spec.class_weights is not None and not (spec.loss == "ce" and spec.weight_reduction == "sum_weights"):
@@ -88,11 +93,17 @@ def _activation(name: str, spec: Spec) -> Arg:
     return Arg({"sigmoid": f"{NN}.Sigmoid()", "relu": f"{NN}.ReLU()", "tanh": f"{NN}.Tanh()"}[name])
 
 
+def _linear(n_in: int, n_out: int, spec: Spec) -> Arg:
+    if spec.bias:
+        return Arg(f"{NN}.Linear({n_in}, {n_out})")
+    return Arg(f"{NN}.Linear({n_in}, {n_out}, bias=False)", note(f"{NN}.Linear", "bias", False))
+
+
 def _architecture(spec: Spec, faithful: bool) -> list[str]:
     modules: list = []
     sizes = list(zip(spec.layers[:-1], spec.layers[1:]))
     for (n_in, n_out), act in zip(sizes, spec.activations):
-        modules += [f"{NN}.Linear({n_in}, {n_out})", _activation(act, spec)]
+        modules += [_linear(n_in, n_out, spec), _activation(act, spec)]
         if spec.batch_norm:
             args = f"{n_out}, eps={number(spec.bn_eps)}, momentum={number(spec.bn_momentum)}, affine=False"
             what = f"{NN}.BatchNorm1d"
@@ -101,7 +112,7 @@ def _architecture(spec: Spec, faithful: bool) -> list[str]:
         if spec.dropout > 0:
             p = number(spec.dropout)
             modules.append(Arg("MaskedDropout()", f"p = {p}, with the bundle's masks") if faithful else f"{NN}.Dropout(p={p})")
-    modules.append(f"{NN}.Linear({sizes[-1][0]}, {sizes[-1][1]})")
+    modules.append(_linear(*sizes[-1], spec))
     if spec.loss == "mse" and spec.output == "sigmoid":
         modules.append(Arg(f"{NN}.Sigmoid()", "the sigmoid output"))
     lines = code.statement(Call(f"{NN}.Sequential", modules, explode=True), prefix="model = ")
@@ -111,14 +122,14 @@ def _architecture(spec: Spec, faithful: bool) -> list[str]:
     return lines
 
 
-def _initialisation(faithful: bool) -> list[str]:
+def _initialisation(faithful: bool, bias: bool) -> list[str]:
     if not faithful:
         return []
     return [
         "with torch.no_grad():",
         "    for i, linear in enumerate(linears, start=1):",
         *code.statement('linear.weight.copy_(torch.from_numpy(init[f"W{i}"].T))', "torch's is (fan_out, fan_in)", indent=8),
-        '        linear.bias.copy_(torch.from_numpy(init[f"b{i}"]))',
+        *(['        linear.bias.copy_(torch.from_numpy(init[f"b{i}"]))'] if bias else []),
     ]
 
 
@@ -190,7 +201,7 @@ def _update(spec: Spec, faithful: bool) -> list[str]:
             Arg(f"weight_decay={number(spec.weight_decay)}", note(what, "weight_decay", spec.weight_decay)),
         ]
         lines = []
-        if not spec.decay_biases:
+        if spec.bias and not spec.decay_biases:
             lines += ["weights = [linear.weight for linear in linears]", "biases = [linear.bias for linear in linears]"]
             params = Arg('[{"params": weights}, {"params": biases, "weight_decay": 0.0}]', "biases not decayed")
         return lines + code.statement(Call(what, [params, *args], explode=True), prefix="optimizer = ") + _scheduler(spec)

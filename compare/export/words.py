@@ -36,7 +36,7 @@ def header(source: Source, framework: str, style: str, convention: Convention) -
     paragraphs.append(f"Run it in this folder:\n\n    python {framework}_train.py")
     paragraphs.append(
         f"It writes {framework}_losses.npy (each mini-batch's loss, before its update) and {framework}_final.npz "
-        "(W1, b1, ... with W as (fan_in, fan_out))."
+        f"({'W1, b1' if spec.bias else 'W1, W2'}, ... with W as (fan_in, fan_out))."
     )
     return "\n\n".join(paragraphs)
 
@@ -44,7 +44,8 @@ def header(source: Source, framework: str, style: str, convention: Convention) -
 def summary(spec: Spec) -> str:
     """'sigmoid, mse, sgd lr 0.5, float64, moons'."""
     loss = spec.loss + (f" on a {spec.output} output" if spec.loss == "mse" else " from the logits")
-    return f"{activations(spec)}, {loss}, {spec.optimizer} lr {number(spec.lr)}, {spec.dtype}"
+    bias = "" if spec.bias else "no biases, "
+    return f"{bias}{activations(spec)}, {loss}, {spec.optimizer} lr {number(spec.lr)}, {spec.dtype}"
 
 
 def differences(spec: Spec, framework: str, classification: bool = True) -> list[str]:

@@ -147,7 +147,7 @@ def torch_loader_order(spec: Spec, n_train: int) -> np.ndarray:
 
     torch.manual_seed(spec.seed)
     for i, o in zip(spec.layers[:-1], spec.layers[1:]):
-        torch.nn.Linear(i, o, dtype=getattr(torch, spec.dtype))  # the draws of the model's initial weights
+        torch.nn.Linear(i, o, bias=spec.bias, dtype=getattr(torch, spec.dtype))  # the draws of the model's initial weights
     indices = torch.utils.data.TensorDataset(torch.arange(n_train))
     loader = torch.utils.data.DataLoader(indices, batch_size=spec.batch_size, shuffle=True)
     return np.stack([torch.cat([batch for (batch,) in loader]).numpy() for _ in range(spec.epochs)]).astype(np.int64)
