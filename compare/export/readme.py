@@ -48,7 +48,10 @@ def readme(source: Source, frameworks: list[str], style: str, notebook: bool, da
             lines.append(f'print(abs(np.load("{f}_losses.npy") - np.load("RUN_DIR/losses/{words.RUNS[f]}.npy")).max())')
         lines.append("```")
     else:
-        lines.append("Idiomatic code parts from the bundle where a framework user's code does; each script's opening says where:")
+        lines.append(
+            "Idiomatic code parts from the bundle where a framework user's code does; each script's opening says where. "
+            "It reads data.npz only: init.npz and schedule.npy are the bundle's, to compare with."
+        )
         for f in frameworks:
             lines += ["", f"{words.NAMES[f]}:", "", *[f"- {d}" for d in words.differences(spec, f, source.data.classification)]]
     return "\n".join(lines) + "\n"
