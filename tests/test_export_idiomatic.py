@@ -63,3 +63,29 @@ def test_an_idiomatic_script_with_its_own_dropout_and_l2_runs_and_names_them(exp
     assert curve > 1e-3 and final > 1e-2
     losses = np.load(folder / f"{framework}_losses.npy")
     assert np.isfinite(losses).all() and losses[-1] < losses[0]
+
+
+def curve_gap(a, b) -> float:
+    return float((np.abs(a.losses - b.losses) / np.maximum(np.abs(a.losses), np.abs(b.losses))).max())
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_each_difference_an_idiomatic_opening_names_moves_the_curve_on_its_own(framework, keras_float64):
+    spec = IDIOMATIC["idiomatic-adam-relu-bce"]
+    source = read(spec)
+    n, run = len(source.data.X_train), "torch" if framework == "torch" else "numpy-keras"
+    own_init = native.init(run if framework == "torch" else "tensorflow", spec)
+    own_order = native.torch_loader_order(spec, n) if framework == "torch" else native.keras_fit_order(spec.seed, n, spec.epochs)
+
+    def train(name, init, order, **options):
+        return harness.train(name, implementations.build(name, spec, init, **options), spec, source.data, order)
+
+    bundle = train(run, source.init, source.schedule)
+    effects = {"own initial weights": curve_gap(train(run, own_init, source.schedule), bundle)}
+    effects["own sample order"] = curve_gap(train(run, source.init, own_order), bundle)
+    if framework == "keras":  # Keras's own rounding of Python-float hyperparameters, alone
+        aligned = train("tensorflow", source.init, source.schedule)
+        effects["float32 hyperparameters"] = curve_gap(train("tensorflow", source.init, source.schedule, python_floats=True), aligned)
+    print(framework, {k: f"{v:.1e}" for k, v in effects.items()})
+    assert effects["own initial weights"] > 1e-3 and effects["own sample order"] > 1e-3
+    assert effects.get("float32 hyperparameters", 1.0) > 1e-12  # beyond float64 round-off: beta_1 0.9 is 0.8999999762
