@@ -74,4 +74,4 @@ def write(source: Source, folder: Path, frameworks: list[str], style: str, as_no
             (folder / f"{framework}_train.ipynb").write_text(notebook(script))
         else:
             (folder / f"{framework}_train.py").write_text(script.text())
-    (folder / "README.md").write_text(readme(source, frameworks, style, as_notebook, data_files))
+    (folder / "README.md").write_text(readme(source, frameworks, style, as_notebook, data_files, convention))

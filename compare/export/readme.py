@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compare.export import words
+from compare.export.convention import PLAIN, Convention
 from compare.export.source import MASKS, Source
 
 FILES = {
@@ -13,7 +14,8 @@ FILES = {
 }
 
 
-def readme(source: Source, frameworks: list[str], style: str, notebook: bool, data_files: list[str]) -> str:
+def readme(source: Source, frameworks: list[str], style: str, notebook: bool, data_files: list[str], convention: Convention = PLAIN) -> str:
+    """The folder's README.md."""
     spec = source.spec
     where = f"the run bundle `{source.folder}`" if source.folder is not None else "a spec"
     ext = "ipynb" if notebook else "py"
@@ -53,5 +55,5 @@ def readme(source: Source, frameworks: list[str], style: str, notebook: bool, da
             "It reads data.npz only: init.npz and schedule.npy are the bundle's, to compare with."
         )
         for f in frameworks:
-            lines += ["", f"{words.NAMES[f]}:", "", *[f"- {d}" for d in words.differences(spec, f, source.data.classification)]]
+            lines += ["", f"{words.NAMES[f]}:", "", *[f"- {d}" for d in words.differences(spec, f, source.data.classification, convention)]]
     return "\n".join(lines) + "\n"

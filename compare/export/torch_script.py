@@ -67,7 +67,7 @@ def script(source: Source, style: str, convention: Convention) -> Script:
             "plus penalty(), the L2 penalty" if spec.l2 > 0 and faithful else "",
         ),
         Step("Autograd's backward pass.", [], "loss.backward() in the loop fills each parameter's .grad"),
-        Step("The optimizer, every hyperparameter given.", _update(spec, faithful)),
+        Step("The optimizer, every hyperparameter given.", _update(spec, faithful, convention)),
         Step("Every epoch's mini-batches.", _repeat(spec, faithful, convention)),
         Step("Score the held-out data.", _test(spec, source.data.classification)),
     ]
@@ -190,7 +190,7 @@ def _penalty(spec: Spec, convention: Convention) -> list[str]:
     return ["def penalty():", *code.docstring(doc, 4), *code.render(f"return {number(c)} * sum({summed})", 4)]
 
 
-def _update(spec: Spec, faithful: bool) -> list[str]:
+def _update(spec: Spec, faithful: bool, convention: Convention) -> list[str]:
     o, lr = spec.optimizer, spec.lr
     params = "model.parameters()"
     if o == "adam" and spec.weight_decay > 0:
@@ -221,8 +221,9 @@ def _update(spec: Spec, faithful: bool) -> list[str]:
             Arg(f"eps={number(spec.eps)}", note(what, "eps", spec.eps)),
         ]
         args += ["momentum=0.0", "centered=False"]
-    if spec.l2 > 0 and not faithful:
-        args.append(Arg(f"weight_decay={number(spec.l2)}", "λ·p added to every gradient, biases too"))
+    if spec.l2 > 0 and not faithful:  # the gradient of c·ΣW² is 2c·W
+        wd = number(2 * convention.l2_factor(spec))
+        args.append(Arg(f"weight_decay={wd}", "wd·p added to every gradient" + (", biases too" if spec.bias else "")))
     return code.statement(Call(what, args, explode=True), prefix="optimizer = ") + _scheduler(spec)
 
 
@@ -246,10 +247,10 @@ def _repeat(spec: Spec, faithful: bool, convention: Convention) -> list[str]:
     if faithful:
         lines.append("for epoch, order in enumerate(schedule):" if dropout else "for order in schedule:")
         lines += ["    for start in range(0, len(order), batch_size):", "        batch = order[start : start + batch_size]"]
-        X, y, pad = "X_train[batch]", "y_train[batch]", 8
+        X, y = "X_train[batch]", "y_train[batch]"
     else:
         lines += ["for _ in range(epochs):", "    for X, y in loader:"]
-        X, y, pad = "X", "y", 8
+        X, y = "X", "y"
     body = []
     if dropout:
         body += [
@@ -273,7 +274,7 @@ def _repeat(spec: Spec, faithful: bool, convention: Convention) -> list[str]:
     if spec.schedule != "constant" and spec.schedule_every == "batch":
         body += code.statement("scheduler.step()", "once a mini-batch: t counts steps")
     body.append("losses.append(loss.item())")
-    lines += [" " * pad + line for line in body]
+    lines += [" " * 8 + line for line in body]
     if spec.schedule != "constant" and spec.schedule_every == "epoch":
         lines += code.statement("scheduler.step()", "once an epoch: t counts epochs", indent=4)
     return lines

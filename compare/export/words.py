@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compare.export.code import number
-from compare.export.convention import Convention
+from compare.export.convention import PLAIN, Convention
 from compare.export.overrides import float32
 from compare.export.source import MASKS, Source
 from compare.shared.spec import Spec
@@ -28,7 +28,7 @@ def header(source: Source, framework: str, style: str, convention: Convention) -
             what += " Its hyperparameters are np.float64: Keras rounds a Python float to float32 even for float64 weights."
     else:
         what = f"Exported by mlp-compare (idiomatic): {NAMES[framework]} as its users write it. It differs from {run} in:"
-        what += "\n\n" + "\n".join(f"- {line}" for line in differences(spec, framework, source.data.classification))
+        what += "\n\n" + "\n".join(f"- {line}" for line in differences(spec, framework, source.data.classification, convention))
     paragraphs = [f"Train a {layers} MLP ({summary(spec)}) in {NAMES[framework]}.", what]
     if not convention.plain:
         factor = f"{number(convention.loss_factor)} × the spec's"
@@ -48,7 +48,7 @@ def summary(spec: Spec) -> str:
     return f"{bias}{activations(spec)}, {loss}, {spec.optimizer} lr {number(spec.lr)}, {spec.dtype}"
 
 
-def differences(spec: Spec, framework: str, classification: bool = True) -> list[str]:
+def differences(spec: Spec, framework: str, classification: bool = True, convention: Convention = PLAIN) -> list[str]:
     """The lines of an idiomatic script that make it differ from the bundle, each with what it changes."""
     if framework == "torch":
         out = [
@@ -58,8 +58,8 @@ def differences(spec: Spec, framework: str, classification: bool = True) -> list
         if spec.dropout > 0:
             out.append(f"nn.Dropout(p={number(spec.dropout)}): torch's own dropout masks, not masks.npz;")
         if spec.l2 > 0:
-            biases = "" if spec.decay_biases else "decays the biases too, and "
-            out.append(f"weight_decay={number(spec.l2)}: {biases}the logged loss leaves the penalty out;")
+            biases = "" if spec.decay_biases or not spec.bias else "decays the biases too, and "
+            out.append(f"weight_decay={number(2 * convention.l2_factor(spec))}: {biases}the logged loss leaves the penalty out;")
         return out
     out = [
         f"keras.utils.set_random_seed({spec.seed}): Dense's own initial weights, not init.npz;",
@@ -72,7 +72,7 @@ def differences(spec: Spec, framework: str, classification: bool = True) -> list
     if spec.dropout > 0:
         out.append(f"keras.layers.Dropout({number(spec.dropout)}): Keras's own dropout masks, not masks.npz;")
     if spec.l2 > 0 and spec.dtype == "float64":
-        out.append(f"keras.regularizers.L2({number(spec.l2 / 2)}): its factor rounded to float32;")
+        out.append(f"keras.regularizers.L2({number(convention.l2_factor(spec))}): its factor rounded to float32;")
     if "leaky_relu" in spec.activations and spec.dtype == "float64":
         out.append("keras.layers.LeakyReLU: its slope held in float32;")
     if "gelu" in spec.activations and spec.dtype == "float64":
