@@ -11,7 +11,6 @@ from compare.export.source import Source
 from compare.shared.spec import Spec
 
 OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adam": "Adam", "rmsprop": "RMSprop"}
-L2_WHERE = "plus the layers' L2 penalty, which fit and train_on_batch add (L2(x) is x·ΣW²: x = λ/2)"
 OWN_INIT = "Keras's own: glorot_uniform kernels and zero biases, drawn as step 1 builds the model"
 
 
@@ -29,7 +28,8 @@ def script(source: Source, style: str, convention: Convention) -> Script:
     setup += [f'{name} = data["{name}"]' for name in ("X_train", "y_train", "X_test", "y_test")]
     if faithful and spec.dropout > 0:
         setup += code.statement('masks_file = np.load("masks.npz")', "dropout masks: 0, or 1/(1 - p) for a kept unit")
-        setup += [f"masks = [{', '.join(f'masks_file[{chr(34)}mask{i}{chr(34)}]' for i in range(1, len(spec.layers) - 1))}]"]
+        names = ", ".join(f'masks_file["mask{i}"]' for i in range(1, len(spec.layers) - 1))
+        setup += code.statement(f"masks = [{names}]", "(epoch, sample, unit) for each hidden layer")
     setup += [f"batch_size = {spec.batch_size}"] + ([] if faithful else [f"epochs = {spec.epochs}"])
     helpers = [h for h in (keras_model.activation_helper(name, spec, faithful) for name in dict.fromkeys(spec.activations)) if h]
     if spec.l2 > 0 and faithful and spec.dtype == "float64":
@@ -48,7 +48,7 @@ def script(source: Source, style: str, convention: Convention) -> Script:
         ),
         Step("Each hidden layer's activation.", [], f"{words.activations(spec)} in the model above"),
         Step("`model(X)` runs the layers in order.", [], words.forward(spec, "model(X)")),
-        Step("The mean loss over the mini-batch.", _loss(spec), L2_WHERE if spec.l2 > 0 else ""),
+        Step("The mean loss over the mini-batch.", _loss(spec), _l2_where(spec, faithful, convention)),
         Step("GradientTape's backward pass.", [], "inside train_on_batch" if faithful else "inside model.fit"),
         Step("The optimizer, every hyperparameter given.", _update(spec, hp, faithful, convention, source.data.classification)),
         Step("Every epoch's mini-batches.", _repeat(spec, faithful, convention)),
@@ -61,6 +61,15 @@ def script(source: Source, style: str, convention: Convention) -> Script:
     if any(name in keras_model.HELPERS for name in spec.activations) and faithful:
         imports = ["import math", "", *imports]
     return Script(words.header(source, "keras", style, convention), imports, setup, steps, save, helpers)
+
+
+def _l2_where(spec: Spec, faithful: bool, convention: Convention) -> str:
+    if spec.l2 == 0:
+        return ""
+    adds = "train_on_batch" if faithful else "fit"
+    if faithful and spec.dtype == "float64":
+        return f"plus the layers' penalty(), which {adds} adds"
+    return f"plus the layers' L2 penalty, which {adds} adds (L2(x) is x·ΣW²: x = {number(convention.l2_factor(spec))})"
 
 
 class Hyper:
