@@ -33,6 +33,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python docs/make_side_by_side.py --defaults
+	$(BIN)/python docs/make_export.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

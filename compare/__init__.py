@@ -1,5 +1,6 @@
 """mlp-compare: the comparison module, the only package that imports all three implementations (lazily)."""
 
+from compare.export.convention import Convention  # noqa: F401  (also loads the room compare.export, see export below)
 from compare.shared.spec import Spec, require_biases
 
 
@@ -51,4 +52,16 @@ def check(fn, spec: Spec | None = None, **options):
     return check_function(fn, spec, **options)
 
 
-__all__ = ["Spec", "run", "gradcheck", "check", "check_optimizer", "sweep"]
+# Defined after the room compare.export is loaded (by the import above): the name is then this function, and the room's
+# modules stay importable as compare.export.folder, compare.export.convention, ... from sys.modules.
+def export(spec_or_run_dir, to: str = "both", style: str = "faithful", out=None, force: bool = False, convention=None):
+    """Standalone PyTorch and Keras scripts (to="torch", "keras", "both" or "notebook") for a Spec, a spec file or a
+    run bundle's folder, written into `out` (default: exports/<name>) with the arrays they read; returns the folder.
+    style="faithful" reproduces the bundle to round-off, "idiomatic" is framework idiom; convention: a learner's
+    loss convention, compare.Convention(loss_factor=0.5, words="your ½·MSE"). See compare.export.folder."""
+    from compare.export.folder import export as _export
+
+    return _export(spec_or_run_dir, to=to, style=style, out=out, force=force, convention=convention)
+
+
+__all__ = ["Spec", "Convention", "run", "gradcheck", "check", "check_optimizer", "sweep", "export"]

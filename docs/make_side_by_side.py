@@ -120,6 +120,8 @@ def render(root: Path = ROOT) -> str:
         "(`mlp-compare defaults` re-measures it on your installed versions). When a run's curves disagree,",
         "`mlp-compare explain RUN_DIR` (or `run --explain`) names which of these differences reproduces each framework,",
         "and `run --defaults native` shows what a learner sees when every framework keeps its own defaults.",
+        "To take the network away, `mlp-compare export RUN_DIR` writes standalone PyTorch and Keras scripts (or notebooks)",
+        "that follow these nine steps and give the run's numbers back: see [export.md](export.md).",
         "",
         "Steps: " + " · ".join(f"[{i}. {title}](#{i}-{title.lower().replace(' ', '-')})" for i, (title, *_) in enumerate(STEPS, 1)),
         "",

@@ -14,3 +14,5 @@ import tf_impl  # noqa: F401  (imports TensorFlow without its start-up banner)
 CACHE = tempfile.mkdtemp(prefix="mlp-compare-test-cache-")
 os.environ["MLP_COMPARE_CACHE"] = CACHE  # subprocesses inherit it
 atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
+
+from tests.exports import exported  # noqa: E402, F401  (one session fixture: every export test's scripts, run once)

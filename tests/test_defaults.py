@@ -167,3 +167,14 @@ def test_training_trick_rows_report_real_gaps_that_vanish_when_aligned(table):
         "validation_split=0.2 on iris holds out samples 120-149 of 150, 30 of class 2 only (3 classes in the data)"
         in table.loc["data-order", "keras"]
     )
+
+
+def test_keras_fit_rows_measure_the_running_mean_it_logs_and_what_accuracy_becomes(table):
+    fit, accuracy = table.loc["fit-running-mean"], table.loc["accuracy-metric"]
+    assert fit["default"] > 1e-4 and fit["aligned"] < 1e-13  # the epoch's running mean, not its last batch's loss
+    assert fit["recovered"] < 1e-13  # each batch's loss recovered from the running means, as the idiomatic export does
+    for name in ("BinaryAccuracy", "SparseCategoricalAccuracy", "CategoricalAccuracy"):
+        assert name in accuracy["keras"]
+    # binary_accuracy thresholds logits at 0.5: at least one of the 64 probe samples moves, and threshold=0.0 fixes it
+    assert accuracy["default"] >= 1 / 64 and accuracy["aligned"] == 0.0
+    assert accuracy["keras_accuracy"] != accuracy["right_accuracy"]

@@ -52,7 +52,7 @@ class MLP:
         self.schedule, self.epochs = schedule(spec, python_floats), 0
         rate = self.schedule  # per batch: Keras calls the schedule with the optimizer's iteration count
         if self.schedule is not None and spec.schedule_every == "epoch":  # as keras.callbacks.LearningRateScheduler
-            self.epoch_rate = tf.Variable(self.schedule(0), dtype=self.dtype, trainable=False)
+            self.epoch_rate = tf.Variable(tf.cast(self.schedule(0), self.dtype), trainable=False)  # Python floats: float32
             rate = lambda: self.epoch_rate  # noqa: E731
         self.optimizer = optimizer(spec, self.variables, python_floats, per_tensor_clipnorm, learning_rate=rate)
         signature = [tf.TensorSpec([None, spec.layers[0]], self.dtype), target_signature(spec)]
@@ -129,7 +129,7 @@ class MLP:
         """Called by the training loop after an epoch's last step: a per-epoch schedule sets the next epoch's rate."""
         if self.schedule is not None and self.spec.schedule_every == "epoch":
             self.epochs += 1
-            self.epoch_rate.assign(self.schedule(self.epochs))
+            self.epoch_rate.assign(tf.cast(self.schedule(self.epochs), self.dtype))
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape (N, O)."""

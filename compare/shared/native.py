@@ -1,6 +1,6 @@
 """Each framework's own defaults, read live from the installed version: its optimizers' hyperparameters, its
-layers' initial weights and Keras fit's sample order (what `run --defaults native` trains on, and what the
-explainer and the defaults table name)."""
+layers' initial weights, Keras fit's and torch's DataLoader's sample orders (what `run --defaults native` trains on,
+what the explainer and the defaults table name, and what an idiomatic export departs from the bundle by)."""
 
 from __future__ import annotations
 
@@ -136,6 +136,21 @@ def init(framework: str, spec: Spec) -> list[tuple[np.ndarray, np.ndarray | None
         layer.build((None, i))
         out.append((layer.kernel.numpy().copy(), layer.bias.numpy().copy() if spec.bias else None))
     return out
+
+
+def torch_loader_order(spec: Spec, n_train: int) -> np.ndarray:
+    """The sample order of every epoch, int array (epochs, n_train), that DataLoader(shuffle=True) takes in a script
+    that calls torch.manual_seed(spec.seed), builds the spec's nn.Linear layers (which draw their initial weights
+    first) and then iterates the loader, drawing nothing else from torch's generator (no nn.Dropout): each epoch's
+    iterator draws its seeds from that generator, so the order follows the weights' draws."""
+    import torch
+
+    torch.manual_seed(spec.seed)
+    for i, o in zip(spec.layers[:-1], spec.layers[1:]):
+        torch.nn.Linear(i, o, bias=spec.bias, dtype=getattr(torch, spec.dtype))  # the draws of the model's initial weights
+    indices = torch.utils.data.TensorDataset(torch.arange(n_train))
+    loader = torch.utils.data.DataLoader(indices, batch_size=spec.batch_size, shuffle=True)
+    return np.stack([torch.cat([batch for (batch,) in loader]).numpy() for _ in range(spec.epochs)]).astype(np.int64)
 
 
 def keras_fit_order(seed: int, n_train: int, epochs: int) -> np.ndarray:
