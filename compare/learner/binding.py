@@ -252,3 +252,26 @@ def _lr_names(fn) -> list[str]:
                 if name and (role(name.split(".")[-1]) == "lr" or name.split(".")[-1].lower() == "alpha"):
                     found.append(name)
     return list(dict.fromkeys(found))
+
+
+def find_l2(fn, owner, module) -> tuple[str, float] | None:
+    """An L2 strength in the learner's code, and where: a default of a parameter named so (reg=0.1), an attribute of
+    their object (self.reg, scikit-learn's self.alpha), a global of their file (reg = 1e-3)."""
+    if fn is not None:
+        for p in parameters(fn, skip_self=owner is not None):
+            if p.role == "l2" and isinstance(p.default, (int, float)) and not isinstance(p.default, bool) and p.default > 0:
+                return f"the default of your parameter {p.name}", float(p.default)
+    if owner is not None:
+        stepping = bool(_lr_names(fn)) if fn is not None else False
+        for name, value in vars(owner).items():
+            if (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and value > 0
+                and (role(name) == "l2" or name == "alpha" and not stepping)
+            ):
+                return f"self.{name}", float(value)
+    for name, value in vars(module).items() if module is not None else ():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and role(name) == "l2":
+            return f"{name} in your file", float(value)
+    return None

@@ -122,7 +122,8 @@ def check(
     loss = got.loss
     if loss is None and opened.has_loss_function:  # gradients alone: their loss function says what they descend
         loss = learner.losses([batch])[0]
-    model = models.fit(spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared)
+    strength, source = (spec.l2, "--l2") if spec.l2 > 0 else (opened.strength[1], opened.strength[0]) if opened.strength else (0.0, "")
+    model = models.fit(spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared, strength)
     fd_result, no_fd = _finite_differences(learner, case, got, model, fd, opened)
     fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd_result["grade"])
     expected = model.grads(ref.grads, params)
@@ -130,7 +131,9 @@ def check(
     if model.convention is not None and model.c != 1:
         conv = model.convention
         under = f"Under your convention ({conv.name}, {conv.factor_words(case.N, case.outputs)} × the spec's loss): "
-    evidence = diagnose.Evidence(case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under)
+    evidence = diagnose.Evidence(
+        case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under, strength, source
+    )
     diagnosis = diagnose.diagnose(evidence)
     table = _table(case, got, loss, expected, evidence.expected_loss, model, ref, fd_result, diagnosis)
     if got.dtype != "float64" and spec.dtype == "float64":

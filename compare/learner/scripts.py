@@ -50,6 +50,12 @@ def first_step(module, setup) -> Step:
             f"{module.path.name} changed no array of a network's shape {how} (an update such as W -= lr * dW); "
             "give --function NAME to check a function or method instead"
         )
+    if watch.reshaped:
+        key, before, after, line, source = watch.reshaped[0]
+        raise LearnerError(
+            f"{module.path.name}:{line} ({source.splitlines()[0]}) changes the shape of {key} from {before} to {after}: "
+            f"the step added to it has another shape than {key} (a bias gradient summed over the wrong axis?)"
+        )
     start = watch.records.index(watch.updates[0])
     updates = [r for r in watch.records[start:] if r.update and r.before is not None and np.ndim(r.before) in (1, 2)]
     updates = list({r.key: r for r in reversed(updates)}.values())[::-1]  # each key's first update in the step

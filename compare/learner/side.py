@@ -67,6 +67,7 @@ class Opened:
     step: scripts.Step | None = None  # a script's first step, as it ran
     printed: str = ""
     has_loss_function: bool = False  # --loss-function gives finite differences a loss
+    strength: tuple[str, float] | None = None  # an L2 strength in their code: (where, value), e.g. ("reg in your file", 0.001)
 
 
 @dataclass
@@ -121,7 +122,7 @@ class Side:
             self.loss_caller = Caller(loss_fn, self.options.form, getattr(loss_fn, "learner_patches", patches), None, module)
         return Opened(
             "function", self.caller.name, self.options.form, setup.sizes, setup.bias is not False, takes_masks=_takes_masks(fn),
-            requires_masks=_requires_masks(fn), has_loss_function=loss_fn is not None,
+            requires_masks=_requires_masks(fn), has_loss_function=loss_fn is not None, strength=binding.find_l2(fn, None, module),
         )  # fmt: skip
 
     def _open_method(self, fn, owner, setup: Setup, patches, module) -> Opened:
@@ -150,12 +151,31 @@ class Side:
         self.caller = MethodCaller(instance, method_name, where, form, patches, module)
         if self.caller.before_calls:
             words.append(f"{', '.join(m + '()' for m in self.caller.before_calls)} run first: {method_name}() reads what it sets")
-        return Opened("method", self.caller.name, form, where.sizes, where.bias, words, _takes_masks(getattr(instance, method_name)))
+        method = getattr(instance, method_name)
+        return Opened(
+            "method",
+            self.caller.name,
+            form,
+            where.sizes,
+            where.bias,
+            words,
+            _takes_masks(method),
+            strength=binding.find_l2(method, instance, module),
+        )
 
     def _open_script(self, setup: Setup) -> Opened:
         step = scripts.first_step(self.module, setup)
         self.step = step
-        return Opened("script", self.module.path.name, step.form, step.sizes, step.bias, step.words, False, step)
+        return Opened(
+            "script",
+            self.module.path.name,
+            step.form,
+            step.sizes,
+            step.bias,
+            step.words,
+            step=step,
+            strength=binding.find_l2(None, None, self.module.module),
+        )
 
     def call(self, batch: Batch) -> Returned:
         """One call on a batch, what it printed kept with what it gave back."""

@@ -128,14 +128,23 @@ def pieces(spec, plan: dict) -> scratch.Pieces:
     return replace(base, activations=acts, loss=loss, through=back if ways else base.through, **tricks)
 
 
+_MEMO: dict = {}  # the slipped references of the last batch checked (many checks of one spec share them: grading)
+
+
 def gradients(spec, params, X: np.ndarray, y: np.ndarray, plan: dict, masks=None) -> list | None:
     """The reference's gradients with a plan's slips put in (and the step's dropout masks, if given); None where
-    the slips' shapes cannot work."""
-    model = scratch.make(spec, params, pieces=pieces(spec, plan))
-    try:
-        return model.gradients(X, y, masks)[1]
-    except ValueError:  # a matrix product or a broadcast whose shapes do not fit: this slip cannot be theirs
-        return None
+    the slips' shapes cannot work. Remembered for the same spec, weights and batch."""
+    arrays = [X, y, *(t for pair in params for t in pair if t is not None), *(masks or [])]
+    key = (spec, repr(sorted(plan.items(), key=repr)), tuple(hash(a.tobytes()) ^ hash(a.shape) for a in arrays))
+    if key not in _MEMO:
+        if len(_MEMO) > 4096:
+            _MEMO.clear()
+        model = scratch.make(spec, params, pieces=pieces(spec, plan))
+        try:
+            _MEMO[key] = model.gradients(X, y, masks)[1]
+        except ValueError:  # a matrix product or a broadcast whose shapes do not fit: this slip cannot be theirs
+            _MEMO[key] = None
+    return _MEMO[key]
 
 
 def _spot(spec, s) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ class Record:
     before: object = None  # for a value changed by an update: what it held before
     dtype: str = "float64"  # the learner's own dtype
     bound: bool = False  # a call's argument, bound when the call started (an input, not a computation)
+    returned: bool = False  # what a call returned (key "name()"): a value no variable may ever hold
+    calls: tuple[int, ...] = ()  # the records of what the calls made by this statement returned
+    step: bool = False  # an update of the network's weights (W -= lr * dW): compared as (before - after) / lr
 
     @property
     def root(self) -> str:
@@ -53,25 +57,39 @@ class Statement:
     update: bool  # an update statement (augmented, or the target read on the right)
     loop: bool  # a for or while header
     parts: tuple = ()  # (target as written, the names its own part of the value reads): a, b = x, y; d = {"k": x}
+    stored: tuple[str, ...] = ()  # x of x[...] = ...: read where x itself changed (a masked write), not for an item
 
     def reads_for(self, key: str) -> tuple[str, ...]:
-        """The names the part of the statement that made key reads (all it reads where the key is not its own part)."""
+        """The names the part of the statement that made key reads (all it reads where the key is not its own part;
+        an item stored into a list or dict does not read the container)."""
         for target, names in self.parts:
             if key == target:
                 return names
+        if any(key.startswith(root + "[") for root in self.stored):
+            return tuple(n for n in self.reads if n not in self.stored)
         return self.reads
 
 
 _STATEMENTS: dict[str, dict[int, Statement]] = {}
 
 
+ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim", "dtype", "flat", "real", "imag"}
+
+
 def names(node) -> list[str]:
-    """The names an expression reads, in order: x, self.w, np (attributes of a name as name.attr)."""
-    found = []
+    """The names an expression reads, in order: x, self.w (an attribute of a name as name.attr, not the bare name);
+    for a method called on a name, the name (dZ of dZ.sum(), x of x.reshape())."""
+    found, inside, calls = [], set(), set()
     for n in ast.walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name):
+            calls.add(id(n.func))
+        if isinstance(n, ast.Attribute) and n.attr in ARRAY_ATTRIBUTES:
+            calls.add(id(n))  # x.T, x.shape: x itself is read
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
-            found.append(f"{n.value.id}.{n.attr}")
-        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            if id(n) not in calls:
+                found.append(f"{n.value.id}.{n.attr}")
+                inside.add(id(n.value))
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside:
             found.append(n.id)
     return list(dict.fromkeys(found))
 
@@ -136,12 +154,15 @@ def statements(file: str) -> dict[int, Statement]:
         value = getattr(node, "value", None)
         reads = tuple(names(value)) if value is not None else ()
         writes = tuple(_target_roots(node)) if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) else ()
-        update = isinstance(node, ast.AugAssign) or bool(set(writes) & set(reads))
+        update = isinstance(node, ast.AugAssign) or bool(set(writes) & set(reads))  # x -= ..., x = x - ...: a step's shape
+        stored = tuple(r for t in node.targets if isinstance(t, ast.Subscript) for r in _root(t)) if isinstance(node, ast.Assign) else ()
+        if stored:  # x[mask] = 0 writes into x: what x held, and the names of the mask, are read (not an update)
+            reads = tuple(dict.fromkeys([*reads, *(n for t in node.targets if isinstance(t, ast.Subscript) for n in names(t))]))
         if isinstance(node, ast.AugAssign):
             reads = (*writes, *reads)
         parts = tuple(_parts(node)) if isinstance(node, ast.Assign) else ()
         for k in range(node.lineno, end + 1):
-            table[k] = Statement(node.lineno, end, src, reads, writes, update, False, parts)
+            table[k] = Statement(node.lineno, end, src, reads, writes, update, False, parts, stored)
     _STATEMENTS[file] = table
     return table
 
@@ -151,12 +172,16 @@ def forget(file: str) -> None:
     _STATEMENTS.pop(file, None)
 
 
-def _numeric(v) -> bool:
-    return (
-        isinstance(v, (np.ndarray, np.floating, float))
-        and not isinstance(v, bool)
-        and (not isinstance(v, np.ndarray) or v.dtype.kind in "fiu")
-    )
+BATCH_SIZE = re.compile(r"^(m|n|N|batch_size|num_examples|samples|n_samples|num_samples|num_train)$")  # whole numbers worth watching
+
+
+def _numeric(v, name: str = "") -> bool:
+    """An array of numbers, a float (a loss), or a whole number named as the batch size (m = X.shape[1])."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, np.integer)):
+        return bool(BATCH_SIZE.match(name))
+    return isinstance(v, (np.ndarray, np.floating, float)) and (not isinstance(v, np.ndarray) or v.dtype.kind in "fiu")
 
 
 SKIPPED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
@@ -169,8 +194,8 @@ def values(frame) -> dict[str, tuple[object, object]]:
     for name, v in frame.f_locals.items():
         if name.startswith("__") or isinstance(v, SKIPPED):
             continue
-        if _numeric(v):
-            out[name] = (v, v if isinstance(v, np.ndarray) else float(v))
+        if _numeric(v, name):
+            out[name] = (v if isinstance(v, np.ndarray) else None, v if isinstance(v, np.ndarray) else float(v))
             continue
         if callable(v):
             continue
@@ -214,6 +239,7 @@ class Watch:
     updates: list[Record] = field(default_factory=list)
     events: int = 0
     stopped: bool = False
+    reshaped: list = field(default_factory=list)  # (key, shape before, shape after, line, source): an update that broadcast
 
     def theirs(self, code) -> bool:
         name = code.co_filename
@@ -229,6 +255,7 @@ class Watch:
         seen: dict = {}  # id -> object: aliases are names for objects seen before
         self._first = None  # (frame, line) of the first weight update
         self._updated = set()
+        self._pending = {}  # frame -> records of what its callees returned since its last line
 
         def local(frame, event, arg):
             if event not in ("line", "return"):
@@ -238,6 +265,9 @@ class Watch:
                 raise Stop
             old, prev = snapshots.get(frame), last.get(frame)
             table = statements(frame.f_code.co_filename)
+            done, now = table.get(prev), table.get(frame.f_lineno)
+            ended = event == "return" or done is None or now is None or done.line != now.line  # not a statement's next line
+            self._calls = tuple(self._pending.pop(frame, ())) if ended else ()
             snap = {}
             for key, (obj, value) in values(frame).items():
                 was = old.get(key) if old is not None else None
@@ -255,6 +285,8 @@ class Watch:
                     continue
                 self._record(frame, table.get(prev), prev, key, obj, snap[key][1], was, seen, serial[frame])
             snapshots[frame], last[frame] = snap, frame.f_lineno
+            if event == "return" and _numeric(arg):
+                self._returned(frame, table.get(frame.f_lineno), arg, seen, serial[frame])
             if self.stop_at_update and self._first is not None and frame is self._first[0]:
                 here = table.get(frame.f_lineno)
                 if event == "return" or here is not None and here.loop and frame.f_lineno != self._first[1]:
@@ -277,16 +309,30 @@ class Watch:
         finally:
             sys.settrace(old_trace)
 
+    def _returned(self, frame, st: Statement | None, value, seen: dict, serial: int) -> None:
+        """What a call of theirs returned, recorded under its name: the statement of the caller that made the call
+        reads it (sigmoid_derivative(x) used inside an expression)."""
+        ident = id(value) if isinstance(value, np.ndarray) else 0
+        rec = Record(
+            frame.f_code.co_filename, st.line if st else frame.f_lineno, f"{frame.f_code.co_name}()", _copy(value), ident in seen and ident != 0,
+            ident, serial, st.source if st else "", st.reads if st else (), returned=True, calls=self._calls,
+        )  # fmt: skip
+        self.records.append(rec)
+        if frame.f_back is not None:
+            self._pending.setdefault(frame.f_back, []).append(len(self.records) - 1)
+
     def _record(self, frame, st: Statement | None, prev: int, key: str, obj, copy, was, seen: dict, serial: int) -> None:
         """A value changed by the statement that just ran: recorded; an update of weights noticed (and the run ended
         at the second update of the same weights, when asked)."""
         ident = id(obj) if obj is not None else 0
         alias = obj is not None and (was is None or was[0] is not obj) and ident in seen
         is_update = bool(st and st.update and was is not None and np.shape(was[1]) == np.shape(copy) and _writes(st, key))
+        if st and st.update and was is not None and np.shape(was[1]) != np.shape(copy) and _writes(st, key) and weight_like(key):
+            self.reshaped.append((key, np.shape(was[1]), np.shape(copy), st.line, st.source))
         dtype = str(obj.dtype) if isinstance(obj, np.ndarray) else "float64"
         rec = Record(
             frame.f_code.co_filename, st.line if st else prev, key, copy, alias, ident, serial, st.source if st else "",
-            st.reads_for(key) if st else (), is_update, was[1] if is_update else None, dtype,
+            st.reads_for(key) if st else (), is_update, was[1] if is_update else None, dtype, calls=self._calls,
         )  # fmt: skip
         if obj is not None:
             seen.setdefault(ident, obj)
@@ -294,6 +340,7 @@ class Watch:
             if key in self._updated and self.stop_at_update:
                 raise Stop
             self._updated.add(key)
+            rec.step = True
             self.updates.append(rec)
             if self._first is None:
                 self._first = (frame, rec.line)
