@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from compare.learner.loading import folder_of, guarded, their_traceback
 from compare.learner.returned import Returned
 
 SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
+BUFFER = re.compile(r"\w*(s|grads?|buffers?|caches?)")  # a per-layer list the code fills in: activations, deltas, coef_grads
 
 
 @dataclass
@@ -91,10 +93,12 @@ class Caller:
             "a default argument): give it with --lr"
         )
 
-    def arguments(self, params_in, X, y, masks, lr, l2, tensors=None) -> dict:
+    def arguments(self, params_in, X, y, masks, lr, l2, tensors=None, layers: int = 0) -> dict:
         """Keyword arguments for the learner's function by what its parameters are called; (params, X, y) by position
-        where the names do not say."""
-        args, positional = {}, [("params", params_in), ("X", X), ("y", y)]
+        where the names do not say; a list per layer for what it fills in (activations, deltas, coef_grads: the
+        activations' list starting with the batch)."""
+        args = {}
+        positional = [("params", params_in), ("X", X), ("y", y)] if params_in is not None else [("X", X), ("y", y)]
         taken = {p.role for p in self.signature}
         fill = [v for r, v in positional if r not in taken]
         for p in self.signature:
@@ -111,6 +115,8 @@ class Caller:
                 args[p.name] = l2
             elif p.required and fill:
                 args[p.name] = fill.pop(0)
+            elif p.required and layers and BUFFER.fullmatch(p.name.lower()):
+                args[p.name] = [X] + [None] * layers if p.name.lower().startswith("activation") else [None] * layers
         return args
 
     def call(self, batch: Batch) -> Returned:
@@ -239,7 +245,7 @@ class MethodCaller(Caller):
                 self.run_method(method, args)
             before = self.slots.read(self.instance)
             X0 = Xs.copy()
-            out = self.run(self.arguments(None, Xs, ys, None, batch.lr, batch.l2))
+            out = self.run(self.arguments(None, Xs, ys, None, batch.lr, batch.l2, layers=len(batch.params)))
             after = self.slots.read(self.instance)
             n = 1 if self.form.per_sample else len(batch.X)
             if any(not np.array_equal(a[0], b[0]) for a, b in zip(after, before)):

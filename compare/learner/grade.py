@@ -42,6 +42,26 @@ def precision_note(dtype: str) -> str:
     )
 
 
+def stateless(first, again, name: str) -> None:
+    """Refuse a step that is not plain SGD: from the same weights, a second call steps elsewhere (their momentum or
+    Adam keeps state), in one line naming what it looks like and where to check it instead."""
+    if all(np.allclose(a, b, rtol=1e-9, atol=0) for pa, pb in zip(first.grads, again.grads) for a, b in zip(pa, pb) if a is not None):
+        return
+    ratios = np.concatenate([np.abs(g).ravel() for pair in first.grads for g in pair if g is not None])
+    ratios = ratios[ratios > 0]
+    if len(ratios) and np.allclose(ratios, ratios[0], rtol=1e-3):
+        kind = (
+            "Adam's first step (±lr in every entry)" if abs(ratios[0] - 1) < 1e-3 else "RMSprop's first step (the same size in every entry)"
+        )
+    else:
+        kind = "momentum (the second step carries some of the first)"
+    raise LearnerError(
+        f"{name} keeps state between steps: from the same weights its second step differs from its first, like {kind}. "
+        "The check reads a step as the gradient only for plain SGD: check your update with mlp-compare check-optimizer, "
+        "and your gradients where your code computes them (--function NAME)"
+    )
+
+
 def first_batch(spec: Spec):
     """Initial weights and the first mini-batch (X, y) of the spec, as run uses them."""
     data, init, order = prepare(spec)
@@ -117,6 +137,8 @@ def check(
     notes = opened.words and [f"Bound: {'; '.join(opened.words)}."] + notes or notes
     batch = Batch(params, X, y, masks, spec.layers[-1], lr, spec.l2)
     got = opened.step.got if opened.step is not None else learner.call(batch)
+    if got.step is not None and opened.step is None:
+        stateless(got, learner.call(batch), opened.name)
     case = Case(spec, params, X, y, masks, opened.form, TOL[got.dtype if spec.dtype == "float64" else spec.dtype], declared)
     ref = reference.build(spec, params, X, y, masks)
     loss = got.loss

@@ -106,6 +106,27 @@ DROPOUT_SLIPS = {
 }
 
 
+def no_slope(spec, base: scratch.Pieces) -> tuple[Loss, object]:
+    """A published shortcut (Make Your Own Neural Network's): the error goes back through the weights as the output
+    error itself, before the output's slope multiplies it, and so on down: error_l = W_{l+1}ᵀ error_{l+1}; each
+    layer's dW still takes its error times its own slope. The pieces: the loss keeping the output error dL/dA, and
+    the way back sending the last error on."""
+    out = activation(spec.output)
+    state = {}
+
+    def loss(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        value, dZ = base.loss(z, y)
+        slope = out.derivative(z, out(z))  # (N, O)
+        state["error"] = np.divide(dZ, slope, out=np.zeros_like(dZ), where=slope != 0)  # dL/dA, before the slope
+        return value, dZ
+
+    def back(dZ: np.ndarray, params, layer: int) -> np.ndarray:
+        state["error"] = state["error"] @ params[layer][0].T  # (N, fan_in): the error without any slope
+        return state["error"]
+
+    return loss, back
+
+
 def pieces(spec, plan: dict) -> scratch.Pieces:
     """The spec's reference pieces with the slips of a plan put in.
 
@@ -119,6 +140,9 @@ def pieces(spec, plan: dict) -> scratch.Pieces:
     ways = {key[1] + 1: through(how) for key, how in plan.items() if isinstance(key, tuple) and key[0] == "through"}
     back = lambda dZ, params, layer: ways.get(layer, base.through)(dZ, params, layer)  # noqa: E731
     tricks = {}
+    if plan.get("shortcut") == "no_slope":
+        loss, shortcut = no_slope(spec, replace(base, loss=loss))
+        return replace(base, activations=acts, loss=loss, through=shortcut)
     if "l2" in plan and base.penalty is not None:
         tricks["penalty"] = SlippedL2(base.penalty, plan["l2"])
     if "bn" in plan:
@@ -169,6 +193,14 @@ def catalogue(spec, params) -> list[tuple[str, str, dict]]:
     names = {**{h: spec.activations[h] for h in hidden}, "out": spec.output}
     spots = hidden + (["out"] if not spec.loss_kind.cross_entropy and spec.output != "identity" else [])  # an output f' to slip on
     found = []
+    if spec.loss == "mse" and spec.output != "identity":
+        found.append(
+            (
+                "no_slope",
+                "the output error is sent back through the weights before the output's slope multiplies it",
+                {"shortcut": "no_slope"},
+            )
+        )
     relus = [h for h in hidden if names[h] == "relu"]
     if relus:
         found.append(("relu_zero", "", {h: ("relu_zero",) for h in relus}))

@@ -254,25 +254,33 @@ def _score(leaf: Leaf, pattern) -> int:
 
 def chains(found: list[Leaf], sizes: tuple[int, ...] | None, max_layers: int = 8) -> list[tuple[int, ...]]:
     """Layer sizes (n0, n1, ..., nL) the 2-D leaves can chain into, when the sizes are not given: the longest first,
-    then those whose layers come in the order the learner's objects hold them, then samples as rows."""
+    then those whose layers come in the order the learner's objects hold them, then the biases apart before folded
+    into the weights (a last column of each neuron's weights), then samples as rows."""
     if sizes is not None:
         return [sizes]
     mats = [leaf for leaf in found if len(leaf.shape) == 2]
     out = {}
     for start in mats:
         for columns in (False, True):
-            n_in, n_out = start.shape[::-1] if columns else start.shape
-            chain, used = [n_in, n_out], [start]
-            while len(chain) <= max_layers:
-                nxt = [m for m in mats if m not in used and (m.shape[::-1] if columns else m.shape)[0] == chain[-1]]
-                if not nxt:
-                    break
-                nxt.sort(key=lambda m: _score(m, WEIGHT_NAMES))
-                used.append(nxt[0])
-                chain.append((nxt[0].shape[::-1] if columns else nxt[0].shape)[1])
-            if len(chain) >= 3:
-                rank = (-len(chain), _order([(leaf, None) for leaf in used]), sum(_score(leaf, WEIGHT_NAMES) for leaf in used), columns)
-                out[tuple(chain)] = min(rank, out.get(tuple(chain), rank))
+            for folded in (0, 1):  # a row of each layer's weights holds its bias: fan_in + 1
+                n_in, n_out = start.shape[::-1] if columns else start.shape
+                chain, used = [n_in - folded, n_out], [start]
+                while len(chain) <= max_layers:
+                    nxt = [m for m in mats if m not in used and (m.shape[::-1] if columns else m.shape)[0] == chain[-1] + folded]
+                    if not nxt:
+                        break
+                    nxt.sort(key=lambda m: _score(m, WEIGHT_NAMES))
+                    used.append(nxt[0])
+                    chain.append((nxt[0].shape[::-1] if columns else nxt[0].shape)[1])
+                if len(chain) >= 3 and chain[0] >= 1:
+                    rank = (
+                        -len(chain),
+                        _order([(leaf, None) for leaf in used]),
+                        sum(_score(leaf, WEIGHT_NAMES) for leaf in used),
+                        folded,
+                        columns,
+                    )
+                    out[tuple(chain)] = min(rank, out.get(tuple(chain), rank))
     return sorted(out, key=out.get)
 
 

@@ -58,12 +58,14 @@ class Statement:
     loop: bool  # a for or while header
     parts: tuple = ()  # (target as written, the names its own part of the value reads): a, b = x, y; d = {"k": x}
     stored: tuple[str, ...] = ()  # x of x[...] = ...: read where x itself changed (a masked write), not for an item
+    augmented: bool = False  # x += ..., x[i] -= ...
 
     def reads_for(self, key: str) -> tuple[str, ...]:
         """The names the part of the statement that made key reads (all it reads where the key is not its own part;
         an item stored into a list or dict does not read the container)."""
+        returned = key[key.index("()") :] if "()" in key else None  # f()[1][0]: an item of what a return built
         for target, names in self.parts:
-            if key == target:
+            if key == target or target == returned:
                 return names
         if any(key.startswith(root + "[") for root in self.stored):
             return tuple(n for n in self.reads if n not in self.stored)
@@ -110,6 +112,19 @@ def _root(target) -> list[str]:
 
 def _target_roots(node) -> list[str]:
     return [r for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) for r in _root(t)]
+
+
+def _literal_parts(value, path: str = ""):
+    """(path, names) for each element of a tuple, list or dict literal, nested: [1][0][0] -> the names of X.T @ dZ1."""
+    if isinstance(value, (ast.Tuple, ast.List)):
+        for i, v in enumerate(value.elts):
+            yield from _literal_parts(v, f"{path}[{i}]")
+    elif isinstance(value, ast.Dict):
+        for k, v in zip(value.keys, value.values):
+            if isinstance(k, ast.Constant):
+                yield from _literal_parts(v, f"{path}[{k.value!r}]")
+    elif path:
+        yield path, tuple(names(value))
 
 
 def _parts(node: ast.Assign):
@@ -161,8 +176,10 @@ def statements(file: str) -> dict[int, Statement]:
         if isinstance(node, ast.AugAssign):
             reads = (*writes, *reads)
         parts = tuple(_parts(node)) if isinstance(node, ast.Assign) else ()
+        if isinstance(node, ast.Return) and node.value is not None:  # what a return builds: its parts by their place
+            parts = tuple((f"(){path}", found) for path, found in _literal_parts(node.value))
         for k in range(node.lineno, end + 1):
-            table[k] = Statement(node.lineno, end, src, reads, writes, update, False, parts, stored)
+            table[k] = Statement(node.lineno, end, src, reads, writes, update, False, parts, stored, isinstance(node, ast.AugAssign))
     _STATEMENTS[file] = table
     return table
 
@@ -219,8 +236,12 @@ def weight_like(key: str) -> bool:
 
 
 def _writes(st: Statement, key: str) -> bool:
-    """Whether the statement assigns to the key (or to what holds it), not to another name for the same object."""
-    return any(key == w or key.startswith((w + ".", w + "[")) for w in st.writes)
+    """Whether the statement assigns to the key (or to what holds it), not to another name for the same array; an
+    augmented assignment into an item of a container counts for the container's numbers (neuron['weights'][j] -=
+    ... changes network[0][*]['weights'], neuron being one of its items)."""
+    if any(key == w or key.startswith((w + ".", w + "[")) for w in st.writes):
+        return True
+    return st.augmented and ("[" in key or "." in key)
 
 
 class Stop(BaseException):
@@ -287,6 +308,10 @@ class Watch:
             snapshots[frame], last[frame] = snap, frame.f_lineno
             if event == "return" and _numeric(arg):
                 self._returned(frame, table.get(frame.f_lineno), arg, seen, serial[frame])
+            elif event == "return" and isinstance(arg, (tuple, list, dict)):  # (loss, grads) built in the return itself
+                for leaf in slots.leaves(arg, depth=3):
+                    live = slots.live(arg, leaf) if leaf.kind == "array" else slots.get(arg, leaf)
+                    self._returned(frame, table.get(frame.f_lineno), live, seen, serial[frame], leaf.where(f"{frame.f_code.co_name}()"))
             if self.stop_at_update and self._first is not None and frame is self._first[0]:
                 here = table.get(frame.f_lineno)
                 if event == "return" or here is not None and here.loop and frame.f_lineno != self._first[1]:
@@ -309,13 +334,13 @@ class Watch:
         finally:
             sys.settrace(old_trace)
 
-    def _returned(self, frame, st: Statement | None, value, seen: dict, serial: int) -> None:
-        """What a call of theirs returned, recorded under its name: the statement of the caller that made the call
-        reads it (sigmoid_derivative(x) used inside an expression)."""
+    def _returned(self, frame, st: Statement | None, value, seen: dict, serial: int, key: str | None = None) -> None:
+        """What a call of theirs returned, recorded under its name (an item of what it returned under name()[i]): the
+        statement of the caller that made the call reads it (sigmoid_derivative(x) used inside an expression)."""
         ident = id(value) if isinstance(value, np.ndarray) else 0
         rec = Record(
-            frame.f_code.co_filename, st.line if st else frame.f_lineno, f"{frame.f_code.co_name}()", _copy(value), ident in seen and ident != 0,
-            ident, serial, st.source if st else "", st.reads if st else (), returned=True, calls=self._calls,
+            frame.f_code.co_filename, st.line if st else frame.f_lineno, key or f"{frame.f_code.co_name}()", _copy(value), ident in seen and ident != 0,
+            ident, serial, st.source if st else "", st.reads_for(key) if st and key else st.reads if st else (), returned=True, calls=self._calls,
         )  # fmt: skip
         self.records.append(rec)
         if frame.f_back is not None:
