@@ -101,8 +101,30 @@ def _split(text: str) -> list[str]:
 
 def instance_arguments(cls, sizes, X, y, lr: float | None, l2: float | None, seed: int, given: dict, module) -> tuple[dict, list[str]]:
     """Keyword arguments that make an instance of the learner's class for this network, and what each was taken for."""
+    kwargs = any(q.kind == q.VAR_KEYWORD for q in _signature(cls.__init__))
+    return _arguments(
+        parameters(cls.__init__, skip_self=True), cls.__name__, sizes, X, y, lr, l2, seed, given, module, kwargs, f"{cls.__name__}.__init__"
+    )
+
+
+def run_arguments(fn, name: str, sizes, X, y, lr, l2, seed: int, given: dict, module) -> tuple[dict, list[str]]:
+    """Keyword arguments for a training function or method (build_model(nn_hdim), fit(X_train, y_train, X_valid,
+    y_valid)): the network's sizes, the check's data (any x... or y... parameter), what --init-args gives."""
+    params = [Parameter(p.name, p.role or _data_role(p.name), p.required, p.default) for p in parameters(fn)]
+    kwargs = any(q.kind == q.VAR_KEYWORD for q in _signature(fn))
+    return _arguments(params, name, sizes, X, y, lr, l2, seed, given, module, kwargs, name)
+
+
+def _data_role(name: str) -> str | None:
+    """X_valid, y_test, x_tr: data by its first letter, where a training function takes a second set."""
+    return "X" if re.fullmatch(r"x(_\w+)?", name, re.IGNORECASE) else "y" if re.fullmatch(r"y(_\w+)?", name, re.IGNORECASE) else None
+
+
+def _arguments(
+    params: list[Parameter], owner: str, sizes, X, y, lr, l2, seed, given: dict, module, kwargs: bool, where: str
+) -> tuple[dict, list[str]]:
     args, said = {}, []
-    for p in parameters(cls.__init__, skip_self=True):
+    for p in params:
         if p.name in given:
             value = given[p.name]
             args[p.name] = getattr(module, value.name) if isinstance(value, Name) else value
@@ -122,16 +144,16 @@ def instance_arguments(cls, sizes, X, y, lr: float | None, l2: float | None, see
             value = tuple(sizes[1:-1])
         if value is None:
             if p.required:
-                takes = ", ".join(q.name for q in parameters(cls.__init__, skip_self=True))
+                takes = ", ".join(q.name for q in params)
                 raise LearnerError(
-                    f"{cls.__name__}({takes}): the check cannot tell what to pass for {p.name}; give it with --init-args '{p.name}=...'"
+                    f"{owner}({takes}): the check cannot tell what to pass for {p.name}; give it with --init-args '{p.name}=...'"
                 )
             continue
         args[p.name] = value
         said.append(f"{p.name}={_short(value)}")
-    unknown = sorted(set(given) - {p.name for p in parameters(cls.__init__, skip_self=True)})
-    if unknown and not any(q.kind == q.VAR_KEYWORD for q in _signature(cls.__init__)):
-        raise LearnerError(f"--init-args {unknown[0]}: {cls.__name__}.__init__ takes no parameter {unknown[0]}")
+    unknown = sorted(set(given) - {p.name for p in params})
+    if unknown and not kwargs:
+        raise LearnerError(f"--init-args {unknown[0]}: {where} takes no parameter {unknown[0]}")
     return args, said
 
 

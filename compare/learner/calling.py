@@ -76,6 +76,7 @@ class Caller:
         self.name = name or getattr(fn, "__name__", "the function")
         self.signature = binding.parameters(fn, skip_self=False)
         self.lr_found: tuple[float | None, str] | None = None
+        self.flat: bool | None = None  # one sample handed over as a plain vector: not yet known
 
     def lr(self, given: float | None) -> tuple[float, str]:
         """The learning rate a step is divided by: --lr, one found in the code, or 1 for an update with no factor."""
@@ -124,21 +125,45 @@ class Caller:
         calls = []
         for i, (Xs, ys) in enumerate(self.form.samples(batch.X, batch.y, batch.classes)):
             masks = self.form.masks_in(batch.masks, i if self.form.per_sample else None) if batch.masks is not None else None
-            params_in = self.form.params_in(batch.params)
-            handed = _flat(params_in)
-            before = [a.copy() for a in handed]
-            X0, y0 = Xs.copy(), np.asarray(ys, dtype=np.float64).copy()
-            args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2)
-            out = self.run(args)
-            n = 1 if self.form.per_sample else len(batch.X)
-            got = self.read(out, params_in, before, handed, batch, n)
-            moved = [w for w, b, a in zip(_tensor_names(batch.params), before, handed) if not np.array_equal(b, a)]
-            changed = tuple(w for w in (changes("X", X0, Xs), changes("y", y0, ys)) if w)
-            if got.step is None and moved:
-                changed = (*changed, f"{', '.join(moved)} (your copies of the weights)")
-            got.changed = changed
-            calls.append(got)
+            calls.append(self.sample(lambda Xs, ys, masks=masks: self.once(batch, Xs, ys, masks), Xs, ys))
         return returned.mean(calls) if self.form.per_sample else calls[0]
+
+    def sample(self, once, Xs, ys):
+        """once(Xs, ys) on one sample as the form hands it over, or as a plain vector (fan_in,) where the code makes its
+        own column or row of what it is given (numpy.array(inputs_list, ndmin=2).T): tried when the first fails on
+        shapes, then kept."""
+        flat = lambda: once(np.ravel(Xs), np.ravel(ys) if np.ndim(ys) else ys)  # noqa: E731
+        if self.flat or not self.form.per_sample or np.ndim(Xs) == 1:
+            return flat() if self.flat else once(Xs, ys)
+        try:
+            got = once(Xs, ys)
+        except LearnerError as e:
+            if self.flat is not None or not getattr(e, "shapes", False):
+                raise
+            try:
+                got = flat()
+            except LearnerError:
+                raise e from None
+            self.flat = True
+            return got
+        self.flat = False
+        return got
+
+    def once(self, batch: Batch, Xs, ys, masks) -> Returned:
+        params_in = self.form.params_in(batch.params)
+        handed = _flat(params_in)
+        before = [a.copy() for a in handed]
+        X0, y0 = Xs.copy(), np.asarray(ys, dtype=np.float64).copy()
+        args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2)
+        out = self.run(args)
+        n = 1 if self.form.per_sample else len(batch.X)
+        got = self.read(out, params_in, before, handed, batch, n)
+        moved = [w for w, b, a in zip(_tensor_names(batch.params), before, handed) if not np.array_equal(b, a)]
+        changed = tuple(w for w in (changes("X", X0, Xs), changes("y", y0, ys)) if w)
+        if got.step is None and moved:
+            changed = (*changed, f"{', '.join(moved)} (your copies of the weights)")
+        got.changed = changed
+        return got
 
     def run(self, args: dict):
         """The learner's call, their exceptions turned into one line and their own traceback."""
@@ -155,9 +180,11 @@ class Caller:
                 hint = f"; your code unpacks params in another way than --params {self.form.params} hands them over: try --params {others}"
             elif isinstance(e, MemoryError):
                 hint = " (it ran out of the memory the check allows)"
-            raise LearnerError(
+            error = LearnerError(
                 f"{self.name} raised {type(e).__name__}: {e}".splitlines()[0] + hint, their_traceback(e, folder_of(self.fn))
-            ) from None
+            )
+            error.shapes = isinstance(e, (ValueError, IndexError, TypeError))
+            raise error from None
 
     def read(self, out, params_in, before, handed, batch: Batch, n: int) -> Returned:
         """What came back: gradients returned; else, where the weights were changed in place or new weights came
@@ -236,28 +263,31 @@ class MethodCaller(Caller):
     def call(self, batch: Batch) -> Returned:
         calls = []
         for Xs, ys in self.form.samples(batch.X, batch.y, batch.classes):
-            self.slots.write(self.instance, [(self.form_canonical(W), b) for W, b in batch.params])
-            for attr, what in self.data.items():
-                setattr(self.instance, attr, Xs if what == "X" else ys)
-            for name in self.before_calls:
-                method = getattr(self.instance, name)
-                args = {p.name: Xs if p.role == "X" else ys for p in binding.parameters(method) if p.role in ("X", "y")}
-                self.run_method(method, args)
-            before = self.slots.read(self.instance)
-            X0 = Xs.copy()
-            out = self.run(self.arguments(None, Xs, ys, None, batch.lr, batch.l2, layers=len(batch.params)))
-            after = self.slots.read(self.instance)
-            n = 1 if self.form.per_sample else len(batch.X)
-            if any(not np.array_equal(a[0], b[0]) for a, b in zip(after, before)):
-                lr, words = self.lr(batch.lr)
-                grads = [((Wb - Wa) / lr, None if bb is None else (bb - ba) / lr) for (Wb, bb), (Wa, ba) in zip(before, after)]
-                loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
-                got = Returned(loss, grads, {}, "float64", "in place", lr, words)
-            else:
-                got = returned.read(out, self.form, batch.params, n, self.name)
-            got.changed = tuple(w for w in (changes("X", X0, Xs),) if w)
-            calls.append(got)
+            calls.append(self.sample(lambda Xs, ys: self.once(batch, Xs, ys, None), Xs, ys))
         return returned.mean(calls) if self.form.per_sample else calls[0]
+
+    def once(self, batch: Batch, Xs, ys, masks) -> Returned:
+        self.slots.write(self.instance, [(self.form_canonical(W), b) for W, b in batch.params])
+        for attr, what in self.data.items():
+            setattr(self.instance, attr, Xs if what == "X" else ys)
+        for name in self.before_calls:
+            method = getattr(self.instance, name)
+            args = {p.name: Xs if p.role == "X" else ys for p in binding.parameters(method) if p.role in ("X", "y")}
+            self.run_method(method, args)
+        before = self.slots.read(self.instance)
+        X0 = Xs.copy()
+        out = self.run(self.arguments(None, Xs, ys, None, batch.lr, batch.l2, layers=len(batch.params)))
+        after = self.slots.read(self.instance)
+        n = 1 if self.form.per_sample else len(batch.X)
+        if any(not np.array_equal(a[0], b[0]) for a, b in zip(after, before)):
+            lr, words = self.lr(batch.lr)
+            grads = [((Wb - Wa) / lr, None if bb is None else (bb - ba) / lr) for (Wb, bb), (Wa, ba) in zip(before, after)]
+            loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
+            got = Returned(loss, grads, {}, "float64", "in place", lr, words)
+        else:
+            got = returned.read(out, self.form, batch.params, n, self.name)
+        got.changed = tuple(w for w in (changes("X", X0, Xs),) if w)
+        return got
 
     @staticmethod
     def form_canonical(W):

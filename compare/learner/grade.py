@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from compare.agree import finite_diff
-from compare.errors import LearnerError
+from compare.errors import LearnerError, SpecError
 from compare.experiment.pipeline import prepare
 from compare.learner import conventions, diagnose, locate, reference, training
 from compare.learner import model as models
@@ -23,6 +23,7 @@ from compare.learner.numbers import close, rel
 from compare.learner.report import Report
 from compare.learner.side import Options, Setup, Side
 from compare.shared import harness, implementations, weights
+from compare.shared.data import fitting_layers
 from compare.shared.spec import Spec
 
 FD_ENTRIES = 40  # finite differences on at most this many entries per tensor (seeded sample)
@@ -69,6 +70,34 @@ def first_batch(spec: Spec):
     return init, data.X_train[idx], data.y_train[idx]
 
 
+def targets_for(spec: Spec, y: np.ndarray) -> np.ndarray:
+    """A script's targets as the spec's loss takes them: class labels one-hot for several sigmoid or mse outputs,
+    one-hot rows as labels for softmax cross-entropy."""
+    outputs = spec.layers[-1]
+    if y.ndim == 1 and y.dtype.kind in "iu" and outputs > 1 and not spec.loss_kind.labels:
+        return np.eye(outputs)[y]
+    if spec.loss_kind.labels and y.ndim == 2 and y.shape[1] == outputs > 1 and np.all(y.sum(axis=1) == 1) and np.all((y == 0) | (y == 1)):
+        return np.argmax(y, axis=1)
+    return y
+
+
+def fitting_batch(spec: Spec, dataset_given: bool, sizes_given: bool = True) -> tuple[Spec, tuple, list[str]]:
+    """The first batch of the spec's data set; where none was named and the default does not fit the layers, of
+    blobs with as many features and classes as the layers have (and a note saying so); where one was named and the
+    layers were not, with the layers its data needs."""
+    try:
+        return spec, first_batch(spec), []
+    except SpecError:
+        if dataset_given and not sizes_given:  # the data set named: the layers read from it (their code says the rest)
+            spec = spec.replace(layers=fitting_layers(spec))
+            return spec, first_batch(spec), []
+        if dataset_given:
+            raise
+    spec = spec.replace(dataset="blobs")
+    words = f"Data: blobs with {spec.layers[0]} feature{'s' if spec.layers[0] > 1 else ''} (your layers do not fit the default data set; --dataset names another)."
+    return spec, first_batch(spec), [words]
+
+
 def others(spec: Spec) -> list[str]:
     """The installed frameworks of the spec besides the NumPy reference."""
     return [n for n in ("torch", "tensorflow") if n in spec.frameworks and implementations.installed(n)]
@@ -112,6 +141,7 @@ def check(
     learner=None,
     sizes_given: bool = True,
     lr: float | None = None,
+    dataset_given: bool = True,
 ) -> Report:
     """Open the learner's code (fn: a callable, a class, a bound method, or a file path), call it at the spec's initial
     weights on its first mini-batch, judge every tensor, name the mistake and the line; fd=False skips the finite
@@ -120,21 +150,22 @@ def check(
     options = options or Options(form=form, form_given=form != ROWS, loss_function=loss_function)
     learner = learner or Side(fn, options)
     given = params is not None
+    data_notes, asked = [], spec.dataset
     if not given:
-        params, X, y = first_batch(spec)
+        spec, (params, X, y), data_notes = fitting_batch(spec, dataset_given, sizes_given)
     masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 else None
     setup = Setup(spec.layers, sizes_given, False if not spec.bias else None, params, X, y, spec.layers[-1], lr, spec.l2, spec.seed)
     opened = learner.open(setup)
     spec, notes = opened_spec(spec, opened, sizes_given)
     if opened.step is not None:  # a script: its own weights, batch and step
-        params, X, y, masks = opened.step.params, opened.step.X, opened.step.y, None
+        params, X, y, masks = opened.step.params, opened.step.X, targets_for(spec, opened.step.y), None
         spec = spec.replace(batch_size=len(X))
     elif not given and (spec.layers != setup.sizes or not spec.bias and params[0][1] is not None):
-        params, X, y = first_batch(spec)
+        spec, (params, X, y), data_notes = fitting_batch(spec.replace(dataset=asked), dataset_given)
     if spec.dropout == 0 and opened.requires_masks:
         raise LearnerError(f"{opened.name} takes dropout masks, and the spec has no dropout: give --dropout p, the rate your code drops at")
     masks = masks if opened.takes_masks else None
-    notes = opened.words and [f"Bound: {'; '.join(opened.words)}."] + notes or notes
+    notes = (opened.words and [f"Bound: {'; '.join(opened.words)}."] + notes or notes) + (data_notes if opened.step is None else [])
     batch = Batch(params, X, y, masks, spec.layers[-1], lr, spec.l2)
     got = opened.step.got if opened.step is not None else learner.call(batch)
     if got.step is not None and opened.step is None:

@@ -21,12 +21,12 @@ class L2Form:
     lam: float  # the gradient's coefficient on the weights, per unit of the mean loss
     lam_b: float = 0.0  # on the biases (0: biases not decayed)
 
-    def words(self, given: float, N: int, source: str = "--l2") -> str:
+    def words(self, given: float, N: int, source: str = "--l2", c: float = 1.0) -> str:
         """The convention in words, against the strength the learner gave (--l2, or a name in their code), or alone."""
         decayed = "; the biases decayed too" if self.lam_b else ""
         if given > 0:
             for ratio, said in NAMED:
-                if abs(self.lam / given - ratio(N)) <= 1e-6 * ratio(N):
+                if abs(self.lam / given - ratio(N, c)) <= 1e-6 * ratio(N, c):
                     return f"{said} with λ = {given:g} ({source}){decayed}"
             return f"{self.lam / 2:.6g}·ΣW² (gradient {self.lam:.6g}·W), with λ = {given:g} ({source}){decayed}"
         return f"{self.lam / 2:.6g}·ΣW² (gradient {self.lam:.6g}·W){decayed}"
@@ -38,11 +38,13 @@ class L2Form:
         )
 
 
-NAMED = [  # (lam / the strength the learner was given, the convention in words)
-    (lambda N: 1.0, "λ/2·ΣW² (gradient λW)"),
-    (lambda N: 2.0, "λ·ΣW² (gradient 2λW), Keras's l2(λ)"),
-    (lambda N: 1.0 / N, "(λ/2N)·ΣW² (gradient λW/N), scikit-learn's alpha"),
-    (lambda N: 2.0 / N, "(λ/N)·ΣW² (gradient 2λW/N)"),
+NAMED = [  # (lam / the strength the learner was given, for N samples and their convention's factor c; in words)
+    (lambda N, c: 1.0, "λ/2·ΣW² (gradient λW)"),
+    (lambda N, c: 2.0, "λ·ΣW² (gradient 2λW), Keras's l2(λ)"),
+    (lambda N, c: 1.0 / c if c != 1 else np.nan, "λ/2·ΣW² added to your loss as you sum it (gradient λW on your gradients)"),
+    (lambda N, c: 2.0 / c if c != 1 else np.nan, "λ·ΣW² added to your loss as you sum it (gradient 2λW on your gradients)"),
+    (lambda N, c: 1.0 / N, "(λ/2N)·ΣW² (gradient λW/N), scikit-learn's alpha"),
+    (lambda N, c: 2.0 / N, "(λ/N)·ΣW² (gradient 2λW/N)"),
 ]
 
 
@@ -92,7 +94,9 @@ def _penalties(grads, data_grads, params, c: float, loss, data_loss: float, own,
     """The L2 forms worth trying under factor c: the spec's own; the named forms of the strength in their code; the
     one each layer's gradients show (the output layer's first); the one their loss shows (its penalty k ΣW² read off
     the loss, gradient 2k W / c); the plausible ones, once each."""
-    found = [own] + ([L2Form(ratio(N) * strength) for ratio, _ in NAMED] if strength and own is None else [])
+    found = [own] + (
+        [L2Form(ratio(N, c) * strength) for ratio, _ in NAMED if ratio(N, c) == ratio(N, c)] if strength and own is None else []
+    )
     for k in reversed(range(len(grads))):
         lam, lam_b = _layer_fit(grads, data_grads, params, k, c, tol)
         if lam is not None:
@@ -104,7 +108,7 @@ def _penalties(grads, data_grads, params, c: float, loss, data_loss: float, own,
             found.append(L2Form(2 * k / c))
     unique = []
     for l2 in found:
-        if l2 not in unique and _plausible(l2, own, N):
+        if l2 not in unique and _plausible(l2, own, N, c):
             unique.append(l2)
     return unique
 
@@ -154,7 +158,7 @@ def fit(
     return base
 
 
-def _plausible(l2: L2Form | None, own: L2Form | None, N: int) -> bool:
+def _plausible(l2: L2Form | None, own: L2Form | None, N: int, c: float = 1.0) -> bool:
     """Whether an L2 form found in the numbers is a convention: the spec's own; with --l2 given, one of the named forms
     of that strength (its biases decayed or not); without, any penalty that decays (biases with the weights' λ or
     none). A missing, negative or mismatched term is a slip for the diagnosis, not a convention."""
@@ -164,7 +168,7 @@ def _plausible(l2: L2Form | None, own: L2Form | None, N: int) -> bool:
         return False
     if own is None:
         return True
-    return any(abs(l2.lam / own.lam - ratio(N)) <= 1e-6 * ratio(N) for ratio, _ in NAMED)
+    return any(abs(l2.lam / own.lam - ratio(N, c)) <= 1e-6 * ratio(N, c) for ratio, _ in NAMED)
 
 
 def _mean_note(N: int) -> str:

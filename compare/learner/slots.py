@@ -27,12 +27,13 @@ class Leaf:
     shape: tuple[int, ...]
     kind: str  # "array" (an ndarray), "list" (a rectangular nested list of numbers), "rows" (dicts each holding a row)
     key: str | None = None  # "rows": the dict key (or attribute) of each row, e.g. 'weights'
+    label: str = ""  # the name where the path's one key is a whole expression (a script's self.b_h: b_h)
 
     @property
     def name(self) -> str:
         """The last name on the path (an attribute or a dict key): wih, W1, weights."""
         named = [str(k) for _, k in self.path if isinstance(k, str)]
-        return named[-1] if named else ""
+        return self.label or (named[-1] if named else "")
 
     def where(self, root: str) -> str:
         """How the learner's code names it: self.wih, params['W1'], self.layers[0].weights, network[0][*]['weights']."""
@@ -252,34 +253,42 @@ def _score(leaf: Leaf, pattern) -> int:
     return 0 if pattern.search(leaf.name) else 1
 
 
-def chains(found: list[Leaf], sizes: tuple[int, ...] | None, max_layers: int = 8) -> list[tuple[int, ...]]:
+def chains(
+    found: list[Leaf],
+    sizes: tuple[int, ...] | None,
+    max_layers: int = 8,
+    layout: str | None = None,
+    bias: bool | None = None,
+    ordered: bool = False,
+) -> list[tuple[int, ...]]:
     """Layer sizes (n0, n1, ..., nL) the 2-D leaves can chain into, when the sizes are not given: the longest first,
-    then those whose layers come in the order the learner's objects hold them, then the biases apart before folded
-    into the weights (a last column of each neuron's weights), then samples as rows."""
+    then those whose layers come in the order the learner's objects hold them (ordered: the order of found, a run's
+    forward order), then the biases apart before folded into the weights (a last column of each neuron's weights),
+    then samples as rows; no folded biases where the network has none."""
     if sizes is not None:
         return [sizes]
     mats = [leaf for leaf in found if len(leaf.shape) == 2]
     out = {}
     for start in mats:
-        for columns in (False, True):
-            for folded in (0, 1):  # a row of each layer's weights holds its bias: fan_in + 1
+        for columns in [layout == "columns"] if layout else (False, True):
+            for folded in (0,) if bias is False else (0, 1):  # a row of each layer's weights holds its bias: fan_in + 1
                 n_in, n_out = start.shape[::-1] if columns else start.shape
                 chain, used = [n_in - folded, n_out], [start]
                 while len(chain) <= max_layers:
                     nxt = [m for m in mats if m not in used and (m.shape[::-1] if columns else m.shape)[0] == chain[-1] + folded]
                     if not nxt:
                         break
-                    nxt.sort(key=lambda m: _score(m, WEIGHT_NAMES))
+                    nxt.sort(key=lambda m: (ordered and found.index(m) < found.index(used[-1]), _score(m, WEIGHT_NAMES)))
                     used.append(nxt[0])
                     chain.append((nxt[0].shape[::-1] if columns else nxt[0].shape)[1])
                 if len(chain) >= 3 and chain[0] >= 1:
-                    rank = (
-                        -len(chain),
-                        _order([(leaf, None) for leaf in used]),
-                        sum(_score(leaf, WEIGHT_NAMES) for leaf in used),
-                        folded,
-                        columns,
+                    order = (
+                        int([found.index(x) for x in used] != sorted(found.index(x) for x in used))
+                        if ordered
+                        else _order([(x, None) for x in used])
                     )
+                    length = -len(chain)
+                    rank = (*((order, length) if ordered else (length, order)), sum(_score(x, WEIGHT_NAMES) for x in used), folded, columns)
                     out[tuple(chain)] = min(rank, out.get(tuple(chain), rank))
     return sorted(out, key=out.get)
 

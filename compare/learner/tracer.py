@@ -426,6 +426,7 @@ WHOLE = [  # names that say what they hold only as a whole: (tensor kind, patter
     ),
 ]
 BACKWARD = ("grad", "nabla", "delta", "error", "dinput", "dvalue", "dout", "dx", "dy", "d_")  # some backward tensor
+INSIDE = ("_error", "_delta", "_grad", "_nabla")
 
 
 def kind(key: str) -> str | None:
@@ -451,6 +452,8 @@ def kind(key: str) -> str | None:
             return tensor
     if name.startswith(BACKWARD) or "deriv" in name or "prime" in name:
         return "fp" if "deriv" in name or "prime" in name else "d"
+    if any(w in name for w in INSIDE):  # hidden_errors, layer_2_delta, w_grad: a backward tensor of some layer
+        return "d"
     return None
 
 

@@ -6,6 +6,7 @@ training loop, a fit method: the check needs one step, not 60,000)."""
 from __future__ import annotations
 
 import ast
+import inspect
 import linecache
 import re
 import sys
@@ -41,6 +42,7 @@ class Record:
     returned: bool = False  # what a call returned (key "name()"): a value no variable may ever hold
     calls: tuple[int, ...] = ()  # the records of what the calls made by this statement returned
     step: bool = False  # an update of the network's weights (W -= lr * dW): compared as (before - after) / lr
+    scalars: dict = field(default_factory=dict)  # of a step: the numbers it read (self.lr, alpha) and their values then
 
     @property
     def root(self) -> str:
@@ -274,8 +276,9 @@ class Watch:
         last: dict = {}  # frame -> the line that ran last
         serial: dict = {}  # frame -> which call it is
         seen: dict = {}  # id -> object: aliases are names for objects seen before
-        self._first = None  # (frame, line) of the first weight update
-        self._updated = set()
+        self._updated = {}  # key -> id of what it holds: the weights updated so far
+        self._read = set()  # the updated keys a statement has read since (the next forward pass)
+        self._event = (0, 0)
         self._pending = {}  # frame -> records of what its callees returned since its last line
 
         def local(frame, event, arg):
@@ -290,6 +293,7 @@ class Watch:
             ended = event == "return" or done is None or now is None or done.line != now.line  # not a statement's next line
             self._calls = tuple(self._pending.pop(frame, ())) if ended else ()
             snap = {}
+            self._event = (len(self.records), len(self.updates))  # what this statement's changes start at
             for key, (obj, value) in values(frame).items():
                 was = old.get(key) if old is not None else None
                 if was is not None and (obj is None or was[0] is obj) and _equal(was[1], value):
@@ -312,10 +316,8 @@ class Watch:
                 for leaf in slots.leaves(arg, depth=3):
                     live = slots.live(arg, leaf) if leaf.kind == "array" else slots.get(arg, leaf)
                     self._returned(frame, table.get(frame.f_lineno), live, seen, serial[frame], leaf.where(f"{frame.f_code.co_name}()"))
-            if self.stop_at_update and self._first is not None and frame is self._first[0]:
-                here = table.get(frame.f_lineno)
-                if event == "return" or here is not None and here.loop and frame.f_lineno != self._first[1]:
-                    raise Stop
+            if self._updated and done is not None and ended and not done.update and not done.loop:
+                self._mark_reads(frame, done)
             return local
 
         def tracer(frame, event, arg):
@@ -352,6 +354,8 @@ class Watch:
         ident = id(obj) if obj is not None else 0
         alias = obj is not None and (was is None or was[0] is not obj) and ident in seen
         is_update = bool(st and st.update and was is not None and np.shape(was[1]) == np.shape(copy) and _writes(st, key))
+        if is_update and np.size(copy) > 1 and np.array_equal(np.sort(copy, axis=None), np.sort(was[1], axis=None)):
+            is_update = False  # X = X[perm]: the same numbers reordered, a shuffle and not a step
         if st and st.update and was is not None and np.shape(was[1]) != np.shape(copy) and _writes(st, key) and weight_like(key):
             self.reshaped.append((key, np.shape(was[1]), np.shape(copy), st.line, st.source))
         dtype = str(obj.dtype) if isinstance(obj, np.ndarray) else "float64"
@@ -361,15 +365,45 @@ class Watch:
         )  # fmt: skip
         if obj is not None:
             seen.setdefault(ident, obj)
+        if is_update and np.ndim(copy) in (1, 2) and weight_like(key):
+            if self.stop_at_update and key in self._updated and key in self._read:
+                del self.records[self._event[0] :], self.updates[self._event[1] :]  # the statement belongs to the next step
+                raise Stop  # weights updated, read by the next forward pass, and updated again: the second step
+            self._updated[key] = ident
+            self._read.discard(key)
+            rec.scalars = _scalars(frame, st.reads)
         if is_update and np.ndim(copy) == 2 and weight_like(key) and np.any(was[1] != 0):
-            if key in self._updated and self.stop_at_update:
-                raise Stop
-            self._updated.add(key)
             rec.step = True
             self.updates.append(rec)
-            if self._first is None:
-                self._first = (frame, rec.line)
         self.records.append(rec)
+
+    def _mark_reads(self, frame, st: Statement) -> None:
+        """The updated weights a statement read (not an update, not a loop's header): by their text in its source
+        (neuron['weights'], self.W1) or as the object one of the names it reads holds (w of zip(self.weights, ...))."""
+        source = st.source.replace('"', "'")
+        held = {id(_resolve(frame, name)) for name in st.reads}
+        for key, ident in self._updated.items():
+            if key not in self._read and (ident and ident in held or re.search(rf"(?<![\w.]){re.escape(key)}(?!\w)", source)):
+                self._read.add(key)
+
+
+def _resolve(frame, name: str):
+    """What a name (x, self.w) holds in a frame, without running their code (no properties), or None."""
+    root, _, attr = name.partition(".")
+    value = frame.f_locals.get(root, frame.f_globals.get(root))
+    if attr and value is not None:
+        value = inspect.getattr_static(value, attr, None)
+    return value
+
+
+def _scalars(frame, reads) -> dict:
+    """The plain numbers among the names a statement reads (lr, self.lr, alpha), as the frame holds them."""
+    out = {}
+    for name in reads:
+        value = _resolve(frame, name)
+        if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+            out[name] = float(value)
+    return out
 
 
 def _equal(a, b) -> bool:
