@@ -24,6 +24,9 @@ ROLES = {  # role -> the names learners give it (lower case, whole name)
     "n_hidden": r"hiddennodes|hidden_nodes|n_?hidden|num_?hidden|hidden_?size|hidden_?dim|nn_hdim|h|n_h|hidden|nh|hidden_?layer_?size",
     "n_out": r"outputnodes|output_nodes|n_?out|n_?output|num_?outputs|output_?size|output_?dim|num_?classes|n_?classes|n_y|c|k|no|nout|out_features",
     "seed": r"seed|random_state|rng_seed",
+    "batch": r"mini_?batch|batch|training_data|train_data|train_set|data_batch",  # samples and targets together
+    "n_total": r"n|n_train|n_data|num_examples|training_set_size",  # the training set's size (an L2 term's n)
+    "sample_weight": r"sample_weights?",  # None: every sample weighs the same
 }
 PATTERNS = {role: re.compile(rf"({names})", re.IGNORECASE) for role, names in ROLES.items()}
 LAYER_TENSOR = re.compile(r"^(?P<kind>w|weights?|b|bias(es)?|syn)_?(?P<k>\d+)$", re.IGNORECASE)
@@ -220,16 +223,31 @@ def self_writes(fn) -> dict[str, str | None]:
     return out
 
 
-def prerequisites(cls, method_name: str) -> list[str]:
+def iterates(fn, name: str) -> bool:
+    """Whether fn loops over its parameter (for x, y in mini_batch): a list of (x, y) pairs, not the pair (X, y)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    return any(isinstance(n, (ast.For, ast.comprehension)) and isinstance(n.iter, ast.Name) and n.iter.id == name for n in ast.walk(tree))
+
+
+def prerequisites(cls, method_name: str, weights: frozenset = frozenset()) -> list[str]:
     """The methods of the class that set what the method reads without setting it itself (a feedforward() before
-    backprop()), in the order the class defines them; only those that take no arguments besides data."""
+    backprop()), in the order the class defines them; only those that take no arguments besides data, and none that
+    sets the weights (an initializer would overwrite the weights the check sets)."""
     method = getattr(cls, method_name)
     reads = set(self_reads(method))
     needed = []
     for name, member in vars(cls).items():
         if name in ("__init__", method_name) or not inspect.isfunction(member):
             continue
-        if reads & set(self_writes(member)) and all(not p.required or p.role in ("X", "y") for p in parameters(member, skip_self=True)):
+        writes = set(self_writes(member))
+        if (
+            reads & writes
+            and not writes & weights
+            and all(not p.required or p.role in ("X", "y") for p in parameters(member, skip_self=True))
+        ):
             needed.append(name)
     return needed
 

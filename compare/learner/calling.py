@@ -6,6 +6,7 @@ rate. What it changed of its inputs is said."""
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import re
 import textwrap
@@ -77,11 +78,15 @@ class Caller:
         self.signature = binding.parameters(fn, skip_self=False)
         self.lr_found: tuple[float | None, str] | None = None
         self.flat: bool | None = None  # one sample handed over as a plain vector: not yet known
+        self.handed: tuple[float, str] | None = None  # the learning rate the check passed to their code, in words
+        self.template = None  # (name, their network of plain lists, its binding): weights handed over in their own lists
 
     def lr(self, given: float | None) -> tuple[float, str]:
         """The learning rate a step is divided by: --lr, one found in the code, or 1 for an update with no factor."""
         if given is not None:
             return given, "--lr"
+        if self.handed is not None:
+            return self.handed
         if self.lr_found is None:
             self.lr_found = binding.find_lr(self.fn, self.owner, self.module, None)
         value, words = self.lr_found
@@ -101,10 +106,16 @@ class Caller:
         args = {}
         positional = [("params", params_in), ("X", X), ("y", y)] if params_in is not None else [("X", X), ("y", y)]
         taken = {p.role for p in self.signature}
-        fill = [v for r, v in positional if r not in taken]
+        fill = [v for r, v in positional if r not in taken and not (r in ("X", "y") and "batch" in taken)]
         for p in self.signature:
             if p.role in ("params", "X", "y"):
                 args[p.name] = dict(positional)[p.role]
+            elif p.role == "batch" and "X" not in taken:
+                args[p.name] = self.pairs(X, y) if binding.iterates(self.fn, p.name) else (X, y)
+            elif p.role == "sample_weight" and p.required:
+                args[p.name] = None
+            elif p.role == "n_total" and p.required:
+                args[p.name] = X.shape[1] if self.form.columns and X.ndim == 2 else len(X)
             elif p.role == "tensor" and tensors is not None:
                 args[p.name] = tensors[p.name.lower().replace("_", "")] if p.name.lower().replace("_", "") in tensors else None
             elif p.role == "masks":
@@ -112,6 +123,7 @@ class Caller:
                     args[p.name] = masks
             elif p.role == "lr" and (p.required or lr is not None):
                 args[p.name] = lr if lr is not None else 0.5
+                self.handed = (args[p.name], f"{p.name} = {args[p.name]:g}, handed to your code")
             elif p.role == "l2" and (p.required or l2):
                 args[p.name] = l2
             elif p.required and fill:
@@ -119,6 +131,12 @@ class Caller:
             elif p.required and layers and BUFFER.fullmatch(p.name.lower()):
                 args[p.name] = [X] + [None] * layers if p.name.lower().startswith("activation") else [None] * layers
         return args
+
+    def pairs(self, X, y) -> list:
+        """The batch as a list of (x, y) pairs, one per sample, in the layout (columns: x of shape (fan_in, 1))."""
+        if self.form.columns and X.ndim == 2:
+            return [(X[:, [i]], y[:, [i]] if np.ndim(y) == 2 else y[i]) for i in range(X.shape[1])]
+        return [(X[i], y[i]) for i in range(len(X))]
 
     def call(self, batch: Batch) -> Returned:
         """The function on copies of the batch (once per sample with --per-sample), read back."""
@@ -150,6 +168,8 @@ class Caller:
         return got
 
     def once(self, batch: Batch, Xs, ys, masks) -> Returned:
+        if self.template is not None:
+            return self.once_in_lists(batch, Xs, ys)
         params_in = self.form.params_in(batch.params)
         handed = _flat(params_in)
         before = [a.copy() for a in handed]
@@ -163,6 +183,34 @@ class Caller:
         if got.step is None and moved:
             changed = (*changed, f"{', '.join(moved)} (your copies of the weights)")
         got.changed = changed
+        return got
+
+    def once_in_lists(self, batch: Batch, Xs, ys) -> Returned:
+        """A network of plain Python lists (neurons' weights, the bias last): the weights written into a copy of their
+        own network, the sample handed over as lists of floats, what comes back read through the same binding."""
+        name, network, where = self.template
+        params_in = copy.deepcopy(network)
+        where.write(params_in, batch.params)
+        as_list = lambda a: np.ravel(a).tolist() if np.ndim(a) else [float(a)]  # noqa: E731
+        args = self.arguments(
+            params_in, as_list(Xs) if self.form.per_sample else Xs, as_list(ys) if self.form.per_sample else ys, None, batch.lr, batch.l2
+        )
+        out = self.run(args)
+        after = where.read(params_in)
+        if any(not np.array_equal(W, Wa) for (W, _), (Wa, _) in zip(batch.params, after)):
+            lr, words = self.lr(batch.lr)
+            grads = [((W - Wa) / lr, None if b is None else (b - ba) / lr) for (W, b), (Wa, ba) in zip(batch.params, after)]
+            return Returned(None, grads, {}, "float64", "in place", lr, words)
+        loss, tree = (out[0], out[1]) if isinstance(out, tuple) and len(out) == 2 and returned._number(out[0]) else (None, out)
+        try:
+            grads = where.read(tree)
+        except (LookupError, TypeError, ValueError, AttributeError):
+            return returned.read(out, self.form, batch.params, 1 if self.form.per_sample else len(batch.X), self.name)
+        got = Returned(None if loss is None else float(loss), grads, {}, "float64")
+        if _new_weights(got, batch.params):
+            lr, words = self.lr(batch.lr)
+            grads = [((W - nW) / lr, None if b is None else (b - nb) / lr) for (W, b), (nW, nb) in zip(batch.params, grads)]
+            return Returned(got.loss, grads, {}, "float64", "returned", lr, words)
         return got
 
     def run(self, args: dict):
@@ -257,7 +305,10 @@ class MethodCaller(Caller):
         super().__init__(method, form, patches, instance, module, f"{type(instance).__name__}.{method_name}")
         self.instance, self.method_name, self.slots, self.remake = instance, method_name, where, remake
         cls = type(instance)
-        self.before_calls = binding.prerequisites(cls, method_name) if isinstance(getattr(cls, method_name, None), type(lambda: 0)) else []
+        held = frozenset(x.path[0][1] for s in where.layers for x in (s.weight, s.bias) if x is not None and x.path and x.path[0][0] == ".")
+        self.before_calls = (
+            binding.prerequisites(cls, method_name, held) if isinstance(getattr(cls, method_name, None), type(lambda: 0)) else []
+        )
         self.data = binding.data_attributes(cls)
 
     def call(self, batch: Batch) -> Returned:

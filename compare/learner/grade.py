@@ -176,7 +176,8 @@ def check(
     if loss is None and opened.has_loss_function:  # gradients alone: their loss function says what they descend
         loss = learner.losses([batch])[0]
     strength, source = (spec.l2, "--l2") if spec.l2 > 0 else (opened.strength[1], opened.strength[0]) if opened.strength else (0.0, "")
-    model = models.fit(spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared, strength)
+    n_data = opened.step.data_size if opened.step is not None else 0
+    model = models.fit(spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared, strength, n_data)
     fd_result, no_fd = _finite_differences(learner, case, got, model, fd, opened)
     fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd_result["grade"])
     expected = model.grads(ref.grads, params)

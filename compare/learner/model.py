@@ -21,12 +21,12 @@ class L2Form:
     lam: float  # the gradient's coefficient on the weights, per unit of the mean loss
     lam_b: float = 0.0  # on the biases (0: biases not decayed)
 
-    def words(self, given: float, N: int, source: str = "--l2", c: float = 1.0) -> str:
+    def words(self, given: float, N: int, source: str = "--l2", c: float = 1.0, n_data: int = 0) -> str:
         """The convention in words, against the strength the learner gave (--l2, or a name in their code), or alone."""
         decayed = "; the biases decayed too" if self.lam_b else ""
         if given > 0:
-            for ratio, said in NAMED:
-                if abs(self.lam / given - ratio(N, c)) <= 1e-6 * ratio(N, c):
+            for ratio, said in named(N, c, n_data):
+                if abs(self.lam / given - ratio) <= 1e-6 * ratio:
                     return f"{said} with λ = {given:g} ({source}){decayed}"
             return f"{self.lam / 2:.6g}·ΣW² (gradient {self.lam:.6g}·W), with λ = {given:g} ({source}){decayed}"
         return f"{self.lam / 2:.6g}·ΣW² (gradient {self.lam:.6g}·W){decayed}"
@@ -38,14 +38,37 @@ class L2Form:
         )
 
 
-NAMED = [  # (lam / the strength the learner was given, for N samples and their convention's factor c; in words)
-    (lambda N, c: 1.0, "λ/2·ΣW² (gradient λW)"),
-    (lambda N, c: 2.0, "λ·ΣW² (gradient 2λW), Keras's l2(λ)"),
-    (lambda N, c: 1.0 / c if c != 1 else np.nan, "λ/2·ΣW² added to your loss as you sum it (gradient λW on your gradients)"),
-    (lambda N, c: 2.0 / c if c != 1 else np.nan, "λ·ΣW² added to your loss as you sum it (gradient 2λW on your gradients)"),
-    (lambda N, c: 1.0 / N, "(λ/2N)·ΣW² (gradient λW/N), scikit-learn's alpha"),
-    (lambda N, c: 2.0 / N, "(λ/N)·ΣW² (gradient 2λW/N)"),
+FORMS = [  # (the gradient's coefficient / the strength λ the learner gave, the penalty in words)
+    (lambda N: 1.0, "λ/2·ΣW² (gradient λW)"),
+    (lambda N: 2.0, "λ·ΣW² (gradient 2λW), Keras's l2(λ)"),
+    (lambda N: 1.0 / N, "(λ/2N)·ΣW² (gradient λW/N), scikit-learn's alpha"),
+    (lambda N: 2.0 / N, "(λ/N)·ΣW² (gradient 2λW/N)"),
 ]
+
+
+def named(N: int, c: float, n_data: int = 0) -> list[tuple[float, str]]:
+    """Each named L2 form as (lam / λ, words): added to the spec's mean loss, or to the learner's loss as they write it
+    (c × the mean: a sum, ½, over the outputs), where their gradients carry it undivided by c; for a script whose
+    batch came from a larger data set (n_data samples), λ/2n with n that set's size too (Nielsen's network2)."""
+    out = [(ratio(N), words) for ratio, words in FORMS]
+    if n_data and n_data != N:
+        out += [(1.0 / n_data, f"(λ/2n)·ΣW² with n = {n_data}, your training set's size (gradient λW/n)")]
+    if c != 1:
+        out += [
+            (
+                ratio(N) / c,
+                f"{words.split(' (')[0]} added to your loss as you write it (gradient {words.split('gradient ')[1].split(')')[0]} on your gradients)",
+            )
+            for ratio, words in FORMS
+        ]
+    if n_data and n_data != N and c != 1:
+        out += [
+            (
+                1.0 / (n_data * c),
+                f"(λ/2n)·ΣW² with n = {n_data}, your training set's size, added to your loss as you write it (gradient λW/n)",
+            )
+        ]
+    return out
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,7 @@ class Model:
     l2: L2Form | None = None  # ... + c × (lam W, lam_b b); None: the spec's own penalty
     found_l2: bool = False  # the L2 form was found in their numbers, not the spec's
     note: str = ""
+    n_data: int = 0  # a script's training set size, where its batch came from a larger set
 
     def grads(self, data_grads, params) -> list:
         """The gradients they should return."""
@@ -90,13 +114,13 @@ def _layer_fit(grads, data_grads, params, k: int, c: float, tol: float) -> tuple
     return coefficient(dW, g, W), coefficient(db, gb, b)
 
 
-def _penalties(grads, data_grads, params, c: float, loss, data_loss: float, own, strength: float, N: int, tol: float) -> list:
+def _penalties(
+    grads, data_grads, params, c: float, loss, data_loss: float, own, strength: float, N: int, tol: float, n_data: int = 0
+) -> list:
     """The L2 forms worth trying under factor c: the spec's own; the named forms of the strength in their code; the
     one each layer's gradients show (the output layer's first); the one their loss shows (its penalty k ΣW² read off
     the loss, gradient 2k W / c); the plausible ones, once each."""
-    found = [own] + (
-        [L2Form(ratio(N, c) * strength) for ratio, _ in NAMED if ratio(N, c) == ratio(N, c)] if strength and own is None else []
-    )
+    found = [own] + ([L2Form(ratio * strength) for ratio, _ in named(N, c, n_data)] if strength and own is None else [])
     for k in reversed(range(len(grads))):
         lam, lam_b = _layer_fit(grads, data_grads, params, k, c, tol)
         if lam is not None:
@@ -108,7 +132,7 @@ def _penalties(grads, data_grads, params, c: float, loss, data_loss: float, own,
             found.append(L2Form(2 * k / c))
     unique = []
     for l2 in found:
-        if l2 not in unique and _plausible(l2, own, N, c):
+        if l2 not in unique and _plausible(l2, own, N, c, n_data):
             unique.append(l2)
     return unique
 
@@ -125,6 +149,7 @@ def fit(
     tol: float,
     declared: Convention | None,
     strength: float = 0.0,
+    n_data: int = 0,
 ) -> Model:
     """The model of the learner's numbers: declared, or the known convention (and L2 form) under which their output
     layer is right, their loss agreeing; the spec's own where none is."""
@@ -137,8 +162,8 @@ def fit(
     agreeing, explaining = [], []  # (tensors right, model): with their loss agreeing; without
     for conv in conventions.known(spec.loss, outputs):
         c = conv.factor(N, outputs)
-        for l2 in _penalties(grads, data_grads, params, c, loss, data_loss, own, strength, N, tol):
-            model = Model(conv if c != 1 else None, c, c, l2, found_l2=l2 != own)
+        for l2 in _penalties(grads, data_grads, params, c, loss, data_loss, own, strength, N, tol, n_data):
+            model = Model(conv if c != 1 else None, c, c, l2, found_l2=l2 != own, n_data=n_data)
             fits = [
                 [g is not None and np.shape(g) == np.shape(r) and close(g, r, tol) for g, r in zip(gp, rp)]
                 for gp, rp in zip(grads, model.grads(data_grads, params))
@@ -158,7 +183,7 @@ def fit(
     return base
 
 
-def _plausible(l2: L2Form | None, own: L2Form | None, N: int, c: float = 1.0) -> bool:
+def _plausible(l2: L2Form | None, own: L2Form | None, N: int, c: float = 1.0, n_data: int = 0) -> bool:
     """Whether an L2 form found in the numbers is a convention: the spec's own; with --l2 given, one of the named forms
     of that strength (its biases decayed or not); without, any penalty that decays (biases with the weights' λ or
     none). A missing, negative or mismatched term is a slip for the diagnosis, not a convention."""
@@ -168,7 +193,7 @@ def _plausible(l2: L2Form | None, own: L2Form | None, N: int, c: float = 1.0) ->
         return False
     if own is None:
         return True
-    return any(abs(l2.lam / own.lam - ratio(N, c)) <= 1e-6 * ratio(N, c) for ratio, _ in NAMED)
+    return any(abs(l2.lam / own.lam - ratio) <= 1e-6 * ratio for ratio, _ in named(N, c, n_data))
 
 
 def _mean_note(N: int) -> str:

@@ -117,13 +117,18 @@ class Side:
             return self._open_run(fn, None, setup, patches, module, [])
         _callable_as_a_gradient(fn, name or getattr(fn, "__name__", "your function"))
         self.caller = Caller(fn, self.options.form, patches, None, module)
+        words, sizes, bias = [], setup.sizes, setup.bias is not False
+        template = _template(fn, module, setup, self.options.form.layout if self.options.form_given else None)
+        if template is not None:
+            self.caller.template = template
+            words, sizes, bias = template[2].words(template[0]), template[2].sizes, template[2].bias
         loss_fn = self.options.loss_function
         if isinstance(loss_fn, str):
             _, loss_fn = self.module.find(loss_fn)
         if loss_fn is not None:
             self.loss_caller = Caller(loss_fn, self.options.form, getattr(loss_fn, "learner_patches", patches), None, module)
         return Opened(
-            "function", self.caller.name, self.options.form, setup.sizes, setup.bias is not False, takes_masks=_takes_masks(fn),
+            "function", self.caller.name, self.options.form, sizes, bias, words, takes_masks=_takes_masks(fn),
             requires_masks=_requires_masks(fn), has_loss_function=loss_fn is not None, strength=binding.find_l2(fn, None, module),
         )  # fmt: skip
 
@@ -138,6 +143,11 @@ class Side:
             words.append(f"{cls.__name__}({', '.join(said)})" if said else f"{cls.__name__}()")
         else:
             instance, method_name = owner, fn.__name__
+            for key, value in self.options.init_args:  # an object their file made: what --init-args names, set on it
+                if not hasattr(instance, key):
+                    raise LearnerError(f"--init-args {key}: {type(instance).__name__} has no attribute {key} to set")
+                setattr(instance, key, getattr(module, value.name) if isinstance(value, binding.Name) else value)
+                words.append(f"{key} = {getattr(instance, key)!r} set on your {type(instance).__name__}")
         found = slots.leaves(instance, skip=slots.SKIP_ROOTS)
         sizes = None if not setup.sizes_given else setup.sizes
         layout = self.options.form.layout if self.options.form_given else None
@@ -284,6 +294,20 @@ ACCEPTED = (
     "the check calls f(params, X, y) (one sample x with --per-sample; f(params, X, y, masks) with dropout) and takes back "
     "(loss, grads) or the gradients alone"
 )
+
+
+def _template(fn, module, setup: Setup, layout: str | None):
+    """(name, network, binding) where the function takes a network its file keeps as plain Python lists (Grus's
+    List[List[Vector]], each neuron's weights with the bias last), or None."""
+    for p in binding.parameters(fn):
+        value = vars(module).get(p.name) if p.role == "params" and module is not None else None
+        found = slots.leaves(value) if isinstance(value, list) else []
+        if not found or any(leaf.kind == "array" for leaf in found):
+            continue
+        chains = slots.chains(found, setup.sizes if setup.sizes_given else None, layout=layout, bias=setup.bias)
+        if chains:
+            return p.name, value, slots.bind(found, chains[0], layout=layout, bias=setup.bias)
+    return None
 
 
 def _trains(fn, method: bool = False) -> bool:

@@ -73,15 +73,17 @@ def _rows(value) -> tuple[str, int] | None:
     return None
 
 
-def _children(value):
-    """(("." or "[]", key), child) for what value holds: dict items, list items, an object's attributes."""
+def _children(value, root: bool = False):
+    """(("." or "[]", key), child) for what value holds: dict items, list items, an object's attributes (of a
+    library's object only where it is the root: scikit-learn's MLP checked itself, not a scaler it holds)."""
     if isinstance(value, dict):
         return [(("[]", k), v) for k, v in list(value.items())[:MAX_ITEMS]]
     if isinstance(value, (list, tuple)):
         return [(("[]", i), v) for i, v in list(enumerate(value))[:MAX_ITEMS]]
     attrs = getattr(value, "__dict__", None)
     if isinstance(attrs, dict) and not isinstance(value, type) and not callable(value) and type(value).__module__ != "builtins":
-        if type(value).__name__ == "module" or type(value).__module__.split(".")[0] in ("numpy", "pandas", "sklearn", "scipy"):
+        library = type(value).__module__.split(".")[0] in ("numpy", "pandas", "sklearn", "scipy")
+        if type(value).__name__ == "module" or library and not root:
             return []
         return [((".", k), v) for k, v in list(attrs.items())[:MAX_ITEMS]]
     return []
@@ -113,7 +115,7 @@ def leaves(root, depth: int = DEPTH, skip: set | None = None) -> list[Leaf]:
         if level >= depth:
             return
         seen.add(id(value))
-        for step, child in _children(value):
+        for step, child in _children(value, root=level == 0):
             if level == 0 and skip and str(step[1]).lower() in skip:
                 continue
             walk(child, (*path, step), level + 1)
@@ -326,13 +328,17 @@ def bind(found: list[Leaf], sizes: tuple[int, ...], *, layout: str | None = None
         raise LearnerError(
             f"no arrays of the shapes of the layers {'-'.join(map(str, sizes))} ({chain}, either layout) found; arrays of 2 dimensions: {seen}"
         )
-    scored = sorted(options, key=lambda o: (sum(_score(leaf, WEIGHT_NAMES) for leaf, _ in o[1]), _order(o[1])))
+
+    def rank(o) -> tuple:  # named as weights; in one container (coefs_[0], coefs_[1]); public (not _best_coefs)
+        combo = o[1]
+        named = sum(_score(leaf, WEIGHT_NAMES) for leaf, _ in combo)
+        holders = len({leaf.path[:-1] for leaf, _ in combo})
+        private = sum(any(str(k).startswith("_") for _, k in leaf.path) for leaf, _ in combo)
+        return named, holders, private
+
+    scored = sorted(options, key=lambda o: (*rank(o), _order(o[1])))
     best = scored[0]
-    rivals = [
-        o
-        for o in scored[1:]
-        if sum(_score(leaf, WEIGHT_NAMES) for leaf, _ in o[1]) == sum(_score(leaf, WEIGHT_NAMES) for leaf, _ in best[1])
-    ]
+    rivals = [o for o in scored[1:] if rank(o) == rank(best)]
     rivals = [o for o in rivals if [leaf for leaf, _ in o[1]] != [leaf for leaf, _ in best[1]] and _order(o[1]) == _order(best[1])]
     if rivals:
         a = ",".join(leaf.name for leaf, _ in best[1])

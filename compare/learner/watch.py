@@ -246,6 +246,9 @@ def _writes(st: Statement, key: str) -> bool:
     return st.augmented and ("[" in key or "." in key)
 
 
+_THEIRS: dict[tuple[str, Path | None], bool] = {}
+
+
 class Stop(BaseException):
     """Raised inside the learner's code to end its run after the step the check needs (not an Exception: their
     `except Exception` does not catch it)."""
@@ -265,10 +268,17 @@ class Watch:
     reshaped: list = field(default_factory=list)  # (key, shape before, shape after, line, source): an update that broadcast
 
     def theirs(self, code) -> bool:
+        """Whether code is the learner's (a file in their folder, a notebook cell): answered once per file, since
+        every call of every library function asks."""
         name = code.co_filename
-        if name.startswith("<ipython-input") or name.startswith("/tmp/ipykernel") or "ipykernel" in name and self.folder is None:
-            return True
-        return self.folder is not None and not name.startswith("<") and Path(name).resolve().is_relative_to(self.folder)
+        known = _THEIRS.get((name, self.folder))
+        if known is None:
+            if name.startswith("<ipython-input") or name.startswith("/tmp/ipykernel") or "ipykernel" in name and self.folder is None:
+                known = True
+            else:
+                known = self.folder is not None and not name.startswith("<") and Path(name).resolve().is_relative_to(self.folder)
+            _THEIRS[(name, self.folder)] = known
+        return known
 
     def run(self, fn, *args, **kwargs):
         """fn(*args, **kwargs) under the tracer; what it returned (None where the run was ended after its step)."""
