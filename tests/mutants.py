@@ -293,6 +293,17 @@ def _gradients(side, batch):
     return side.call(batch), traced.records
 
 
+def _common_factor(a, b, tol: float = 1e-9) -> bool:
+    """Whether b's gradients are all one factor times a's."""
+    pairs = [(x, y) for (xa, xb), (ya, yb) in zip(a.grads, b.grads) for x, y in ((xa, ya), (xb, yb)) if x is not None and y is not None]
+    if any(np.shape(x) != np.shape(y) for x, y in pairs):
+        return False
+    x = np.concatenate([np.ravel(x) for x, _ in pairs])
+    y = np.concatenate([np.ravel(y) for _, y in pairs])
+    k = float(x @ y / (x @ x)) if x @ x > 0 else 0.0
+    return k != 0 and bool(np.allclose(y, k * x, rtol=tol, atol=tol * np.abs(y).max()))
+
+
 def _first_changed(a, b, tol: float = 1e-6) -> str | None:
     """The first tensor walking back from the output whose values differ beyond round-off (their shapes too)."""
     from compare.learner.numbers import rel
@@ -323,7 +334,9 @@ def _forward_values(records, right=None, tol: float = 1e-9) -> dict:
     return out
 
 
-def measure(path, spec, form=None, function: str | None = None, folder=None, loss_function: str | None = None, **options) -> list[Outcome]:
+def measure(
+    path, spec, form=None, function: str | None = None, folder=None, loss_function: str | None = None, init_args: tuple = (), **options
+) -> list[Outcome]:
     """Every backward mutant of a learner's file checked: the file as the check's flags open it (function, form,
     spec), each mutant written beside it, kept when it changes the gradients beyond round-off and leaves the forward
     pass and the loss as they were; the line and first wrong tensor the check names, against the truth."""
@@ -333,7 +346,7 @@ def measure(path, spec, form=None, function: str | None = None, folder=None, los
     from compare.errors import LearnerError
     from compare.learner import reference
     from compare.learner.calling import Batch
-    from compare.learner.grade import check, first_batch
+    from compare.learner.grade import check, first_batch, fitting_batch, targets_for
     from compare.learner.layouts import Form
     from compare.learner.side import Options, Setup, Side
 
@@ -341,13 +354,15 @@ def measure(path, spec, form=None, function: str | None = None, folder=None, los
     text = path.read_text()
     folder = Path(folder or tempfile.mkdtemp())
     params, X, y = first_batch(spec)
+    given = options.get("sizes_given", True)
+    choices = Options(function, form, form != Form(), init_args, loss_function=loss_function)
 
     def opened(file):
-        side = Side(str(file), Options(function, form, form != Form(), loss_function=loss_function))
+        side = Side(str(file), choices)
         side.open(
             Setup(
                 spec.layers,
-                options.get("sizes_given", True),
+                given,
                 None if spec.bias else False,
                 params,
                 X,
@@ -361,11 +376,13 @@ def measure(path, spec, form=None, function: str | None = None, folder=None, los
         return side
 
     original = opened(path)
+    if not given and tuple(original.opened.sizes) != spec.layers:  # the layers read from their weights, as the check does
+        spec, (params, X, y), _ = fitting_batch(spec.replace(layers=tuple(original.opened.sizes), bias=original.opened.bias), False)
+        original = opened(path)
     batch = Batch(params, X, y, None, spec.layers[-1], options.get("lr"), spec.l2)
     truth, records = _gradients(original, batch)
-    ref = reference.build(
-        spec, *(original.opened.step.params, original.opened.step.X, original.opened.step.y) if original.opened.step else (params, X, y)
-    )
+    step = original.opened.step
+    ref = reference.build(spec, *(step.params, step.X, targets_for(spec, step.y)) if step else (params, X, y))
     named = {k: v for k, v in ref.named.items()}
     before = _forward_values(records, named, 1e-9)
     outcomes = []
@@ -378,6 +395,8 @@ def measure(path, spec, form=None, function: str | None = None, folder=None, los
             first = _first_changed(truth, got)
             if first is None or first == "loss":
                 continue  # changes nothing beyond round-off, or only the loss value
+            if truth.loss is None and _common_factor(truth, got):
+                continue  # every gradient times one factor, and no loss to say which: another convention, not a slip
             mutant_records = side.opened.step.records if side.opened.step is not None else side.trace(batch).records
         except Exception:
             continue  # the slip breaks their code outright: the check reports the exception, not a verdict
@@ -388,9 +407,7 @@ def measure(path, spec, form=None, function: str | None = None, folder=None, los
         ):
             continue  # a forward-pass mutant (its forward values or loss changed): another question than the backward pass's line
         try:
-            report = check(
-                str(file), spec, fd=False, options=Options(function, form, form != Form(), loss_function=loss_function), **options
-            )
+            report = check(str(file), spec, fd=False, options=choices, **options)
         except LearnerError:
             continue  # the check refuses it in one line (their code raised on this network)
         line = re.match(rf"\S*{re.escape(file.name)}:(\d+)  ", report.line or "")

@@ -177,7 +177,10 @@ def check(
         loss = learner.losses([batch])[0]
     strength, source = (spec.l2, "--l2") if spec.l2 > 0 else (opened.strength[1], opened.strength[0]) if opened.strength else (0.0, "")
     n_data = opened.step.data_size if opened.step is not None else 0
-    model = models.fit(spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared, strength, n_data)
+    shown = _output_delta_scales(opened.step.records, ref, len(params), case.tol) if opened.step is not None else ()
+    model = models.fit(
+        spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared, strength, n_data, shown
+    )
     fd_result, no_fd = _finite_differences(learner, case, got, model, fd, opened)
     fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd_result["grade"])
     expected = model.grads(ref.grads, params)
@@ -212,6 +215,22 @@ def check(
             with contextlib.redirect_stdout(io.StringIO()):
                 curves = training.train(learner, spec, steps, model, got.dtype, takes_masks=opened.takes_masks)
     return Report(spec, table, diagnosis, curves, line, notes, opened.printed + got.printed)
+
+
+def _output_delta_scales(records, ref, layers: int, tol: float) -> tuple[float, ...]:
+    """The factors at which a script's recorded values show the reference's output delta dZ (its convention, seen
+    where it is computed: with no loss reported, two conventions can explain a step equally well)."""
+    dZ = ref.named.get(f"dZ{layers}")
+    if dZ is None or not np.all(dZ):
+        return ()
+    scales = set()
+    for r in records:
+        if isinstance(r.value, np.ndarray) and r.value.size == dZ.size and r.value.size:
+            a = r.value.reshape(dZ.shape) if r.value.shape != dZ.T.shape or dZ.ndim < 2 or dZ.shape[0] == dZ.shape[1] else r.value.T
+            ratio = np.ravel(a / dZ)
+            if np.allclose(ratio, ratio[0], rtol=tol, atol=0) and ratio[0] != 0:
+                scales.add(float(ratio[0]))
+    return tuple(scales)
 
 
 def _finite_differences(learner, case: Case, got, model, fd: bool, opened):

@@ -150,6 +150,7 @@ def fit(
     declared: Convention | None,
     strength: float = 0.0,
     n_data: int = 0,
+    shown: tuple[float, ...] = (),
 ) -> Model:
     """The model of the learner's numbers: declared, or the known convention (and L2 form) under which their output
     layer is right, their loss agreeing; the spec's own where none is."""
@@ -170,17 +171,25 @@ def fit(
             ]
             if model.found_l2 and own is None and not any(pair[0] for pair in fits):
                 continue  # a penalty read off the loss that no weight gradient carries (and no --l2) is no convention of theirs
-            right = sum(sum(pair) for pair in fits)
+            right = (sum(sum(pair) for pair in fits), _shows(c, shown, N))  # ties: the factor their output delta shows
             if c == 1 and l2 == own and all(all(g is None or ok for g, ok in zip(gp, pair)) for gp, pair in zip(grads, fits)):
                 return model  # every gradient is right in the spec's own terms: a loss that differs is the loss's mistake
             if loss is not None and close(loss, model.loss(data_loss, params), tol):
                 agreeing.append((right, model))  # their loss says the convention, even where every gradient is wrong
-            elif right and loss is None:
+            elif right[0] and loss is None:
                 explaining.append((right, model))
     for found in (agreeing, explaining):  # the convention under which most tensors are right, the fewest parts first
         if found:  # (and among L2 forms, the one the order above tried first: λ/2·ΣW² of the strength in their code)
             return max(found, key=lambda h: h[0])[1]
     return base
+
+
+def _shows(c: float, shown: tuple[float, ...], N: int) -> bool:
+    """Whether factor c is what the output delta their code computed shows (scale s of the reference's dZ: c = s, or
+    c = s / N where their code divides by N later, at dW; either sign, as a step that adds y − ŷ carries it)."""
+    return any(
+        abs(abs(c) - abs(s)) <= 1e-6 * abs(c) or abs(abs(c) - abs(s) / N) <= 1e-6 * abs(c) for s in shown
+    )  # W += lr·A.T @ (y − ŷ)σ': the sign in the step
 
 
 def _plausible(l2: L2Form | None, own: L2Form | None, N: int, c: float = 1.0, n_data: int = 0) -> bool:

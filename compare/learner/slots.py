@@ -289,8 +289,13 @@ def chains(
                         if ordered
                         else _order([(x, None) for x in used])
                     )
-                    length = -len(chain)
-                    rank = (*((order, length) if ordered else (length, order)), sum(_score(x, WEIGHT_NAMES) for x in used), folded, columns)
+                    named = sum(_score(x, WEIGHT_NAMES) for x in used)
+                    if ordered:  # a run's updates: every array it updated a weight, or a bias of a layer
+                        rest = [x for x in found if x not in used]
+                        left = sum(bool(folded) or not any(_bias_fits(x, n, columns) for n in chain[1:]) for x in rest)
+                        rank = (order, left, named, -len(chain), folded, columns)
+                    else:
+                        rank = (-len(chain), order, named, folded, columns)
                     out[tuple(chain)] = min(rank, out.get(tuple(chain), rank))
     return sorted(out, key=out.get)
 

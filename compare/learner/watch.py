@@ -382,8 +382,8 @@ class Watch:
             self._updated[key] = ident
             self._read.discard(key)
             rec.scalars = _scalars(frame, st.reads)
+            rec.step = True  # a bias's step too (from zeros): compared as a gradient
         if is_update and np.ndim(copy) == 2 and weight_like(key) and np.any(was[1] != 0):
-            rec.step = True
             self.updates.append(rec)
         self.records.append(rec)
 
