@@ -136,8 +136,8 @@ def _batch(records: list[Record], params, where, scope: dict, frame: int = 0) ->
     products = [
         r for r in records if isinstance(r.value, np.ndarray) and r.value.ndim in (1, 2) and r.value.size % n1 == 0 and np.any(r.value)
     ]
-    inside = [r.value for r in products if r.frame >= frame]  # computed within the updating call (per-sample backprops)
-    for values in (inside, [r.value for r in products]) if inside else ([r.value for r in products],):
+    inside = _distinct(r.value for r in products if r.frame >= frame)  # computed within the updating call (per-sample backprops)
+    for values in (inside, _distinct(r.value for r in products)) if inside else (_distinct(r.value for r in products),):
         found = _best_batch(records, scope, keys, W1, b1, n0, values, where.columns)
         if found is not None:
             return found
@@ -149,13 +149,23 @@ def _batch(records: list[Record], params, where, scope: dict, frame: int = 0) ->
 def _best_batch(records, scope, keys, W1, b1, n0: int, products: list, columns_first: bool):
     """The candidate batch that explains the most rows of the products, (X, columns, rows), or None."""
     tried, best = set(), None
-    arrays = [(r.key, r.value, r.ident) for r in reversed(records)] + [(k, v, id(v)) for k, v in scope.items()]  # globals it reads too
-    for key, A, ident in arrays:
-        if not isinstance(A, np.ndarray) or A.ndim not in (1, 2) or A.size < n0 or ident in tried and ident:
+    arrays = [(r.key, r.value) for r in reversed(records)] + list(scope.items())  # globals it reads too
+    for key, A in arrays:
+        if (
+            not isinstance(A, np.ndarray)
+            or A.ndim not in (1, 2)
+            or A.size < n0
+            or n0 not in A.shape
+            and A.ndim == 2
+            and A.shape[1] - n0 not in (1, 2)
+        ):
             continue
         if key in keys or not np.any(A) or A.dtype.kind not in "fiu":  # a weight or a bias, or zeros: nothing to tell rows by
             continue
-        tried.add(ident)
+        seen = (A.shape, A.dtype.str, A.tobytes())
+        if seen in tried:
+            continue
+        tried.add(seen)
         A = A.astype(np.float64)
         for columns in (columns_first, not columns_first):
             for Xc in _inputs(A, n0, columns):
@@ -163,6 +173,14 @@ def _best_batch(records, scope, keys, W1, b1, n0: int, products: list, columns_f
                 if rows is not None and (best is None or len(rows) > len(best[2])):
                     best = (Xc[rows], columns, rows)
     return best
+
+
+def _distinct(values) -> list[np.ndarray]:
+    """The arrays with their repeats (the same numbers recorded under several names) left out."""
+    out = {}
+    for v in values:
+        out.setdefault((v.shape, v.tobytes()), v)
+    return list(out.values())
 
 
 def families(records: list[Record], scope: dict) -> dict[str, np.ndarray]:
