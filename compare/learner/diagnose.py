@@ -293,7 +293,8 @@ def _where(i: int, j: int, right: list[tuple[int, int]], L: int) -> str:
         return f"{'db' if j == 0 else 'dW'}{k} is right, so dZ{k} is right: the mistake is in {'dW' if j == 0 else 'db'}{k} itself"
     if i == L - 1:
         return "the output layer is already wrong: check the output delta dZ = dL/dlogits first"
-    return f"dW{k + 1} and db{k + 1} are right, so dZ{k + 1} is: the error goes wrong on its way back into layer {k}, at @ W{k + 1}.T or at the derivative"
+    above = f"dW{k + 1} and db{k + 1} are right" if (k, 1) in right else f"dW{k + 1} is right"
+    return f"{above}, so dZ{k + 1} is: the error goes wrong on its way back into layer {k}, at @ W{k + 1}.T or at the derivative"
 
 
 def unknown(ev: Evidence) -> Diagnosis:

@@ -56,7 +56,9 @@ class Run:
 
 
 def of_module(module) -> Run:
-    return Run(module.watch, module.path.name, vars(module.module), module.defined(), path=str(module.path))
+    cell = module.path.name == "cell.py" and module.path.parent.name.startswith("mlp-compare-cell-")  # compare.check_cell
+    name = "your cell" if cell else module.path.name
+    return Run(module.watch, name, vars(module.module), module.defined(), path=name if cell else str(module.path))
 
 
 def run_call(fn, kwargs: dict, folder, patches, name: str, scope: dict) -> Run:
@@ -284,6 +286,18 @@ def _targets(records: list[Record], scope: dict, X: np.ndarray, n_out: int, colu
     raise LearnerError("could not tell which array holds the step's targets: name it y, t, targets or labels")
 
 
+def _literal_factor(value) -> float | None:
+    """The number an update multiplies its step by where it is written out (W -= 0.5 * dW, W += -1e-3 * dW)."""
+    node = value.operand if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) else value
+    if not isinstance(node, ast.BinOp) or not isinstance(node.op, ast.Mult):
+        return None
+    for side in (node.left, node.right):
+        side = side.operand if isinstance(side, ast.UnaryOp) and isinstance(side.op, ast.USub) else side
+        if isinstance(side, ast.Constant) and isinstance(side.value, (int, float)) and not isinstance(side.value, bool) and side.value:
+            return abs(float(side.value))
+    return None
+
+
 def _learning_rate(updates: list[Record], given: float | None) -> tuple[float, str]:
     """The factor the update multiplies by: --lr, a learning-rate name in the update (alpha, lr, step_size, ...) and
     its value in the script, or 1 where the update adds the step with no factor."""
@@ -298,6 +312,9 @@ def _learning_rate(updates: list[Record], given: float | None) -> tuple[float, s
         if value is None:
             continue
         numbers = {n: v for n, v in rec.scalars.items() if n != rec.key}
+        literal = _literal_factor(value)
+        if literal is not None and not numbers:
+            return literal, f"{literal:g}, written in your update"
         named = [n for n in numbers if binding.role(n.split(".")[-1]) == "lr" or n.split(".")[-1].lower() == "alpha"]
         if named or len(numbers) == 1:
             name = (named or list(numbers))[0]
