@@ -1,4 +1,4 @@
-"""The check on learner files written elsewhere (tests/learners/elsewhere/): each case of its manifest run as a learner
+"""The check on learner files written elsewhere (examples/elsewhere/): each case of its manifest run as a learner
 types it, judged right, or its book's shortcut named at its line; and the mutant generator's figures on them."""
 
 import re
@@ -14,7 +14,7 @@ from compare.learner.grade import fitting_batch
 from compare.learner.layouts import Form
 from tests.mutants import figures, measure
 
-ELSEWHERE = Path(__file__).parent / "learners" / "elsewhere"
+ELSEWHERE = Path(__file__).parent.parent / "examples" / "elsewhere"
 CASES = tomllib.loads((ELSEWHERE / "manifest.toml").read_text())["case"]
 
 
@@ -29,6 +29,7 @@ def test_each_case_is_judged_as_its_manifest_says(case, capsys):
     out = " ".join(capsys.readouterr().out.split())
     if case["expect"] == "right":
         assert code == 0 and "Right." in out, out[-600:]
+        assert case.get("says", "") in out, out[-900:]  # the convention, the L2 form or the binding it names
     else:
         assert code == 1 and "a published shortcut" in out, out[-600:]
         assert re.search(rf"{case['file']}:{case['line']} ", out), out[-600:]

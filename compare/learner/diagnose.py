@@ -117,10 +117,11 @@ def all_right(ev: Evidence) -> Diagnosis | None:
         parts = []
         if m.convention is not None:
             parts.append(f"{m.convention.name} ({how}): {m.convention.message(case.spec.loss, case.N, case.outputs)}")
+        your = "Your" if parts else "your"  # a new sentence after the convention's
         if m.found_l2 and m.l2 is not None:
-            parts.append(f"your L2 penalty is {m.l2.words(ev.strength, case.N, ev.source, m.c, m.n_data)}: {m.l2.frameworks()}.")
+            parts.append(f"{your} L2 penalty is {m.l2.words(ev.strength, case.N, ev.source, m.c, m.n_data)}: {m.l2.frameworks()}.")
         elif m.found_l2:
-            parts.append("your gradients carry no L2 term")
+            parts.append(f"{your} gradients carry no L2 term")
         subject = "The loss and every gradient match" if ev.loss is not None else "Every gradient matches"
         return Diagnosis(True, None, (), f"{subject} the reference under your convention, {' '.join(parts)}{m.note}", m)
     if ev.loss is None:

@@ -103,7 +103,7 @@ class Side:
         name = self.options.function
         if isinstance(self.source, str):
             path = self.source
-            if name is None and not _defines(path, "loss_and_grads"):
+            if name is None and not defines(path, "loss_and_grads"):
                 expected = "a Python file: a training script, or one defining loss_and_grads(params, X, y)"
                 self.module = Module(path, expected, script=True, namespace=self.options.namespace)
                 return self._open_script(setup)
@@ -349,7 +349,7 @@ def _callable_as_a_gradient(fn, name: str) -> None:
     raise LearnerError(f"{name} takes ({', '.join(p.name for p in required)}); {ACCEPTED}")
 
 
-def _defines(path: str, name: str) -> bool:
+def defines(path: str, name: str) -> bool:
     """Whether a file defines a top-level function of that name (read, not run)."""
     import ast
     from pathlib import Path
