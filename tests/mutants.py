@@ -323,7 +323,7 @@ def _first_changed(a, b, tol: float = 1e-6) -> str | None:
 def _forward_values(records, right=None, tol: float = 1e-9) -> dict:
     """(line, key, occurrence) -> value for every recorded value (with `right`: only those that are a forward-pass or
     loss tensor)."""
-    from compare.learner.tracer import match
+    from compare.learner.dataflow import match
 
     out, seen = {}, {}
     for r in records:

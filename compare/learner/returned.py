@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import slots
+from compare.learner import layer_search, slots
 from compare.learner.layouts import Form, Params
 
 
@@ -170,7 +170,7 @@ class Reader:
         found by the shapes of the layers as the weights are."""
         sizes = (self.params[0][0].shape[0], *(W.shape[1] for W, _ in self.params))
         found = slots.leaves(grads)
-        binding = slots.bind(found, sizes, layout=self.form.layout, bias=self.bias)
+        binding = layer_search.bind(found, sizes, layout=self.form.layout, bias=self.bias)
         pairs = binding.read(grads)
         return [(self.form.weight(dW), None if db is None else self.form.bias(db)) for dW, db in pairs]
 

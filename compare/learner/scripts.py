@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, slots
+from compare.learner import binding, layer_search, slots
 from compare.learner.layouts import Form
 from compare.learner.loading import guarded, their_traceback
 from compare.learner.returned import Returned, precision
-from compare.learner.watch import Record, Watch, weight_like
+from compare.learner.statements import weight_like
+from compare.learner.watch import Record, Watch
 
 TARGET_NAMES = re.compile(r"^(y|t|targets?|labels?|expected|y_?\w*|t_?\w*|targets?_\w*|labels?_\w*)$", re.IGNORECASE)
 
@@ -102,10 +103,10 @@ def first_step(run: Run, setup, layout: str | None = None) -> Step:
     updates.sort(key=lambda r: _first_read(watch.records[:start], r.key))  # forward order: backprop updates the last layer first
     weights = [_leaf(r) for r in updates]
     sizes = setup.sizes if setup.sizes_given else None
-    chains = slots.chains(weights, sizes, layout=layout, bias=setup.bias, ordered=True)
+    chains = layer_search.chains(weights, sizes, layout=layout, bias=setup.bias, ordered=True)
     if not chains:
         raise LearnerError(f"the arrays {run.name} updates first ({', '.join(r.key for r in updates)}) do not chain into layers")
-    where = slots.bind(weights, chains[0], bias=setup.bias)
+    where = layer_search.bind(weights, chains[0], bias=setup.bias)
     before = where.read({r.key: r.before for r in updates})
     after = where.read({r.key: last[r.key].value for r in updates})
     sizes = where.sizes

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, scripts, slots
+from compare.learner import binding, layer_search, scripts, slots
 from compare.learner.calling import Batch, Caller, MethodCaller
 from compare.learner.layouts import Form
 from compare.learner.loading import Module, folder_of, guarded
@@ -153,13 +153,13 @@ class Side:
         found = slots.leaves(instance, skip=slots.SKIP_ROOTS)
         sizes = None if not setup.sizes_given else setup.sizes
         layout = self.options.form.layout if self.options.form_given else None
-        chains = slots.chains(found, sizes, layout=layout, bias=setup.bias)
+        chains = layer_search.chains(found, sizes, layout=layout, bias=setup.bias)
         if not chains and not found and _trains(getattr(instance, method_name), method=True):  # its weights are made by the method
             return self._open_run(getattr(instance, method_name), instance, setup, patches, module, words)
         if not chains:
             seen = ", ".join(f"{leaf.where('self')} {leaf.shape}" for leaf in found) or "none"
             raise LearnerError(f"{type(instance).__name__} holds no arrays that chain into layers; arrays found: {seen}")
-        where = slots.bind(found, chains[0], layout=layout, bias=setup.bias, names=self.options.weights)
+        where = layer_search.bind(found, chains[0], layout=layout, bias=setup.bias, names=self.options.weights)
         words += where.words("self")
         form = replace(self.options.form, layout="columns" if where.columns else "rows")
         if not self.options.form_given:
@@ -306,9 +306,9 @@ def _template(fn, module, setup: Setup, layout: str | None):
         found = slots.leaves(value) if isinstance(value, list) else []
         if not found or any(leaf.kind == "array" for leaf in found):
             continue
-        chains = slots.chains(found, setup.sizes if setup.sizes_given else None, layout=layout, bias=setup.bias)
+        chains = layer_search.chains(found, setup.sizes if setup.sizes_given else None, layout=layout, bias=setup.bias)
         if chains:
-            return p.name, value, slots.bind(found, chains[0], layout=layout, bias=setup.bias)
+            return p.name, value, layer_search.bind(found, chains[0], layout=layout, bias=setup.bias)
     return None
 
 
