@@ -345,8 +345,9 @@ def measure(
 
     from compare.errors import LearnerError
     from compare.learner import reference
+    from compare.learner.batches import first_batch, fitting_batch, targets_for
     from compare.learner.calling import Batch
-    from compare.learner.grade import check, first_batch, fitting_batch, targets_for
+    from compare.learner.grade import check
     from compare.learner.layouts import Form
     from compare.learner.side import Options, Setup, Side
 
