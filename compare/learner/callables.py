@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compare.errors import LearnerError
-from compare.learner import binding, layer_search, slots
+from compare.learner import layer_search, roles, slots
 
 if TYPE_CHECKING:
     from compare.learner.side import Setup
@@ -26,7 +26,7 @@ ACCEPTED = (
 def template(fn, module, setup: Setup, layout: str | None):
     """(name, network, binding) where the function takes a network its file keeps as plain Python lists (Grus's
     List[List[Vector]], each neuron's weights with the bias last), or None."""
-    for p in binding.parameters(fn):
+    for p in roles.parameters(fn):
         value = vars(module).get(p.name) if p.role == "params" and module is not None else None
         found = slots.leaves(value) if isinstance(value, list) else []
         if not found or any(leaf.kind == "array" for leaf in found):
@@ -40,7 +40,7 @@ def template(fn, module, setup: Setup, layout: str | None):
 def trains(fn, method: bool = False) -> bool:
     """Whether a function takes no weights (it makes its own and trains them: build_model(nn_hdim), fit(X, y)): no
     parameter that holds weights or a tensor, and too few required ones for (params, X, y)."""
-    params = binding.parameters(fn)
+    params = roles.parameters(fn)
     if any(p.role in ("params", "tensor") for p in params):
         return False
     required = [p for p in params if p.required]
@@ -61,7 +61,7 @@ def _loops_over_updates(fn) -> bool:
 
 def callable_as_a_gradient(fn, name: str) -> None:
     """Refuse, in one line that says what is accepted, a function the check cannot hand weights, a batch and targets."""
-    params = binding.parameters(fn)
+    params = roles.parameters(fn)
     if not params or any(p.role in ("params", "tensor") for p in params):
         return
     required = [p for p in params if p.required and p.role != "masks"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, returned
+from compare.learner import binding, returned, roles
 from compare.learner.layouts import CONTAINERS, Form, Params
 from compare.learner.loading import folder_of, guarded, their_traceback
 from compare.learner.returned import Returned
@@ -75,7 +75,7 @@ class Caller:
     def __init__(self, fn, form: Form, patches=None, owner=None, module=None, name: str | None = None):
         self.fn, self.form, self.patches, self.owner, self.module = fn, form, patches, owner, module
         self.name = name or getattr(fn, "__name__", "the function")
-        self.signature = binding.parameters(fn, skip_self=False)
+        self.signature = roles.parameters(fn, skip_self=False)
         self.lr_found: tuple[float | None, str] | None = None
         self.flat: bool | None = None  # one sample handed over as a plain vector: not yet known
         self.handed: tuple[float, str] | None = None  # the learning rate the check passed to their code, in words
@@ -111,7 +111,7 @@ class Caller:
             if p.role in ("params", "X", "y"):
                 args[p.name] = dict(positional)[p.role]
             elif p.role == "batch" and "X" not in taken:
-                args[p.name] = self.pairs(X, y) if binding.iterates(self.fn, p.name) else (X, y)
+                args[p.name] = self.pairs(X, y) if roles.iterates(self.fn, p.name) else (X, y)
             elif p.role == "sample_weight" and p.required:
                 args[p.name] = None
             elif p.role == "n_total" and p.required:

@@ -16,6 +16,7 @@ from compare.learner import batches, conventions, diagnose, locate, per_tensor, 
 from compare.learner import model as models
 from compare.learner.calling import Batch
 from compare.learner.case import TOL, Case
+from compare.learner.evidence import Evidence
 from compare.learner.layouts import Form
 from compare.learner.report import Report
 from compare.learner.side import Options, Setup, Side
@@ -121,9 +122,7 @@ def check(
     if model.convention is not None and model.c != 1:
         conv = model.convention
         under = f"Under your convention ({conv.name}, {conv.factor_words(case.N, case.outputs)} × the spec's loss): "
-    evidence = diagnose.Evidence(
-        case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under, strength, source
-    )
+    evidence = Evidence(case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under, strength, source)
     diagnosis = diagnose.diagnose(evidence)
     table = per_tensor.table(case, got, loss, expected, evidence.expected_loss, model, ref, fd_result, diagnosis)
     if got.dtype != "float64" and spec.dtype == "float64":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, returned, slots
+from compare.learner import binding, returned, roles, slots
 from compare.learner.calling import Batch, Caller, changes
 from compare.learner.layouts import Form
 from compare.learner.loading import folder_of, guarded, their_traceback
@@ -41,7 +41,7 @@ class MethodCaller(Caller):
             setattr(self.instance, attr, Xs if what == "X" else ys)
         for name in self.before_calls:
             method = getattr(self.instance, name)
-            args = {p.name: Xs if p.role == "X" else ys for p in binding.parameters(method) if p.role in ("X", "y")}
+            args = {p.name: Xs if p.role == "X" else ys for p in roles.parameters(method) if p.role in ("X", "y")}
             self.run_method(method, args)
         before = self.slots.read(self.instance)
         X0 = Xs.copy()

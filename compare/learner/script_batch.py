@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding
+from compare.learner import roles
 from compare.learner.watch import Record
 
 TARGET_NAMES = re.compile(r"^(y|t|targets?|labels?|expected|y_?\w*|t_?\w*|targets?_\w*|labels?_\w*)$", re.IGNORECASE)
@@ -150,7 +150,7 @@ def targets(records: list[Record], scope: dict, X: np.ndarray, n_out: int, colum
     for rec in reversed(records):
         v = rec.value
         name = rec.key.split(".")[-1].split("[")[0]
-        if isinstance(v, np.ndarray) and TARGET_NAMES.match(name) and not binding.role(name) == "X":
+        if isinstance(v, np.ndarray) and TARGET_NAMES.match(name) and not roles.role(name) == "X":
             y = v.T if columns and v.ndim == 2 else v
             if np.dtype(rec.dtype).kind in "iu":
                 y = y.astype(np.int64)  # class labels (the record keeps a float copy)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, layer_search, script_batch, slots
+from compare.learner import layer_search, roles, script_batch, slots
 from compare.learner.layouts import Form
 from compare.learner.loading import guarded, their_traceback
 from compare.learner.returned import Returned, precision
@@ -154,7 +154,7 @@ def _learning_rate(updates: list[Record], given: float | None) -> tuple[float, s
         literal = _literal_factor(value)
         if literal is not None and not numbers:
             return literal, f"{literal:g}, written in your update"
-        named = [n for n in numbers if binding.role(n.split(".")[-1]) == "lr" or n.split(".")[-1].lower() == "alpha"]
+        named = [n for n in numbers if roles.role(n.split(".")[-1]) == "lr" or n.split(".")[-1].lower() == "alpha"]
         if named or len(numbers) == 1:
             name = (named or list(numbers))[0]
             return numbers[name], f"{name} = {numbers[name]:g} in your script"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, callables, layer_search, scripts, slots
+from compare.learner import binding, callables, layer_search, roles, scripts, slots
 from compare.learner.calling import Batch, Caller
 from compare.learner.layouts import Form
 from compare.learner.loading import Module, folder_of, guarded
@@ -186,7 +186,7 @@ class Side:
         name = f"{type(instance).__name__}.{fn.__name__}" if instance is not None else fn.__name__
         given = dict(self.options.init_args)
         if instance is not None:  # --init-args made the object: the method takes those of them it names
-            given = {k: v for k, v in given.items() if k in {p.name for p in binding.parameters(fn)}}
+            given = {k: v for k, v in given.items() if k in {p.name for p in roles.parameters(fn)}}
         onehot = (
             np.ndim(setup.y) == 2 and setup.y.shape[1] > 1 and np.all((setup.y == 0) | (setup.y == 1)) and np.all(setup.y.sum(axis=1) == 1)
         )
