@@ -43,16 +43,19 @@ def _leaf(rec: Record, key: str) -> slots.Leaf:
 
 def _objects(updates: list[Record]) -> dict[int, str]:
     """A name for the array each update changed: its key, or, where one name holds the arrays of several layer
-    objects (each FCLayer's self.weights, each parameter of a generator), the key and which object ("param (object
-    2)"). An update of what an earlier update left is the same array's (W = W * decay, then W = W - lr * dW)."""
+    objects, each changed in place (each FCLayer's self.weights -=, each parameter of a generator), the key and which
+    object ("param (object 2)"). A name rebound to a new array (W = W - lr * dW) is one array whatever it holds."""
     which: dict[tuple[str, int], int] = {}  # (key, id of an array an update left) -> which of the key's arrays
     count: dict[str, int] = {}
     out = {}
     for r in updates:
-        k = which.get((r.key, r.was if r.ident else 0))  # numbers in lists (no array of theirs): one per name
+        array = (
+            r.ident if r.ident and r.was == r.ident else 0
+        )  # changed in place: that array; else (numbers in lists, a new array each step) the name
+        k = which.get((r.key, array))
         if k is None:
             k = count[r.key] = count.get(r.key, 0) + 1
-        which[(r.key, r.ident)] = k
+        which[(r.key, array)] = k
         out[id(r)] = (r.key, k)
     return {i: key if count[key] == 1 else f"{key} (object {k})" for i, (key, k) in out.items()}
 

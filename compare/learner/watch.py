@@ -184,7 +184,7 @@ class Watch:
             seen.setdefault(ident, obj)
         if is_update and np.ndim(copy) in (1, 2) and weight_like(key):
             again = key in self._updated and key in self._read
-            if again and was[0] is not None:  # the same array again, not another layer object's self.weights
+            if again and was[0] is not None and was[0] is obj:  # in place: the same array again, not another object's self.weights
                 again = id(was[0]) in self._stepped.get(key, ())
             if self.stop_at_update and again:
                 del self.records[self._event[0] :], self.updates[self._event[1] :]  # the statement belongs to the next step
