@@ -53,12 +53,15 @@ def test_a_second_run_into_the_same_out_is_refused_while_the_first_writes_and_ne
     assert verify(out)[0].startswith("17 files match manifest.json")
 
 
-def test_sigterm_mid_run_is_handled_as_ctrl_c_exit_143_and_nothing_written(tmp_path):
+@pytest.mark.parametrize(
+    "sent, status, said", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")], ids=["sigint", "sigterm"]
+)
+def test_sigint_or_sigterm_mid_run_stops_it_cleanly_with_the_signals_status_and_nothing_written(tmp_path, sent, status, said):
     proc, staged = held_run(tmp_path / "new" / "d")
     assert staged.is_dir()
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sent)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143 and err.strip() == "mlp-compare run: terminated (SIGTERM); nothing written"
+    assert proc.returncode == status and err.strip() == f"mlp-compare run: {said}; nothing written"
     assert list(tmp_path.iterdir()) == []  # neither the staging folder nor the folder made for it
 
 

@@ -44,10 +44,11 @@ ENDS = [
     (GRADS + "    return [bytearray(10**8) for _ in range(100)]\n", ["--memory", "1"],
      "loss_and_grads raised MemoryError:  (it ran out of the memory the check allows)"),
     (GRADS + "    L, g = right(params, X, y)\n    g[0][0][0, 0] = np.nan\n    return L, g\n", [], "dW1 has 1 NaN entry; expected finite numbers"),
+    (GRADS + "    L, g = right(params, X, y)\n    g[1][1][0] = -np.inf\n    return L, g\n", [], "db2 has 1 inf entry; expected finite numbers"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("body, flags, said", ENDS, ids=["os-exit-import", "os-exit-call", "sys-exit-import", "sys-exit-call", "segfault", "endless-loop", "memory", "nan"])  # fmt: skip
+@pytest.mark.parametrize("body, flags, said", ENDS, ids=["os-exit-import", "os-exit-call", "sys-exit-import", "sys-exit-call", "segfault", "endless-loop", "memory", "nan", "inf"])  # fmt: skip
 def test_code_that_ends_crashes_or_hangs_the_process_is_said_in_one_line_exit_2(tmp_path, capsys, body, flags, said):
     path = learner(tmp_path, body)
     code, out, err = outcome(capsys, ["check", path, *QUICK, *flags])
