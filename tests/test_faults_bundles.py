@@ -29,9 +29,12 @@ def error_line(capsys) -> str:
 def held_run(out: Path, *flags: str) -> tuple[subprocess.Popen, Path]:
     """mlp-compare run into `out`, held at its first training run; returns it and its staging folder, once it said it."""
     proc = subprocess.Popen([*HELD, "run", *QUICK, *flags, "--out", str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    line = proc.stderr.readline()
-    assert line.startswith("held "), line + proc.stderr.read()
-    return proc, Path(line.split(" ", 1)[1].strip())
+    said = []
+    for line in proc.stderr:  # a warning may come first
+        if line.startswith("held "):
+            return proc, Path(line.split(" ", 1)[1].strip())
+        said.append(line)
+    raise AssertionError(f"the run ended before training ({proc.wait()}): {''.join(said)}")
 
 
 def test_a_second_run_into_the_same_out_is_refused_while_the_first_writes_and_neither_deletes_the_others(tmp_path, capsys):
@@ -41,8 +44,8 @@ def test_a_second_run_into_the_same_out_is_refused_while_the_first_writes_and_ne
     for force in ([], ["--force"]):  # --force replaces a bundle, never a run in progress
         assert main(["run", *QUICK, "--epochs", "3", "--out", str(out), *force]) == 2
         assert error_line(capsys) == f"mlp-compare run: error: --out {out}: is being written by another run (pid {first.pid} on {socket.gethostname()}); wait for it to finish, or choose another folder"  # fmt: skip
-    first.stdin.close()  # let the first finish
-    assert first.wait(timeout=60) == 0, first.stderr.read()
+    _, err = first.communicate(timeout=60)  # stdin closed: the first finishes
+    assert first.returncode == 0, err
     assert sorted(os.listdir(out.parent)) == ["d"] and '"epochs": 2' in (out / "spec.json").read_text()
     assert verify(out)[0].startswith("17 files match manifest.json")
     assert main(["run", *QUICK, "--epochs", "3", "--out", str(out)]) == 2
