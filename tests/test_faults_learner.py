@@ -42,7 +42,7 @@ ENDS = [
     (GRADS + "    while True:\n        pass\n", ["--timeout", "2"],
      "your code did not finish within 2 s while computing gradients (an endless loop?); give it longer with --timeout SECONDS"),
     (GRADS + "    return [bytearray(10**8) for _ in range(100)]\n", ["--memory", "1"],
-     "loss_and_grads raised MemoryError:  (it ran out of the memory the check allows)"),
+     "loss_and_grads raised MemoryError (it ran out of the memory the check allows)"),
     (GRADS + "    L, g = right(params, X, y)\n    g[0][0][0, 0] = np.nan\n    return L, g\n", [], "dW1 has 1 NaN entry; expected finite numbers"),
     (GRADS + "    L, g = right(params, X, y)\n    g[1][1][0] = -np.inf\n    return L, g\n", [], "db2 has 1 inf entry; expected finite numbers"),
 ]  # fmt: skip
