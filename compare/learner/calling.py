@@ -230,7 +230,8 @@ class Caller:
             elif isinstance(e, MemoryError):
                 hint = " (it ran out of the memory the check allows)"
             error = LearnerError(
-                f"{self.name} raised {type(e).__name__}: {e}".splitlines()[0] + hint, their_traceback(e, folder_of(self.fn))
+                f"{self.name} raised {type(e).__name__}{f': {e}' if str(e) else ''}".splitlines()[0] + hint,
+                their_traceback(e, folder_of(self.fn)),
             )
             error.shapes = isinstance(e, (ValueError, IndexError, TypeError))
             raise error from None
