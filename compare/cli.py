@@ -6,7 +6,7 @@ import argparse
 import gc
 import sys
 
-from compare.commands import bench, check, check_optimizer, defaults, explain, export, gradcheck, run, sweep, table
+from compare.commands import bench, check, check_optimizer, defaults, explain, export, gradcheck, grade, run, sweep, table
 from compare.errors import UsageError
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
@@ -20,6 +20,7 @@ COMMANDS = {
     "gradcheck": gradcheck,
     "table": table,
     "sweep": sweep,  # a grid of specs on a Dask cluster (compare/sweeps/)
+    "grade": grade,  # a class's submissions checked on a Dask cluster (compare/grading/)
     "export": export,  # standalone PyTorch and Keras scripts (compare/export/)
 }
 
