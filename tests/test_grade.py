@@ -32,6 +32,7 @@ def test_a_class_of_right_wrong_and_hostile_submissions_graded_on_a_local_cluste
         only_a_changed_submission_is_graded_again(folder, assignment, out, c, frame)
         ctrl_c_leaves_what_was_graded_and_the_same_command_resumes(tmp_path, assignment, c)
         folders_per_student_and_zips_are_graded_as_they_are(tmp_path, assignment, c)
+        every_network_is_checked_and_a_refused_convention_is_wrong(tmp_path, c)
 
 
 def statuses_and_causes_are_recorded(frame, expected):
@@ -150,3 +151,48 @@ def folders_per_student_and_zips_are_graded_as_they_are(tmp_path, assignment, c)
     frame = runner.grade(root, assignment, tmp_path / "nbgrader", client=c)
     assert list(frame["file"]) == ["alice/ps1/backprop.py", "bob/ps1/backprop.ipynb", "carol.zip/backprop.py"]
     assert list(frame["status"]) == ["right"] * 3, list(frame["cause"])
+
+
+NETWORKS = """layers = [2, 3, 1]
+frameworks = ["numpy"]
+steps = 3
+
+[[network]]
+name = "as taught"
+
+[[network]]
+name = "unseen"
+layers = [2, 5, 1]
+seed = 3
+
+[conventions]
+accept = ["mean"]
+
+[points]
+tensors = 2
+convention = 1
+steps = 1
+"""
+
+
+def every_network_is_checked_and_a_refused_convention_is_wrong(tmp_path, c):
+    folder = tmp_path / "networks"
+    folder.mkdir()
+    (folder / "mean.py").write_text(classroom.BEGINNER)
+    half = classroom.BEGINNER.replace("loss = np.mean(", "loss = 0.5 * np.mean(").replace("dA2 = 2 * (A2 - y) / N", "dA2 = (A2 - y) / N")
+    (folder / "half.py").write_text(half)
+    (tmp_path / "networks.toml").write_text(NETWORKS)
+    frame = runner.grade(folder, tmp_path / "networks.toml", tmp_path / "networks-grades", client=c).set_index("student")
+    assert list(frame.loc["mean", ["status", "points_tensors", "points_convention", "points_steps", "total"]]) == ["right", 2, 1, 1, 4]
+    assert list(frame.loc["half", ["status", "mistake", "convention", "points_tensors", "points_convention"]]) == [
+        "wrong",
+        "convention",
+        "half",
+        0,
+        0,
+    ]
+    assert frame.loc["half", "cause"] == "right under your convention half, which this assignment does not accept (it accepts mean)"
+    feedback = (tmp_path / "networks-grades" / "feedback" / "mean.md").read_text()
+    assert (
+        "## as taught: 2-3-1 sigmoid" in feedback and "## unseen: 2-5-1 sigmoid" in feedback and "Training with your gradients" in feedback
+    )

@@ -17,9 +17,10 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from compare.learner.child import ChildSide
 
 PLUGIN = "mlp-compare-grading"
-CPU_BACKSTOP = 10  # × the timeout: CPU seconds a child may use in all, should its worker die without ending it
+CPU_BACKSTOP = 5  # × the timeout: CPU seconds a child may use in all, should its worker die without ending it
 _LIVE: set[int] = set()  # process groups of the children running now, in this worker process
 _FOLDER = threading.Lock()  # the working folder is the process's: one child starts at a time
+_ROOT: list[Path] = []  # this worker process's folder of submissions being graded, removed when it shuts down
 
 
 class Child(ChildSide):
@@ -58,11 +59,13 @@ class Child(ChildSide):
 
 
 def end_children() -> None:
-    """Kill every child this worker process is running (their process groups)."""
+    """Kill every child this worker process is running (their process groups), and remove the submissions' folders."""
     for pid in list(_LIVE):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
         _LIVE.discard(pid)
+    for root in _ROOT:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class Ready(WorkerPlugin):
@@ -89,7 +92,10 @@ class Ready(WorkerPlugin):
 @contextlib.contextmanager
 def unpacked(files: dict):
     """The student's files in a fresh folder (resolved), removed after."""
-    folder = Path(tempfile.mkdtemp(prefix="mlp-compare-grade-")).resolve()
+    if not _ROOT:
+        _ROOT.append(Path(tempfile.mkdtemp(prefix=f"mlp-compare-grade-{os.getpid()}-")).resolve())
+    _ROOT[0].mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=_ROOT[0])).resolve()
     try:
         for name, data in files.items():
             path = folder / name
