@@ -73,6 +73,9 @@ def write(folder: Path) -> dict:
     for student, (code, status) in HOSTILE.items():
         (folder / f"{student}.py").write_text(code)
         expected[student] = status
+    cells = [nbformat.v4.new_code_cell("import numpy as np"), nbformat.v4.new_code_cell("W = np.zeros(3)\nW[5] = 1.0")]
+    (folder / "raises.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook(cells=cells)))  # a cell that raises
+    expected["raises"] = "crashed"
     (folder / "essay.txt").write_text("I did not do it.\n")
     expected["essay"] = "refused"
     return {"status": expected, "notebook_line": f"notebook.ipynb cell 3, line {line - split}"}
