@@ -123,8 +123,13 @@ def _run(args, learner, options) -> int:
     else:
         layers_given = args.layers is not None or args.config is not None
     spec = spec_from_args(args)
-    what = args.function or "loss_and_grads or the script"
-    console.console.print(f"[bold]mlp-compare check[/]: {args.file}:{what} on {spec.short()}, first mini-batch of {spec.batch_size}")
+    from compare.learner.side import defines
+
+    if args.function is None and not defines(args.file, "loss_and_grads"):  # a script: its own layers, data and step
+        console.console.print(f"[bold]mlp-compare check[/]: {args.file}, a script run to its first step (its own weights and batch)")
+    else:
+        what = args.function or "loss_and_grads"
+        console.console.print(f"[bold]mlp-compare check[/]: {args.file}:{what} on {spec.short()}, first mini-batch of {spec.batch_size}")
     result = check(
         args.file,
         spec,
