@@ -89,8 +89,6 @@ def main(args: argparse.Namespace) -> int:
     a = assignment.load(args.assignment)  # validated before any cluster starts
     security = cluster.security(args.scheduler, args.tls_ca, args.tls_cert, args.tls_key) if args.scheduler else None
     out = Path(args.out) if args.out else Path("grades") / Path(args.assignment).stem
-    if not args.out:
-        out.parent.mkdir(exist_ok=True)
     console.say(f"mlp-compare grade: {args.submissions} under {args.assignment} into {out}/")
     try:
         with _bar() as progress:

@@ -25,8 +25,6 @@ def check_out(out: Path) -> None:
         raise UsageError(f"--out {out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / GRADES).is_file():
         raise UsageError(f"--out {out}: a folder that holds no {GRADES}; expected a new folder or one 'mlp-compare grade' wrote")
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {out}: folder {out.parent} does not exist")
 
 
 def feedback_name(student: str, taken: set[str]) -> str:
@@ -79,7 +77,7 @@ def write(out: Path, subs: list, results: dict, a: Assignment, interrupted: bool
     staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
     try:
-        (staging / FEEDBACK).mkdir(parents=True)
+        (staging / FEEDBACK).mkdir(parents=True)  # the folders above out too, as a sweep makes them
         grades.to_csv(staging / GRADES, index=False)
         taken = set()
         for sub in subs:
