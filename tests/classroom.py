@@ -1,5 +1,5 @@
 """A small class for the grading tests: right submissions written in a few ways, one-line mutants of the beginner
-network from tests/mutants.py's generator, a notebook, and hostile ones (an endless loop, os._exit, an import error)."""
+network from tests/mutants.py's generator, a notebook, and hostile ones (an endless loop, os._exit, an import error, a memory blow-up)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ HOSTILE = {
     "loops": ("import numpy as np\n\n\ndef loss_and_grads(params, X, y):\n    while True:\n        pass\n", "timeout"),
     "exits": ("import os\n\n\ndef loss_and_grads(params, X, y):\n    os._exit(3)\n", "crashed"),
     "imports": ("import numpy as np\nimport a_module_no_one_has\n\n\ndef loss_and_grads(params, X, y):\n    pass\n", "crashed"),
+    "hogs": (
+        "import numpy as np\n\n\ndef loss_and_grads(params, X, y):\n    kept = []\n    while True:\n        kept.append(np.empty(10**8))\n",
+        "crashed",
+    ),
 }
 
 

@@ -51,6 +51,7 @@ def statuses_and_causes_are_recorded(frame, expected):
         row["raises", "cause"]
         == "raises.ipynb raised IndexError while loading (raises.ipynb cell 2, line 2): index 5 is out of bounds for axis 0 with size 3"
     )
+    assert row["hogs", "cause"].startswith("loss_and_grads raised MemoryError") and "ran out of the memory" in row["hogs", "cause"]
     assert row["essay", "cause"] == "not a Python file or notebook (.txt); expected .py or .ipynb" and row["essay", "file"] == "essay.txt"
     assert row["right_plain", "total"] == 5 and row["right_plain", "fd_grade"] == "good" and row["right_plain", "convention"] == "mean"
     assert row["no_mean", "points_tensors"] == 0.8 and row["no_mean", "total"] == 1.8  # the loss of 5 rows right: every gradient N ×
@@ -100,7 +101,7 @@ def the_folder_holds_grades_feedback_and_the_class(out, frame):
     assert "Fix: the output delta is a - y" in (out / "feedback" / "flipped.md").read_text()
     assert "notebook.ipynb cell 3, line" in (out / "feedback" / "notebook.md").read_text()
     report = (out / "class.md").read_text()
-    assert "13 of 13 submissions graded" in report and "| right_copy, right_plain |       2 |" in report
+    assert "14 of 14 submissions graded" in report and "| right_copy, right_plain |       2 |" in report
     lines = report.split("## Lines most often wrong")[1].split("## Slowest")[0]
     assert [r for r in lines.splitlines() if r.startswith("| sign ") and "| dA2 = 2 * (y - A2) / N " in r]
     assert not [s for s in frame["student"] if f"| {s} " in lines]  # grouped by mistake, no names
