@@ -88,6 +88,8 @@ def test_a_notebook_is_its_code_cells_with_magics_made_inert_and_its_lines_point
     assert "pass  # IPython: %matplotlib inline" in lines and where[k - 1] == (3, 16)
     assert notebooks.point_back(f"/tmp/x/hw.ipynb.py:{k}  dZ1 = ...", "ps1/hw.ipynb", where) == "hw.ipynb cell 3, line 16  dZ1 = ..."
     assert notebooks.point_back(f'File "hw.ipynb.py", line {k}, in f', "hw.ipynb", where) == 'File "hw.ipynb", cell 3, line 16, in f'
+    traced = notebooks.point_back(f"hw.ipynb.py:{k}  dZ1 = ...  ← dZ1 departs here; dA1 (line {k - 1}) was right", "hw.ipynb", where)
+    assert traced == "hw.ipynb cell 3, line 16  dZ1 = ...  ← dZ1 departs here; dA1 (cell 3, line 15) was right"
     exec(compile(script, "hw.ipynb.py", "exec"), {})  # a script Python runs
     with pytest.raises(ValueError, match="not a readable notebook"):
         notebooks.to_script("{ not json")

@@ -42,8 +42,8 @@ def script_name(notebook: str) -> str:
 
 
 def point_back(text: str, notebook: str, where: list[tuple[int, int]]) -> str:
-    """Every 'hw.ipynb.py:LINE' and 'File "hw.ipynb.py", line LINE' in text said as the notebook's cell and line, and
-    the script's name elsewhere as the notebook's."""
+    """Every 'hw.ipynb.py:LINE', 'File "hw.ipynb.py", line LINE' and the tracer's '(line LINE)' in text said as the
+    notebook's cell and line, and the script's name elsewhere as the notebook's."""
     if not text:
         return text
     name = notebook.rsplit("/", 1)[-1]
@@ -55,4 +55,5 @@ def point_back(text: str, notebook: str, where: list[tuple[int, int]]) -> str:
 
     text = re.sub(rf'"(?:[^"]*/)?{script}", line (\d+)', lambda m: f'"{name}", {cell(int(m.group(1)))}', text)
     text = re.sub(rf"(?:\S*/)?{script}:(\d+)", lambda m: f"{name} {cell(int(m.group(1)))}", text)
+    text = re.sub(r"\(line (\d+)\)", lambda m: f"({cell(int(m.group(1)))})", text)  # the tracer's "dA1 (line 28) was right"
     return re.sub(rf"(?:[^\s\"']*/)?{script}", name, text)  # the script named without a line: the notebook
