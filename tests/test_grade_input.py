@@ -37,26 +37,35 @@ def test_a_bad_assignment_is_one_line_and_exit_2_with_nothing_written(tmp_path, 
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("case", ["empty", "missing", "out is another folder", "out is a file"])
+@pytest.mark.parametrize("case", ["empty", "missing", "a file", "no code", "out is another folder", "out is a file"])
 def test_a_bad_folder_is_one_line_and_exit_2(tmp_path, capsys, case):
     (tmp_path / "a.toml").write_text(classroom.ASSIGNMENT)
     folder, out = tmp_path / "class", tmp_path / "out"
-    if case != "missing":
+    if case == "a file":
+        folder = tmp_path / "essay.txt"
+        folder.write_text("I did not do it.\n")
+    elif case != "missing":
         folder.mkdir()
+    if case == "no code":
+        (folder / "essay.pdf").write_bytes(b"%PDF")
+        (folder / "notes.txt").write_text("")
     if case.startswith("out"):
         (folder / "a.py").write_text(classroom.BEGINNER)
         out.mkdir() if case == "out is another folder" else out.write_text("")
         if out.is_dir():
             (out / "thesis.tex").write_text("")
     code = main(["grade", str(folder), "--assignment", str(tmp_path / "a.toml"), "--out", str(out)])
-    err = capsys.readouterr().err
+    said, err = capsys.readouterr()
     words = {
         "empty": "no submissions in it",
         "missing": "no such folder",
+        "a file": "essay.txt: a file, not Python or a notebook (.txt); expected the folder of every submission",
+        "no code": "none of its 2 submissions has a file to check (e.g. essay.pdf: not a Python file or notebook (.pdf)",
         "out is another folder": "a folder that holds no grades.csv",
         "out is a file": "exists and is not a folder",
     }[case]
     assert code == 2 and len(err.strip().splitlines()) == 1 and words in err, err
+    assert said == "" and (not out.is_dir() or case == "out is another folder")  # not a word more, nothing written
     assert case != "out is another folder" or (out / "thesis.tex").is_file()
 
 

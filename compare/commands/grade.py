@@ -60,21 +60,28 @@ def add_parser(sub) -> None:
 
 
 @contextmanager
-def _bar():
+def _bar(header: str):
+    """A progress bar, started with the header at the first count: bad input found before it prints one line only."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns = [TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[statuses]}")]
-    with Progress(*columns, TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console.console) as progress:
-        task = None
+    progress, task = None, None
 
-        def update(done: int, total: int, counts: dict) -> None:
-            nonlocal task
-            words = ", ".join(f"{n} {s}" for s, n in counts.items())
-            if task is None:
-                task = progress.add_task("grading", total=total, completed=done, statuses=words)
-            progress.update(task, completed=done, statuses=words)
+    def update(done: int, total: int, counts: dict) -> None:
+        nonlocal progress, task
+        words = ", ".join(f"{n} {s}" for s, n in counts.items())
+        if progress is None:
+            console.say(header)
+            progress = Progress(*columns, TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console.console)
+            progress.start()
+            task = progress.add_task("grading", total=total, completed=done, statuses=words)
+        progress.update(task, completed=done, statuses=words)
 
+    try:
         yield update
+    finally:
+        if progress is not None:
+            progress.stop()
 
 
 def main(args: argparse.Namespace) -> int:
@@ -89,9 +96,8 @@ def main(args: argparse.Namespace) -> int:
     a = assignment.load(args.assignment)  # validated before any cluster starts
     security = cluster.security(args.scheduler, args.tls_ca, args.tls_cert, args.tls_key) if args.scheduler else None
     out = Path(args.out) if args.out else Path("grades") / Path(args.assignment).stem
-    console.say(f"mlp-compare grade: {args.submissions} under {args.assignment} into {out}/")
     try:
-        with _bar() as progress:
+        with _bar(f"mlp-compare grade: {args.submissions} under {args.assignment} into {out}/") as progress:
             frame = runner.grade(args.submissions, a, out, args.force, args.workers, args.scheduler, security, progress=progress)
     except KeyboardInterrupt:
         console.say(f"interrupted: what was graded is in {out}/grades.csv; run the same command again to grade the rest")

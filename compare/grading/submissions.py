@@ -100,6 +100,13 @@ def choose(files: dict, pattern: str | None, function: str | None) -> tuple[str 
 def discover(root: str | Path, pattern: str | None = None, function: str | None = None) -> list[Submission]:
     """Every submission under root, in name order; a bad folder is one line (UsageError)."""
     root = Path(root)
+    if root.is_file():
+        kind = (
+            "one submission ('mlp-compare check' checks one file)"
+            if root.suffix in CODE
+            else f"not Python or a notebook ({root.suffix or 'no suffix'})"
+        )
+        raise UsageError(f"{root}: a file, {kind}; expected the folder of every submission (.py/.ipynb files, or a folder per student)")
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder; expected a folder of .py/.ipynb files or of one folder per student")
     entries = [p for p in sorted(root.iterdir()) if _visible([p.name])]
@@ -127,4 +134,7 @@ def discover(root: str | Path, pattern: str | None = None, function: str | None 
         out.append(Submission(student, shown, files, main, problem, _digest(files, main)))
     if not out:
         raise UsageError(f"{root}: no submissions in it; expected .py or .ipynb files, or one folder per student")
+    if all(s.main is None for s in out):  # not a class: the wrong folder, or the assignment's file = fits none
+        first = out[0]
+        raise UsageError(f"{root}: none of its {len(out)} submissions has a file to check (e.g. {first.file}: {first.problem})")
     return out
