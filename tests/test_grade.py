@@ -1,6 +1,7 @@
 """A class graded on a LocalCluster the test starts on 127.0.0.1 and closes: each mutant's mistake and line as the
 check names it alone, hostile submissions recorded with their cause, the class report, resuming only what changed,
-Ctrl-C, and the folder-per-student layouts. One test, so that pytest-xdist starts one cluster."""
+Ctrl-C, the folder-per-student layouts, and the optimizer part from the command line on a running scheduler. One
+test, so that pytest-xdist starts one cluster."""
 
 import io
 import zipfile
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 import compare
+from compare.cli import main
 from compare.grading import outcome, runner
 from compare.learner.child import ChildSide
 from compare.learner.grade import check
@@ -33,6 +35,7 @@ def test_a_class_of_right_wrong_and_hostile_submissions_graded_on_a_local_cluste
         ctrl_c_leaves_what_was_graded_and_the_same_command_resumes(tmp_path, assignment, c)
         folders_per_student_and_zips_are_graded_as_they_are(tmp_path, assignment, c)
         every_network_is_checked_and_a_refused_convention_is_wrong(tmp_path, c)
+        the_optimizer_is_graded_from_the_command_line_on_a_running_scheduler(tmp_path, c)
 
 
 def statuses_and_causes_are_recorded(frame, expected):
@@ -201,3 +204,31 @@ def every_network_is_checked_and_a_refused_convention_is_wrong(tmp_path, c):
     assert (
         "## as taught: 2-3-1 sigmoid" in feedback and "## unseen: 2-5-1 sigmoid" in feedback and "Training with your gradients" in feedback
     )
+
+
+OPTIMIZER = """layers = [2, 3, 1]
+frameworks = ["numpy"]
+optimizer = "adam"
+lr = 0.01
+optimizer_function = "adam"
+steps = 5
+
+[points]
+tensors = 2
+optimizer = 1
+"""
+
+
+def the_optimizer_is_graded_from_the_command_line_on_a_running_scheduler(tmp_path, c):
+    folder, out = tmp_path / "optimizers", tmp_path / "optimizer-grades"
+    folder.mkdir()
+    for name, rule in [("right", "my_optim.py"), ("slip", "my_optim_buggy.py")]:
+        (folder / f"{name}.py").write_text(classroom.BEGINNER + "\n\n" + (classroom.ROOT / "examples" / rule).read_text())
+    (tmp_path / "optimizer.toml").write_text(OPTIMIZER)
+    args = ["grade", str(folder), "--assignment", str(tmp_path / "optimizer.toml"), "--out", str(out)]
+    assert main([*args, "--scheduler", c.scheduler.address]) == 0
+    row = pd.read_csv(out / "grades.csv", keep_default_na=False).set_index("student").loc
+    assert list(row["right", ["status", "points_tensors", "points_optimizer", "total"]]) == ["right", 2, 1, 3]
+    assert list(row["slip", ["status", "points_tensors", "points_optimizer", "mistake"]]) == ["wrong", 2, 0, "optimizer"]
+    assert row["slip", "cause"].startswith("Bias correction missing on the first moment m")
+    assert "### Your adam" in (out / "feedback" / "slip.md").read_text()
