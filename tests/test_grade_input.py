@@ -37,7 +37,7 @@ def test_a_bad_assignment_is_one_line_and_exit_2_with_nothing_written(tmp_path, 
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("case", ["empty", "missing", "a file", "no code", "out is another folder", "out is a file"])
+@pytest.mark.parametrize("case", ["empty", "missing", "a file", "no code", "out is another folder", "out is a file", "scheduler"])
 def test_a_bad_folder_is_one_line_and_exit_2(tmp_path, capsys, case):
     (tmp_path / "a.toml").write_text(classroom.ASSIGNMENT)
     folder, out = tmp_path / "class", tmp_path / "out"
@@ -54,7 +54,10 @@ def test_a_bad_folder_is_one_line_and_exit_2(tmp_path, capsys, case):
         out.mkdir() if case == "out is another folder" else out.write_text("")
         if out.is_dir():
             (out / "thesis.tex").write_text("")
-    code = main(["grade", str(folder), "--assignment", str(tmp_path / "a.toml"), "--out", str(out)])
+    if case == "scheduler":
+        (folder / "a.py").write_text(classroom.BEGINNER)
+    scheduler = ["--scheduler", "localhost:8786"] if case == "scheduler" else []
+    code = main(["grade", str(folder), "--assignment", str(tmp_path / "a.toml"), "--out", str(out), *scheduler])
     said, err = capsys.readouterr()
     words = {
         "empty": "no submissions in it",
@@ -63,6 +66,7 @@ def test_a_bad_folder_is_one_line_and_exit_2(tmp_path, capsys, case):
         "no code": "none of its 2 submissions has a file to check (e.g. essay.pdf: not a Python file or notebook (.pdf)",
         "out is another folder": "a folder that holds no grades.csv",
         "out is a file": "exists and is not a folder",
+        "scheduler": "--scheduler localhost:8786: expected tcp://HOST:PORT or tls://HOST:PORT",
     }[case]
     assert code == 2 and len(err.strip().splitlines()) == 1 and words in err, err
     assert said == "" and (not out.is_dir() or case == "out is another folder")  # not a word more, nothing written

@@ -93,6 +93,8 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers {args.workers}: expected a whole number >= 1, for the local cluster (not with --scheduler)")
     if not args.scheduler and (args.tls_ca or args.tls_cert or args.tls_key):
         raise UsageError("--tls-ca/--tls-cert/--tls-key: need --scheduler tls://HOST:PORT")
+    if args.scheduler:
+        cluster.check_address(args.scheduler)  # before a word is printed: bad input is its one line
     a = assignment.load(args.assignment)  # validated before any cluster starts
     security = cluster.security(args.scheduler, args.tls_ca, args.tls_cert, args.tls_key) if args.scheduler else None
     out = Path(args.out) if args.out else Path("grades") / Path(args.assignment).stem
