@@ -115,7 +115,10 @@ def chart(grades: pd.DataFrame, path: Path) -> None:
     fig = figure(figsize=(7, 1.2 + 0.35 * max(len(kinds), 1)), layout="constrained")
     ax = fig.add_subplot()
     if len(kinds):
+        from matplotlib.ticker import MaxNLocator
+
         ax.barh(list(kinds.index), kinds.to_numpy(), color="tab:red")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of submissions
         ax.set_xlabel("submissions")
     else:
         ax.text(0.5, 0.5, "no wrong submissions", ha="center", va="center", transform=ax.transAxes)
