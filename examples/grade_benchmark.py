@@ -68,7 +68,7 @@ def generate(root: Path, size: int) -> list[tuple[str, Path, Path]]:
         n = size // len(STYLES) + (k < size % len(STYLES))
         (folder / "right.py").write_text(text)
         (folder / "right_commented.py").write_text(text.replace("\n\n\ndef ", "\n\n\n# my own function\ndef ", 1))
-        extra = HOSTILE if style == "rows" else {}
+        extra = HOSTILE if style == "rows" and n >= 2 + len(HOSTILE) else {}  # a class of --size 5 holds no room for them
         for name, code in extra.items():
             (folder / f"{name}.py").write_text(code)
         pool = mutants(text)
