@@ -178,6 +178,13 @@ def main() -> None:
                 "measure": "speed-up, 2 workers vs 1",
                 "value": f"{runs[1][0] / runs[2][0]:.2f}x ({runs[1][1] / runs[2][1]:.2f}x after the start)",
             },
+            *[
+                {
+                    "measure": f"{w} worker(s): submissions in progress on average (their wall_s summed / the wall after the start)",
+                    "value": f"{runs[w][3]['wall_s'].sum() / runs[w][1]:.2f}, {runs[w][3]['wall_s'].median():.3f} s each (median)",
+                }
+                for w in (1, 2)
+            ],
             {
                 "measure": "same status, mistake, first wrong tensor and line as check alone",
                 "value": f"{int(agree.sum())} of {len(merged)}",
