@@ -58,12 +58,24 @@ def instance_arguments(cls, sizes, X, y, lr: float | None, l2: float | None, see
     )
 
 
-def run_arguments(fn, name: str, sizes, X, y, lr, l2, seed: int, given: dict, module) -> tuple[dict, list[str]]:
+EPOCHS = 2  # a training function's epochs: enough for the second update, where the run is stopped
+
+
+def run_arguments(fn, name: str, sizes, X, y, lr, l2, seed: int, given: dict, module, activation=None) -> tuple[dict, list[str]]:
     """Keyword arguments for a training function or method (build_model(nn_hdim), fit(X_train, y_train, X_valid,
-    y_valid)): the network's sizes, the check's data (any x... or y... parameter), what --init-args gives."""
+    y_valid)): the network's sizes, the check's data (any x... or y... parameter), the hidden activation's name where
+    it takes one by name, what --init-args gives."""
     params = [Parameter(p.name, p.role or _data_role(p.name), p.required, p.default) for p in parameters(fn)]
     kwargs = any(q.kind == q.VAR_KEYWORD for q in _signature(fn))
-    return _arguments(params, name, sizes, X, y, lr, l2, seed, given, module, kwargs, name)
+    args, said = _arguments(params, name, sizes, X, y, lr, l2, seed, given, module, kwargs, name)
+    for p in params:  # hidden_layers_activation_fn="relu": the check's activation, said
+        if activation and p.name not in given and ACTIVATION.fullmatch(p.name) and isinstance(p.default, str) and p.default != activation:
+            args[p.name] = activation
+            said.append(f"{p.name}={activation!r}")
+    return args, said
+
+
+ACTIVATION = re.compile(r"(hidden_?(layers?_?)?)?activation(_?fn|_?func(tion)?|_?name)?|act(_?fn)?", re.IGNORECASE)
 
 
 def _data_role(name: str) -> str | None:
@@ -90,6 +102,7 @@ def _arguments(
             "lr": lr,
             "l2": l2,
             "seed": seed if p.required else None,
+            "epochs": EPOCHS if p.required else None,
         }.get(p.role)
         if p.role == "n_hidden" and p.name == "hidden_layer_sizes":
             value = tuple(sizes[1:-1])

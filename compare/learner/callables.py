@@ -37,6 +37,12 @@ def template(fn, module, setup: Setup, layout: str | None):
     return None
 
 
+def epochs(fn) -> bool:
+    """Whether a function takes how long to train (fit(x, y, epochs, learning_rate), model(X, Y, num_iterations)):
+    a training function, whatever weights its object already holds."""
+    return any(p.role == "epochs" for p in roles.parameters(fn))
+
+
 def trains(fn, method: bool = False) -> bool:
     """Whether a function takes no weights (it makes its own and trains them: build_model(nn_hdim), fit(X, y)): no
     parameter that holds weights or a tensor, and too few required ones for (params, X, y)."""
@@ -44,7 +50,7 @@ def trains(fn, method: bool = False) -> bool:
     if any(p.role in ("params", "tensor") for p in params):
         return False
     required = [p for p in params if p.required]
-    if method or not required or any(p.role in ("n_hidden", "sizes") for p in required):
+    if method or not required or any(p.role in ("n_hidden", "sizes", "epochs") for p in required):
         return True
     return len(required) < 3 and any(p.role == "X" for p in required) and _loops_over_updates(fn)
 

@@ -117,7 +117,7 @@ class Caller:
             elif p.role == "n_total" and p.required:
                 args[p.name] = X.shape[1] if self.form.columns and X.ndim == 2 else len(X)
             elif p.role == "tensor" and tensors is not None:
-                args[p.name] = tensors[p.name.lower().replace("_", "")] if p.name.lower().replace("_", "") in tensors else None
+                args[p.name] = tensors.get(p.tensor)
             elif p.role == "masks":
                 if masks is not None:
                     args[p.name] = masks
@@ -174,7 +174,8 @@ class Caller:
         handed = _flat(params_in)
         before = [a.copy() for a in handed]
         X0, y0 = Xs.copy(), np.asarray(ys, dtype=np.float64).copy()
-        args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2)
+        tensors = _by_name(params_in) if any(p.role == "tensor" for p in self.signature) else None
+        args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2, tensors)
         out = self.run(args)
         n = 1 if self.form.per_sample else len(batch.X)
         got = self.read(out, params_in, before, handed, batch, n)
@@ -257,6 +258,15 @@ class Caller:
         loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
         dtypes = [a.dtype for a in handed]
         return Returned(loss, canonical, {}, returned.precision(dtypes), "in place", lr, words)
+
+
+def _by_name(params_in) -> dict:
+    """The learner's own tensors (in their layout) by name, for a function that takes them one by one: w1, b1, ..."""
+    flat = _flat(params_in)
+    pairs = len(flat) // 2 if isinstance(params_in, list) and params_in and isinstance(params_in[0], tuple) else 0
+    if pairs:
+        return {f"{t}{k}": a for k in range(1, pairs + 1) for t, a in zip("wb", flat[2 * k - 2 : 2 * k])}
+    return {k.lower(): v for k, v in params_in.items()} if isinstance(params_in, dict) else {f"w{k}": W for k, W in enumerate(flat, 1)}
 
 
 def _tensor_names(params) -> list[str]:

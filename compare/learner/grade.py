@@ -88,7 +88,9 @@ def check(
     if not given:
         spec, (params, X, y), data_notes = batches.fitting_batch(spec, dataset_given, sizes_given)
     masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 else None
-    setup = Setup(spec.layers, sizes_given, False if not spec.bias else None, params, X, y, spec.layers[-1], lr, spec.l2, spec.seed)
+    setup = Setup(
+        spec.layers, sizes_given, False if not spec.bias else None, params, X, y, spec.layers[-1], lr, spec.l2, spec.seed, spec.activation
+    )
     opened = learner.open(setup)
     spec, notes = batches.opened_spec(spec, opened, sizes_given)
     if opened.step is not None:  # a script: its own weights, batch and step

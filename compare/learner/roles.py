@@ -16,7 +16,7 @@ ROLES = {  # role -> the names learners give it (lower case, whole name)
     "lr": r"lr|learning_?rate|learningrate|eta|step_?size|l_rate|epsilon_lr|rate",
     "l2": r"reg|lam|lmbda|lambda_?|lamda|l2|l2_?reg|reg_?lambda|reg_?strength|regularization|weight_decay|wd|alpha_l2",
     "masks": r"masks",
-    "sizes": r"sizes|layers|layer_sizes|layer_dims|dims|architecture|layer_units|shape|nn_architecture|topology|hidden_layer_sizes",
+    "sizes": r"sizes|layers|layers?_?(sizes?|dims?|dimensions)|dims|architecture|layer_units|shape|nn_architecture|topology|hidden_layer_sizes",
     "n_in": r"inputnodes|input_nodes|n_?in|n_?input|num_?inputs|input_?size|input_?dim|in_?features|n_x|d|n_features|n_?i|ni|input_?layer_?size|nin",
     "n_hidden": r"hiddennodes|hidden_nodes|n_?hidden|num_?hidden|hidden_?size|hidden_?dim|nn_hdim|h|n_h|hidden|nh|hidden_?layer_?size",
     "n_out": r"outputnodes|output_nodes|n_?out|n_?output|num_?outputs|output_?size|output_?dim|num_?classes|n_?classes|n_y|c|k|no|nout|out_features",
@@ -24,6 +24,7 @@ ROLES = {  # role -> the names learners give it (lower case, whole name)
     "batch": r"mini_?batch|batch|training_data|train_data|train_set|data_batch",  # samples and targets together
     "n_total": r"n|n_train|n_data|num_examples|training_set_size",  # the training set's size (an L2 term's n)
     "sample_weight": r"sample_weights?",  # None: every sample weighs the same
+    "epochs": r"n?_?epochs?|num_?epochs|n_?iters?|num_?iter(ation)?s|iter(ation)?s|max_?iter|n_?steps|num_?steps|training_?steps",
 }
 PATTERNS = {role: re.compile(rf"({names})", re.IGNORECASE) for role, names in ROLES.items()}
 LAYER_TENSOR = re.compile(r"^(?P<kind>w|weights?|b|bias(es)?|syn)_?(?P<k>\d+)$", re.IGNORECASE)
@@ -43,6 +44,7 @@ class Parameter:
     role: str | None
     required: bool
     default: object
+    tensor: str = ""  # a weight or bias taken alone: which ("w1", "b2")
 
 
 def parameters(fn, skip_self: bool = False) -> list[Parameter]:
@@ -57,11 +59,27 @@ def parameters(fn, skip_self: bool = False) -> list[Parameter]:
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
-        r = role(p.name)
-        if LAYER_TENSOR.match(p.name):
-            r = "tensor"
-        out.append(Parameter(p.name, r, p.default is p.empty, p.default))
-    return out
+        r, found = role(p.name), LAYER_TENSOR.match(p.name)
+        tensor = f"{'b' if found['kind'][0].lower() == 'b' else 'w'}{found['k']}" if found else ""
+        out.append(Parameter(p.name, "tensor" if found else r, p.default is p.empty, p.default, tensor))
+    return _tensors_by_order(out)
+
+
+LETTERED_TENSOR = re.compile(r"(?P<kind>w|b)_?(?P<which>[a-z]{1,6})", re.IGNORECASE)
+
+
+def _tensors_by_order(params: list[Parameter]) -> list[Parameter]:
+    """Weights and biases taken one by one and named by a letter (Wh, bh, Wo, bo; W_hidden, W_out): the layers in the
+    order the parameters come, where there are at least two weights and as many biases or none."""
+    if any(p.tensor for p in params):
+        return params
+    lettered = [p for p in params if p.role is None and LETTERED_TENSOR.fullmatch(p.name)]
+    Ws = [p for p in lettered if p.name[0] in "wW"]
+    bs = [p for p in lettered if p.name[0] in "bB"]
+    if len(Ws) < 2 or len(bs) not in (0, len(Ws)):
+        return params
+    names = {p.name: f"w{k}" for k, p in enumerate(Ws, start=1)} | {p.name: f"b{k}" for k, p in enumerate(bs, start=1)}
+    return [Parameter(p.name, "tensor", p.required, p.default, names[p.name]) if p.name in names else p for p in params]
 
 
 def iterates(fn, name: str) -> bool:

@@ -52,6 +52,7 @@ class Setup:
     lr: float | None = None
     l2: float = 0.0
     seed: int = 0
+    activation: str | None = None  # the hidden layers' activation, for a training function that takes its name
 
 
 @dataclass
@@ -155,7 +156,8 @@ class Side:
         sizes = None if not setup.sizes_given else setup.sizes
         layout = self.options.form.layout if self.options.form_given else None
         chains = layer_search.chains(found, sizes, layout=layout, bias=setup.bias)
-        if not chains and not found and callables.trains(getattr(instance, method_name), method=True):  # its weights are made by the method
+        trains = callables.trains(getattr(instance, method_name), method=True)
+        if trains and (not chains and not found or callables.epochs(getattr(instance, method_name))):  # it trains its own weights
             return self._open_run(getattr(instance, method_name), instance, setup, patches, module, words)
         if not chains:
             seen = ", ".join(f"{leaf.where('self')} {leaf.shape}" for leaf in found) or "none"
@@ -190,8 +192,12 @@ class Side:
         onehot = (
             np.ndim(setup.y) == 2 and setup.y.shape[1] > 1 and np.all((setup.y == 0) | (setup.y == 1)) and np.all(setup.y.sum(axis=1) == 1)
         )
+        columns = self.options.form_given and self.options.form.layout == "columns"
         for k, y in enumerate([np.argmax(setup.y, axis=1), setup.y] if onehot else [setup.y]):  # fit(X, y) takes labels, as scikit-learn's
-            kwargs, said = binding.run_arguments(fn, name, setup.sizes, setup.X, y, setup.lr, setup.l2, setup.seed, given, module)
+            X, y = (setup.X.T, y.T if np.ndim(y) == 2 else y) if columns else (setup.X, y)  # samples as columns, as declared
+            kwargs, said = binding.run_arguments(
+                fn, name, setup.sizes, X, y, setup.lr, setup.l2, setup.seed, given, module, setup.activation
+            )
             scope = {
                 **(vars(module) if module is not None else {}),
                 **{f"{name}({k})": v for k, v in kwargs.items()},

@@ -27,6 +27,7 @@ class Statement:
     parts: tuple = ()  # (target as written, the names its own part of the value reads): a, b = x, y; d = {"k": x}
     stored: tuple[str, ...] = ()  # x of x[...] = ...: read where x itself changed (a masked write), not for an item
     augmented: bool = False  # x += ..., x[i] -= ...
+    arithmetic: bool = False  # the target plus or minus something (W = W - lr * dW), not W = step(W) or x = f(x)
 
     def reads_for(self, key: str) -> tuple[str, ...]:
         """The names the part of the statement that made key reads (all it reads where the key is not its own part;
@@ -109,6 +110,27 @@ def _parts(node: ast.Assign):
                     yield f"{ast.unparse(target)}[{k.value!r}]", tuple(names(v))
 
 
+def _terms(value) -> list:
+    """The operands of a top-level sum or difference: a - b + c -> [a, b, c]; anything else is one term."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)):
+        return [*_terms(value.left), *_terms(value.right)]
+    return [value]
+
+
+def _stepped(value, targets: set[str]) -> bool:
+    """A step's shape: the target plus or minus something (W = W - lr * dW, W = W * (1 - lr * lam) - lr * dW), a tuple
+    of them, or a comprehension over it ([w - lr * g for w, g in zip(ws, gs)]); not a call, a transpose or a scaling
+    of it (x = layer.forward(x), Y = Y.T, X = X / X.max()): those may change its shape without a step being wrong."""
+    if isinstance(value, (ast.Tuple, ast.List)) and value.elts:
+        return any(_stepped(v, targets) for v in value.elts)
+    if isinstance(value, (ast.ListComp, ast.DictComp, ast.GeneratorExp)) or (
+        isinstance(value, ast.Call) and value.args and isinstance(value.args[0], (ast.ListComp, ast.GeneratorExp))
+    ):
+        return bool(targets & set(names(value)))
+    terms = _terms(value)
+    return len(terms) > 1 and any(targets & set(names(t)) for t in terms)
+
+
 def statements(file: str) -> dict[int, Statement]:
     """Line -> the simple statement (or loop header) that starts or spans it, parsed once per file."""
     if file in _STATEMENTS:
@@ -137,7 +159,8 @@ def statements(file: str) -> dict[int, Statement]:
         value = getattr(node, "value", None)
         reads = tuple(names(value)) if value is not None else ()
         writes = tuple(_target_roots(node)) if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) else ()
-        update = isinstance(node, ast.AugAssign) or bool(set(writes) & set(reads))  # x -= ..., x = x - ...: a step's shape
+        update = isinstance(node, ast.AugAssign) or bool(set(writes) & set(reads))  # x -= ..., x = x - ..., W = step(W)
+        arithmetic = isinstance(node, ast.AugAssign) or (isinstance(node, ast.Assign) and _stepped(node.value, set(writes)))
         stored = tuple(r for t in node.targets if isinstance(t, ast.Subscript) for r in _root(t)) if isinstance(node, ast.Assign) else ()
         if stored:  # x[mask] = 0 writes into x: what x held, and the names of the mask, are read (not an update)
             reads = tuple(dict.fromkeys([*reads, *(n for t in node.targets if isinstance(t, ast.Subscript) for n in names(t))]))
@@ -147,7 +170,9 @@ def statements(file: str) -> dict[int, Statement]:
         if isinstance(node, ast.Return) and node.value is not None:  # what a return builds: its parts by their place
             parts = tuple((f"(){path}", found) for path, found in _literal_parts(node.value))
         for k in range(node.lineno, end + 1):
-            table[k] = Statement(node.lineno, end, src, reads, writes, update, False, parts, stored, isinstance(node, ast.AugAssign))
+            table[k] = Statement(
+                node.lineno, end, src, reads, writes, update, False, parts, stored, isinstance(node, ast.AugAssign), arithmetic
+            )
     _STATEMENTS[file] = table
     return table
 
@@ -203,6 +228,17 @@ def values(frame) -> dict[str, tuple[object, object]]:
 
 
 GRADIENT_WORDS = ("grad", "nabla", "delta", "error", "dw", "db", "dweight", "dbias", "dz", "dh", "da", "dscores", "dout", "d_")
+
+
+PARAMETER_NAME = re.compile(r"(w|b|weights?|bias(es)?|theta|params?|parameters|syn|coefs?_?|intercepts?_?)(_?[a-z0-9]{0,8})", re.IGNORECASE)
+
+
+def parameter_named(key: str) -> bool:
+    """Whether the last part of a key is named as a weight or bias (W1, Wh, bo, params['W2'], self.weights), not as
+    an activation (output, x, a2): a value a call returned in its place is then a step (W, b = update(W, b, dW, db))."""
+    last = [p.strip("'\" ]") for p in key.replace("[", ".").split(".") if p.strip("'\" ]")]
+    last = [p for p in last if not p.isdigit()]
+    return bool(last) and bool(PARAMETER_NAME.fullmatch(last[-1])) and roles.role(last[-1]) not in ("X", "y", "batch")
 
 
 def weight_like(key: str) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.learner import slots
-from compare.learner.statements import Statement, numeric, statements, values, weight_like, writes
+from compare.learner.statements import Statement, numeric, parameter_named, statements, values, weight_like, writes
 
 LINE_LIMIT = 2_000_000  # line events before a run that never updates its weights is given up
 
@@ -168,9 +168,10 @@ class Watch:
         ident = id(obj) if obj is not None else 0
         alias = obj is not None and (was is None or was[0] is not obj) and ident in seen
         is_update = bool(st and st.update and was is not None and np.shape(was[1]) == np.shape(copy) and writes(st, key))
+        is_update = is_update and (st.arithmetic or parameter_named(key))  # x = layer.forward(x) is no step
         if is_update and np.size(copy) > 1 and np.array_equal(np.sort(copy, axis=None), np.sort(was[1], axis=None)):
             is_update = False  # X = X[perm]: the same numbers reordered, a shuffle and not a step
-        if st and st.update and was is not None and np.shape(was[1]) != np.shape(copy) and writes(st, key) and weight_like(key):
+        if st and st.arithmetic and was is not None and np.shape(was[1]) != np.shape(copy) and writes(st, key) and weight_like(key):
             self.reshaped.append((key, np.shape(was[1]), np.shape(copy), st.line, st.source))
         dtype = str(obj.dtype) if isinstance(obj, np.ndarray) else "float64"
         rec = Record(
