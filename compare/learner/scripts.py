@@ -136,6 +136,8 @@ def first_step(run: Run, setup, layout: str | None = None) -> Step:
     scope = {**run.scope, **script_batch.families(watch.records[:start], run.scope)}
     X, columns_data, idx = script_batch.batch(watch.records[:start], before, where, scope, watch.records[start].frame)
     y, data_size = script_batch.targets(watch.records[:start], scope, X, sizes[-1], columns_data)
+    if np.ndim(y) == 1 and sizes[-1] > 1 and np.array_equal(y, np.round(y)):
+        y = np.asarray(y).astype(np.int64)  # class labels (their copies were taken as floats)
     lr, lr_words = _learning_rate(updates, setup.lr)
     grads = [((Wb - Wa) / lr, None if bb is None else (bb - ba) / lr) for (Wb, bb), (Wa, ba) in zip(before, after)]
     got = Returned(None, grads, {}, precision([r.dtype for r in updates]), "in place", lr, lr_words)
