@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 
-from compare.commands import bench, check, check_optimizer, defaults, explain, export, gradcheck, run, sweep, table, verify
+from compare.commands import bench, check, check_optimizer, defaults, explain, export, gradcheck, grade, run, sweep, table, verify
 from compare.errors import Terminated, UsageError, interrupted_status
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
@@ -25,6 +25,7 @@ COMMANDS = {
     "table": table,
     "verify": verify,  # a bundle's files against its manifest, its tables re-derived from its losses
     "sweep": sweep,  # a grid of specs on a Dask cluster (compare/sweeps/)
+    "grade": grade,  # a class's submissions checked on a Dask cluster (compare/grading/)
     "export": export,  # standalone PyTorch and Keras scripts (compare/export/)
 }
 
