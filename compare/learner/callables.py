@@ -71,8 +71,7 @@ def callable_as_a_gradient(fn, name: str) -> None:
     if not params or any(p.role in ("params", "tensor") for p in params):
         return
     required = [p for p in params if p.required and p.role != "masks"]
-    unnamed = [p for p in required if p.role is None]
-    if len(required) >= 3 or len(unnamed) >= 1 and len(required) >= 3:
+    if len(required) >= 3:  # (params, X, y) under any names
         return
     raise LearnerError(f"{name} takes ({', '.join(p.name for p in required)}); {ACCEPTED}")
 
