@@ -14,8 +14,7 @@ from compare.agree.differences import curve_diff, tensor_diff
 from compare.agree.tolerances import FD_TOL, GRAD_TOL, curve_tolerance
 from compare.shared import loss_file
 from compare.shared.implementations import RUNS, convention_matters, convention_reasons, runs_for, same_rules
-from compare.shared.weights import names as tensor_names
-from compare.shared.weights import tensors
+from compare.shared.weights import spec_names, tensors
 
 FD_PAIR = "numpy vs finite differences"
 OWN_DEFAULTS = "own defaults: not expected to agree"
@@ -68,7 +67,7 @@ def gradient_table(result) -> pd.DataFrame:
     for a, b in itertools.combinations(result.grads, 2):
         (_, ga), (_, gb) = result.grads[a], result.grads[b]
         expected = a not in result.native and b not in result.native  # the optimizer's rules do not touch a gradient
-        names = tensor_names(len(ga), "d", bias=result.spec.bias)  # no db rows without biases
+        names = spec_names(result.spec, "d")  # no db rows without biases; dgamma, dbeta with bn_affine
         for name, ta, tb in reversed(list(zip(names, tensors(ga), tensors(gb)))):
             d = tensor_diff(ta, tb)
             verdict = {"pass": d["max_rel"] <= tol, "status": "ok"} if expected else {"pass": None, "status": OWN_DEFAULTS}

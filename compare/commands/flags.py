@@ -86,6 +86,12 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         help="layers without biases: each computes A W, no + b (as Rashid's wih/who, Trask's syn0/syn1)",
     )
     g.add_argument("--batch-norm", action="store_true", default=None, help="batch norm after every hidden activation")
+    g.add_argument(
+        "--bn-affine",
+        action="store_true",
+        default=None,
+        help="batch norm with a learned scale and shift, gamma Y + beta (the frameworks' default; needs --batch-norm)",
+    )
     g.add_argument("--decay-biases", action="store_true", default=None, help="L2 and weight decay on the biases too")
     g.add_argument("--dtype", help="float64 (default) or float32")
     g.add_argument("--init", help=f"initial weights: {', '.join(spec_module.INITS)}")

@@ -132,5 +132,5 @@ def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.D
     if entries == -1:
         entries = None if n_params <= 2000 else 30
     signs = finite_diff.relu_signs(model, X64) if "relu" in spec.activations else None
-    names = weights.names(len(init), "d", bias=spec.bias)
+    names = weights.spec_names(spec, "d")
     return finite_diff.check(loss, init, grads, names, signs=signs, max_entries=entries, seed=spec.seed)
