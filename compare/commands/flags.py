@@ -98,6 +98,16 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--frameworks", type=_names, help="comma-separated: numpy,torch,tensorflow (default: all three)")
 
 
+def add_exact_flag(p: argparse.ArgumentParser, what: str) -> None:
+    """--exact on|off|auto: the exact reference (long double) every run is measured against in ulps."""
+    p.add_argument(
+        "--exact",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help=f"the exact reference (long double) the runs are measured against in ulps: {what}",
+    )
+
+
 def spec_from_args(args: argparse.Namespace) -> Spec:
     """Defaults, then the TOML config, then the flags; validated, with errors naming the field."""
     values = spec_module.load_toml(args.config) if args.config else {}

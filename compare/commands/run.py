@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from compare.commands.flags import add_spec_flags, spec_from_args
+from compare.commands.flags import add_exact_flag, add_spec_flags, spec_from_args
 from compare.experiment import pipeline
 from compare.explain import search
 from compare.io import bundle, console
@@ -39,6 +39,9 @@ def add_parser(sub) -> None:
     add_spec_flags(p)
     p.add_argument("--out", metavar="DIR", help="bundle folder to write (default: runs/<time>-<spec>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
+    add_exact_flag(
+        p, "auto (default) takes the first gradients and as many steps of the curve as cost <= 20%% of the training, on all steps, off none"
+    )
     p.add_argument("--explain", action="store_true", help="after the run, name the convention that explains each disagreement")
     p.add_argument(
         "--defaults",
@@ -58,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
     names = [n for n in implementations.runs_for(spec) if implementations.installed(n)]
     with bundle.staging(out) as staged:  # the curves stream into it during training; removed if anything fails
         with console.progress_bars(names, spec.epochs) as on_epoch:
-            result = pipeline.run(spec, on_epoch=on_epoch, stream_to=staged, defaults=args.defaults, prepared=prepared)
+            result = pipeline.run(spec, on_epoch=on_epoch, stream_to=staged, defaults=args.defaults, prepared=prepared, exact=args.exact)
         console.print_run(result)
         ok = result.ok
         if args.explain or args.defaults == "native":
