@@ -25,7 +25,7 @@ def distance(computed, exact, dtype: str) -> np.ndarray:
 
 def summary(computed, exact, dtype: str) -> dict[str, float]:
     """{'ulps_max', 'ulps_median'} over the entries (NaN entries, where a run stopped, count as infinitely far)."""
-    d = np.nan_to_num(distance(computed, exact, dtype).ravel(), nan=np.inf)
+    d = np.nan_to_num(distance(computed, exact, dtype).ravel(), nan=np.inf, posinf=np.inf)
     return {"ulps_max": float(d.max()), "ulps_median": float(np.median(d))} if d.size else {"ulps_max": 0.0, "ulps_median": 0.0}
 
 
@@ -36,4 +36,4 @@ def ratio(diff: np.ndarray, bound: np.ndarray) -> float:
     diff, bound = np.abs(np.asarray(diff, np.float64)), np.asarray(bound, np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(bound > 0, diff / np.where(bound > 0, bound, 1.0), np.where(diff > 0, np.inf, 0.0))
-    return float(np.nan_to_num(r, nan=np.inf).max()) if r.size else 0.0
+    return float(np.nan_to_num(r, nan=np.inf, posinf=np.inf).max()) if r.size else 0.0
