@@ -242,11 +242,11 @@ class Scheduled:
         self.scheduler.end_epoch()
 
 
-def optimizer(spec, params: list[np.ndarray], convention: str = "torch", clipping: str | None = None):
+def optimizer(spec, params: list[np.ndarray], convention: str = "torch", clipping: str | None = None, rule=None):
     """The spec's optimizer: its update rule, with its decoupled weight decay (kernels only unless
     spec.decay_biases), its gradient clipping and its learning-rate schedule, if any. clipping: another rule than
-    the convention's own."""
-    rule = opt = update_rule(spec, params, convention)
+    the convention's own; rule: (spec, params, convention) -> another update rule than the spec's (with .lr and .step)."""
+    rule = opt = (rule or update_rule)(spec, params, convention)
     if spec.weight_decay > 0:
         opt = Decoupled(opt, spec.weight_decay, [p.ndim > 1 or spec.decay_biases for p in params], convention)
     if spec.clip_norm > 0 or spec.clip_value > 0:

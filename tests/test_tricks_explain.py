@@ -38,7 +38,7 @@ def test_explain_names_the_training_trick_default_left_in(switch, extra, framewo
 def test_the_causes_table_names_only_rows_and_switches_that_exist():
     from compare.defaults import causes
     from compare.defaults.table import KEYS
-    from compare.explain.switches import switches
+    from compare.explain.catalogue import switches
 
     everything = BASE.replace(optimizer="adam", l2=0.01, class_weights=(1.0, 2.0, 3.0), schedule="cosine", decay_steps=10,
                               activation="leaky_relu", leaky_slope=0.05, batch_norm=True, bn_eps=1e-4, clip_norm=1.0)  # fmt: skip

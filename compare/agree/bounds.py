@@ -18,6 +18,9 @@ CURVATURE = {"sigmoid": 0.0963, "tanh": 0.770, "gelu": 0.798, "gelu_tanh": 0.80}
 SOFTMAX_OWN = 4  # ulps of each probability: an exp, a sum's division, the shift by the row's max
 ROOT = 4  # ulps of 1 / sqrt(var + eps): a square root and a division, or a reciprocal square root
 FORMULAS = 4  # batch norm's backward: torch's and Keras's own formulas round more often than the compact one, as large
+# A gradient may be rounded once more in a framework (accumulated into its .grad buffer, a penalty's gradient added in
+# another order), and one ulp is round-off by any reading: each entry's bound gets STORE u |g| on top, up to an ulp.
+STORE = 2
 
 
 def _transpose(x: Err) -> Err:
@@ -34,6 +37,9 @@ def act(z: Err, name: str, slope: float, u: float) -> tuple[Err, Err]:
         return function(z, a.f, np.where(kink, steep, np.abs(d)), OWN[name], u), Err(d, np.where(kink, abs(1 - slope), 0.0))
     c = CURVATURE[name] * z.e
     h = function(z, a.f, np.abs(d) + c, OWN[name], u)
+    if name in ("gelu", "gelu_tanh"):  # z (1 + erf) / 2 and z (1 + tanh) / 2: 1 + erf(z) rounds to u, however small it is
+        h = Err(h.v, h.e + OWN[name] * u * np.abs(z.v))
+        return h, Err(d, c + OWN[name] * u * (np.abs(d) + np.abs(h.v) + 1 + np.abs(z.v)))
     return h, Err(d, c + OWN[name] * u * (np.abs(d) + np.abs(h.v)))
 
 
@@ -64,8 +70,10 @@ def norm_back(dy: Err, cache, u: float) -> Err:
     return rounding_only(compact(u), compact(0.0), FORMULAS)
 
 
-def loss_gradient(spec, z: Err, y: np.ndarray, u: float) -> Err:
-    """dL/dlogits with its error: the mean's divisions, the output activation or softmax, weighted sums' own sum."""
+def loss_gradient(spec, z: Err, y: np.ndarray, u: float, probabilities: bool = False) -> Err:
+    """dL/dlogits with its error: the mean's divisions, the output activation or softmax, weighted sums' own sum.
+    probabilities: the cross-entropy taken on probabilities (torch's BCELoss(sigmoid(z)), Keras's from_logits=False),
+    whose 1 - p loses its digits as p nears 1: each entry's relative error grows as u / min(p, 1 - p)."""
     n, o = z.v.shape
     if spec.loss == "mse":
         a, fp = act(z, spec.output, 0.0, u)
@@ -85,12 +93,16 @@ def loss_gradient(spec, z: Err, y: np.ndarray, u: float) -> Err:
     diff = add(p, exact(-target), u)
     if spec.class_weights is not None:
         diff = mul(diff, exact(w[:, None]), u)
-    return scale(diff, 1 / over, u, ops=ops)
+    grad = scale(diff, 1 / over, u, ops=ops)
+    if probabilities:
+        near = np.maximum(np.minimum(p.v, 1 - p.v), np.finfo(np.float64).tiny)
+        grad = Err(grad.v, grad.e + OWN["sigmoid"] * u * np.abs(grad.v) / near)
+    return grad
 
 
-def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None) -> list[tuple[Err, Err | None]]:
+def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None, probabilities: bool = False) -> list[tuple[Err, Err | None]]:
     """Every gradient tensor on the batch (X, y) at `params`, [(dW, db), ..., (dgamma, dbeta), ...] as Err: its value
-    (float64) and the bound on the error of any computation of it in spec.dtype."""
+    (float64) and the bound on the error of any computation of it in spec.dtype (probabilities: see loss_gradient)."""
     u, n = UNIT[spec.dtype], len(spec.layers) - 1
     A, cache = exact(X), []
     for layer in range(n - 1):
@@ -105,7 +117,7 @@ def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None) -> l
         cache.append((A, fp, bn, mask))
         A = B if mask is None else mul(B, mask, u)
     W, b = params[n - 1]
-    dZ = loss_gradient(spec, matmul(A, exact(W), u, None if b is None else exact(b)), y, u)
+    dZ = loss_gradient(spec, matmul(A, exact(W), u, None if b is None else exact(b)), y, u, probabilities)
     grads: list = [None] * len(params)
     for layer in reversed(range(n)):
         A_prev = cache[layer][0] if layer < n - 1 else A
@@ -126,4 +138,5 @@ def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None) -> l
             dA = mul(dA, gamma_, u)
         dH = norm_back(dA, bn, u) if bn is not None else dA
         dZ = mul(dH, fp, u)
-    return grads
+    stored = lambda g: None if g is None else Err(g.v, g.e + STORE * u * np.abs(g.v))  # noqa: E731
+    return [(stored(a), stored(b)) for a, b in grads]
