@@ -63,6 +63,8 @@ BETAS = {"beta_1": 0.9, "beta_2": 0.999}  # passed as np.float64 (Keras's own de
 GAPS = {
     "aligned": ({}, "torch", {"optimizer": sgd()}, set()),
     "clip_eps": ({"clip_norm": 0.05}, "keras", {"optimizer": keras_opt("SGD", global_clipnorm=lambda s: s.clip_norm)}, {"clip_eps"}),
+    "clip_eps_momentum": ({"clip_norm": 0.05, "optimizer": "momentum"}, "keras", {"optimizer": keras_opt("SGD", momentum=0.9, global_clipnorm=lambda s: s.clip_norm)},
+                          {"clip_eps"}),  # the momentum forms agree for a constant rate: not named
     "keras_clipnorm": ({"clip_norm": 0.05}, "keras", {"optimizer": keras_opt("SGD", clipnorm=lambda s: s.clip_norm)}, {"keras_clipnorm"}),
     "coupled_decay": ({**ADAM, "weight_decay": 0.05, "decay_biases": True}, "torch", {"optimizer": torch_opt("Adam", eps=1e-6, weight_decay=0.05)}, {"coupled_decay"}),
     "decoupled_decay": ({**ADAM, "l2": 0.05, "decay_biases": True}, "torch", {"optimizer": torch_opt("AdamW", eps=1e-6, weight_decay=0.05)}, {"decoupled_decay"}),
