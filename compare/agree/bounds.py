@@ -34,7 +34,8 @@ def act(z: Err, name: str, slope: float, u: float) -> tuple[Err, Err]:
     if name in ("relu", "leaky_relu", "identity"):
         kink = (np.abs(z.v) <= z.e) & (name != "identity")
         steep = max(1.0, slope) if name == "leaky_relu" else 1.0
-        return function(z, a.f, np.where(kink, steep, np.abs(d)), OWN[name], u), Err(d, np.where(kink, abs(1 - slope), 0.0))
+        other = abs(1 - slope) if name == "leaky_relu" else 1.0  # f' on the kink's other side: 1 against 0, or 1 against slope
+        return function(z, a.f, np.where(kink, steep, np.abs(d)), OWN[name], u), Err(d, np.where(kink, other, 0.0))
     c = CURVATURE[name] * z.e
     h = function(z, a.f, np.abs(d) + c, OWN[name], u)
     if name in ("gelu", "gelu_tanh"):  # z (1 + erf) / 2 and z (1 + tanh) / 2: 1 + erf(z) rounds to u, however small it is
