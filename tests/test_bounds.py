@@ -109,7 +109,7 @@ def test_batch_norm_and_its_scale_and_shift_by_hand_on_two_samples():
     e_mean = g(1) * 4 / 2 + u * 2  # the sum (gamma_1 of 4), then / 2
     e_var = (2 * (1 * (e_mean + u) + 1 * (e_mean + u)) + 2 * u + g(1) * 2) / 2 + u * 1  # xc = H - mean, xc^2, sum, / 2
     e_s = e_var + u * 0.25 + u * 1.25
-    assert inv.e[0] == pytest.approx((1 / np.sqrt(1.25)) * (e_s / 1.25) / 2 / (1 - e_s / 1.25) ** 1.5 + 4 * u / np.sqrt(1.25), rel=1e-9)
+    assert inv.e[0] == pytest.approx(e_s / 2 / (1.25 - e_s) ** 1.5 + 4 * u / np.sqrt(1.25), rel=1e-9)
     np.testing.assert_allclose(y_hat.v[:, 0], [-1 / np.sqrt(1.25), 1 / np.sqrt(1.25)])
     dgamma, dbeta = bounds.gradient_bounds(spec, params, X, y)[2]
     B = 2 * y_hat.v[:, 0] + 0.5  # the logits: gamma Y + beta, then W2 = 1
@@ -138,3 +138,40 @@ def test_a_pair_uses_twice_its_bound_and_a_run_its_own_against_the_exact_value()
     d = exact_rows.pair_bound(result, 0, np.array([4.0, 1.0]), np.array([4.0, 1.0 + 2.0**-52]))  # one ulp apart, both within B
     assert d == {"bound": 2.0**-51 / 4.0, "bound_ratio": 0.5}
     assert np.isnan(exact_rows.relative(B, np.zeros(2))) and exact_rows.relative(B, [-0.5, 0.25]) == 2.0**-51
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "gelu", "gelu_tanh"])
+def test_each_curvature_constant_bounds_the_activations_second_derivative_and_barely_more(name):
+    from scratch.activations import activation
+
+    z = np.linspace(-6, 6, 120001)
+    d = activation(name).in_z(z)
+    curvature = np.max(np.abs(np.gradient(d, z)))  # sup |f''| on a fine grid (it peaks inside [-6, 6])
+    assert curvature <= bounds.CURVATURE[name] <= 1.01 * curvature
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_each_activations_own_error_covers_torch_and_tensorflow_and_barely_more(dtype):
+    import tensorflow as tf
+    import torch
+
+    from compare.exact import extended
+
+    z = np.linspace(-12, 12, 20001).astype(dtype)
+    wide = z.astype(np.longdouble)
+    exact = {"sigmoid": extended.sigmoid().f(wide), "tanh": np.tanh(wide)}
+    worst = {}
+    for name, t, k in (("sigmoid", torch.sigmoid, tf.sigmoid), ("tanh", torch.tanh, tf.tanh)):
+        for got in (t(torch.from_numpy(z)).numpy(), k(tf.constant(z)).numpy()):
+            err = np.abs(got.astype(np.longdouble) - exact[name]) / (UNIT[dtype] * np.abs(exact[name]))
+            worst[name] = max(worst.get(name, 0.0), float(err.max()))
+    for name, units in worst.items():  # in units of u (half an ulp): TensorFlow's float32 sigmoid reaches 7.2, its float64 tanh 7.0
+        assert units <= bounds.OWN[name] <= 2 * max(worst.values()), (name, units)
+
+
+def test_an_inverse_square_root_takes_its_inputs_error_at_the_steepest_end_and_a_share_of_one_passes():
+    from compare.agree import ulps
+
+    half = bounds.inverse_root(Err(np.array([1.0, 1.0]), np.array([0.5, 1.0])), u)  # s in [0.5, 1.5]; s in [0, 2]
+    assert half.e[0] == 0.5 / 2 / 0.5**1.5 + 4 * u and half.e[0] >= 0.5**-0.5 - 1 and half.e[1] == np.inf
+    assert ulps.within(1.0) and not ulps.within(1.0 + 2**-52) and not ulps.within(np.nan) and ulps.within(0.0)

@@ -44,17 +44,22 @@ def act(z: Err, name: str, slope: float, u: float) -> tuple[Err, Err]:
     return h, Err(d, c + OWN[name] * u * (np.abs(d) + np.abs(h.v)))
 
 
+def inverse_root(s: Err, u: float) -> Err:
+    """1 / sqrt(s): s's error through the derivative at its low end, |d s^-1/2| <= e / (2 (s - e)^1.5) (infinite where
+    s - e <= 0), and the operation's own ROOT ulps."""
+    low = s.v - s.e
+    spread = np.where(low > 0, s.e / 2 / np.where(low > 0, low, 1.0) ** 1.5, np.inf)
+    v = 1 / np.sqrt(s.v)
+    return Err(v, spread + ROOT * u * v)
+
+
 def norm(h: Err, eps: float, u: float) -> tuple[Err, tuple]:
     """Batch norm on the batch's statistics: Y = (H - mean) / sqrt(var + eps), var the biased variance."""
     n = h.v.shape[0]
     mean = scale(total(h, 0, u), 1 / n, u)
     xc = add(h, neg(mean), u)
     var = scale(total(mul(xc, xc, u), 0, u), 1 / n, u)
-    s = add(var, Err(np.float64(eps), u * eps), u)  # eps rounded to the dtype
-    rel = s.e / s.v
-    inv_v = 1 / np.sqrt(s.v)
-    spread = np.where(rel < 1, inv_v * rel / 2 / np.maximum(1 - rel, 1e-300) ** 1.5, np.inf)  # |d s^-1/2| over s +- its error
-    inv = Err(inv_v, spread + ROOT * u * inv_v)
+    inv = inverse_root(add(var, Err(np.float64(eps), u * eps), u), u)  # eps rounded to the dtype
     y = mul(xc, inv, u)
     return y, (y, inv)
 

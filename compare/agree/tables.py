@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from compare.agree import exact_rows
+from compare.agree import exact_rows, ulps
 from compare.agree.differences import curve_diff, tensor_diff
 from compare.agree.tolerances import FD_TOL, GRAD_TOL, curve_tolerance
 from compare.shared import loss_file
@@ -88,7 +88,7 @@ def gradient_table(result) -> pd.DataFrame:
         for i, (name, ta, tb) in reversed(list(enumerate(zip(names, tensors(ga), tensors(gb))))):
             d, bound = tensor_diff(ta, tb), exact_rows.pair_bound(result, i, ta, tb) if expected else {}
             derived = result.bounds is not None and expected
-            within = bound["bound_ratio"] <= 1 if derived else d["max_rel"] <= tol
+            within = ulps.within(bound["bound_ratio"]) if derived else d["max_rel"] <= tol
             verdict = {"pass": bool(within), "status": "ok"} if expected else {"pass": None, "status": OWN_DEFAULTS}
             rows.append({"pair": f"{a} vs {b}", "tensor": name, **d, "tolerance": np.nan if derived else tol, **bound, **verdict})
     rows += exact_rows.gradient_rows(result)

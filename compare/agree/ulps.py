@@ -37,3 +37,8 @@ def ratio(diff: np.ndarray, bound: np.ndarray) -> float:
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(bound > 0, diff / np.where(bound > 0, bound, 1.0), np.where(diff > 0, np.inf, 0.0))
     return float(np.nan_to_num(r, nan=np.inf, posinf=np.inf).max()) if r.size else 0.0
+
+
+def within(ratio: float) -> bool:
+    """A difference round-off can explain: at most all of the bound (a share of exactly 1 included; NaN is not)."""
+    return bool(ratio <= 1)

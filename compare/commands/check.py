@@ -123,6 +123,8 @@ def _run(args, learner, options) -> int:
     else:
         layers_given = args.layers is not None or args.config is not None
     spec = spec_from_args(args)
+    if spec.bn_affine:  # the learner check hands over (W, b) pairs only
+        raise UsageError("--bn-affine: check takes batch norm without a learned scale and shift; drop --bn-affine")
     what = args.function or "loss_and_grads or the script"
     console.console.print(f"[bold]mlp-compare check[/]: {args.file}:{what} on {spec.short()}, first mini-batch of {spec.batch_size}")
     result = check(

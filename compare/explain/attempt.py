@@ -38,12 +38,12 @@ class Attempt:
 
     @property
     def matched(self) -> bool:
-        return self.steps == self.total and self.tol_ratio <= 1 and self.grad_ratio <= 1 and self.eval_ratio <= 1
+        return self.steps == self.total and all(ulps.within(r) for r in (self.tol_ratio, self.grad_ratio, self.eval_ratio))
 
     @property
     def eval_off(self) -> bool:
         """The whole curve followed, but not the eval-mode losses after training."""
-        return self.steps == self.total and self.tol_ratio <= 1 and self.eval_ratio > 1
+        return self.steps == self.total and ulps.within(self.tol_ratio) and not ulps.within(self.eval_ratio)
 
     @property
     def label(self) -> str:
