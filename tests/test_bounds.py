@@ -175,3 +175,14 @@ def test_an_inverse_square_root_takes_its_inputs_error_at_the_steepest_end_and_a
     half = bounds.inverse_root(Err(np.array([1.0, 1.0]), np.array([0.5, 1.0])), u)  # s in [0.5, 1.5]; s in [0, 2]
     assert half.e[0] == 0.5 / 2 / 0.5**1.5 + 4 * u and half.e[0] >= 0.5**-0.5 - 1 and half.e[1] == np.inf
     assert ulps.within(1.0) and not ulps.within(1.0 + 2**-52) and not ulps.within(np.nan) and ulps.within(0.0)
+
+
+@pytest.mark.parametrize("reduction,over,ops", [("sum_weights", 4.0, 3 + 2), ("batch", 2.0, 3)])
+def test_a_weighted_binary_cross_entropys_gradient_divides_by_its_weights_or_n_by_hand(reduction, over, ops):
+    spec = Spec(layers=(1, 1, 1), loss="bce", class_weights=(1.0, 3.0), weight_reduction=reduction, batch_size=2)
+    z, y = exact(np.array([[0.5], [-1.0]])), np.array([[0.0], [1.0]])
+    p, w = 1 / (1 + np.exp(-z.v[:, 0])), np.array([1.0, 3.0])
+    e = w * (8 * u * p + u * np.abs(p - y[:, 0])) + u * np.abs(w * (p - y[:, 0]))  # the sigmoid's 8 ulps, p - y, times w
+    grad = bounds.loss_gradient(spec, z, y, u)
+    np.testing.assert_allclose(grad.v[:, 0], w * (p - y[:, 0]) / over, rtol=1e-15)  # over the sum of weights 1 + 3, or N = 2
+    np.testing.assert_allclose(grad.e[:, 0], e / over + g(ops) * np.abs(w * (p - y[:, 0])) / over, rtol=1e-12)  # + N roundings of Σw
