@@ -60,7 +60,7 @@ def test_relu_and_a_linear_output_under_mse_by_hand():
     e_z2 = e_H * 1.5 + g(2) * (1.75 * 1.5 + 0.5)
     dZ2 = 2 * (2.125 - 0.5)  # 2 (a - y) / (N O), N = O = 1
     e_dZ2 = 2 * (e_z2 + u * 1.625) + g(3) * dZ2  # a - y, then the mean's divisions: three roundings
-    assert computed(spec, params, X, y) == pytest.approx(finish(e_dZ2, dZ2, e_H, 1.75), rel=1e-12)
+    assert computed(spec, params, X, y) == pytest.approx(finish(e_dZ2, dZ2, e_H, 1.75), rel=1e-12, abs=0)
 
 
 def test_a_sigmoid_its_derivative_and_a_sigmoid_output_by_hand():
@@ -76,7 +76,7 @@ def test_a_sigmoid_its_derivative_and_a_sigmoid_output_by_hand():
     grad, e_grad = 2 * (a - 0.5), 2 * (e_a + u * abs(a - 0.5)) + g(3) * abs(2 * (a - 0.5))
     e_fp2 = 0.0963 * e_z2 + 8 * u * (d2 + a)
     dZ2, e_dZ2 = grad * d2, abs(grad) * e_fp2 + d2 * e_grad + e_grad * e_fp2 + u * abs(grad * d2)
-    assert computed(spec, params, X, y) == pytest.approx(finish(e_dZ2, dZ2, e_H, H, fp_e, d1), rel=1e-9)
+    assert computed(spec, params, X, y) == pytest.approx(finish(e_dZ2, dZ2, e_H, H, fp_e, d1), rel=1e-9, abs=0)
 
 
 def test_l2_adds_lam_w_with_two_roundings_and_a_dropout_mask_one():
@@ -86,7 +86,7 @@ def test_l2_adds_lam_w_with_two_roundings_and_a_dropout_mask_one():
     H, dZ2, lam = 1.75, 3.25, 0.5
     for i, (w, g_) in enumerate([(0.75, 2 * 4.875), (0.25, 4.875), (1.5, H * dZ2), (-0.5, dZ2)]):
         extra = u * abs(lam * w) + u * abs(g_ + lam * w) + 2 * u * (abs(g_ + lam * w) - abs(g_))  # lam w, the sum; its stored ulps
-        assert with_l2[i] == pytest.approx(plain[i] + extra, rel=1e-12), i
+        assert with_l2[i] == pytest.approx(plain[i] + extra, rel=1e-12, abs=0), i
     masked = computed(Spec(**{**one_neuron()[0].__dict__, "dropout": 0.5}), params, X, y, masks=[np.array([[2.0]])])
     assert masked[3] > plain[3] and masked[0] > 2 * plain[0]  # the mask doubles what passes and adds its rounding
 
@@ -96,7 +96,7 @@ def test_a_relu_kink_within_the_input_error_bounds_the_derivative_by_one():
     at_kink = [(np.array([[0.75]]), np.array([-1.5])), params[1]]  # z1 = 0 exactly: either side is round-off's choice
     b = bounds.gradient_bounds(spec, at_kink, X, y)
     assert b[0][0].v[0, 0] == 0 and b[0][0].e[0, 0] > 0  # relu'(0) = 0, yet the bound holds the other branch's 2 dA
-    assert b[0][0].e[0, 0] == pytest.approx(2 * abs(b[0][0].v[0, 0] + 2 * (-0.5 - 0.5) * 1.5), rel=1e-9)
+    assert b[0][0].e[0, 0] == pytest.approx(2 * abs(b[0][0].v[0, 0] + 2 * (-0.5 - 0.5) * 1.5), rel=1e-9, abs=0)
 
 
 def test_batch_norm_and_its_scale_and_shift_by_hand_on_two_samples():
@@ -109,7 +109,7 @@ def test_batch_norm_and_its_scale_and_shift_by_hand_on_two_samples():
     e_mean = g(1) * 4 / 2 + u * 2  # the sum (gamma_1 of 4), then / 2
     e_var = (2 * (1 * (e_mean + u) + 1 * (e_mean + u)) + 2 * u + g(1) * 2) / 2 + u * 1  # xc = H - mean, xc^2, sum, / 2
     e_s = e_var + u * 0.25 + u * 1.25
-    assert inv.e[0] == pytest.approx(e_s / 2 / (1.25 - e_s) ** 1.5 + 4 * u / np.sqrt(1.25), rel=1e-9)
+    assert inv.e[0] == pytest.approx(e_s / 2 / (1.25 - e_s) ** 1.5 + 4 * u / np.sqrt(1.25), rel=1e-9, abs=0)
     np.testing.assert_allclose(y_hat.v[:, 0], [-1 / np.sqrt(1.25), 1 / np.sqrt(1.25)])
     dgamma, dbeta = bounds.gradient_bounds(spec, params, X, y)[2]
     B = 2 * y_hat.v[:, 0] + 0.5  # the logits: gamma Y + beta, then W2 = 1
