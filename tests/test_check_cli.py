@@ -118,13 +118,19 @@ def test_a_learner_that_raises_gets_its_own_traceback_and_exit_2(tmp_path, capsy
     [
         (["nowhere.py"], "nowhere.py: no such file; expected a Python file defining loss_and_grads(params, X, y), or a training script"),
         ([str(EXAMPLES / "beginner_mlp.py"), "--steps", "-1"], "--steps -1: expected a whole number >= 0"),
-        ([str(EXAMPLES / "beginner_mlp.py"), "--layers", "3,3,1"],
+        ([str(EXAMPLES / "beginner_mlp.py"), "--layers", "3,3,1", "--dataset", "moons"],
          "spec.layers: input size 3 does not fit 'moons', which has 2 features; expected 2"),
     ],
 )  # fmt: skip
 def test_bad_input_exits_2_with_one_line(capsys, args, message):
     assert main(["check", *args, *FAST]) == 2
     assert lines(capsys) == [f"mlp-compare check: error: {message}"]
+
+
+def test_layers_the_default_data_does_not_fit_are_checked_on_blobs_of_their_size(capsys):
+    assert main(["check", str(EXAMPLES / "beginner_mlp.py"), "--layers", "3,3,1", *FAST]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "3-3-1" in out and "Data: blobs with 3 features (your layers do not fit the default data set; --dataset names another)." in out
 
 
 def test_a_syntax_error_in_the_learners_file_exits_2_with_the_line(tmp_path, capsys):

@@ -137,6 +137,7 @@ def _run(args, learner, options) -> int:
         learner=learner,
         sizes_given=layers_given,
         lr=args.lr,
+        dataset_given=args.dataset is not None or args.config is not None,
     )
     result.print()
     if args.optimizer_function:  # your backward pass and your update rule together

@@ -24,6 +24,9 @@ ROLES = {  # role -> the names learners give it (lower case, whole name)
     "n_hidden": r"hiddennodes|hidden_nodes|n_?hidden|num_?hidden|hidden_?size|hidden_?dim|nn_hdim|h|n_h|hidden|nh|hidden_?layer_?size",
     "n_out": r"outputnodes|output_nodes|n_?out|n_?output|num_?outputs|output_?size|output_?dim|num_?classes|n_?classes|n_y|c|k|no|nout|out_features",
     "seed": r"seed|random_state|rng_seed",
+    "batch": r"mini_?batch|batch|training_data|train_data|train_set|data_batch",  # samples and targets together
+    "n_total": r"n|n_train|n_data|num_examples|training_set_size",  # the training set's size (an L2 term's n)
+    "sample_weight": r"sample_weights?",  # None: every sample weighs the same
 }
 PATTERNS = {role: re.compile(rf"({names})", re.IGNORECASE) for role, names in ROLES.items()}
 LAYER_TENSOR = re.compile(r"^(?P<kind>w|weights?|b|bias(es)?|syn)_?(?P<k>\d+)$", re.IGNORECASE)
@@ -101,8 +104,30 @@ def _split(text: str) -> list[str]:
 
 def instance_arguments(cls, sizes, X, y, lr: float | None, l2: float | None, seed: int, given: dict, module) -> tuple[dict, list[str]]:
     """Keyword arguments that make an instance of the learner's class for this network, and what each was taken for."""
+    kwargs = any(q.kind == q.VAR_KEYWORD for q in _signature(cls.__init__))
+    return _arguments(
+        parameters(cls.__init__, skip_self=True), cls.__name__, sizes, X, y, lr, l2, seed, given, module, kwargs, f"{cls.__name__}.__init__"
+    )
+
+
+def run_arguments(fn, name: str, sizes, X, y, lr, l2, seed: int, given: dict, module) -> tuple[dict, list[str]]:
+    """Keyword arguments for a training function or method (build_model(nn_hdim), fit(X_train, y_train, X_valid,
+    y_valid)): the network's sizes, the check's data (any x... or y... parameter), what --init-args gives."""
+    params = [Parameter(p.name, p.role or _data_role(p.name), p.required, p.default) for p in parameters(fn)]
+    kwargs = any(q.kind == q.VAR_KEYWORD for q in _signature(fn))
+    return _arguments(params, name, sizes, X, y, lr, l2, seed, given, module, kwargs, name)
+
+
+def _data_role(name: str) -> str | None:
+    """X_valid, y_test, x_tr: data by its first letter, where a training function takes a second set."""
+    return "X" if re.fullmatch(r"x(_\w+)?", name, re.IGNORECASE) else "y" if re.fullmatch(r"y(_\w+)?", name, re.IGNORECASE) else None
+
+
+def _arguments(
+    params: list[Parameter], owner: str, sizes, X, y, lr, l2, seed, given: dict, module, kwargs: bool, where: str
+) -> tuple[dict, list[str]]:
     args, said = {}, []
-    for p in parameters(cls.__init__, skip_self=True):
+    for p in params:
         if p.name in given:
             value = given[p.name]
             args[p.name] = getattr(module, value.name) if isinstance(value, Name) else value
@@ -122,16 +147,16 @@ def instance_arguments(cls, sizes, X, y, lr: float | None, l2: float | None, see
             value = tuple(sizes[1:-1])
         if value is None:
             if p.required:
-                takes = ", ".join(q.name for q in parameters(cls.__init__, skip_self=True))
+                takes = ", ".join(q.name for q in params)
                 raise LearnerError(
-                    f"{cls.__name__}({takes}): the check cannot tell what to pass for {p.name}; give it with --init-args '{p.name}=...'"
+                    f"{owner}({takes}): the check cannot tell what to pass for {p.name}; give it with --init-args '{p.name}=...'"
                 )
             continue
         args[p.name] = value
         said.append(f"{p.name}={_short(value)}")
-    unknown = sorted(set(given) - {p.name for p in parameters(cls.__init__, skip_self=True)})
-    if unknown and not any(q.kind == q.VAR_KEYWORD for q in _signature(cls.__init__)):
-        raise LearnerError(f"--init-args {unknown[0]}: {cls.__name__}.__init__ takes no parameter {unknown[0]}")
+    unknown = sorted(set(given) - {p.name for p in params})
+    if unknown and not kwargs:
+        raise LearnerError(f"--init-args {unknown[0]}: {where} takes no parameter {unknown[0]}")
     return args, said
 
 
@@ -198,16 +223,31 @@ def self_writes(fn) -> dict[str, str | None]:
     return out
 
 
-def prerequisites(cls, method_name: str) -> list[str]:
+def iterates(fn, name: str) -> bool:
+    """Whether fn loops over its parameter (for x, y in mini_batch): a list of (x, y) pairs, not the pair (X, y)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    return any(isinstance(n, (ast.For, ast.comprehension)) and isinstance(n.iter, ast.Name) and n.iter.id == name for n in ast.walk(tree))
+
+
+def prerequisites(cls, method_name: str, weights: frozenset = frozenset()) -> list[str]:
     """The methods of the class that set what the method reads without setting it itself (a feedforward() before
-    backprop()), in the order the class defines them; only those that take no arguments besides data."""
+    backprop()), in the order the class defines them; only those that take no arguments besides data, and none that
+    sets the weights (an initializer would overwrite the weights the check sets)."""
     method = getattr(cls, method_name)
     reads = set(self_reads(method))
     needed = []
     for name, member in vars(cls).items():
         if name in ("__init__", method_name) or not inspect.isfunction(member):
             continue
-        if reads & set(self_writes(member)) and all(not p.required or p.role in ("X", "y") for p in parameters(member, skip_self=True)):
+        writes = set(self_writes(member))
+        if (
+            reads & writes
+            and not writes & weights
+            and all(not p.required or p.role in ("X", "y") for p in parameters(member, skip_self=True))
+        ):
             needed.append(name)
     return needed
 
@@ -252,3 +292,26 @@ def _lr_names(fn) -> list[str]:
                 if name and (role(name.split(".")[-1]) == "lr" or name.split(".")[-1].lower() == "alpha"):
                     found.append(name)
     return list(dict.fromkeys(found))
+
+
+def find_l2(fn, owner, module) -> tuple[str, float] | None:
+    """An L2 strength in the learner's code, and where: a default of a parameter named so (reg=0.1), an attribute of
+    their object (self.reg, scikit-learn's self.alpha), a global of their file (reg = 1e-3)."""
+    if fn is not None:
+        for p in parameters(fn, skip_self=owner is not None):
+            if p.role == "l2" and isinstance(p.default, (int, float)) and not isinstance(p.default, bool) and p.default > 0:
+                return f"the default of your parameter {p.name}", float(p.default)
+    if owner is not None:
+        stepping = bool(_lr_names(fn)) if fn is not None else False
+        for name, value in vars(owner).items():
+            if (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and value > 0
+                and (role(name) == "l2" or name == "alpha" and not stepping)
+            ):
+                return f"self.{name}", float(value)
+    for name, value in vars(module).items() if module is not None else ():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and role(name) == "l2":
+            return f"{name} in your file", float(value)
+    return None

@@ -6,7 +6,9 @@ rate. What it changed of its inputs is said."""
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from compare.learner.loading import folder_of, guarded, their_traceback
 from compare.learner.returned import Returned
 
 SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
+BUFFER = re.compile(r"\w*(s|grads?|buffers?|caches?)")  # a per-layer list the code fills in: activations, deltas, coef_grads
 
 
 @dataclass
@@ -74,11 +77,16 @@ class Caller:
         self.name = name or getattr(fn, "__name__", "the function")
         self.signature = binding.parameters(fn, skip_self=False)
         self.lr_found: tuple[float | None, str] | None = None
+        self.flat: bool | None = None  # one sample handed over as a plain vector: not yet known
+        self.handed: tuple[float, str] | None = None  # the learning rate the check passed to their code, in words
+        self.template = None  # (name, their network of plain lists, its binding): weights handed over in their own lists
 
     def lr(self, given: float | None) -> tuple[float, str]:
         """The learning rate a step is divided by: --lr, one found in the code, or 1 for an update with no factor."""
         if given is not None:
             return given, "--lr"
+        if self.handed is not None:
+            return self.handed
         if self.lr_found is None:
             self.lr_found = binding.find_lr(self.fn, self.owner, self.module, None)
         value, words = self.lr_found
@@ -91,15 +99,23 @@ class Caller:
             "a default argument): give it with --lr"
         )
 
-    def arguments(self, params_in, X, y, masks, lr, l2, tensors=None) -> dict:
+    def arguments(self, params_in, X, y, masks, lr, l2, tensors=None, layers: int = 0) -> dict:
         """Keyword arguments for the learner's function by what its parameters are called; (params, X, y) by position
-        where the names do not say."""
-        args, positional = {}, [("params", params_in), ("X", X), ("y", y)]
+        where the names do not say; a list per layer for what it fills in (activations, deltas, coef_grads: the
+        activations' list starting with the batch)."""
+        args = {}
+        positional = [("params", params_in), ("X", X), ("y", y)] if params_in is not None else [("X", X), ("y", y)]
         taken = {p.role for p in self.signature}
-        fill = [v for r, v in positional if r not in taken]
+        fill = [v for r, v in positional if r not in taken and not (r in ("X", "y") and "batch" in taken)]
         for p in self.signature:
             if p.role in ("params", "X", "y"):
                 args[p.name] = dict(positional)[p.role]
+            elif p.role == "batch" and "X" not in taken:
+                args[p.name] = self.pairs(X, y) if binding.iterates(self.fn, p.name) else (X, y)
+            elif p.role == "sample_weight" and p.required:
+                args[p.name] = None
+            elif p.role == "n_total" and p.required:
+                args[p.name] = X.shape[1] if self.form.columns and X.ndim == 2 else len(X)
             elif p.role == "tensor" and tensors is not None:
                 args[p.name] = tensors[p.name.lower().replace("_", "")] if p.name.lower().replace("_", "") in tensors else None
             elif p.role == "masks":
@@ -107,32 +123,95 @@ class Caller:
                     args[p.name] = masks
             elif p.role == "lr" and (p.required or lr is not None):
                 args[p.name] = lr if lr is not None else 0.5
+                self.handed = (args[p.name], f"{p.name} = {args[p.name]:g}, handed to your code")
             elif p.role == "l2" and (p.required or l2):
                 args[p.name] = l2
             elif p.required and fill:
                 args[p.name] = fill.pop(0)
+            elif p.required and layers and BUFFER.fullmatch(p.name.lower()):
+                args[p.name] = [X] + [None] * layers if p.name.lower().startswith("activation") else [None] * layers
         return args
+
+    def pairs(self, X, y) -> list:
+        """The batch as a list of (x, y) pairs, one per sample, in the layout (columns: x of shape (fan_in, 1))."""
+        if self.form.columns and X.ndim == 2:
+            return [(X[:, [i]], y[:, [i]] if np.ndim(y) == 2 else y[i]) for i in range(X.shape[1])]
+        return [(X[i], y[i]) for i in range(len(X))]
 
     def call(self, batch: Batch) -> Returned:
         """The function on copies of the batch (once per sample with --per-sample), read back."""
         calls = []
         for i, (Xs, ys) in enumerate(self.form.samples(batch.X, batch.y, batch.classes)):
             masks = self.form.masks_in(batch.masks, i if self.form.per_sample else None) if batch.masks is not None else None
-            params_in = self.form.params_in(batch.params)
-            handed = _flat(params_in)
-            before = [a.copy() for a in handed]
-            X0, y0 = Xs.copy(), np.asarray(ys, dtype=np.float64).copy()
-            args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2)
-            out = self.run(args)
-            n = 1 if self.form.per_sample else len(batch.X)
-            got = self.read(out, params_in, before, handed, batch, n)
-            moved = [w for w, b, a in zip(_tensor_names(batch.params), before, handed) if not np.array_equal(b, a)]
-            changed = tuple(w for w in (changes("X", X0, Xs), changes("y", y0, ys)) if w)
-            if got.step is None and moved:
-                changed = (*changed, f"{', '.join(moved)} (your copies of the weights)")
-            got.changed = changed
-            calls.append(got)
+            calls.append(self.sample(lambda Xs, ys, masks=masks: self.once(batch, Xs, ys, masks), Xs, ys))
         return returned.mean(calls) if self.form.per_sample else calls[0]
+
+    def sample(self, once, Xs, ys):
+        """once(Xs, ys) on one sample as the form hands it over, or as a plain vector (fan_in,) where the code makes its
+        own column or row of what it is given (numpy.array(inputs_list, ndmin=2).T): tried when the first fails on
+        shapes, then kept."""
+        flat = lambda: once(np.ravel(Xs), np.ravel(ys) if np.ndim(ys) else ys)  # noqa: E731
+        if self.flat or not self.form.per_sample or np.ndim(Xs) == 1:
+            return flat() if self.flat else once(Xs, ys)
+        try:
+            got = once(Xs, ys)
+        except LearnerError as e:
+            if self.flat is not None or not getattr(e, "shapes", False):
+                raise
+            try:
+                got = flat()
+            except LearnerError:
+                raise e from None
+            self.flat = True
+            return got
+        self.flat = False
+        return got
+
+    def once(self, batch: Batch, Xs, ys, masks) -> Returned:
+        if self.template is not None:
+            return self.once_in_lists(batch, Xs, ys)
+        params_in = self.form.params_in(batch.params)
+        handed = _flat(params_in)
+        before = [a.copy() for a in handed]
+        X0, y0 = Xs.copy(), np.asarray(ys, dtype=np.float64).copy()
+        args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2)
+        out = self.run(args)
+        n = 1 if self.form.per_sample else len(batch.X)
+        got = self.read(out, params_in, before, handed, batch, n)
+        moved = [w for w, b, a in zip(_tensor_names(batch.params), before, handed) if not np.array_equal(b, a)]
+        changed = tuple(w for w in (changes("X", X0, Xs), changes("y", y0, ys)) if w)
+        if got.step is None and moved:
+            changed = (*changed, f"{', '.join(moved)} (your copies of the weights)")
+        got.changed = changed
+        return got
+
+    def once_in_lists(self, batch: Batch, Xs, ys) -> Returned:
+        """A network of plain Python lists (neurons' weights, the bias last): the weights written into a copy of their
+        own network, the sample handed over as lists of floats, what comes back read through the same binding."""
+        name, network, where = self.template
+        params_in = copy.deepcopy(network)
+        where.write(params_in, batch.params)
+        as_list = lambda a: np.ravel(a).tolist() if np.ndim(a) else [float(a)]  # noqa: E731
+        args = self.arguments(
+            params_in, as_list(Xs) if self.form.per_sample else Xs, as_list(ys) if self.form.per_sample else ys, None, batch.lr, batch.l2
+        )
+        out = self.run(args)
+        after = where.read(params_in)
+        if any(not np.array_equal(W, Wa) for (W, _), (Wa, _) in zip(batch.params, after)):
+            lr, words = self.lr(batch.lr)
+            grads = [((W - Wa) / lr, None if b is None else (b - ba) / lr) for (W, b), (Wa, ba) in zip(batch.params, after)]
+            return Returned(None, grads, {}, "float64", "in place", lr, words)
+        loss, tree = (out[0], out[1]) if isinstance(out, tuple) and len(out) == 2 and returned._number(out[0]) else (None, out)
+        try:
+            grads = where.read(tree)
+        except (LookupError, TypeError, ValueError, AttributeError):
+            return returned.read(out, self.form, batch.params, 1 if self.form.per_sample else len(batch.X), self.name)
+        got = Returned(None if loss is None else float(loss), grads, {}, "float64")
+        if _new_weights(got, batch.params):
+            lr, words = self.lr(batch.lr)
+            grads = [((W - nW) / lr, None if b is None else (b - nb) / lr) for (W, b), (nW, nb) in zip(batch.params, grads)]
+            return Returned(got.loss, grads, {}, "float64", "returned", lr, words)
+        return got
 
     def run(self, args: dict):
         """The learner's call, their exceptions turned into one line and their own traceback."""
@@ -149,9 +228,11 @@ class Caller:
                 hint = f"; your code unpacks params in another way than --params {self.form.params} hands them over: try --params {others}"
             elif isinstance(e, MemoryError):
                 hint = " (it ran out of the memory the check allows)"
-            raise LearnerError(
+            error = LearnerError(
                 f"{self.name} raised {type(e).__name__}: {e}".splitlines()[0] + hint, their_traceback(e, folder_of(self.fn))
-            ) from None
+            )
+            error.shapes = isinstance(e, (ValueError, IndexError, TypeError))
+            raise error from None
 
     def read(self, out, params_in, before, handed, batch: Batch, n: int) -> Returned:
         """What came back: gradients returned; else, where the weights were changed in place or new weights came
@@ -224,34 +305,40 @@ class MethodCaller(Caller):
         super().__init__(method, form, patches, instance, module, f"{type(instance).__name__}.{method_name}")
         self.instance, self.method_name, self.slots, self.remake = instance, method_name, where, remake
         cls = type(instance)
-        self.before_calls = binding.prerequisites(cls, method_name) if isinstance(getattr(cls, method_name, None), type(lambda: 0)) else []
+        held = frozenset(x.path[0][1] for s in where.layers for x in (s.weight, s.bias) if x is not None and x.path and x.path[0][0] == ".")
+        self.before_calls = (
+            binding.prerequisites(cls, method_name, held) if isinstance(getattr(cls, method_name, None), type(lambda: 0)) else []
+        )
         self.data = binding.data_attributes(cls)
 
     def call(self, batch: Batch) -> Returned:
         calls = []
         for Xs, ys in self.form.samples(batch.X, batch.y, batch.classes):
-            self.slots.write(self.instance, [(self.form_canonical(W), b) for W, b in batch.params])
-            for attr, what in self.data.items():
-                setattr(self.instance, attr, Xs if what == "X" else ys)
-            for name in self.before_calls:
-                method = getattr(self.instance, name)
-                args = {p.name: Xs if p.role == "X" else ys for p in binding.parameters(method) if p.role in ("X", "y")}
-                self.run_method(method, args)
-            before = self.slots.read(self.instance)
-            X0 = Xs.copy()
-            out = self.run(self.arguments(None, Xs, ys, None, batch.lr, batch.l2))
-            after = self.slots.read(self.instance)
-            n = 1 if self.form.per_sample else len(batch.X)
-            if any(not np.array_equal(a[0], b[0]) for a, b in zip(after, before)):
-                lr, words = self.lr(batch.lr)
-                grads = [((Wb - Wa) / lr, None if bb is None else (bb - ba) / lr) for (Wb, bb), (Wa, ba) in zip(before, after)]
-                loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
-                got = Returned(loss, grads, {}, "float64", "in place", lr, words)
-            else:
-                got = returned.read(out, self.form, batch.params, n, self.name)
-            got.changed = tuple(w for w in (changes("X", X0, Xs),) if w)
-            calls.append(got)
+            calls.append(self.sample(lambda Xs, ys: self.once(batch, Xs, ys, None), Xs, ys))
         return returned.mean(calls) if self.form.per_sample else calls[0]
+
+    def once(self, batch: Batch, Xs, ys, masks) -> Returned:
+        self.slots.write(self.instance, [(self.form_canonical(W), b) for W, b in batch.params])
+        for attr, what in self.data.items():
+            setattr(self.instance, attr, Xs if what == "X" else ys)
+        for name in self.before_calls:
+            method = getattr(self.instance, name)
+            args = {p.name: Xs if p.role == "X" else ys for p in binding.parameters(method) if p.role in ("X", "y")}
+            self.run_method(method, args)
+        before = self.slots.read(self.instance)
+        X0 = Xs.copy()
+        out = self.run(self.arguments(None, Xs, ys, None, batch.lr, batch.l2, layers=len(batch.params)))
+        after = self.slots.read(self.instance)
+        n = 1 if self.form.per_sample else len(batch.X)
+        if any(not np.array_equal(a[0], b[0]) for a, b in zip(after, before)):
+            lr, words = self.lr(batch.lr)
+            grads = [((Wb - Wa) / lr, None if bb is None else (bb - ba) / lr) for (Wb, bb), (Wa, ba) in zip(before, after)]
+            loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
+            got = Returned(loss, grads, {}, "float64", "in place", lr, words)
+        else:
+            got = returned.read(out, self.form, batch.params, n, self.name)
+        got.changed = tuple(w for w in (changes("X", X0, Xs),) if w)
+        return got
 
     @staticmethod
     def form_canonical(W):

@@ -58,6 +58,8 @@ class Evidence:
     model: Model
     fd_agrees: bool | None
     under: str  # "Under your convention (...): " or ""
+    strength: float = 0.0  # the L2 strength they gave: --l2, or found in their code
+    source: str = ""  # where that strength was found
 
     @cached_property
     def order(self) -> list[tuple[int, int]]:
@@ -116,7 +118,7 @@ def all_right(ev: Evidence) -> Diagnosis | None:
         if m.convention is not None:
             parts.append(f"{m.convention.name} ({how}): {m.convention.message(case.spec.loss, case.N, case.outputs)}")
         if m.found_l2 and m.l2 is not None:
-            parts.append(f"your L2 penalty is {m.l2.words(case.spec.l2, case.N)}: {m.l2.frameworks()}.")
+            parts.append(f"your L2 penalty is {m.l2.words(ev.strength, case.N, ev.source, m.c, m.n_data)}: {m.l2.frameworks()}.")
         elif m.found_l2:
             parts.append("your gradients carry no L2 term")
         subject = "The loss and every gradient match" if ev.loss is not None else "Every gradient matches"

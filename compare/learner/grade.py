@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from compare.agree import finite_diff
-from compare.errors import LearnerError
+from compare.errors import LearnerError, SpecError
 from compare.experiment.pipeline import prepare
 from compare.learner import conventions, diagnose, locate, reference, training
 from compare.learner import model as models
@@ -23,6 +23,7 @@ from compare.learner.numbers import close, rel
 from compare.learner.report import Report
 from compare.learner.side import Options, Setup, Side
 from compare.shared import harness, implementations, weights
+from compare.shared.data import fitting_layers
 from compare.shared.spec import Spec
 
 FD_ENTRIES = 40  # finite differences on at most this many entries per tensor (seeded sample)
@@ -42,11 +43,59 @@ def precision_note(dtype: str) -> str:
     )
 
 
+def stateless(first, again, name: str) -> None:
+    """Refuse a step that is not plain SGD: from the same weights, a second call steps elsewhere (their momentum or
+    Adam keeps state), in one line naming what it looks like and where to check it instead."""
+    if all(np.allclose(a, b, rtol=1e-9, atol=0) for pa, pb in zip(first.grads, again.grads) for a, b in zip(pa, pb) if a is not None):
+        return
+    ratios = np.concatenate([np.abs(g).ravel() for pair in first.grads for g in pair if g is not None])
+    ratios = ratios[ratios > 0]
+    if len(ratios) and np.allclose(ratios, ratios[0], rtol=1e-3):
+        kind = (
+            "Adam's first step (±lr in every entry)" if abs(ratios[0] - 1) < 1e-3 else "RMSprop's first step (the same size in every entry)"
+        )
+    else:
+        kind = "momentum (the second step carries some of the first)"
+    raise LearnerError(
+        f"{name} keeps state between steps: from the same weights its second step differs from its first, like {kind}. "
+        "The check reads a step as the gradient only for plain SGD: check your update with mlp-compare check-optimizer, "
+        "and your gradients where your code computes them (--function NAME)"
+    )
+
+
 def first_batch(spec: Spec):
     """Initial weights and the first mini-batch (X, y) of the spec, as run uses them."""
     data, init, order = prepare(spec)
     idx = next(harness.batches(order, spec.batch_size))[2]
     return init, data.X_train[idx], data.y_train[idx]
+
+
+def targets_for(spec: Spec, y: np.ndarray) -> np.ndarray:
+    """A script's targets as the spec's loss takes them: class labels one-hot for several sigmoid or mse outputs,
+    one-hot rows as labels for softmax cross-entropy."""
+    outputs = spec.layers[-1]
+    if y.ndim == 1 and y.dtype.kind in "iu" and outputs > 1 and not spec.loss_kind.labels:
+        return np.eye(outputs)[y]
+    if spec.loss_kind.labels and y.ndim == 2 and y.shape[1] == outputs > 1 and np.all(y.sum(axis=1) == 1) and np.all((y == 0) | (y == 1)):
+        return np.argmax(y, axis=1)
+    return y
+
+
+def fitting_batch(spec: Spec, dataset_given: bool, sizes_given: bool = True) -> tuple[Spec, tuple, list[str]]:
+    """The first batch of the spec's data set; where none was named and the default does not fit the layers, of
+    blobs with as many features and classes as the layers have (and a note saying so); where one was named and the
+    layers were not, with the layers its data needs."""
+    try:
+        return spec, first_batch(spec), []
+    except SpecError:
+        if dataset_given and not sizes_given:  # the data set named: the layers read from it (their code says the rest)
+            spec = spec.replace(layers=fitting_layers(spec))
+            return spec, first_batch(spec), []
+        if dataset_given:
+            raise
+    spec = spec.replace(dataset="blobs")
+    words = f"Data: blobs with {spec.layers[0]} feature{'s' if spec.layers[0] > 1 else ''} (your layers do not fit the default data set; --dataset names another)."
+    return spec, first_batch(spec), [words]
 
 
 def others(spec: Spec) -> list[str]:
@@ -92,6 +141,7 @@ def check(
     learner=None,
     sizes_given: bool = True,
     lr: float | None = None,
+    dataset_given: bool = True,
 ) -> Report:
     """Open the learner's code (fn: a callable, a class, a bound method, or a file path), call it at the spec's initial
     weights on its first mini-batch, judge every tensor, name the mistake and the line; fd=False skips the finite
@@ -100,29 +150,37 @@ def check(
     options = options or Options(form=form, form_given=form != ROWS, loss_function=loss_function)
     learner = learner or Side(fn, options)
     given = params is not None
+    data_notes, asked = [], spec.dataset
     if not given:
-        params, X, y = first_batch(spec)
+        spec, (params, X, y), data_notes = fitting_batch(spec, dataset_given, sizes_given)
     masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 else None
     setup = Setup(spec.layers, sizes_given, False if not spec.bias else None, params, X, y, spec.layers[-1], lr, spec.l2, spec.seed)
     opened = learner.open(setup)
     spec, notes = opened_spec(spec, opened, sizes_given)
     if opened.step is not None:  # a script: its own weights, batch and step
-        params, X, y, masks = opened.step.params, opened.step.X, opened.step.y, None
+        params, X, y, masks = opened.step.params, opened.step.X, targets_for(spec, opened.step.y), None
         spec = spec.replace(batch_size=len(X))
     elif not given and (spec.layers != setup.sizes or not spec.bias and params[0][1] is not None):
-        params, X, y = first_batch(spec)
+        spec, (params, X, y), data_notes = fitting_batch(spec.replace(dataset=asked), dataset_given)
     if spec.dropout == 0 and opened.requires_masks:
         raise LearnerError(f"{opened.name} takes dropout masks, and the spec has no dropout: give --dropout p, the rate your code drops at")
     masks = masks if opened.takes_masks else None
-    notes = opened.words and [f"Bound: {'; '.join(opened.words)}."] + notes or notes
+    notes = (opened.words and [f"Bound: {'; '.join(opened.words)}."] + notes or notes) + (data_notes if opened.step is None else [])
     batch = Batch(params, X, y, masks, spec.layers[-1], lr, spec.l2)
     got = opened.step.got if opened.step is not None else learner.call(batch)
+    if got.step is not None and opened.step is None:
+        stateless(got, learner.call(batch), opened.name)
     case = Case(spec, params, X, y, masks, opened.form, TOL[got.dtype if spec.dtype == "float64" else spec.dtype], declared)
     ref = reference.build(spec, params, X, y, masks)
     loss = got.loss
     if loss is None and opened.has_loss_function:  # gradients alone: their loss function says what they descend
         loss = learner.losses([batch])[0]
-    model = models.fit(spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared)
+    strength, source = (spec.l2, "--l2") if spec.l2 > 0 else (opened.strength[1], opened.strength[0]) if opened.strength else (0.0, "")
+    n_data = opened.step.data_size if opened.step is not None else 0
+    shown = _output_delta_scales(opened.step.records, ref, len(params), case.tol) if opened.step is not None else ()
+    model = models.fit(
+        spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared, strength, n_data, shown
+    )
     fd_result, no_fd = _finite_differences(learner, case, got, model, fd, opened)
     fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd_result["grade"])
     expected = model.grads(ref.grads, params)
@@ -130,7 +188,9 @@ def check(
     if model.convention is not None and model.c != 1:
         conv = model.convention
         under = f"Under your convention ({conv.name}, {conv.factor_words(case.N, case.outputs)} × the spec's loss): "
-    evidence = diagnose.Evidence(case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under)
+    evidence = diagnose.Evidence(
+        case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under, strength, source
+    )
     diagnosis = diagnose.diagnose(evidence)
     table = _table(case, got, loss, expected, evidence.expected_loss, model, ref, fd_result, diagnosis)
     if got.dtype != "float64" and spec.dtype == "float64":
@@ -155,6 +215,22 @@ def check(
             with contextlib.redirect_stdout(io.StringIO()):
                 curves = training.train(learner, spec, steps, model, got.dtype, takes_masks=opened.takes_masks)
     return Report(spec, table, diagnosis, curves, line, notes, opened.printed + got.printed)
+
+
+def _output_delta_scales(records, ref, layers: int, tol: float) -> tuple[float, ...]:
+    """The factors at which a script's recorded values show the reference's output delta dZ (its convention, seen
+    where it is computed: with no loss reported, two conventions can explain a step equally well)."""
+    dZ = ref.named.get(f"dZ{layers}")
+    if dZ is None or not np.all(dZ):
+        return ()
+    scales = set()
+    for r in records:
+        if isinstance(r.value, np.ndarray) and r.value.size == dZ.size and r.value.size:
+            a = r.value.reshape(dZ.shape) if r.value.shape != dZ.T.shape or dZ.ndim < 2 or dZ.shape[0] == dZ.shape[1] else r.value.T
+            ratio = np.ravel(a / dZ)
+            if np.allclose(ratio, ratio[0], rtol=tol, atol=0) and ratio[0] != 0:
+                scales.add(float(ratio[0]))
+    return tuple(scales)
 
 
 def _finite_differences(learner, case: Case, got, model, fd: bool, opened):

@@ -42,7 +42,7 @@ def slipped(case: Case, diagnosis, ref, right: dict) -> dict[str, np.ndarray]:
         other = reference.build(case.spec, case.params, case.X, case.y, case.masks, plan)
         return in_layout(form, reference.scaled(other, model, case.params))
     if diagnosis.factor is not None:
-        return {k: diagnosis.factor * v for k, v in right.items() if k.startswith("d")}
+        return {}  # a scale slip: where the factor enters is the scale's own search (tracer._scale_culprit)
     if diagnosis.mistakes == ("transposed",):
         return {k: v.T for k, v in right.items() if k.startswith("dW")}
     if diagnosis.mistakes == ("bias_sum",):
@@ -80,7 +80,7 @@ def _locate(learner, case: Case, batch, diagnosis, got, ref) -> str:
     final = tracer.finals(nodes, theirs, lr)
     wrong = {k: v for k, v in final.items() if not _equal(theirs[k], right[k], case.tol)}
     ok = {k: v for k, v in final.items() if k not in wrong}
-    node = tracer.culprit(nodes, wrong, ok, diagnosis.factor)
+    node = tracer.culprit(nodes, wrong, ok, diagnosis.factor, case.N, planned=bool(diagnosis.plan))
     if node is None:
         return (
             f"Tracing could not tell the line: {diagnosis.first_wrong}'s wrong value never appears in a variable of your code "

@@ -21,15 +21,15 @@ class L2Form:
     lam: float  # the gradient's coefficient on the weights, per unit of the mean loss
     lam_b: float = 0.0  # on the biases (0: biases not decayed)
 
-    def words(self, given: float, N: int) -> str:
-        """The convention in words, against the strength the learner was given (--l2), or found alone."""
+    def words(self, given: float, N: int, source: str = "--l2", c: float = 1.0, n_data: int = 0) -> str:
+        """The convention in words, against the strength the learner gave (--l2, or a name in their code), or alone."""
         decayed = "; the biases decayed too" if self.lam_b else ""
         if given > 0:
-            for ratio, said in NAMED:
-                if abs(self.lam / given - ratio(N)) <= 1e-6 * ratio(N):
-                    return said + decayed
-            return f"an L2 penalty of {self.lam / 2:.6g}·ΣW² (gradient {self.lam:.6g}·W) with --l2 {given:g}{decayed}"
-        return f"an L2 penalty {self.lam / 2:.6g}·ΣW² (gradient {self.lam:.6g}·W){decayed}"
+            for ratio, said in named(N, c, n_data):
+                if abs(self.lam / given - ratio) <= 1e-6 * ratio:
+                    return f"{said} with λ = {given:g} ({source}){decayed}"
+            return f"{self.lam / 2:.6g}·ΣW² (gradient {self.lam:.6g}·W), with λ = {given:g} ({source}){decayed}"
+        return f"{self.lam / 2:.6g}·ΣW² (gradient {self.lam:.6g}·W){decayed}"
 
     def frameworks(self) -> str:
         return (
@@ -38,12 +38,37 @@ class L2Form:
         )
 
 
-NAMED = [  # (lam / the strength the learner was given, the convention in words)
+FORMS = [  # (the gradient's coefficient / the strength λ the learner gave, the penalty in words)
     (lambda N: 1.0, "λ/2·ΣW² (gradient λW)"),
     (lambda N: 2.0, "λ·ΣW² (gradient 2λW), Keras's l2(λ)"),
     (lambda N: 1.0 / N, "(λ/2N)·ΣW² (gradient λW/N), scikit-learn's alpha"),
     (lambda N: 2.0 / N, "(λ/N)·ΣW² (gradient 2λW/N)"),
 ]
+
+
+def named(N: int, c: float, n_data: int = 0) -> list[tuple[float, str]]:
+    """Each named L2 form as (lam / λ, words): added to the spec's mean loss, or to the learner's loss as they write it
+    (c × the mean: a sum, ½, over the outputs), where their gradients carry it undivided by c; for a script whose
+    batch came from a larger data set (n_data samples), λ/2n with n that set's size too (Nielsen's network2)."""
+    out = [(ratio(N), words) for ratio, words in FORMS]
+    if n_data and n_data != N:
+        out += [(1.0 / n_data, f"(λ/2n)·ΣW² with n = {n_data}, your training set's size (gradient λW/n)")]
+    if c != 1:
+        out += [
+            (
+                ratio(N) / c,
+                f"{words.split(' (')[0]} added to your loss as you write it (gradient {words.split('gradient ')[1].split(')')[0]} on your gradients)",
+            )
+            for ratio, words in FORMS
+        ]
+    if n_data and n_data != N and c != 1:
+        out += [
+            (
+                1.0 / (n_data * c),
+                f"(λ/2n)·ΣW² with n = {n_data}, your training set's size, added to your loss as you write it (gradient λW/n)",
+            )
+        ]
+    return out
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,7 @@ class Model:
     l2: L2Form | None = None  # ... + c × (lam W, lam_b b); None: the spec's own penalty
     found_l2: bool = False  # the L2 form was found in their numbers, not the spec's
     note: str = ""
+    n_data: int = 0  # a script's training set size, where its batch came from a larger set
 
     def grads(self, data_grads, params) -> list:
         """The gradients they should return."""
@@ -73,20 +99,59 @@ def spec_l2(spec) -> L2Form | None:
     return L2Form(spec.l2, spec.l2 if spec.decay_biases else 0.0) if spec.l2 > 0 else None
 
 
-def _last_layer_fit(grads, data_grads, params, c: float, tol: float) -> tuple[float, float, bool]:
-    """(lam, lam_b, closes): the L2 coefficients that best explain the output layer under factor c, and whether the
-    output layer then matches to the tolerance."""
-    (dW, db), (g, gb), (W, b) = grads[-1], data_grads[-1], params[-1]
-    if dW.shape != g.shape or (db is not None and gb is not None and db.shape != gb.shape):
-        return 0.0, 0.0, False
-    lam = float(np.sum((dW / c - g) * W) / np.sum(W * W)) if np.sum(W * W) > 0 else 0.0
-    lam_b = float(np.sum((db / c - gb) * b) / np.sum(b * b)) if db is not None and np.sum(b * b) > 0 else 0.0
-    lam, lam_b = (lam if abs(lam) > tol else 0.0), (lam_b if abs(lam_b) > tol else 0.0)
-    closes = close(dW, c * (g + lam * W), tol) and (db is None or close(db, c * (gb + lam_b * b), tol))
-    return lam, lam_b, closes
+def _layer_fit(grads, data_grads, params, k: int, c: float, tol: float) -> tuple[float | None, float | None]:
+    """The L2 coefficients that explain layer k's dW and db under factor c, each None where that tensor is not c ×
+    the data gradient plus a multiple of its weights (a slip there, or another convention)."""
+    (dW, db), (g, gb), (W, b) = grads[k], data_grads[k], params[k]
+
+    def coefficient(d, r, w):
+        if d is None or r is None or np.shape(d) != np.shape(r):
+            return None
+        lam = float(np.sum((d / c - r) * w) / np.sum(w * w)) if np.sum(w * w) > 0 else 0.0
+        lam = lam if abs(lam) > tol else 0.0
+        return lam if close(d, c * (r + lam * w), tol) else None
+
+    return coefficient(dW, g, W), coefficient(db, gb, b)
 
 
-def fit(spec, loss, grads, data_loss: float, data_grads, params, N: int, outputs: int, tol: float, declared: Convention | None) -> Model:
+def _penalties(
+    grads, data_grads, params, c: float, loss, data_loss: float, own, strength: float, N: int, tol: float, n_data: int = 0
+) -> list:
+    """The L2 forms worth trying under factor c: the spec's own; the named forms of the strength in their code; the
+    one each layer's gradients show (the output layer's first); the one their loss shows (its penalty k ΣW² read off
+    the loss, gradient 2k W / c); the plausible ones, once each."""
+    found = [own] + ([L2Form(ratio * strength) for ratio, _ in named(N, c, n_data)] if strength and own is None else [])
+    for k in reversed(range(len(grads))):
+        lam, lam_b = _layer_fit(grads, data_grads, params, k, c, tol)
+        if lam is not None:
+            found.append(L2Form(lam, lam_b or 0.0) if lam or lam_b else None)
+    squares = sum(float(np.sum(W * W)) for W, _ in params)
+    if loss is not None and squares > 0:
+        k = (loss - c * data_loss) / squares
+        if abs(k) > tol * abs(loss):
+            found.append(L2Form(2 * k / c))
+    unique = []
+    for l2 in found:
+        if l2 not in unique and _plausible(l2, own, N, c, n_data):
+            unique.append(l2)
+    return unique
+
+
+def fit(
+    spec,
+    loss,
+    grads,
+    data_loss: float,
+    data_grads,
+    params,
+    N: int,
+    outputs: int,
+    tol: float,
+    declared: Convention | None,
+    strength: float = 0.0,
+    n_data: int = 0,
+    shown: tuple[float, ...] = (),
+) -> Model:
     """The model of the learner's numbers: declared, or the known convention (and L2 form) under which their output
     layer is right, their loss agreeing; the spec's own where none is."""
     own = spec_l2(spec)
@@ -95,36 +160,39 @@ def fit(spec, loss, grads, data_loss: float, data_grads, params, N: int, outputs
         c = declared.factor(N, outputs)
         mean_reported = conventions.reports_mean(declared, loss, base.loss(data_loss, params), N, outputs, tol)
         return Model(declared, c, c / N if mean_reported else c, own, note=_mean_note(N) if mean_reported else "")
-    hypotheses = []
+    agreeing, explaining = [], []  # (tensors right, model): with their loss agreeing; without
     for conv in conventions.known(spec.loss, outputs):
         c = conv.factor(N, outputs)
-        lam, lam_b, closes = _last_layer_fit(grads, data_grads, params, c, tol)
-        if not closes:
-            continue
-        l2 = L2Form(lam, lam_b) if lam or lam_b else None
-        if not _plausible(l2, own, N):
-            continue
-        model = Model(conv if c != 1 else None, c, c, l2, found_l2=l2 != own)
-        if loss is not None and not close(loss, model.loss(data_loss, params), tol):
-            continue  # their loss says another convention: a scale mistake in the gradients, not this
-        hypotheses.append(model)
-    if hypotheses:
-        return hypotheses[0]
-    if loss is not None and data_loss:
-        found = conventions.find(loss / base.loss(data_loss, params), spec.loss, N, outputs, tol)
-        every_right = all(
-            close(g, r, tol)
-            for gp, rp in zip(grads, base.grads(data_grads, params))
-            for g, r in zip(gp, rp)
-            if g is not None and g.shape == r.shape
-        )
-        if found and not every_right:
-            c = found.factor(N, outputs)
-            return Model(found, c, c, own)
+        for l2 in _penalties(grads, data_grads, params, c, loss, data_loss, own, strength, N, tol, n_data):
+            model = Model(conv if c != 1 else None, c, c, l2, found_l2=l2 != own, n_data=n_data)
+            fits = [
+                [g is not None and np.shape(g) == np.shape(r) and close(g, r, tol) for g, r in zip(gp, rp)]
+                for gp, rp in zip(grads, model.grads(data_grads, params))
+            ]
+            if model.found_l2 and own is None and not any(pair[0] for pair in fits):
+                continue  # a penalty read off the loss that no weight gradient carries (and no --l2) is no convention of theirs
+            right = (sum(sum(pair) for pair in fits), _shows(c, shown, N))  # ties: the factor their output delta shows
+            if c == 1 and l2 == own and all(all(g is None or ok for g, ok in zip(gp, pair)) for gp, pair in zip(grads, fits)):
+                return model  # every gradient is right in the spec's own terms: a loss that differs is the loss's mistake
+            if loss is not None and close(loss, model.loss(data_loss, params), tol):
+                agreeing.append((right, model))  # their loss says the convention, even where every gradient is wrong
+            elif right[0] and loss is None:
+                explaining.append((right, model))
+    for found in (agreeing, explaining):  # the convention under which most tensors are right, the fewest parts first
+        if found:  # (and among L2 forms, the one the order above tried first: λ/2·ΣW² of the strength in their code)
+            return max(found, key=lambda h: h[0])[1]
     return base
 
 
-def _plausible(l2: L2Form | None, own: L2Form | None, N: int) -> bool:
+def _shows(c: float, shown: tuple[float, ...], N: int) -> bool:
+    """Whether factor c is what the output delta their code computed shows (scale s of the reference's dZ: c = s, or
+    c = s / N where their code divides by N later, at dW; either sign, as a step that adds y − ŷ carries it)."""
+    return any(
+        abs(abs(c) - abs(s)) <= 1e-6 * abs(c) or abs(abs(c) - abs(s) / N) <= 1e-6 * abs(c) for s in shown
+    )  # W += lr·A.T @ (y − ŷ)σ': the sign in the step
+
+
+def _plausible(l2: L2Form | None, own: L2Form | None, N: int, c: float = 1.0, n_data: int = 0) -> bool:
     """Whether an L2 form found in the numbers is a convention: the spec's own; with --l2 given, one of the named forms
     of that strength (its biases decayed or not); without, any penalty that decays (biases with the weights' λ or
     none). A missing, negative or mismatched term is a slip for the diagnosis, not a convention."""
@@ -134,7 +202,7 @@ def _plausible(l2: L2Form | None, own: L2Form | None, N: int) -> bool:
         return False
     if own is None:
         return True
-    return any(abs(l2.lam / own.lam - ratio(N)) <= 1e-6 * ratio(N) for ratio, _ in NAMED)
+    return any(abs(l2.lam / own.lam - ratio) <= 1e-6 * ratio for ratio, _ in named(N, c, n_data))
 
 
 def _mean_note(N: int) -> str:

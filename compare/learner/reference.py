@@ -38,7 +38,15 @@ def build(spec, params: Params, X: np.ndarray, y: np.ndarray, masks=None, plan: 
     L = len(params)
     P = output_fn(spec)(logits)
     Y = np.eye(P.shape[1])[y] if y.ndim == 1 else y
-    named = {"A0": X, "y": Y, "loss": np.float64(loss), f"Z{L}": logits, f"A{L}": P, **per_sample_losses(spec, logits, P, Y)}
+    named = {
+        "A0": X,
+        "y": Y,
+        "N": np.float64(len(X)),
+        "loss": np.float64(loss),
+        f"Z{L}": logits,
+        f"A{L}": P,
+        **per_sample_losses(spec, logits, P, Y),
+    }
     for layer, (W, b) in enumerate(params, start=1):
         named[f"W{layer}"] = W
         if b is not None:
@@ -47,10 +55,25 @@ def build(spec, params: Params, X: np.ndarray, y: np.ndarray, masks=None, plan: 
         named[f"Z{layer}"], named[f"A{layer}"] = entry.Z, cache[layer].A_prev
         if entry.mask is not None or entry.bn is not None:
             named[f"H{layer}"] = entry.H  # before batch norm and dropout
-    if spec.loss == "mse":
-        named[f"dA{L}"] = 2 * (P - Y) / Y.size
+    named.update(output_delta(spec, logits, P, Y))
     named.update(record)
+    named["dA0"] = record["dZ1"] @ params[0][0].T  # the error at the input, as courses return it (grads["dA0"])
     return Reference(float(loss), grads, named)
+
+
+def output_delta(spec, logits: np.ndarray, P: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    """dL/dA of the output and the output activation's slope, where learners compute them apart from dZ: MSE's 2 (P - Y)
+    / N·O and f'(z); binary cross-entropy's (P - Y) / (P (1 - P)) / N·O and P (1 - P); softmax cross-entropy's -Y / P / N."""
+    from scratch.activations import activation
+
+    L = len(spec.layers) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if spec.loss == "mse":
+            out = {f"dA{L}": 2 * (P - Y) / Y.size}
+            return out | ({f"fp{L}": activation(spec.output).derivative(logits, P)} if spec.output != "identity" else {})
+        if spec.loss == "bce":
+            return {f"dA{L}": (P - Y) / (P * (1 - P)) / Y.size, f"fp{L}": P * (1 - P)}
+        return {f"dA{L}": -Y / P / len(P)}
 
 
 def per_sample_losses(spec, logits: np.ndarray, P: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
@@ -72,6 +95,7 @@ def scaled(ref: Reference, model, params: Params) -> dict[str, np.ndarray]:
         if name.startswith("d"):
             out[name] = model.c * value
     for k, (W, b) in enumerate(params, start=1):
+        out[f"dataW{k}"] = model.c * ref.named[f"dW{k}"]  # before the penalty's term is added (dW += reg * W)
         out[f"dW{k}"] = model.c * (ref.named[f"dW{k}"] + lam * W)
         if b is not None:
             out[f"db{k}"] = model.c * (ref.named[f"db{k}"] + lam_b * b)

@@ -67,6 +67,7 @@ class Opened:
     step: scripts.Step | None = None  # a script's first step, as it ran
     printed: str = ""
     has_loss_function: bool = False  # --loss-function gives finite differences a loss
+    strength: tuple[str, float] | None = None  # an L2 strength in their code: (where, value), e.g. ("reg in your file", 0.001)
 
 
 @dataclass
@@ -112,16 +113,23 @@ class Side:
         module = self.module.module if self.module else inspect.getmodule(fn)
         if inspect.isclass(fn) or owner is not None:
             return self._open_method(fn, owner, setup, patches, module)
+        if _trains(fn):
+            return self._open_run(fn, None, setup, patches, module, [])
         _callable_as_a_gradient(fn, name or getattr(fn, "__name__", "your function"))
         self.caller = Caller(fn, self.options.form, patches, None, module)
+        words, sizes, bias = [], setup.sizes, setup.bias is not False
+        template = _template(fn, module, setup, self.options.form.layout if self.options.form_given else None)
+        if template is not None:
+            self.caller.template = template
+            words, sizes, bias = template[2].words(template[0]), template[2].sizes, template[2].bias
         loss_fn = self.options.loss_function
         if isinstance(loss_fn, str):
             _, loss_fn = self.module.find(loss_fn)
         if loss_fn is not None:
             self.loss_caller = Caller(loss_fn, self.options.form, getattr(loss_fn, "learner_patches", patches), None, module)
         return Opened(
-            "function", self.caller.name, self.options.form, setup.sizes, setup.bias is not False, takes_masks=_takes_masks(fn),
-            requires_masks=_requires_masks(fn), has_loss_function=loss_fn is not None,
+            "function", self.caller.name, self.options.form, sizes, bias, words, takes_masks=_takes_masks(fn),
+            requires_masks=_requires_masks(fn), has_loss_function=loss_fn is not None, strength=binding.find_l2(fn, None, module),
         )  # fmt: skip
 
     def _open_method(self, fn, owner, setup: Setup, patches, module) -> Opened:
@@ -135,13 +143,20 @@ class Side:
             words.append(f"{cls.__name__}({', '.join(said)})" if said else f"{cls.__name__}()")
         else:
             instance, method_name = owner, fn.__name__
+            for key, value in self.options.init_args:  # an object their file made: what --init-args names, set on it
+                if not hasattr(instance, key):
+                    raise LearnerError(f"--init-args {key}: {type(instance).__name__} has no attribute {key} to set")
+                setattr(instance, key, getattr(module, value.name) if isinstance(value, binding.Name) else value)
+                words.append(f"{key} = {getattr(instance, key)!r} set on your {type(instance).__name__}")
         found = slots.leaves(instance, skip=slots.SKIP_ROOTS)
         sizes = None if not setup.sizes_given else setup.sizes
-        chains = slots.chains(found, sizes)
+        layout = self.options.form.layout if self.options.form_given else None
+        chains = slots.chains(found, sizes, layout=layout, bias=setup.bias)
+        if not chains and not found and _trains(getattr(instance, method_name), method=True):  # its weights are made by the method
+            return self._open_run(getattr(instance, method_name), instance, setup, patches, module, words)
         if not chains:
             seen = ", ".join(f"{leaf.where('self')} {leaf.shape}" for leaf in found) or "none"
             raise LearnerError(f"{type(instance).__name__} holds no arrays that chain into layers; arrays found: {seen}")
-        layout = self.options.form.layout if self.options.form_given else None
         where = slots.bind(found, chains[0], layout=layout, bias=setup.bias, names=self.options.weights)
         words += where.words("self")
         form = replace(self.options.form, layout="columns" if where.columns else "rows")
@@ -150,12 +165,59 @@ class Side:
         self.caller = MethodCaller(instance, method_name, where, form, patches, module)
         if self.caller.before_calls:
             words.append(f"{', '.join(m + '()' for m in self.caller.before_calls)} run first: {method_name}() reads what it sets")
-        return Opened("method", self.caller.name, form, where.sizes, where.bias, words, _takes_masks(getattr(instance, method_name)))
+        method = getattr(instance, method_name)
+        return Opened(
+            "method",
+            self.caller.name,
+            form,
+            where.sizes,
+            where.bias,
+            words,
+            _takes_masks(method),
+            strength=binding.find_l2(method, instance, module),
+        )
+
+    def _open_run(self, fn, instance, setup: Setup, patches, module, words: list[str]) -> Opened:
+        """A training function or method (the weights made inside it, its own loop): called on the check's data, run
+        to its first step, checked as a script is."""
+        name = f"{type(instance).__name__}.{fn.__name__}" if instance is not None else fn.__name__
+        given = dict(self.options.init_args)
+        if instance is not None:  # --init-args made the object: the method takes those of them it names
+            given = {k: v for k, v in given.items() if k in {p.name for p in binding.parameters(fn)}}
+        onehot = (
+            np.ndim(setup.y) == 2 and setup.y.shape[1] > 1 and np.all((setup.y == 0) | (setup.y == 1)) and np.all(setup.y.sum(axis=1) == 1)
+        )
+        for k, y in enumerate([np.argmax(setup.y, axis=1), setup.y] if onehot else [setup.y]):  # fit(X, y) takes labels, as scikit-learn's
+            kwargs, said = binding.run_arguments(fn, name, setup.sizes, setup.X, y, setup.lr, setup.l2, setup.seed, given, module)
+            scope = {
+                **(vars(module) if module is not None else {}),
+                **{f"{name}({k})": v for k, v in kwargs.items()},
+            }  # its globals, what it was handed
+            try:
+                run = scripts.run_call(fn, kwargs, folder_of(fn), patches, name, scope)
+                break
+            except LearnerError:
+                if k or not onehot:
+                    raise
+        step = scripts.first_step(run, setup, self.options.form.layout if self.options.form_given else None)
+        self.step = step
+        words = words + ([f"{name}({', '.join(said)}) run to its first step"] if said else [f"{name}() run to its first step"]) + step.words
+        strength = binding.find_l2(fn, instance, module)
+        return Opened("script", name, step.form, step.sizes, step.bias, words, step=step, strength=strength)
 
     def _open_script(self, setup: Setup) -> Opened:
-        step = scripts.first_step(self.module, setup)
+        step = scripts.first_step(scripts.of_module(self.module), setup, self.options.form.layout if self.options.form_given else None)
         self.step = step
-        return Opened("script", self.module.path.name, step.form, step.sizes, step.bias, step.words, False, step)
+        return Opened(
+            "script",
+            self.module.path.name,
+            step.form,
+            step.sizes,
+            step.bias,
+            step.words,
+            step=step,
+            strength=binding.find_l2(None, None, self.module.module),
+        )
 
     def call(self, batch: Batch) -> Returned:
         """One call on a batch, what it printed kept with what it gave back."""
@@ -232,6 +294,45 @@ ACCEPTED = (
     "the check calls f(params, X, y) (one sample x with --per-sample; f(params, X, y, masks) with dropout) and takes back "
     "(loss, grads) or the gradients alone"
 )
+
+
+def _template(fn, module, setup: Setup, layout: str | None):
+    """(name, network, binding) where the function takes a network its file keeps as plain Python lists (Grus's
+    List[List[Vector]], each neuron's weights with the bias last), or None."""
+    for p in binding.parameters(fn):
+        value = vars(module).get(p.name) if p.role == "params" and module is not None else None
+        found = slots.leaves(value) if isinstance(value, list) else []
+        if not found or any(leaf.kind == "array" for leaf in found):
+            continue
+        chains = slots.chains(found, setup.sizes if setup.sizes_given else None, layout=layout, bias=setup.bias)
+        if chains:
+            return p.name, value, slots.bind(found, chains[0], layout=layout, bias=setup.bias)
+    return None
+
+
+def _trains(fn, method: bool = False) -> bool:
+    """Whether a function takes no weights (it makes its own and trains them: build_model(nn_hdim), fit(X, y)): no
+    parameter that holds weights or a tensor, and too few required ones for (params, X, y)."""
+    params = binding.parameters(fn)
+    if any(p.role in ("params", "tensor") for p in params):
+        return False
+    required = [p for p in params if p.required]
+    if method or not required or any(p.role in ("n_hidden", "sizes") for p in required):
+        return True
+    return len(required) < 3 and any(p.role == "X" for p in required) and _loops_over_updates(fn)
+
+
+def _loops_over_updates(fn) -> bool:
+    """Whether a function's own source has a loop with an update in it (for ...: W -= lr * dW): it trains."""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    loops = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))]
+    return any(isinstance(m, ast.AugAssign) and isinstance(m.op, (ast.Add, ast.Sub)) for loop in loops for m in ast.walk(loop))
 
 
 def _callable_as_a_gradient(fn, name: str) -> None:

@@ -106,6 +106,27 @@ DROPOUT_SLIPS = {
 }
 
 
+def no_slope(spec, base: scratch.Pieces) -> tuple[Loss, object]:
+    """A published shortcut (Make Your Own Neural Network's): the error goes back through the weights as the output
+    error itself, before the output's slope multiplies it, and so on down: error_l = W_{l+1}ᵀ error_{l+1}; each
+    layer's dW still takes its error times its own slope. The pieces: the loss keeping the output error dL/dA, and
+    the way back sending the last error on."""
+    out = activation(spec.output)
+    state = {}
+
+    def loss(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        value, dZ = base.loss(z, y)
+        slope = out.derivative(z, out(z))  # (N, O)
+        state["error"] = np.divide(dZ, slope, out=np.zeros_like(dZ), where=slope != 0)  # dL/dA, before the slope
+        return value, dZ
+
+    def back(dZ: np.ndarray, params, layer: int) -> np.ndarray:
+        state["error"] = state["error"] @ params[layer][0].T  # (N, fan_in): the error without any slope
+        return state["error"]
+
+    return loss, back
+
+
 def pieces(spec, plan: dict) -> scratch.Pieces:
     """The spec's reference pieces with the slips of a plan put in.
 
@@ -119,6 +140,9 @@ def pieces(spec, plan: dict) -> scratch.Pieces:
     ways = {key[1] + 1: through(how) for key, how in plan.items() if isinstance(key, tuple) and key[0] == "through"}
     back = lambda dZ, params, layer: ways.get(layer, base.through)(dZ, params, layer)  # noqa: E731
     tricks = {}
+    if plan.get("shortcut") == "no_slope":
+        loss, shortcut = no_slope(spec, replace(base, loss=loss))
+        return replace(base, activations=acts, loss=loss, through=shortcut)
     if "l2" in plan and base.penalty is not None:
         tricks["penalty"] = SlippedL2(base.penalty, plan["l2"])
     if "bn" in plan:
@@ -128,14 +152,23 @@ def pieces(spec, plan: dict) -> scratch.Pieces:
     return replace(base, activations=acts, loss=loss, through=back if ways else base.through, **tricks)
 
 
+_MEMO: dict = {}  # the slipped references of the last batch checked (many checks of one spec share them: grading)
+
+
 def gradients(spec, params, X: np.ndarray, y: np.ndarray, plan: dict, masks=None) -> list | None:
     """The reference's gradients with a plan's slips put in (and the step's dropout masks, if given); None where
-    the slips' shapes cannot work."""
-    model = scratch.make(spec, params, pieces=pieces(spec, plan))
-    try:
-        return model.gradients(X, y, masks)[1]
-    except ValueError:  # a matrix product or a broadcast whose shapes do not fit: this slip cannot be theirs
-        return None
+    the slips' shapes cannot work. Remembered for the same spec, weights and batch."""
+    arrays = [X, y, *(t for pair in params for t in pair if t is not None), *(masks or [])]
+    key = (spec, repr(sorted(plan.items(), key=repr)), tuple(hash(a.tobytes()) ^ hash(a.shape) for a in arrays))
+    if key not in _MEMO:
+        if len(_MEMO) > 4096:
+            _MEMO.clear()
+        model = scratch.make(spec, params, pieces=pieces(spec, plan))
+        try:
+            _MEMO[key] = model.gradients(X, y, masks)[1]
+        except ValueError:  # a matrix product or a broadcast whose shapes do not fit: this slip cannot be theirs
+            _MEMO[key] = None
+    return _MEMO[key]
 
 
 def _spot(spec, s) -> str:
@@ -160,6 +193,14 @@ def catalogue(spec, params) -> list[tuple[str, str, dict]]:
     names = {**{h: spec.activations[h] for h in hidden}, "out": spec.output}
     spots = hidden + (["out"] if not spec.loss_kind.cross_entropy and spec.output != "identity" else [])  # an output f' to slip on
     found = []
+    if spec.loss == "mse" and spec.output != "identity":
+        found.append(
+            (
+                "no_slope",
+                "the output error is sent back through the weights before the output's slope multiplies it",
+                {"shortcut": "no_slope"},
+            )
+        )
     relus = [h for h in hidden if names[h] == "relu"]
     if relus:
         found.append(("relu_zero", "", {h: ("relu_zero",) for h in relus}))

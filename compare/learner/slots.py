@@ -27,12 +27,13 @@ class Leaf:
     shape: tuple[int, ...]
     kind: str  # "array" (an ndarray), "list" (a rectangular nested list of numbers), "rows" (dicts each holding a row)
     key: str | None = None  # "rows": the dict key (or attribute) of each row, e.g. 'weights'
+    label: str = ""  # the name where the path's one key is a whole expression (a script's self.b_h: b_h)
 
     @property
     def name(self) -> str:
         """The last name on the path (an attribute or a dict key): wih, W1, weights."""
         named = [str(k) for _, k in self.path if isinstance(k, str)]
-        return named[-1] if named else ""
+        return self.label or (named[-1] if named else "")
 
     def where(self, root: str) -> str:
         """How the learner's code names it: self.wih, params['W1'], self.layers[0].weights, network[0][*]['weights']."""
@@ -72,15 +73,17 @@ def _rows(value) -> tuple[str, int] | None:
     return None
 
 
-def _children(value):
-    """(("." or "[]", key), child) for what value holds: dict items, list items, an object's attributes."""
+def _children(value, root: bool = False):
+    """(("." or "[]", key), child) for what value holds: dict items, list items, an object's attributes (of a
+    library's object only where it is the root: scikit-learn's MLP checked itself, not a scaler it holds)."""
     if isinstance(value, dict):
         return [(("[]", k), v) for k, v in list(value.items())[:MAX_ITEMS]]
     if isinstance(value, (list, tuple)):
         return [(("[]", i), v) for i, v in list(enumerate(value))[:MAX_ITEMS]]
     attrs = getattr(value, "__dict__", None)
     if isinstance(attrs, dict) and not isinstance(value, type) and not callable(value) and type(value).__module__ != "builtins":
-        if type(value).__name__ == "module" or type(value).__module__.split(".")[0] in ("numpy", "pandas", "sklearn", "scipy"):
+        library = type(value).__module__.split(".")[0] in ("numpy", "pandas", "sklearn", "scipy")
+        if type(value).__name__ == "module" or library and not root:
             return []
         return [((".", k), v) for k, v in list(attrs.items())[:MAX_ITEMS]]
     return []
@@ -112,7 +115,7 @@ def leaves(root, depth: int = DEPTH, skip: set | None = None) -> list[Leaf]:
         if level >= depth:
             return
         seen.add(id(value))
-        for step, child in _children(value):
+        for step, child in _children(value, root=level == 0):
             if level == 0 and skip and str(step[1]).lower() in skip:
                 continue
             walk(child, (*path, step), level + 1)
@@ -252,27 +255,48 @@ def _score(leaf: Leaf, pattern) -> int:
     return 0 if pattern.search(leaf.name) else 1
 
 
-def chains(found: list[Leaf], sizes: tuple[int, ...] | None, max_layers: int = 8) -> list[tuple[int, ...]]:
+def chains(
+    found: list[Leaf],
+    sizes: tuple[int, ...] | None,
+    max_layers: int = 8,
+    layout: str | None = None,
+    bias: bool | None = None,
+    ordered: bool = False,
+) -> list[tuple[int, ...]]:
     """Layer sizes (n0, n1, ..., nL) the 2-D leaves can chain into, when the sizes are not given: the longest first,
-    then those whose layers come in the order the learner's objects hold them, then samples as rows."""
+    then those whose layers come in the order the learner's objects hold them (ordered: the order of found, a run's
+    forward order), then the biases apart before folded into the weights (a last column of each neuron's weights),
+    then samples as rows; no folded biases where the network has none."""
     if sizes is not None:
         return [sizes]
     mats = [leaf for leaf in found if len(leaf.shape) == 2]
     out = {}
     for start in mats:
-        for columns in (False, True):
-            n_in, n_out = start.shape[::-1] if columns else start.shape
-            chain, used = [n_in, n_out], [start]
-            while len(chain) <= max_layers:
-                nxt = [m for m in mats if m not in used and (m.shape[::-1] if columns else m.shape)[0] == chain[-1]]
-                if not nxt:
-                    break
-                nxt.sort(key=lambda m: _score(m, WEIGHT_NAMES))
-                used.append(nxt[0])
-                chain.append((nxt[0].shape[::-1] if columns else nxt[0].shape)[1])
-            if len(chain) >= 3:
-                rank = (-len(chain), _order([(leaf, None) for leaf in used]), sum(_score(leaf, WEIGHT_NAMES) for leaf in used), columns)
-                out[tuple(chain)] = min(rank, out.get(tuple(chain), rank))
+        for columns in [layout == "columns"] if layout else (False, True):
+            for folded in (0,) if bias is False else (0, 1):  # a row of each layer's weights holds its bias: fan_in + 1
+                n_in, n_out = start.shape[::-1] if columns else start.shape
+                chain, used = [n_in - folded, n_out], [start]
+                while len(chain) <= max_layers:
+                    nxt = [m for m in mats if m not in used and (m.shape[::-1] if columns else m.shape)[0] == chain[-1] + folded]
+                    if not nxt:
+                        break
+                    nxt.sort(key=lambda m: (ordered and found.index(m) < found.index(used[-1]), _score(m, WEIGHT_NAMES)))
+                    used.append(nxt[0])
+                    chain.append((nxt[0].shape[::-1] if columns else nxt[0].shape)[1])
+                if len(chain) >= 3 and chain[0] >= 1:
+                    order = (
+                        int([found.index(x) for x in used] != sorted(found.index(x) for x in used))
+                        if ordered
+                        else _order([(x, None) for x in used])
+                    )
+                    named = sum(_score(x, WEIGHT_NAMES) for x in used)
+                    if ordered:  # a run's updates: every array it updated a weight, or a bias of a layer
+                        rest = [x for x in found if x not in used]
+                        left = sum(bool(folded) or not any(_bias_fits(x, n, columns) for n in chain[1:]) for x in rest)
+                        rank = (order, left, named, -len(chain), folded, columns)
+                    else:
+                        rank = (-len(chain), order, named, folded, columns)
+                    out[tuple(chain)] = min(rank, out.get(tuple(chain), rank))
     return sorted(out, key=out.get)
 
 
@@ -309,13 +333,17 @@ def bind(found: list[Leaf], sizes: tuple[int, ...], *, layout: str | None = None
         raise LearnerError(
             f"no arrays of the shapes of the layers {'-'.join(map(str, sizes))} ({chain}, either layout) found; arrays of 2 dimensions: {seen}"
         )
-    scored = sorted(options, key=lambda o: (sum(_score(leaf, WEIGHT_NAMES) for leaf, _ in o[1]), _order(o[1])))
+
+    def rank(o) -> tuple:  # named as weights; in one container (coefs_[0], coefs_[1]); public (not _best_coefs)
+        combo = o[1]
+        named = sum(_score(leaf, WEIGHT_NAMES) for leaf, _ in combo)
+        holders = len({leaf.path[:-1] for leaf, _ in combo})
+        private = sum(any(str(k).startswith("_") for _, k in leaf.path) for leaf, _ in combo)
+        return named, holders, private
+
+    scored = sorted(options, key=lambda o: (*rank(o), _order(o[1])))
     best = scored[0]
-    rivals = [
-        o
-        for o in scored[1:]
-        if sum(_score(leaf, WEIGHT_NAMES) for leaf, _ in o[1]) == sum(_score(leaf, WEIGHT_NAMES) for leaf, _ in best[1])
-    ]
+    rivals = [o for o in scored[1:] if rank(o) == rank(best)]
     rivals = [o for o in rivals if [leaf for leaf, _ in o[1]] != [leaf for leaf, _ in best[1]] and _order(o[1]) == _order(best[1])]
     if rivals:
         a = ",".join(leaf.name for leaf, _ in best[1])

@@ -68,6 +68,8 @@ def match(value, right: dict[str, np.ndarray], tol: float) -> dict[str, float]:
         if close(a, ref, tol):
             out[name] = 1.0
             continue
+        if not name.startswith("d") or value.size < 2:
+            continue  # a forward value, the targets or the weights carry no convention; one number is a multiple of any
         s = scale_of([(a, ref)])
         if s != 0 and abs(s) > 1e-12 and close(a, s * ref, tol):
             out[name] = s
@@ -76,9 +78,19 @@ def match(value, right: dict[str, np.ndarray], tol: float) -> dict[str, float]:
 
 def value_of(r: Record, lr: float | None):
     """What a record is compared as: its value; for an update of weights in a step, the step / lr (a gradient)."""
-    if r.update and lr and r.before is not None and isinstance(r.value, np.ndarray):
+    if (
+        (r.step or r.update and r.bound is False and _weights_key(r.key))
+        and lr
+        and r.before is not None
+        and isinstance(r.value, np.ndarray)
+    ):
         return (np.asarray(r.before) - r.value) / lr
     return r.value
+
+
+def _weights_key(key: str) -> bool:
+    """A name that holds the network's weights (self.weights1, W2, params['W1']), not a gradient or an error."""
+    return kind(key) in ("W", "b") or "weight" in key.lower() and not key.lower().split(".")[-1].startswith("d")
 
 
 def graph(records: list[Record], right: dict, slipped: dict, tol: float, lr: float | None = None) -> list[Node]:
@@ -94,14 +106,16 @@ def graph(records: list[Record], right: dict, slipped: dict, tol: float, lr: flo
         node.passes_through = r.alias and not r.bound and origin is not None and records[origin].bound and records[origin].frame == r.frame
         if slipped:
             node.slipped = _takes_slip(node, match(value, slipped, tol))
-        reads = [latest.get((r.frame, name)) for name in r.reads]
-        reads += [latest.get((r.frame, key)) for key in _keys_under(latest, r.frame, r.reads) if key != r.key]
-        if r.update:
-            reads.append(latest.get((r.frame, r.key)))
         if (r.alias or r.bound) and r.ident in by_ident:
-            reads.append(by_ident[r.ident])
-        elif r.ident and r.ident in by_ident and records[by_ident[r.ident]].frame != r.frame:
-            reads.append(by_ident[r.ident])  # a callee's value handed back
+            reads = [by_ident[r.ident]]  # another name for an object made before: made there, not by this statement
+        else:
+            reads = [latest.get((r.frame, name)) for name in r.reads]
+            reads += [latest.get((r.frame, key)) for key in _keys_under(latest, r.frame, r.reads) if key != r.key]
+            if r.update:
+                reads.append(latest.get((r.frame, r.key)))
+            reads += list(r.calls)  # what the calls made by its statement returned
+            if r.ident and r.ident in by_ident and records[by_ident[r.ident]].frame != r.frame:
+                reads.append(by_ident[r.ident])  # a callee's value handed back
         node.inputs = sorted({k for k in reads if k is not None and k != node.index})
         for k in node.inputs:
             nodes[k].consumers.append(node.index)
@@ -121,7 +135,7 @@ def _takes_slip(node: Node, bad: dict[str, float]) -> bool:
     if not node.exact:
         return True
     said = kind(node.rec.key)
-    if said is None and node.passes_through:
+    if said in (None, "d") and node.passes_through:
         return True  # hands on what it was handed where the slip leaves out a step (self.dinputs = dvalues)
     return any(said == n.rstrip("0123456789") for n in departed)
 
@@ -153,7 +167,7 @@ def finals(nodes: list[Node], grads_theirs: dict[str, np.ndarray], lr: float | N
         equal = [n for n in nodes if not n.rec.bound and _same(value_of(n.rec, lr), value)]
         said = name.rstrip("0123456789")
         named = [n for n in equal if kind(n.rec.key) == said or n.rec.key.split(".")[-1].split("[")[0] == name]
-        unsaid = [n for n in equal if kind(n.rec.key) in (None, said)]  # not a name that says another tensor
+        unsaid = [n for n in equal if kind(n.rec.key) in (None, "d", said)]  # not a name that says another tensor
         if named or unsaid or equal:
             out[name] = (named or unsaid or equal)[0].index
     return out
@@ -189,24 +203,43 @@ def harmful(nodes: list[Node], k: int, wrong_finals: set[int]) -> bool:
     return False
 
 
-def departs(n: Node, wrong_finals: set[int]) -> bool:
-    """A value that is not what it should be: the slipped reference's, no reference tensor at all, a wrong gradient,
-    or another tensor under a name that says what it should be (dA = dZ: dZ's numbers standing for dA)."""
-    return n.slipped or not n.matched or n.index in wrong_finals or _misnamed(n)
+def departs(n: Node, wrong_finals: set[int], scaled: bool = False) -> bool:
+    """A value that is not what it should be: the slipped reference's, a wrong gradient, another tensor under a name
+    that says what it should be (dA = dZ: dZ's numbers standing for dA), or no reference tensor at all under a name
+    that says it is one (not an all-zero buffer to fill). A piece with a name that says nothing (exp_scores, shifted)
+    proves nothing by itself. For a scale slip (scaled) only the last two count: scaled values are left to the
+    scale's own search, since 1/m may sit in dZ or in dW by the learner's convention."""
+    unmatched = not n.matched and kind(n.rec.key) is not None and np.any(n.rec.value)
+    if scaled:
+        return _misnamed(n) or bool(unmatched)
+    return n.slipped or n.index in wrong_finals or _misnamed(n) or bool(unmatched)
 
 
-SKIPPED_STEP = {("dA", "dZ"), ("dZ", "dA"), ("dZ", "dH"), ("dH", "dA"), ("db", "dZ")}  # (what its name says, what it holds)
+SKIPPED_STEP = {  # (what its name says, what it holds): a step left out, or the forward pass's two tensors swapped
+    ("dA", "dZ"), ("dZ", "dA"), ("dZ", "dH"), ("dH", "dA"), ("db", "dZ"), ("fp", "A"), ("fp", "Z"), ("Z", "A"), ("A", "Z"),
+}  # fmt: skip
 
 
 def _misnamed(n: Node) -> bool:
-    """Another name for the tensor one step back in the backward pass, under the name of the one the step makes: the
-    step left out (dA = dZ without the weights, dZ = dA without the derivative, db = dZ without the sum)."""
+    """Another tensor under the name of the one that should be there: one step back in the backward pass under the
+    name of the one the step makes (dA = dZ without the weights, dZ = dA without the derivative, db = dZ without the
+    sum: another name for it), or a forward tensor for another (prime(a) handed a where it takes z; a derivative
+    that returns the activation itself)."""
     said = kind(n.rec.key)
     exact = [name.rstrip("0123456789") for name, s in n.matches.items() if abs(s - 1) < 1e-9]
-    return n.rec.alias and bool(exact) and said not in exact and any((said, held) in SKIPPED_STEP for held in exact)
+    if not exact or said in exact or not any((said, held) in SKIPPED_STEP for held in exact):
+        return False
+    if said in ("Z", "A"):  # out, act: names too loose to say which of the two (CS231n's out is Z)
+        return bool(SPECIFIC.fullmatch(n.rec.key.split(".")[-1].lower()))
+    return n.rec.alias or said == "fp"
 
 
-def culprit(nodes: list[Node], wrong: dict[str, int], right: dict[str, int], factor: float | None) -> Node | None:
+SPECIFIC = re.compile(r"(z|a)\d*|\w+_(inputs|outputs)|(hidden|final)_(inputs|outputs)")
+
+
+def culprit(
+    nodes: list[Node], wrong: dict[str, int], right: dict[str, int], factor: float | None, batch: int = 1, planned: bool = False
+) -> Node | None:
     """The node where the wrong values start: on the way to some wrong value, on a line that every wrong value's way
     passes, on no right value's way; the first that departs while what it read did not, and whose departure reaches
     a wrong value."""
@@ -218,16 +251,38 @@ def culprit(nodes: list[Node], wrong: dict[str, int], right: dict[str, int], fac
     clean = _slice(nodes, list(right.values())) if right else set()
     reach = set.union(*slices)
     candidates = [n for n in nodes if n.index in reach and n.index not in clean and not n.rec.bound and (n.rec.file, n.rec.line) in lines]
-    if factor is not None:
-        return _scale_culprit(nodes, candidates, factor)
+    if factor is None and not planned:  # no slip named: a wrong value that is a known factor times its tensor shows one
+        factor = next(
+            (
+                s
+                for k in sorted(set().union(*slices))
+                for name, s in nodes[k].matches.items()
+                if name.startswith(("dW", "db", "data"))
+                and abs(s - 1) > 1e-6
+                and k in wrong_finals | {j for j in candidates_ids(candidates)}
+            ),
+            None,
+        )
     listed = {c.index for c in candidates}
+    gone = lambda k: departs(nodes[k], wrong_finals, scaled=factor is not None)  # noqa: E731
+    scaled = lambda k: factor is not None and _backward(nodes[k]) and abs(_scale(nodes[k]) - factor) <= 1e-6 * abs(factor)  # noqa: E731
     for n in candidates:
-        if not departs(n, wrong_finals) or not harmful(nodes, n.index, wrong_finals):
+        if not gone(n.index) or not harmful(nodes, n.index, wrong_finals):
             continue
-        if any(k in listed and departs(nodes[k], wrong_finals) for k in n.inputs):
-            continue  # what it read departed already: an earlier line
+        if any(k in listed and (gone(k) or scaled(k)) for k in n.inputs):
+            continue  # what it read departed already: an earlier line (the scale slip's line, if it read a scaled value)
+        if any(nodes[k].rec.bound and _misnamed(nodes[k]) for k in n.inputs):
+            return _outer(nodes, n)  # a helper handed one tensor for another (prime(a) where it takes z): the call
         return _callee_alias(nodes, _call_site(nodes, n))
-    return None
+    if factor is None:
+        return None
+    found = _scale_culprit(nodes, candidates, factor, clean, batch)
+    moved = [n for n in candidates if (r := _ratio(n, nodes)) is not None and abs(r - 1) > 1e-6]
+    return found or (moved[0] if moved else None)
+
+
+def candidates_ids(candidates: list[Node]) -> set[int]:
+    return {n.index for n in candidates}
 
 
 def _callee_alias(nodes: list[Node], n: Node) -> Node:
@@ -235,16 +290,19 @@ def _callee_alias(nodes: list[Node], n: Node) -> Node:
     line that made it another name for what it was handed (dx = dout) is the slip."""
     if not n.rec.alias:
         return n
-    chain = [m for m in nodes[: n.index] if m.rec.ident == n.rec.ident and m.rec.frame > n.rec.frame and m.rec.alias and not m.rec.bound]
-    return chain[-1] if chain else n
-
-
-def _call_site(nodes: list[Node], n: Node) -> Node:
-    """A shared helper's line that gave right values on earlier calls was handed something else this time: the slip
-    is the call, so the caller's line that receives what the helper made is named."""
-    earlier = [m for m in nodes[: n.index] if (m.rec.file, m.rec.line) == (n.rec.file, n.rec.line) and m.exact and not m.slipped]
-    if not earlier:
+    made = [nodes[k] for k in n.rec.calls if nodes[k].rec.ident == n.rec.ident]  # returned by a call of this statement
+    if not made:
         return n
+    inside = [
+        m
+        for m in nodes[: made[0].index]
+        if m.rec.frame == made[0].rec.frame and m.rec.ident == n.rec.ident and m.rec.alias and not m.rec.bound
+    ]
+    return inside[-1] if inside else n
+
+
+def _outer(nodes: list[Node], n: Node) -> Node:
+    """The caller's line that receives what a helper's line made (the first value on its way out of the call)."""
     todo, seen = list(n.consumers), set()
     while todo:
         k = todo.pop(0)
@@ -255,6 +313,17 @@ def _call_site(nodes: list[Node], n: Node) -> Node:
             return nodes[k]
         todo += nodes[k].consumers
     return n
+
+
+def _call_site(nodes: list[Node], n: Node) -> Node:
+    """A shared helper's line that gave right values on earlier calls was handed something else this time: the slip
+    is the call, so the caller's line that receives what the helper made is named."""
+    earlier = [
+        m
+        for m in nodes[: n.index]
+        if (m.rec.file, m.rec.line, m.rec.key) == (n.rec.file, n.rec.line, n.rec.key) and m.exact and not m.slipped
+    ]
+    return _outer(nodes, n) if earlier else n
 
 
 def _scale(node: Node) -> float | None:
@@ -271,17 +340,28 @@ def _ratio(node: Node, nodes: list[Node]) -> float | None:
     s_out = _scale(node)
     if s_out is None:
         return None
-    ins = [_scale(nodes[k]) for k in node.inputs if _backward(nodes[k]) and not nodes[k].rec.bound]
+    ins = [_scale(nodes[k]) for k in node.inputs if _backward(nodes[k])]
     return s_out / ins[-1] if ins else s_out
 
 
-def _scale_culprit(nodes: list[Node], candidates: list[Node], factor: float) -> Node | None:
-    """A scale slip: the line whose own change of scale is the slip's factor; else the first whose scale moves."""
-    moved = [n for n in candidates if (r := _ratio(n, nodes)) is not None and abs(r - 1) > 1e-6]
-    exact = [n for n in moved if abs(_ratio(n, nodes) - factor) <= 1e-6 * abs(factor)]
-    if exact:
-        return exact[0]
-    return moved[0] if moved else (candidates[-1] if candidates else None)
+def _scale_culprit(nodes: list[Node], candidates: list[Node], factor: float, clean: set[int], batch: int = 1) -> Node | None:
+    """A scale slip, in the order the values were made: the first whose own line changed the scale of what it read by
+    the slip's factor, or whose scale differs by the factor from the same tensor of another layer on a right
+    gradient's way (the learner's own habit there: y - a and += in every layer); None where no line shows it."""
+    same = lambda a, b: abs(a - b) <= 1e-6 * abs(b)  # noqa: E731
+    for n in candidates:
+        if not n.matches:
+            continue
+        if (r := _ratio(n, nodes)) is not None and same(r, factor):
+            return n
+        name = best_name(n)
+        siblings = [nodes[k] for k in clean if nodes[k].matches and best_name(nodes[k]).rstrip("0123456789") == name.rstrip("0123456789")]
+        if any(same(n.matches[name] / _scale(m), factor) for m in siblings if (m.rec.line, m.rec.key) != (n.rec.line, n.rec.key)):
+            return n
+    for n in candidates:  # the slip on a line that also moves the batch's 1/N, as a learner's 1/m may sit anywhere
+        if (r := _ratio(n, nodes)) is not None and any(same(r, factor * batch**e) for e in (1, -1)):
+            return n
+    return None
 
 
 def where(file: str, line: int) -> str:
@@ -332,14 +412,28 @@ KINDS = [  # what a learner's variable name says it holds: (tensor kind, the nam
     ("dH", ("dh",)),  # through dropout or batch norm
     ("dA", ("da", "error")),
     ("fp", ("sp", "prime", "deriv")),
-    ("Z", ("z", "scores", "logits", "net", "pre")),
-    ("A", ("a", "out", "act", "h", "hidden", "layer", "l", "probs", "p")),
 ]
+WHOLE = [  # names that say what they hold only as a whole: (tensor kind, pattern)
+    ("loss", re.compile(r"loss|cost|data_loss|j|l")),
+    ("y", re.compile(r"y|yb|y_?batch|y_?true|t|targets?(_list)?|labels?|expected")),
+    ("N", re.compile(r"m|n|batch_size|num_examples|n?_?samples|num_samples|num_train")),
+    ("Z", re.compile(r"z\d*|z_?\w{0,6}|scores|logits|pre_?\w*|net\d*|\w+_inputs")),
+    (
+        "A",
+        re.compile(
+            r"a\d*|a_?(prev|l|\d+)|outs?|outputs?\d*|act\d*|activations?\d*|h\d*|hidden\d*|layer_?\d+|l\d+|probs|p|s|sig\w*|\w+_outputs"
+        ),
+    ),
+]
+BACKWARD = ("grad", "nabla", "delta", "error", "dinput", "dvalue", "dout", "dx", "dy", "d_")  # some backward tensor
+INSIDE = ("_error", "_delta", "_grad", "_nabla")
 
 
 def kind(key: str) -> str | None:
     """dW, db, dZ, dA or fp from a variable's name (grads['db1'], self.dbiases, nabla_w[0], delta), None if it does not say."""
     name = key.lower()
+    if name.endswith("()"):  # what a call returned: only a derivative's name says what it is
+        return "fp" if "deriv" in name or "prime" in name else None
     root = name.split("[")[0].split(".")[-1]
     if "[" in name and ("'" in name or '"' in name):
         name = name.partition("[")[2].strip("]'\"")  # a dict key names the tensor: grads['W1'] holds dW1
@@ -353,6 +447,13 @@ def kind(key: str) -> str | None:
     for tensor, words in KINDS:
         if any(name.startswith(w) for w in words):
             return tensor
+    for tensor, pattern in WHOLE:
+        if pattern.fullmatch(name):
+            return tensor
+    if name.startswith(BACKWARD) or "deriv" in name or "prime" in name:
+        return "fp" if "deriv" in name or "prime" in name else "d"
+    if any(w in name for w in INSIDE):  # hidden_errors, layer_2_delta, w_grad: a backward tensor of some layer
+        return "d"
     return None
 
 

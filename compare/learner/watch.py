@@ -6,7 +6,9 @@ training loop, a fit method: the check needs one step, not 60,000)."""
 from __future__ import annotations
 
 import ast
+import inspect
 import linecache
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -37,6 +39,10 @@ class Record:
     before: object = None  # for a value changed by an update: what it held before
     dtype: str = "float64"  # the learner's own dtype
     bound: bool = False  # a call's argument, bound when the call started (an input, not a computation)
+    returned: bool = False  # what a call returned (key "name()"): a value no variable may ever hold
+    calls: tuple[int, ...] = ()  # the records of what the calls made by this statement returned
+    step: bool = False  # an update of the network's weights (W -= lr * dW): compared as (before - after) / lr
+    scalars: dict = field(default_factory=dict)  # of a step: the numbers it read (self.lr, alpha) and their values then
 
     @property
     def root(self) -> str:
@@ -53,25 +59,41 @@ class Statement:
     update: bool  # an update statement (augmented, or the target read on the right)
     loop: bool  # a for or while header
     parts: tuple = ()  # (target as written, the names its own part of the value reads): a, b = x, y; d = {"k": x}
+    stored: tuple[str, ...] = ()  # x of x[...] = ...: read where x itself changed (a masked write), not for an item
+    augmented: bool = False  # x += ..., x[i] -= ...
 
     def reads_for(self, key: str) -> tuple[str, ...]:
-        """The names the part of the statement that made key reads (all it reads where the key is not its own part)."""
+        """The names the part of the statement that made key reads (all it reads where the key is not its own part;
+        an item stored into a list or dict does not read the container)."""
+        returned = key[key.index("()") :] if "()" in key else None  # f()[1][0]: an item of what a return built
         for target, names in self.parts:
-            if key == target:
+            if key == target or target == returned:
                 return names
+        if any(key.startswith(root + "[") for root in self.stored):
+            return tuple(n for n in self.reads if n not in self.stored)
         return self.reads
 
 
 _STATEMENTS: dict[str, dict[int, Statement]] = {}
 
 
+ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim", "dtype", "flat", "real", "imag"}
+
+
 def names(node) -> list[str]:
-    """The names an expression reads, in order: x, self.w, np (attributes of a name as name.attr)."""
-    found = []
+    """The names an expression reads, in order: x, self.w (an attribute of a name as name.attr, not the bare name);
+    for a method called on a name, the name (dZ of dZ.sum(), x of x.reshape())."""
+    found, inside, calls = [], set(), set()
     for n in ast.walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name):
+            calls.add(id(n.func))
+        if isinstance(n, ast.Attribute) and n.attr in ARRAY_ATTRIBUTES:
+            calls.add(id(n))  # x.T, x.shape: x itself is read
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
-            found.append(f"{n.value.id}.{n.attr}")
-        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            if id(n) not in calls:
+                found.append(f"{n.value.id}.{n.attr}")
+                inside.add(id(n.value))
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside:
             found.append(n.id)
     return list(dict.fromkeys(found))
 
@@ -92,6 +114,19 @@ def _root(target) -> list[str]:
 
 def _target_roots(node) -> list[str]:
     return [r for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) for r in _root(t)]
+
+
+def _literal_parts(value, path: str = ""):
+    """(path, names) for each element of a tuple, list or dict literal, nested: [1][0][0] -> the names of X.T @ dZ1."""
+    if isinstance(value, (ast.Tuple, ast.List)):
+        for i, v in enumerate(value.elts):
+            yield from _literal_parts(v, f"{path}[{i}]")
+    elif isinstance(value, ast.Dict):
+        for k, v in zip(value.keys, value.values):
+            if isinstance(k, ast.Constant):
+                yield from _literal_parts(v, f"{path}[{k.value!r}]")
+    elif path:
+        yield path, tuple(names(value))
 
 
 def _parts(node: ast.Assign):
@@ -136,12 +171,17 @@ def statements(file: str) -> dict[int, Statement]:
         value = getattr(node, "value", None)
         reads = tuple(names(value)) if value is not None else ()
         writes = tuple(_target_roots(node)) if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) else ()
-        update = isinstance(node, ast.AugAssign) or bool(set(writes) & set(reads))
+        update = isinstance(node, ast.AugAssign) or bool(set(writes) & set(reads))  # x -= ..., x = x - ...: a step's shape
+        stored = tuple(r for t in node.targets if isinstance(t, ast.Subscript) for r in _root(t)) if isinstance(node, ast.Assign) else ()
+        if stored:  # x[mask] = 0 writes into x: what x held, and the names of the mask, are read (not an update)
+            reads = tuple(dict.fromkeys([*reads, *(n for t in node.targets if isinstance(t, ast.Subscript) for n in names(t))]))
         if isinstance(node, ast.AugAssign):
             reads = (*writes, *reads)
         parts = tuple(_parts(node)) if isinstance(node, ast.Assign) else ()
+        if isinstance(node, ast.Return) and node.value is not None:  # what a return builds: its parts by their place
+            parts = tuple((f"(){path}", found) for path, found in _literal_parts(node.value))
         for k in range(node.lineno, end + 1):
-            table[k] = Statement(node.lineno, end, src, reads, writes, update, False, parts)
+            table[k] = Statement(node.lineno, end, src, reads, writes, update, False, parts, stored, isinstance(node, ast.AugAssign))
     _STATEMENTS[file] = table
     return table
 
@@ -151,12 +191,16 @@ def forget(file: str) -> None:
     _STATEMENTS.pop(file, None)
 
 
-def _numeric(v) -> bool:
-    return (
-        isinstance(v, (np.ndarray, np.floating, float))
-        and not isinstance(v, bool)
-        and (not isinstance(v, np.ndarray) or v.dtype.kind in "fiu")
-    )
+BATCH_SIZE = re.compile(r"^(m|n|N|batch_size|num_examples|samples|n_samples|num_samples|num_train)$")  # whole numbers worth watching
+
+
+def _numeric(v, name: str = "") -> bool:
+    """An array of numbers, a float (a loss), or a whole number named as the batch size (m = X.shape[1])."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, np.integer)):
+        return bool(BATCH_SIZE.match(name))
+    return isinstance(v, (np.ndarray, np.floating, float)) and (not isinstance(v, np.ndarray) or v.dtype.kind in "fiu")
 
 
 SKIPPED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
@@ -169,8 +213,8 @@ def values(frame) -> dict[str, tuple[object, object]]:
     for name, v in frame.f_locals.items():
         if name.startswith("__") or isinstance(v, SKIPPED):
             continue
-        if _numeric(v):
-            out[name] = (v, v if isinstance(v, np.ndarray) else float(v))
+        if _numeric(v, name):
+            out[name] = (v if isinstance(v, np.ndarray) else None, v if isinstance(v, np.ndarray) else float(v))
             continue
         if callable(v):
             continue
@@ -194,8 +238,15 @@ def weight_like(key: str) -> bool:
 
 
 def _writes(st: Statement, key: str) -> bool:
-    """Whether the statement assigns to the key (or to what holds it), not to another name for the same object."""
-    return any(key == w or key.startswith((w + ".", w + "[")) for w in st.writes)
+    """Whether the statement assigns to the key (or to what holds it), not to another name for the same array; an
+    augmented assignment into an item of a container counts for the container's numbers (neuron['weights'][j] -=
+    ... changes network[0][*]['weights'], neuron being one of its items)."""
+    if any(key == w or key.startswith((w + ".", w + "[")) for w in st.writes):
+        return True
+    return st.augmented and ("[" in key or "." in key)
+
+
+_THEIRS: dict[tuple[str, Path | None], bool] = {}
 
 
 class Stop(BaseException):
@@ -214,12 +265,20 @@ class Watch:
     updates: list[Record] = field(default_factory=list)
     events: int = 0
     stopped: bool = False
+    reshaped: list = field(default_factory=list)  # (key, shape before, shape after, line, source): an update that broadcast
 
     def theirs(self, code) -> bool:
+        """Whether code is the learner's (a file in their folder, a notebook cell): answered once per file, since
+        every call of every library function asks."""
         name = code.co_filename
-        if name.startswith("<ipython-input") or name.startswith("/tmp/ipykernel") or "ipykernel" in name and self.folder is None:
-            return True
-        return self.folder is not None and not name.startswith("<") and Path(name).resolve().is_relative_to(self.folder)
+        known = _THEIRS.get((name, self.folder))
+        if known is None:
+            if name.startswith("<ipython-input") or name.startswith("/tmp/ipykernel") or "ipykernel" in name and self.folder is None:
+                known = True
+            else:
+                known = self.folder is not None and not name.startswith("<") and Path(name).resolve().is_relative_to(self.folder)
+            _THEIRS[(name, self.folder)] = known
+        return known
 
     def run(self, fn, *args, **kwargs):
         """fn(*args, **kwargs) under the tracer; what it returned (None where the run was ended after its step)."""
@@ -227,8 +286,10 @@ class Watch:
         last: dict = {}  # frame -> the line that ran last
         serial: dict = {}  # frame -> which call it is
         seen: dict = {}  # id -> object: aliases are names for objects seen before
-        self._first = None  # (frame, line) of the first weight update
-        self._updated = set()
+        self._updated = {}  # key -> id of what it holds: the weights updated so far
+        self._read = set()  # the updated keys a statement has read since (the next forward pass)
+        self._event = (0, 0)
+        self._pending = {}  # frame -> records of what its callees returned since its last line
 
         def local(frame, event, arg):
             if event not in ("line", "return"):
@@ -238,7 +299,11 @@ class Watch:
                 raise Stop
             old, prev = snapshots.get(frame), last.get(frame)
             table = statements(frame.f_code.co_filename)
+            done, now = table.get(prev), table.get(frame.f_lineno)
+            ended = event == "return" or done is None or now is None or done.line != now.line  # not a statement's next line
+            self._calls = tuple(self._pending.pop(frame, ())) if ended else ()
             snap = {}
+            self._event = (len(self.records), len(self.updates))  # what this statement's changes start at
             for key, (obj, value) in values(frame).items():
                 was = old.get(key) if old is not None else None
                 if was is not None and (obj is None or was[0] is obj) and _equal(was[1], value):
@@ -255,10 +320,14 @@ class Watch:
                     continue
                 self._record(frame, table.get(prev), prev, key, obj, snap[key][1], was, seen, serial[frame])
             snapshots[frame], last[frame] = snap, frame.f_lineno
-            if self.stop_at_update and self._first is not None and frame is self._first[0]:
-                here = table.get(frame.f_lineno)
-                if event == "return" or here is not None and here.loop and frame.f_lineno != self._first[1]:
-                    raise Stop
+            if event == "return" and _numeric(arg):
+                self._returned(frame, table.get(frame.f_lineno), arg, seen, serial[frame])
+            elif event == "return" and isinstance(arg, (tuple, list, dict)):  # (loss, grads) built in the return itself
+                for leaf in slots.leaves(arg, depth=3):
+                    live = slots.live(arg, leaf) if leaf.kind == "array" else slots.get(arg, leaf)
+                    self._returned(frame, table.get(frame.f_lineno), live, seen, serial[frame], leaf.where(f"{frame.f_code.co_name}()"))
+            if self._updated and done is not None and ended and not done.update and not done.loop:
+                self._mark_reads(frame, done)
             return local
 
         def tracer(frame, event, arg):
@@ -277,27 +346,74 @@ class Watch:
         finally:
             sys.settrace(old_trace)
 
+    def _returned(self, frame, st: Statement | None, value, seen: dict, serial: int, key: str | None = None) -> None:
+        """What a call of theirs returned, recorded under its name (an item of what it returned under name()[i]): the
+        statement of the caller that made the call reads it (sigmoid_derivative(x) used inside an expression)."""
+        ident = id(value) if isinstance(value, np.ndarray) else 0
+        rec = Record(
+            frame.f_code.co_filename, st.line if st else frame.f_lineno, key or f"{frame.f_code.co_name}()", _copy(value), ident in seen and ident != 0,
+            ident, serial, st.source if st else "", st.reads_for(key) if st and key else st.reads if st else (), returned=True, calls=self._calls,
+        )  # fmt: skip
+        self.records.append(rec)
+        if frame.f_back is not None:
+            self._pending.setdefault(frame.f_back, []).append(len(self.records) - 1)
+
     def _record(self, frame, st: Statement | None, prev: int, key: str, obj, copy, was, seen: dict, serial: int) -> None:
         """A value changed by the statement that just ran: recorded; an update of weights noticed (and the run ended
         at the second update of the same weights, when asked)."""
         ident = id(obj) if obj is not None else 0
         alias = obj is not None and (was is None or was[0] is not obj) and ident in seen
         is_update = bool(st and st.update and was is not None and np.shape(was[1]) == np.shape(copy) and _writes(st, key))
+        if is_update and np.size(copy) > 1 and np.array_equal(np.sort(copy, axis=None), np.sort(was[1], axis=None)):
+            is_update = False  # X = X[perm]: the same numbers reordered, a shuffle and not a step
+        if st and st.update and was is not None and np.shape(was[1]) != np.shape(copy) and _writes(st, key) and weight_like(key):
+            self.reshaped.append((key, np.shape(was[1]), np.shape(copy), st.line, st.source))
         dtype = str(obj.dtype) if isinstance(obj, np.ndarray) else "float64"
         rec = Record(
             frame.f_code.co_filename, st.line if st else prev, key, copy, alias, ident, serial, st.source if st else "",
-            st.reads_for(key) if st else (), is_update, was[1] if is_update else None, dtype,
+            st.reads_for(key) if st else (), is_update, was[1] if is_update else None, dtype, calls=self._calls,
         )  # fmt: skip
         if obj is not None:
             seen.setdefault(ident, obj)
+        if is_update and np.ndim(copy) in (1, 2) and weight_like(key):
+            if self.stop_at_update and key in self._updated and key in self._read:
+                del self.records[self._event[0] :], self.updates[self._event[1] :]  # the statement belongs to the next step
+                raise Stop  # weights updated, read by the next forward pass, and updated again: the second step
+            self._updated[key] = ident
+            self._read.discard(key)
+            rec.scalars = _scalars(frame, st.reads)
+            rec.step = True  # a bias's step too (from zeros): compared as a gradient
         if is_update and np.ndim(copy) == 2 and weight_like(key) and np.any(was[1] != 0):
-            if key in self._updated and self.stop_at_update:
-                raise Stop
-            self._updated.add(key)
             self.updates.append(rec)
-            if self._first is None:
-                self._first = (frame, rec.line)
         self.records.append(rec)
+
+    def _mark_reads(self, frame, st: Statement) -> None:
+        """The updated weights a statement read (not an update, not a loop's header): by their text in its source
+        (neuron['weights'], self.W1) or as the object one of the names it reads holds (w of zip(self.weights, ...))."""
+        source = st.source.replace('"', "'")
+        held = {id(_resolve(frame, name)) for name in st.reads}
+        for key, ident in self._updated.items():
+            if key not in self._read and (ident and ident in held or re.search(rf"(?<![\w.]){re.escape(key)}(?!\w)", source)):
+                self._read.add(key)
+
+
+def _resolve(frame, name: str):
+    """What a name (x, self.w) holds in a frame, without running their code (no properties), or None."""
+    root, _, attr = name.partition(".")
+    value = frame.f_locals.get(root, frame.f_globals.get(root))
+    if attr and value is not None:
+        value = inspect.getattr_static(value, attr, None)
+    return value
+
+
+def _scalars(frame, reads) -> dict:
+    """The plain numbers among the names a statement reads (lr, self.lr, alpha), as the frame holds them."""
+    out = {}
+    for name in reads:
+        value = _resolve(frame, name)
+        if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+            out[name] = float(value)
+    return out
 
 
 def _equal(a, b) -> bool:

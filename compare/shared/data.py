@@ -56,7 +56,7 @@ def _builtin(spec: Spec) -> tuple[np.ndarray, np.ndarray, bool]:
         X, y = datasets.make_circles(n, noise=noise * 0.5, factor=0.5, random_state=seed)
     elif name == "blobs":
         k = spec.layers[-1] if spec.layers[-1] > 1 else 2
-        X, y = datasets.make_blobs(n, n_features=2, centers=k, cluster_std=1 + 5 * noise, random_state=seed)
+        X, y = datasets.make_blobs(n, n_features=spec.layers[0], centers=k, cluster_std=1 + 5 * noise, random_state=seed)
     elif name == "spirals":
         X, y = _spirals(n, noise, rng)
     elif name == "sine":
@@ -142,6 +142,17 @@ def split(spec: Spec, X: np.ndarray, y: np.ndarray, is_class: bool):
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=spec.test_fraction, random_state=spec.seed, stratify=stratify)
     scaler = StandardScaler().fit(X_tr)
     return scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te, n_classes
+
+
+def fitting_layers(spec: Spec) -> tuple[int, ...]:
+    """The spec's layers with the input and output sizes its data set needs (the hidden layers as they are): one
+    output for a regression set and for two classes under mse or bce, one per class otherwise."""
+    if spec.dataset.endswith(".csv"):
+        X_tr, _, _, _, n_classes = split(spec, *_csv(spec))
+    else:
+        X_tr, _, _, _, n_classes = data_cache.get(spec, lambda: split(spec, *_builtin(spec)))
+    outputs = 1 if n_classes is None or n_classes == 2 and not spec.loss_kind.labels else n_classes
+    return (X_tr.shape[1], *spec.layers[1:-1], outputs)
 
 
 def load(spec: Spec) -> Dataset:

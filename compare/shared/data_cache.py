@@ -46,6 +46,8 @@ def key(spec) -> dict:
         k.update(n_samples=spec.n_samples, noise=spec.noise)
     if spec.dataset == "blobs":
         k["centers"] = spec.layers[-1] if spec.layers[-1] > 1 else 2
+        if spec.layers[0] != 2:  # blobs have as many features as the first layer has inputs
+            k["features"] = spec.layers[0]
     return k
 
 
