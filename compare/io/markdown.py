@@ -91,9 +91,14 @@ def _exact_section(result) -> list[str]:
 
 
 def summary(result) -> str:
-    """The bundle's summary.md: the verdict and the final metrics."""
+    """The bundle's summary.md: the verdict, the final metrics and each run's distance from the exact reference."""
     metrics = _md(result.tables["metrics"])
-    return "\n".join([f"# Summary: {result.spec.short()}", "", *verdict_lines(result), "", "## Final metrics", "", metrics, ""])
+    exact = (
+        [f"## Distance from the exact reference (ulps of {result.spec.dtype})", "", _md(result.tables["exact"]), ""]
+        if "exact" in result.tables
+        else []
+    )
+    return "\n".join([f"# Summary: {result.spec.short()}", "", *verdict_lines(result), "", "## Final metrics", "", metrics, "", *exact])
 
 
 def report(result) -> str:
