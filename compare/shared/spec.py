@@ -206,12 +206,11 @@ def validate(s: Spec) -> None:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
     if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
         _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
-    if not isinstance(s.batch_norm, bool):
-        _fail("batch_norm", s.batch_norm, "true or false")
+    for name in ("batch_norm", "bn_affine"):
+        if not isinstance(getattr(s, name), bool):
+            _fail(name, getattr(s, name), "true or false")
     if s.batch_norm and s.batch_size < 2:
         _fail("batch_size", s.batch_size, "a batch of >= 2 samples with batch_norm (one sample has no variance)")
-    if not isinstance(s.bn_affine, bool):
-        _fail("bn_affine", s.bn_affine, "true or false")
     if s.bn_affine and not s.batch_norm:
         _fail("bn_affine", s.bn_affine, "false unless batch_norm is true (a learned scale and shift belong to batch norm)")
     if not 0 < s.bn_momentum < 1:
