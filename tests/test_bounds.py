@@ -186,3 +186,13 @@ def test_a_weighted_binary_cross_entropys_gradient_divides_by_its_weights_or_n_b
     grad = bounds.loss_gradient(spec, z, y, u)
     np.testing.assert_allclose(grad.v[:, 0], w * (p - y[:, 0]) / over, rtol=1e-15)  # over the sum of weights 1 + 3, or N = 2
     np.testing.assert_allclose(grad.e[:, 0], e / over + g(ops) * np.abs(w * (p - y[:, 0])) / over, rtol=1e-12)  # + N roundings of Σw
+
+
+def test_gelus_own_error_holds_the_cancellation_of_one_plus_erf_by_hand():
+    from scratch.activations import gelu, gelu_in_z
+
+    z, e = np.array([-3.0, 0.5]), np.array([1e-12, 2e-12])
+    h, fp = bounds.act(Err(z, e), "gelu", 0.01, u)
+    d = gelu_in_z(z)
+    np.testing.assert_allclose(h.e, (np.abs(d) + 0.798 * e) * e + 8 * u * np.abs(gelu(z)) + 8 * u * np.abs(z), rtol=1e-13, atol=0)
+    np.testing.assert_allclose(fp.e, 0.798 * e + 8 * u * (np.abs(d) + np.abs(gelu(z)) + 1 + np.abs(z)), rtol=1e-13, atol=0)
