@@ -52,6 +52,22 @@ def check(fn, spec: Spec | None = None, **options):
     return check_function(fn, spec, **options)
 
 
+def check_cell(source: str, spec: Spec | None = None, namespace: dict | None = None, **fields):
+    """A notebook cell's training loop checked on its first step (namespace: the notebook's variables it reads, e.g.
+    get_ipython().user_ns, copied); or `%load_ext compare` and `%%check [flags]` on the cell. See
+    compare.learner.notebook."""
+    from compare.learner.notebook import check_cell as _check_cell
+
+    return _check_cell(source, spec, namespace, **fields)
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext compare` in Jupyter or IPython: the %%check cell magic."""
+    from compare.learner.notebook import load_ipython_extension as _load
+
+    _load(ipython)
+
+
 # Defined after the room compare.export is loaded (by the import above): the name is then this function, and the room's
 # modules stay importable as compare.export.folder, compare.export.convention, ... from sys.modules.
 def export(spec_or_run_dir, to: str = "both", style: str = "faithful", out=None, force: bool = False, convention=None):
@@ -64,4 +80,4 @@ def export(spec_or_run_dir, to: str = "both", style: str = "faithful", out=None,
     return _export(spec_or_run_dir, to=to, style=style, out=out, force=force, convention=convention)
 
 
-__all__ = ["Spec", "Convention", "run", "gradcheck", "check", "check_optimizer", "sweep", "export"]
+__all__ = ["Spec", "Convention", "run", "gradcheck", "check", "check_cell", "check_optimizer", "sweep", "export"]

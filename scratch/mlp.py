@@ -8,6 +8,7 @@ import numpy as np
 
 from scratch import batch_norm
 from scratch.losses import output_fn
+from scratch.optimizers import Scheduled
 from scratch.pieces import Pieces, pieces_for
 
 
@@ -80,7 +81,7 @@ class MLP:
 
     def end_epoch(self) -> None:
         """Called by the training loop after an epoch's last step: a per-epoch schedule moves on."""
-        if hasattr(self.optimizer, "end_epoch"):
+        if isinstance(self.optimizer, Scheduled):
             self.optimizer.end_epoch()
 
     def loss(self, X: np.ndarray, y: np.ndarray, masks=None, training: bool = False) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.learner import conventions, slips
+from compare.learner import conventions, reference, slips
 from compare.learner.grade import check, first_batch
 from compare.learner.layouts import Form
 from compare.learner.loading import load
@@ -31,6 +31,22 @@ def perturbed(spec: Spec, *tensors: tuple[int, int]):
         return loss, [tuple(pair) for pair in grads]
 
     return fn
+
+
+def test_where_to_look_says_only_dw_is_right_in_a_network_without_biases():
+    spec = DEEP.replace(bias=False)
+
+    def fn(params, X, y):
+        ref = reference.build(spec, [(W, None) for W in params], X, y)  # a network without biases: its weights alone
+        grads = [(dW, None) for dW, _ in ref.grads]
+        W = grads[0][0]
+        grads[0] = (W + np.linspace(0.3, -0.7, W.size).reshape(W.shape) * np.abs(W).max(), None)
+        return ref.loss, [dW for dW, _ in grads]
+
+    diagnosis = check(fn, spec, fd=False).diagnosis
+    assert diagnosis.message.endswith(
+        "; dW2 is right, so dZ2 is: the error goes wrong on its way back into layer 1, at @ W2.T or at the derivative."
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The notebook in examples/ runs in a real kernel: a network defined in a cell is checked, the report is an HTML
-table, and the wrong line is named by its cell."""
+table, and the wrong line is named by its cell; a cell's training loop is checked by %%check on its first step."""
 
 import re
 from pathlib import Path
@@ -24,3 +24,7 @@ def test_the_notebook_checks_a_cells_network_and_names_the_cell_and_line_of_a_sl
         wrong,
     ), wrong
     assert outputs[7][0]["text"] == "False dW1 deriv_input\n"
+    loop = outputs[11][0]["data"]["text/html"]  # %%check on a cell's training loop: its step, its line
+    assert "lr 0.5 (0.5, written in your update)" in loop and "Wrong.</b> dW1 is the first wrong tensor" in loop
+    assert "<pre>your cell, line 6  dH = d_out @ W2.T * (1 - H)  ← dH departs here" in loop, loop
+    assert outputs[12][0]["text"] == "True (2, 4)\n"

@@ -133,12 +133,6 @@ class MLP:
         self.optimizer.apply_gradients(zip(grads, self.variables))
         return loss
 
-    def end_epoch(self) -> None:
-        """Called by the training loop after an epoch's last step: a per-epoch schedule sets the next epoch's rate."""
-        if self.schedule is not None and self.spec.schedule_every == "epoch":
-            self.epochs += 1
-            self.epoch_rate.assign(tf.cast(self.schedule(self.epochs), self.dtype))
-
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape (N, O)."""
         return self._call(self._forward_graph, X).numpy()
@@ -154,8 +148,17 @@ class MLP:
         loss before the update."""
         return float(self._call(self._train_step, X, y, *self._masks(X, masks)))
 
-    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Mean loss at the current weights."""
+    def end_epoch(self) -> None:
+        """Called by the training loop after an epoch's last step: a per-epoch schedule sets the next epoch's rate."""
+        if self.schedule is not None and self.spec.schedule_every == "epoch":
+            self.epochs += 1
+            self.epoch_rate.assign(tf.cast(self.schedule(self.epochs), self.dtype))
+
+    def loss(self, X: np.ndarray, y: np.ndarray, masks=None, training: bool = False) -> float:
+        """Mean loss (plus the L2 penalty) at the current weights; training=True: dropout with `masks` and batch norm
+        on the batch's statistics, the running ones left as they were."""
+        if training:
+            return float(self._call(self._gradients, X, y, *self._masks(X, masks))[0])
         return float(self._call(self._loss, X, y))
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -134,10 +134,17 @@ class MLP:
         if self.scheduler is not None and self.spec.schedule_every == "epoch":
             self.scheduler.step()
 
-    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Mean loss at the current weights."""
+    def loss(self, X: np.ndarray, y: np.ndarray, masks=None, training: bool = False) -> float:
+        """Mean loss (plus the L2 penalty) at the current weights; training=True: dropout with `masks` and batch norm
+        on the batch's statistics, the running ones left as they were."""
         with torch.no_grad():
-            return self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y)).item()
+            if not training:
+                return self.loss_fn(self.model(torch.from_numpy(X)), torch.from_numpy(y)).item()
+            running = [{k: v.clone() for k, v in norm.state_dict().items()} for norm in self.norms]
+            value = self.training_loss(X, y, masks).item()
+            for norm, state in zip(self.norms, running):
+                norm.load_state_dict(state)
+            return value
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""

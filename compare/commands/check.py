@@ -125,8 +125,13 @@ def _run(args, learner, options) -> int:
     spec = spec_from_args(args)
     if spec.bn_affine:  # the learner check hands over (W, b) pairs only
         raise UsageError("--bn-affine: check takes batch norm without a learned scale and shift; drop --bn-affine")
-    what = args.function or "loss_and_grads or the script"
-    console.console.print(f"[bold]mlp-compare check[/]: {args.file}:{what} on {spec.short()}, first mini-batch of {spec.batch_size}")
+    from compare.learner.side import defines
+
+    if args.function is None and not defines(args.file, "loss_and_grads"):  # a script: its own layers, data and step
+        console.console.print(f"[bold]mlp-compare check[/]: {args.file}, a script run to its first step (its own weights and batch)")
+    else:
+        what = args.function or "loss_and_grads"
+        console.console.print(f"[bold]mlp-compare check[/]: {args.file}:{what} on {spec.short()}, first mini-batch of {spec.batch_size}")
     result = check(
         args.file,
         spec,

@@ -117,10 +117,11 @@ def all_right(ev: Evidence) -> Diagnosis | None:
         parts = []
         if m.convention is not None:
             parts.append(f"{m.convention.name} ({how}): {m.convention.message(case.spec.loss, case.N, case.outputs)}")
+        your = "Your" if parts else "your"  # a new sentence after the convention's
         if m.found_l2 and m.l2 is not None:
-            parts.append(f"your L2 penalty is {m.l2.words(ev.strength, case.N, ev.source, m.c, m.n_data)}: {m.l2.frameworks()}.")
+            parts.append(f"{your} L2 penalty is {m.l2.words(ev.strength, case.N, ev.source, m.c, m.n_data)}: {m.l2.frameworks()}.")
         elif m.found_l2:
-            parts.append("your gradients carry no L2 term")
+            parts.append(f"{your} gradients carry no L2 term")
         subject = "The loss and every gradient match" if ev.loss is not None else "Every gradient matches"
         return Diagnosis(True, None, (), f"{subject} the reference under your convention, {' '.join(parts)}{m.note}", m)
     if ev.loss is None:
@@ -293,7 +294,8 @@ def _where(i: int, j: int, right: list[tuple[int, int]], L: int) -> str:
         return f"{'db' if j == 0 else 'dW'}{k} is right, so dZ{k} is right: the mistake is in {'dW' if j == 0 else 'db'}{k} itself"
     if i == L - 1:
         return "the output layer is already wrong: check the output delta dZ = dL/dlogits first"
-    return f"dW{k + 1} and db{k + 1} are right, so dZ{k + 1} is: the error goes wrong on its way back into layer {k}, at @ W{k + 1}.T or at the derivative"
+    above = f"dW{k + 1} and db{k + 1} are right" if (k, 1) in right else f"dW{k + 1} is right"
+    return f"{above}, so dZ{k + 1} is: the error goes wrong on its way back into layer {k}, at @ W{k + 1}.T or at the derivative"
 
 
 def unknown(ev: Evidence) -> Diagnosis:

@@ -5,10 +5,12 @@ thing to check found in it: a function, a class, an object's method, or the file
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.util
 import inspect
 import sys
 import traceback
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,11 +78,24 @@ def their_traceback(e: BaseException, folder: Path | None) -> str:
     return "".join(lines).rstrip()
 
 
+def _copied(value):
+    """A notebook variable as the cell gets it: arrays and containers copied, so a step taken in place does not
+    change the notebook's own weights."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, dict, tuple)):
+        try:
+            return copy.deepcopy(value)
+        except Exception:
+            return value
+    return value
+
+
 class Module:
     """A learner's file loaded (as __main__ for a script), with what its loading did: the NumPy patches it made,
     whether its training loop was ended at its first update, and the watcher that saw it."""
 
-    def __init__(self, path: str | Path, expected: str, script: bool = False):
+    def __init__(self, path: str | Path, expected: str, script: bool = False, namespace: dict | None = None):
         path = Path(path)
         if not path.is_file():
             raise LearnerError(f"{path}: no such file; expected {expected}")
@@ -91,6 +106,11 @@ class Module:
         self.name = "__main__" if script else f"learner_{abs(hash(str(self.path)))}"
         module_spec = importlib.util.spec_from_file_location(self.name, self.path)
         self.module = importlib.util.module_from_spec(module_spec)
+        for name, value in (namespace or {}).items():  # a notebook cell: the variables earlier cells made, as copies
+            if not name.startswith("_") and not isinstance(value, types.ModuleType):
+                setattr(self.module, name, _copied(value))
+            elif isinstance(value, types.ModuleType):
+                setattr(self.module, name, value)
         forget(str(self.path))
         if str(self.folder) not in sys.path:
             sys.path.insert(0, str(self.folder))  # their helpers import as `python file.py` lets them

@@ -47,27 +47,39 @@ FORMS = [  # (the gradient's coefficient / the strength λ the learner gave, the
 
 
 def named(N: int, c: float, n_data: int = 0) -> list[tuple[float, str]]:
-    """Each named L2 form as (lam / λ, words): added to the spec's mean loss, or to the learner's loss as they write it
-    (c × the mean: a sum, ½, over the outputs), where their gradients carry it undivided by c; for a script whose
-    batch came from a larger data set (n_data samples), λ/2n with n that set's size too (Nielsen's network2)."""
-    out = [(ratio(N), words) for ratio, words in FORMS]
+    """Each named L2 form as (lam / λ, words), in the order they are named: added to the spec's mean loss, or to the
+    learner's loss as they write it (c × the mean: a sum, ½, over the outputs), where their gradients carry it
+    undivided by c; for a script whose batch came from a larger data set (n_data samples), λ/2n with n that set's size
+    too (Nielsen's network2)."""
+
+    def own(forms):
+        return (
+            [
+                (
+                    ratio(N) / c,
+                    f"{w.split(' (')[0]} added to your loss as you write it (gradient {w.split('gradient ')[1].split(')')[0]} on your gradients)",
+                )
+                for ratio, w in forms
+            ]
+            if c != 1
+            else []
+        )
+
+    out = (
+        [(ratio(N), words) for ratio, words in FORMS[:2]]
+        + own(FORMS[:2])
+        + [(ratio(N), words) for ratio, words in FORMS[2:]]
+        + own(FORMS[2:])
+    )
     if n_data and n_data != N:
         out += [(1.0 / n_data, f"(λ/2n)·ΣW² with n = {n_data}, your training set's size (gradient λW/n)")]
-    if c != 1:
-        out += [
-            (
-                ratio(N) / c,
-                f"{words.split(' (')[0]} added to your loss as you write it (gradient {words.split('gradient ')[1].split(')')[0]} on your gradients)",
-            )
-            for ratio, words in FORMS
-        ]
-    if n_data and n_data != N and c != 1:
-        out += [
-            (
-                1.0 / (n_data * c),
-                f"(λ/2n)·ΣW² with n = {n_data}, your training set's size, added to your loss as you write it (gradient λW/n)",
-            )
-        ]
+        if c != 1:
+            out += [
+                (
+                    1.0 / (n_data * c),
+                    f"(λ/2n)·ΣW² with n = {n_data}, your training set's size, added to your loss as you write it (gradient λW/n)",
+                )
+            ]
     return out
 
 

@@ -56,7 +56,9 @@ class Run:
 
 
 def of_module(module) -> Run:
-    return Run(module.watch, module.path.name, vars(module.module), module.defined(), path=str(module.path))
+    cell = module.path.name == "cell.py" and module.path.parent.name.startswith("mlp-compare-cell-")  # compare.check_cell
+    name = "your cell" if cell else module.path.name
+    return Run(module.watch, name, vars(module.module), module.defined(), path=name if cell else str(module.path))
 
 
 def run_call(fn, kwargs: dict, folder, patches, name: str, scope: dict) -> Run:
@@ -136,8 +138,8 @@ def _batch(records: list[Record], params, where, scope: dict, frame: int = 0) ->
     products = [
         r for r in records if isinstance(r.value, np.ndarray) and r.value.ndim in (1, 2) and r.value.size % n1 == 0 and np.any(r.value)
     ]
-    inside = [r.value for r in products if r.frame >= frame]  # computed within the updating call (per-sample backprops)
-    for values in (inside, [r.value for r in products]) if inside else ([r.value for r in products],):
+    inside = _distinct(r.value for r in products if r.frame >= frame)  # computed within the updating call (per-sample backprops)
+    for values in (inside, _distinct(r.value for r in products)) if inside else (_distinct(r.value for r in products),):
         found = _best_batch(records, scope, keys, W1, b1, n0, values, where.columns)
         if found is not None:
             return found
@@ -149,13 +151,23 @@ def _batch(records: list[Record], params, where, scope: dict, frame: int = 0) ->
 def _best_batch(records, scope, keys, W1, b1, n0: int, products: list, columns_first: bool):
     """The candidate batch that explains the most rows of the products, (X, columns, rows), or None."""
     tried, best = set(), None
-    arrays = [(r.key, r.value, r.ident) for r in reversed(records)] + [(k, v, id(v)) for k, v in scope.items()]  # globals it reads too
-    for key, A, ident in arrays:
-        if not isinstance(A, np.ndarray) or A.ndim not in (1, 2) or A.size < n0 or ident in tried and ident:
+    arrays = [(r.key, r.value) for r in reversed(records)] + list(scope.items())  # globals it reads too
+    for key, A in arrays:
+        if (
+            not isinstance(A, np.ndarray)
+            or A.ndim not in (1, 2)
+            or A.size < n0
+            or n0 not in A.shape
+            and A.ndim == 2
+            and A.shape[1] - n0 not in (1, 2)
+        ):
             continue
         if key in keys or not np.any(A) or A.dtype.kind not in "fiu":  # a weight or a bias, or zeros: nothing to tell rows by
             continue
-        tried.add(ident)
+        seen = (A.shape, A.dtype.str, A.tobytes())
+        if seen in tried:
+            continue
+        tried.add(seen)
         A = A.astype(np.float64)
         for columns in (columns_first, not columns_first):
             for Xc in _inputs(A, n0, columns):
@@ -163,6 +175,14 @@ def _best_batch(records, scope, keys, W1, b1, n0: int, products: list, columns_f
                 if rows is not None and (best is None or len(rows) > len(best[2])):
                     best = (Xc[rows], columns, rows)
     return best
+
+
+def _distinct(values) -> list[np.ndarray]:
+    """The arrays with their repeats (the same numbers recorded under several names) left out."""
+    out = {}
+    for v in values:
+        out.setdefault((v.shape, v.tobytes()), v)
+    return list(out.values())
 
 
 def families(records: list[Record], scope: dict) -> dict[str, np.ndarray]:
@@ -266,6 +286,18 @@ def _targets(records: list[Record], scope: dict, X: np.ndarray, n_out: int, colu
     raise LearnerError("could not tell which array holds the step's targets: name it y, t, targets or labels")
 
 
+def _literal_factor(value) -> float | None:
+    """The number an update multiplies its step by where it is written out (W -= 0.5 * dW, W += -1e-3 * dW)."""
+    node = value.operand if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) else value
+    if not isinstance(node, ast.BinOp) or not isinstance(node.op, ast.Mult):
+        return None
+    for side in (node.left, node.right):
+        side = side.operand if isinstance(side, ast.UnaryOp) and isinstance(side.op, ast.USub) else side
+        if isinstance(side, ast.Constant) and isinstance(side.value, (int, float)) and not isinstance(side.value, bool) and side.value:
+            return abs(float(side.value))
+    return None
+
+
 def _learning_rate(updates: list[Record], given: float | None) -> tuple[float, str]:
     """The factor the update multiplies by: --lr, a learning-rate name in the update (alpha, lr, step_size, ...) and
     its value in the script, or 1 where the update adds the step with no factor."""
@@ -280,6 +312,9 @@ def _learning_rate(updates: list[Record], given: float | None) -> tuple[float, s
         if value is None:
             continue
         numbers = {n: v for n, v in rec.scalars.items() if n != rec.key}
+        literal = _literal_factor(value)
+        if literal is not None and not numbers:
+            return literal, f"{literal:g}, written in your update"
         named = [n for n in numbers if binding.role(n.split(".")[-1]) == "lr" or n.split(".")[-1].lower() == "alpha"]
         if named or len(numbers) == 1:
             name = (named or list(numbers))[0]

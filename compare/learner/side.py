@@ -33,6 +33,7 @@ class Options:
     init_args: tuple = ()  # (name, value) pairs for the class's __init__
     weights: tuple[str, ...] | None = None  # names of the weight arrays, in layer order
     loss_function: str | None = None
+    namespace: dict | None = field(default=None, compare=False, hash=False)  # a notebook cell's: the variables it reads
 
 
 @dataclass
@@ -102,8 +103,9 @@ class Side:
         name = self.options.function
         if isinstance(self.source, str):
             path = self.source
-            if name is None and not _defines(path, "loss_and_grads"):
-                self.module = Module(path, "a Python file: a training script, or one defining loss_and_grads(params, X, y)", script=True)
+            if name is None and not defines(path, "loss_and_grads"):
+                expected = "a Python file: a training script, or one defining loss_and_grads(params, X, y)"
+                self.module = Module(path, expected, script=True, namespace=self.options.namespace)
                 return self._open_script(setup)
             self.module = Module(path, f"a Python file defining {name or 'loss_and_grads'}(params, X, y)")
             owner, fn = self.module.find(name or "loss_and_grads")
@@ -347,7 +349,7 @@ def _callable_as_a_gradient(fn, name: str) -> None:
     raise LearnerError(f"{name} takes ({', '.join(p.name for p in required)}); {ACCEPTED}")
 
 
-def _defines(path: str, name: str) -> bool:
+def defines(path: str, name: str) -> bool:
     """Whether a file defines a top-level function of that name (read, not run)."""
     import ast
     from pathlib import Path

@@ -374,6 +374,8 @@ def where(file: str, line: int) -> str:
     except Exception:
         pass
     path = Path(file)
+    if path.name == "cell.py" and path.parent.name.startswith("mlp-compare-cell-"):
+        return f"your cell, line {line}"  # compare.check_cell / %%check
     try:
         path = path.resolve().relative_to(Path.cwd())
     except ValueError:

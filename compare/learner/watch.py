@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compare.learner import slots
+from compare.learner import binding, slots
 
 GRADIENT_WORDS = ("grad", "nabla", "delta", "error", "dw", "db", "dweight", "dbias", "dz", "dh", "da", "dscores", "dout", "d_")
 LINE_LIMIT = 2_000_000  # line events before a run that never updates its weights is given up
@@ -234,6 +234,8 @@ def _copy(value):
 def weight_like(key: str) -> bool:
     """Not a gradient, an error or a delta by its name (dW1, grads['W1'], self.dweights, nabla_w, l2_delta)."""
     parts = [p.strip("'\" ]") for p in key.lower().replace("[", ".").split(".") if p.strip("'\" ]")]
+    if parts and binding.role(parts[-1] if not parts[-1].isdigit() or len(parts) < 2 else parts[-2]) in ("X", "y"):
+        return False  # the data (X = X / X.max(), y = y / 100): scaled, not stepped
     return not any(p.startswith(GRADIENT_WORDS) or any(w in p for w in ("grad", "nabla", "delta", "error")) for p in parts if p != "self")
 
 

@@ -128,8 +128,7 @@ def _epochs(history: History, model, spec: Spec, data: Dataset, order, on_epoch)
                 history.metrics = evaluate(model, spec, data)
             return history
         if i == per_epoch - 1:
-            if hasattr(model, "end_epoch"):  # a per-epoch learning-rate schedule moves on (a learner's model may have none)
-                model.end_epoch()
+            model.end_epoch()  # a per-epoch learning-rate schedule moves on
             history.losses[done : done + per_epoch] = epoch_losses
             last_complete = model.get_params() if epoch + 1 < order.shape[0] else None
             if on_epoch is not None:
