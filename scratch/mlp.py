@@ -168,6 +168,7 @@ class MLP:
                     grads[self.n + layer - 1] = (dgamma, dbeta)
                     note(f"dgamma{layer}", dgamma)
                     note(f"dbeta{layer}", dbeta)
+                    note(f"dY{layer}", dH)
                 dH = dH if below.bn is None else self.pieces.batch_norm_back(dH, below.bn)  # dH from dY, through mean and variance
                 fp = self.pieces.activations[layer - 1].derivative(below.Z, below.H)  # f'(Z)
                 dZ = dH * fp  # dZ = dH * f'(Z)

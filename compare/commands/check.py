@@ -123,8 +123,6 @@ def _run(args, learner, options) -> int:
     else:
         layers_given = args.layers is not None or args.config is not None
     spec = spec_from_args(args)
-    if spec.bn_affine:  # the learner check hands over (W, b) pairs only
-        raise UsageError("--bn-affine: check takes batch norm without a learned scale and shift; drop --bn-affine")
     from compare.learner.side import defines
 
     if args.function is None and not defines(args.file, "loss_and_grads"):  # a script: its own layers, data and step

@@ -19,6 +19,7 @@ from compare.learner import binding, returned, slots
 from compare.learner.layouts import CONTAINERS, Form, Params
 from compare.learner.loading import folder_of, guarded, their_traceback
 from compare.learner.returned import Returned
+from compare.shared import weights
 
 SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
 BUFFER = re.compile(r"\w*(s|grads?|buffers?|caches?)")  # a per-layer list the code fills in: activations, deltas, coef_grads
@@ -260,7 +261,8 @@ class Caller:
 
 
 def _tensor_names(params) -> list[str]:
-    return [f"{t}{k}" for k, (W, b) in enumerate(params, start=1) for t in ("W", "b") if t == "W" or b is not None]
+    n = weights.n_linear(params)
+    return [name for i, pair in enumerate(params) for name, t in zip(weights.pair_names(n, i), pair) if t is not None]
 
 
 def _new_weights(got: Returned, params) -> bool:

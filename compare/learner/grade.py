@@ -37,6 +37,15 @@ NO_MASKS_NOTE = (
 )
 
 
+SCALE_SHIFT_NOTE = "Batch norm's gamma and beta drawn off 1 and 0 (seeded): at their start a slip in gamma's path cannot show."
+
+
+def off_start(params, seed: int) -> list:
+    """The layers' weights, and batch norm's (gamma, beta) drawn from U(0.5, 2) and U(-1, 1): a trained network's."""
+    rng, n = np.random.default_rng([seed, 24]), weights.n_linear(params)
+    return params[:n] + [(rng.uniform(0.5, 2, g.shape).astype(g.dtype), rng.uniform(-1, 1, b.shape).astype(b.dtype)) for g, b in params[n:]]
+
+
 def precision_note(dtype: str) -> str:
     return f"Your code computes in {dtype}; judged at {dtype} tolerance ({TOL[dtype]:.0e}), finite differences graded at {dtype} precision.".replace(
         "e-0", "e-"
@@ -162,6 +171,9 @@ def check(
         spec = spec.replace(batch_size=len(X))
     elif not given and (spec.layers != setup.sizes or not spec.bias and params[0][1] is not None):
         spec, (params, X, y), data_notes = fitting_batch(spec.replace(dataset=asked), dataset_given)
+    if spec.bn_affine and not given and opened.step is None:
+        params = off_start(params, spec.seed)
+        notes.append(SCALE_SHIFT_NOTE)
     if spec.dropout == 0 and opened.requires_masks:
         raise LearnerError(f"{opened.name} takes dropout masks, and the spec has no dropout: give --dropout p, the rate your code drops at")
     masks = masks if opened.takes_masks else None
@@ -236,7 +248,7 @@ def _output_delta_scales(records, ref, layers: int, tol: float) -> tuple[float, 
 def _finite_differences(learner, case: Case, got, model, fd: bool, opened):
     """Central differences of the learner's own loss (×N where their gradients descend N × the mean they report),
     graded at the precision their code computes in; or why there are none."""
-    names = weights.names(len(case.params), "d", bias=case.spec.bias)
+    names = weights.spec_names(case.spec, "d")
     has_loss = got.loss is not None or opened.has_loss_function
     if not fd or not has_loss or opened.step is not None:
         no_fd = "- (no loss: --loss-function NAME)" if fd and opened.step is None else "-"
@@ -271,7 +283,7 @@ def _table(case: Case, got, loss, expected, expected_loss, model, ref, fd, diagn
     reference and each framework, finite differences, verdict."""
     spec, tol, form = case.spec, case.tol, case.form
     theirs = {n: implementations.build(n, spec, case.params).gradients(case.X, case.y, case.masks) for n in others(spec)}
-    names = weights.names(len(case.params), "d", bias=spec.bias)
+    names, linear = weights.spec_names(spec, "d"), weights.n_linear(case.params)
     rows = []
     if loss is not None:
         rows.append(
@@ -291,9 +303,9 @@ def _table(case: Case, got, loss, expected, expected_loss, model, ref, fd, diagn
         )
     k = 0
     index = {n: i for i, n in enumerate(names)}
-    for layer in reversed(range(len(case.params))):
-        for slot in (0, 1) if spec.bias else (0,):
-            name = f"{'dW' if slot == 0 else 'db'}{layer + 1}"
+    for layer in weights.walk_back(case.params):
+        for slot in (0, 1) if spec.bias or layer >= linear else (0,):
+            name = weights.pair_names(linear, layer, "d")[slot]
             k = index[name]
             g, r = got.grads[layer][slot], expected[layer][slot]
             row = {"tensor": name, "shape": str(got.shapes.get(name, np.shape(g)))}
@@ -309,7 +321,9 @@ def _table(case: Case, got, loss, expected, expected_loss, model, ref, fd, diagn
             verdict = "right" if close(g, r, tol) else ("convention" if diagnosis.mistakes == ("relu_zero",) else "WRONG")
             frames = {}
             for n, (_, gs) in theirs.items():
-                data = gs[layer][slot] - (spec.l2 * case.params[layer][slot] if spec.l2 and (slot == 0 or spec.decay_biases) else 0)
+                data = gs[layer][slot] - (
+                    spec.l2 * case.params[layer][slot] if spec.l2 and layer < linear and (slot == 0 or spec.decay_biases) else 0
+                )
                 frames[f"rel_{n}"] = rel(g, expected[layer][slot] - model.c * ref.grads[layer][slot] + model.c * data)
             rows.append(
                 {

@@ -64,6 +64,12 @@ def norms(params: Params) -> Params:
     return params[n_linear(params) :]
 
 
+def walk_back(params: Params) -> list[int]:
+    """Pair indices walking back from the output: each linear layer, then the batch norm's (gamma, beta) below it."""
+    n, norms = n_linear(params), len(params) > n_linear(params)
+    return [j for i in reversed(range(n)) for j in ((i, n + i - 1) if norms and i > 0 else (i,))]
+
+
 def has_biases(params: Params) -> bool:
     """Whether the layers carry biases (every b an array) or not (every b None)."""
     return params[0][1] is not None
@@ -97,6 +103,15 @@ def names(n_layers: int, prefix: str = "", bias: bool = True, norms: int = 0) ->
     kinds = ("W", "b") if bias else ("W",)
     linear = [f"{prefix}{t}{i}" for i in range(1, n_layers + 1) for t in kinds]
     return linear + [f"{prefix}{t}{i}" for i in range(1, norms + 1) for t in ("gamma", "beta")]
+
+
+def pair_names(n_layers: int, i: int, prefix: str = "") -> tuple[str, str]:
+    """The names of pair i (from 0) of a network with n_layers linear layers: (W{i+1}, b{i+1}), or (gamma, beta)."""
+    return (
+        (f"{prefix}W{i + 1}", f"{prefix}b{i + 1}")
+        if i < n_layers
+        else (f"{prefix}gamma{i - n_layers + 1}", f"{prefix}beta{i - n_layers + 1}")
+    )
 
 
 def spec_names(spec: Spec, prefix: str = "") -> list[str]:
