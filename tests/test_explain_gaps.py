@@ -44,3 +44,13 @@ def test_on_random_networks_every_framework_is_within_its_bound_an_ulp_is_too_an
     shares = bound_study.measure(bound_study.random_spec(case, dtype))
     assert max(shares[k] for k in (*bound_study.FRAMEWORKS, "ulp")) <= 1 < min(shares["factor"], shares["transpose"]), shares
     assert 0 < shares["numpy"] and shares["factor"] > 10 * np.max([shares[k] for k in bound_study.FRAMEWORKS])
+
+
+def test_a_rounding_that_changes_nothing_alone_is_named_with_the_defaults_that_give_it_something_to_round():
+    from compare.experiment import pipeline
+    from compare.shared.spec import Spec
+
+    spec = Spec(layers=(2, 8, 1), activation="tanh", epochs=2, batch_size=32)  # lr 0.5 is a float32 number; Keras's own 0.01 is not
+    assert np.float32(spec.lr) == spec.lr and np.float64(np.float32(0.01)) != 0.01
+    finding = search.explain_result(pipeline.run(spec, defaults="native", exact="off")).findings["tensorflow"]
+    assert finding.explained and {s.name for s in finding.best.switches} == {"keras_defaults", "float32_hyper"}, finding.sentence()

@@ -14,7 +14,7 @@ from compare.agree.differences import curve_diff
 from compare.agree.tolerances import curve_tolerance
 from compare.explain.attempt import EVAL, Attempt, measure, own_dtype
 from compare.explain.catalogue import Natives, switches
-from compare.explain.switches import Switch, compatible
+from compare.explain.switches import DEFAULTS, Switch, compatible
 from compare.io import bundle
 from compare.shared import weights
 from compare.shared.spec import Spec
@@ -104,19 +104,23 @@ def explain_curve(
     if base.matched:
         return Finding(name, base, [], tried)
     effective: list[Switch] = []
+    idle: list[Switch] = []  # changes nothing alone, but may once a framework's own defaults set what it acts on
     for frameworks_too in (False, True):  # singles: each switch alone, a full replay, to drop those that change nothing
         singles = [s for s in candidates if s.needs_frameworks == frameworks_too]
         replays = [(s, attempt((s,), full=True)) for s in singles]
         effective += [s for s, a in replays if not a.same_as(base, spec)]
+        idle += [s for s, a in replays if a.same_as(base, spec) and s.stage > DEFAULTS]
         matches = sorted((a for s, a in replays if a.matched and s in effective), key=lambda a: a.tol_ratio)
         if matches:
             return Finding(name, matches[0], matches[1:], tried)
     for k in range(2, MAX_SWITCHES + 1 - len(forced)):
         for frameworks_too in (False, True):
             matches = []
-            for combo in itertools.combinations(effective, k):
+            for combo in itertools.combinations(effective + idle, k):
                 if any(s.needs_frameworks for s in combo) != frameworks_too or not compatible(combo + forced):
                     continue
+                if any(s in idle for s in combo) and not any(s.stage == DEFAULTS for s in combo):
+                    continue  # without a framework's own defaults it changes nothing: the combination is a smaller one
                 a = attempt(combo)
                 if a.matched:
                     matches.append(a)
