@@ -83,3 +83,14 @@ def test_pairs_after_the_layers_are_read_as_gamma_and_beta_and_a_missing_key_is_
     assert main(["check", str(tmp_path / "missing.py"), *ARGS]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'beta1'" in err[0] and "gamma1, beta1" in err[0], err
+
+
+def test_gamma_and_beta_unpacked_without_bn_affine_point_to_it_in_one_line(tmp_path, capsys):
+    (tmp_path / "pairs.py").write_text(
+        "def loss_and_grads(params, X, y):\n    (W1, b1), (W2, b2), (gamma, beta) = params\n    return 0.0, params\n"
+    )
+    args = [a for a in ARGS if a not in ("--bn-affine", "--params", "dict")]
+    assert main(["check", str(tmp_path / "pairs.py"), *args]) == 2
+    *theirs, line = capsys.readouterr().err.strip().splitlines()  # their own traceback, then the error in one line
+    assert theirs[0] == "Traceback (your file only):" and line.startswith("mlp-compare check: error: loss_and_grads raised ValueError")
+    assert "expected 3, got 2" in line and line.endswith("--batch-norm --bn-affine)"), line

@@ -227,6 +227,9 @@ class Caller:
             elif isinstance(e, ValueError) and "values to unpack" in str(e):
                 others = " or ".join(c for c in CONTAINERS if c != self.form.params)
                 hint = f"; your code unpacks params in another way than --params {self.form.params} hands them over: try --params {others}"
+                counts = re.search(r"expected (\d+), got (\d+)", str(e))
+                if counts and int(counts[1]) > int(counts[2]):  # more names than pairs: gamma and beta after the layers?
+                    hint += " (or, if your params hold batch norm's gamma and beta after the layers, --batch-norm --bn-affine)"
             elif isinstance(e, MemoryError):
                 hint = " (it ran out of the memory the check allows)"
             error = LearnerError(
