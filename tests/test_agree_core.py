@@ -69,3 +69,42 @@ def test_the_first_failing_tensor_walks_back_from_the_output_and_skips_what_is_n
     grads = pd.DataFrame({"pair": ["a vs b"] * 3 + ["c vs d", "e vs f"], "tensor": ["db2", "dW2", "dW1", "dW2", "-"],
                           "pass": [True, False, False, True, None], "status": ["ok"] * 4 + ["not installed"]})  # fmt: skip
     assert tables.first_failing_tensor(grads) == {"a vs b": "dW2", "c vs d": None}
+
+
+def test_a_runs_rows_against_the_exact_reference_by_hand():
+    from types import SimpleNamespace
+
+    from compare.agree import exact_rows
+    from compare.shared.spec import Spec
+
+    spec = Spec(layers=(1, 1, 1), loss="mse", output="identity")
+    one, ld = np.longdouble(1), np.longdouble
+    exact = [(np.array([[one]]), np.array([ld(0.5)])), (np.array([[ld(-2)]]), np.array([ld(0.25)]))]
+    mine = [(np.array([[1 + 2.0**-52]]), np.array([0.5])), (np.array([[-2.0]]), np.array([0.25 - 2.0**-54]))]  # 1 ulp, 0, 0, 1 ulp
+    B = [np.array([[2.0**-50]]), np.array([2.0**-50]), np.array([[2.0**-50]]), np.array([2.0**-52])]
+    curve = np.array([ld(1), ld(0.5), ld(0.25) + ld(2) ** -60])
+    result = SimpleNamespace(
+        spec=spec, native=(), grads={"torch": (0.0, mine)}, bounds=[(SimpleNamespace(e=B[0]), SimpleNamespace(e=B[1])), (SimpleNamespace(e=B[2]), SimpleNamespace(e=B[3]))],
+        exact=SimpleNamespace(grads={"torch": (0.0, exact)}, runs={"torch": "torch"}, losses={"torch": curve}, steps=3, total=3),
+        histories={"torch": SimpleNamespace(losses=np.array([1.0, 0.5, 0.25]))},
+    )  # fmt: skip
+    rows = {r["tensor"]: r for r in exact_rows.gradient_rows(result)}
+    assert list(rows) == ["db2", "dW2", "db1", "dW1"]  # the output layer first
+    assert rows["dW1"]["bound_ratio"] == 0.25 and rows["db2"]["bound_ratio"] == 0.25 and rows["dW2"]["bound_ratio"] == 0
+    assert rows["dW1"]["ulps_max"] == 1 and rows["db2"]["ulps_max"] == 1 and all(r["pass"] for r in rows.values())
+    stats = exact_rows.curve_stats(result, "torch")
+    assert stats["first"] is None and stats["max_abs"] == 0.0 and stats["max_rel"] == 0.0  # 2^-60 is below float64's spacing at 0.25
+    assert stats["ulps_max"] == float(ld(2) ** -60 / ld(2) ** -54) and stats["ulps_median"] == 0
+
+
+def test_finite_differences_of_a_quadratic_by_hand_count_no_kink_and_every_tensor_has_its_row():
+    from compare.experiment import pipeline
+    from compare.shared.spec import Spec
+
+    params = [(np.array([[1.0, -2.0]]), np.array([0.5, 0.0]))]  # loss = sum W^2 + sum b^3: gradient 2W, 3b^2
+    loss = lambda p: float((p[0][0] ** 2).sum() + (p[0][1] ** 3).sum())  # noqa: E731
+    fd = finite_diff.check(loss, params, [(2 * params[0][0], 3 * params[0][1] ** 2)], ["W1", "b1"])
+    assert fd["kinks"].tolist() == [0, 0] and fd["checked"].tolist() == [2, 2] and fd["max_rel_error"].max() < 1e-9
+    result = pipeline.gradients(Spec(layers=(2, 3, 1), frameworks=("numpy",)), exact="off")
+    rows = tables.gradient_table(result).query(f"pair == '{tables.FD_PAIR}'")["tensor"].tolist()
+    assert rows == ["db2", "dW2", "db1", "dW1"]  # every tensor, the output layer first

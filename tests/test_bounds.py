@@ -79,6 +79,24 @@ def test_a_sigmoid_its_derivative_and_a_sigmoid_output_by_hand():
     assert computed(spec, params, X, y) == pytest.approx(finish(e_dZ2, dZ2, e_H, H, fp_e, d1), rel=1e-9, abs=0)
 
 
+def test_a_tanh_layer_under_a_linear_output_takes_its_own_derivative_by_hand():
+    spec, params, X, y = one_neuron(activation="tanh")
+    z1, e_z1 = 1.75, g(2) * 1.75
+    H, d1 = np.tanh(z1), 1 - np.tanh(z1) ** 2
+    e_H = (d1 + 0.770 * e_z1) * e_z1 + 8 * u * H  # slope over z's error (sup |tanh''| = 0.770), and tanh's own 8 ulps
+    fp_e = 0.770 * e_z1 + 8 * u * (d1 + H)
+    z2, e_z2 = H * 1.5 - 0.5, e_H * 1.5 + g(2) * (H * 1.5 + 0.5)
+    dZ2, e_dZ2 = 2 * (z2 - 0.5), 2 * (e_z2 + u * abs(z2 - 0.5)) + g(3) * abs(2 * (z2 - 0.5))
+    assert computed(spec, params, X, y) == pytest.approx(finish(e_dZ2, dZ2, e_H, H, fp_e, d1), rel=1e-9, abs=0)
+
+
+def test_a_dead_relu_layer_passes_no_gradient_and_no_error_to_the_layers_below():
+    spec = Spec(layers=(1, 1, 1, 1), activation=("tanh", "relu"), loss="mse", output="identity", batch_size=1)
+    params = [(np.array([[0.75]]), np.array([0.25])), (np.array([[-1.0]]), np.array([0.0])), (np.array([[1.5]]), np.array([-0.5]))]
+    B = computed(spec, params, np.array([[2.0]]), np.array([[0.5]]))  # z2 = -tanh(1.75) < 0, far from the kink: f' = 0 exactly
+    assert B[:4] == [0.0, 0.0, 0.0, 0.0] and B[4] == 0.0 and B[5] > 0  # dW3 = A2 dZ3 with A2 = 0 exactly; db3 carries dZ3's error
+
+
 def test_l2_adds_lam_w_with_two_roundings_and_a_dropout_mask_one():
     spec, params, X, y = one_neuron(l2=0.5, decay_biases=True)
     plain = computed(one_neuron()[0], params, X, y)
@@ -196,3 +214,11 @@ def test_gelus_own_error_holds_the_cancellation_of_one_plus_erf_by_hand():
     d = gelu_in_z(z)
     np.testing.assert_allclose(h.e, (np.abs(d) + 0.798 * e) * e + 8 * u * np.abs(gelu(z)) + 8 * u * np.abs(z), rtol=1e-13, atol=0)
     np.testing.assert_allclose(fp.e, 0.798 * e + 8 * u * (np.abs(d) + np.abs(gelu(z)) + 1 + np.abs(z)), rtol=1e-13, atol=0)
+
+
+def test_mses_gradient_divides_by_the_batch_and_the_outputs_by_hand():
+    spec = Spec(layers=(1, 1, 2), loss="mse", output="identity", batch_size=2)
+    z = Err(np.array([[1.0, 2.0], [3.0, -1.0]]), np.zeros((2, 2)))
+    got = bounds.loss_gradient(spec, z, np.zeros((2, 2)), u)
+    np.testing.assert_array_equal(got.v, z.v / 2)  # 2 (a - y) / (N O), N = O = 2
+    np.testing.assert_allclose(got.e, 0.5 * u * np.abs(z.v) + g(3) * np.abs(z.v) / 2, rtol=1e-15, atol=0)  # a - y, then three roundings

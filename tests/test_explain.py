@@ -51,6 +51,9 @@ def test_adam_and_rmsprop_torch_vs_tensorflow_are_explained_by_eps_placement(opt
     assert f"{optimizer.replace('rmsprop', 'RMSprop').replace('adam', 'Adam')} eps placement" in tf_f.best.label
     (pair,) = result.pairs
     assert pair.startswith("torch and tensorflow differ because") and words in pair
+    again = search.explain(*run, {**curves, "again": curves["tensorflow"]}, {**grads, "again": grads["tensorflow"]})
+    (pair,) = again.pairs  # runs grouped by what explains them: the difference said once
+    assert pair.startswith("torch differs from tensorflow and again because") and words in pair
 
 
 def test_python_float_momentum_in_keras_is_explained_by_float32_rounding():

@@ -184,8 +184,8 @@ def _pair_sentence(a: list[Finding], b: list[Finding]) -> str:
         how = "as is" if f.as_is else f"with {f.best.label}"
         return f"{_names(group)} {how} to {max(g.best.max_rel for g in group):.0e}"
 
-    verb = "differ" if len(a) == len(b) == 1 else "differ from each other"
-    return f"{_names(a)} and {_names(b)} {verb} because {why}. The NumPy reference matches {side(b)}, and {side(a)}."
+    pair = f"{_names(a)} and {_names(b)} differ" if len(a) == len(b) == 1 else f"{_names(a)} differ{'s' * (len(a) == 1)} from {_names(b)}"
+    return f"{pair} because {why}. The NumPy reference matches {side(b)}, and {side(a)}."
 
 
 def explain(
