@@ -46,8 +46,8 @@ def sweep(grid, client=None, out=None, force: bool = False, workers: int | None 
 def check(fn, spec: Spec | None = None, **options):
     """Check a learner's own backprop function (a notebook cell's too) against the reference; the options are the
     spec's fields and check's (layout="columns", params="dict", per_sample=True, convention=...); see
-    compare.learner.grade.check_function. The report shows as an HTML table in Jupyter."""
-    from compare.learner.grade import check_function
+    compare.learner.keywords.check_function. The report shows as an HTML table in Jupyter."""
+    from compare.learner.keywords import check_function
 
     return check_function(fn, spec, **options)
 

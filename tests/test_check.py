@@ -5,7 +5,8 @@ import difflib
 import numpy as np
 import pytest
 
-from compare.learner.grade import check, first_batch
+from compare.learner.batches import first_batch
+from compare.learner.grade import check
 from compare.learner.loading import load
 from compare.learner.mistakes import MISTAKES
 from compare.shared.spec import Spec

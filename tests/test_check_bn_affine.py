@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from compare.learner.grade import check, first_batch, off_start
+from compare.learner.batches import first_batch
+from compare.learner.grade import check, off_start
 from compare.learner.loading import load
 from compare.shared.spec import Spec
 from tests.styles import STYLE_FILES

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from compare.cli import main
-from compare.learner.grade import assert_gradients_match
+from compare.learner.keywords import assert_gradients_match
 from compare.learner.loading import load
 from tests.test_check import LEARNERS
 

@@ -10,7 +10,7 @@ import pytest
 from compare.cli import main
 from compare.commands.flags import spec_from_args
 from compare.learner import binding
-from compare.learner.grade import fitting_batch
+from compare.learner.batches import fitting_batch
 from compare.learner.layouts import Form
 from tests.mutants import figures, measure
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from compare.learner import conventions, reference, slips
-from compare.learner.grade import check, first_batch
+from compare.learner.batches import first_batch
+from compare.learner.grade import check
 from compare.learner.layouts import Form
 from compare.learner.loading import load
 from compare.shared.spec import Spec

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from compare.errors import LearnerError
-from compare.learner.grade import check, first_batch
+from compare.learner.batches import first_batch
+from compare.learner.grade import check
 from compare.learner.loading import load
 from compare.shared.spec import Spec
 from tests.test_check import CATALOGUE, LEARNERS

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from compare.learner.grade import NO_MASKS_NOTE, check, first_batch
+from compare.learner.batches import first_batch
+from compare.learner.grade import NO_MASKS_NOTE, check
 from compare.learner.layouts import Form
 from compare.learner.loading import load
 from compare.shared import harness, implementations

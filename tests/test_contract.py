@@ -5,7 +5,7 @@ import inspect
 
 import pytest
 
-from compare.learner.grade import first_batch
+from compare.learner.batches import first_batch
 from compare.shared import harness, implementations
 from compare.shared.contract import METHODS, MLP
 from compare.shared.spec import Spec

@@ -123,7 +123,7 @@ def _run(args, learner, options) -> int:
     else:
         layers_given = args.layers is not None or args.config is not None
     spec = spec_from_args(args)
-    from compare.learner.side import defines
+    from compare.learner.callables import defines
 
     if args.function is None and not defines(args.file, "loss_and_grads"):  # a script: its own layers, data and step
         console.console.print(f"[bold]mlp-compare check[/]: {args.file}, a script run to its first step (its own weights and batch)")

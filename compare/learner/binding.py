@@ -1,6 +1,7 @@
-"""A learner's function or class called as written: what each parameter is (weights, a batch, targets, a learning
-rate, an L2 strength, a layer size) read from its name; an instance made the way its __init__ takes it; the methods
-that must run first (a feedforward() that sets what backprop() reads); the data attributes it reads its batch from."""
+"""A learner's function or class called as written, each parameter by its role (roles.py): an instance made the way
+its __init__ takes it (--init-args too), a training function's arguments; the methods that must run first (a
+feedforward() that sets what backprop() reads); the data attributes it reads its batch from; the learning rate and
+L2 strength their code holds."""
 
 from __future__ import annotations
 
@@ -11,60 +12,7 @@ import textwrap
 from dataclasses import dataclass
 
 from compare.errors import LearnerError
-
-ROLES = {  # role -> the names learners give it (lower case, whole name)
-    "params": r"params|parameters|param|model|net|network|theta|nn|p|weights_and_biases|wb",
-    "X": r"x|inputs?|inputs_list|data|features|x_batch|xb|x_train|samples?|a0|l0|input_vector|x_in",
-    "y": r"y|t|targets?|targets_list|labels?|y_true|yb|y_batch|y_train|expected|target_vector|y_onehot|y_enc",
-    "lr": r"lr|learning_?rate|learningrate|eta|step_?size|l_rate|epsilon_lr|rate",
-    "l2": r"reg|lam|lmbda|lambda_?|lamda|l2|l2_?reg|reg_?lambda|reg_?strength|regularization|weight_decay|wd|alpha_l2",
-    "masks": r"masks",
-    "sizes": r"sizes|layers|layer_sizes|layer_dims|dims|architecture|layer_units|shape|nn_architecture|topology|hidden_layer_sizes",
-    "n_in": r"inputnodes|input_nodes|n_?in|n_?input|num_?inputs|input_?size|input_?dim|in_?features|n_x|d|n_features|n_?i|ni|input_?layer_?size|nin",
-    "n_hidden": r"hiddennodes|hidden_nodes|n_?hidden|num_?hidden|hidden_?size|hidden_?dim|nn_hdim|h|n_h|hidden|nh|hidden_?layer_?size",
-    "n_out": r"outputnodes|output_nodes|n_?out|n_?output|num_?outputs|output_?size|output_?dim|num_?classes|n_?classes|n_y|c|k|no|nout|out_features",
-    "seed": r"seed|random_state|rng_seed",
-    "batch": r"mini_?batch|batch|training_data|train_data|train_set|data_batch",  # samples and targets together
-    "n_total": r"n|n_train|n_data|num_examples|training_set_size",  # the training set's size (an L2 term's n)
-    "sample_weight": r"sample_weights?",  # None: every sample weighs the same
-}
-PATTERNS = {role: re.compile(rf"({names})", re.IGNORECASE) for role, names in ROLES.items()}
-LAYER_TENSOR = re.compile(r"^(?P<kind>w|weights?|b|bias(es)?|syn)_?(?P<k>\d+)$", re.IGNORECASE)
-
-
-def role(name: str) -> str | None:
-    """What a parameter named so is, or None where its name does not say."""
-    for r, pattern in PATTERNS.items():
-        if pattern.fullmatch(name):
-            return r
-    return None
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    role: str | None
-    required: bool
-    default: object
-
-
-def parameters(fn, skip_self: bool = False) -> list[Parameter]:
-    """The parameters of fn that take positional or keyword arguments, each with its role."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return []
-    if skip_self and params and params[0].name in ("self", "cls"):
-        params = params[1:]
-    out = []
-    for p in params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        r = role(p.name)
-        if LAYER_TENSOR.match(p.name):
-            r = "tensor"
-        out.append(Parameter(p.name, r, p.default is p.empty, p.default))
-    return out
+from compare.learner.roles import Parameter, parameters, role
 
 
 def parse_init_args(text: str | None) -> dict:
@@ -110,12 +58,24 @@ def instance_arguments(cls, sizes, X, y, lr: float | None, l2: float | None, see
     )
 
 
-def run_arguments(fn, name: str, sizes, X, y, lr, l2, seed: int, given: dict, module) -> tuple[dict, list[str]]:
+EPOCHS = 2  # a training function's epochs: enough for the second update, where the run is stopped
+
+
+def run_arguments(fn, name: str, sizes, X, y, lr, l2, seed: int, given: dict, module, activation=None) -> tuple[dict, list[str]]:
     """Keyword arguments for a training function or method (build_model(nn_hdim), fit(X_train, y_train, X_valid,
-    y_valid)): the network's sizes, the check's data (any x... or y... parameter), what --init-args gives."""
+    y_valid)): the network's sizes, the check's data (any x... or y... parameter), the hidden activation's name where
+    it takes one by name, what --init-args gives."""
     params = [Parameter(p.name, p.role or _data_role(p.name), p.required, p.default) for p in parameters(fn)]
     kwargs = any(q.kind == q.VAR_KEYWORD for q in _signature(fn))
-    return _arguments(params, name, sizes, X, y, lr, l2, seed, given, module, kwargs, name)
+    args, said = _arguments(params, name, sizes, X, y, lr, l2, seed, given, module, kwargs, name)
+    for p in params:  # hidden_layers_activation_fn="relu": the check's activation, said
+        if activation and p.name not in given and ACTIVATION.fullmatch(p.name) and isinstance(p.default, str) and p.default != activation:
+            args[p.name] = activation
+            said.append(f"{p.name}={activation!r}")
+    return args, said
+
+
+ACTIVATION = re.compile(r"(hidden_?(layers?_?)?)?activation(_?fn|_?func(tion)?|_?name)?|act(_?fn)?", re.IGNORECASE)
 
 
 def _data_role(name: str) -> str | None:
@@ -142,6 +102,7 @@ def _arguments(
             "lr": lr,
             "l2": l2,
             "seed": seed if p.required else None,
+            "epochs": EPOCHS if p.required else None,
         }.get(p.role)
         if p.role == "n_hidden" and p.name == "hidden_layer_sizes":
             value = tuple(sizes[1:-1])
@@ -221,15 +182,6 @@ def self_writes(fn) -> dict[str, str | None]:
                     if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
                         out[n.attr] = node.value.id if isinstance(node.value, ast.Name) else out.get(n.attr)
     return out
-
-
-def iterates(fn, name: str) -> bool:
-    """Whether fn loops over its parameter (for x, y in mini_batch): a list of (x, y) pairs, not the pair (X, y)."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return False
-    return any(isinstance(n, (ast.For, ast.comprehension)) and isinstance(n.iter, ast.Name) and n.iter.id == name for n in ast.walk(tree))
 
 
 def prerequisites(cls, method_name: str, weights: frozenset = frozenset()) -> list[str]:

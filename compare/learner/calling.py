@@ -1,5 +1,5 @@
-"""One call of a learner's code as the check makes it: their function handed copies of the weights, the batch and the
-targets under the names it takes them by, or their object's weights set and its method called; what comes back read
+"""One call of a learner's function as the check makes it (Caller; a method of their object: method_caller.py):
+copies of the weights, the batch and the targets handed over under the names it takes them by; what comes back read
 as gradients, or, where the weights were changed in place or new ones returned, as a step divided by its learning
 rate. What it changed of its inputs is said."""
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, returned, slots
+from compare.learner import binding, returned, roles
 from compare.learner.layouts import CONTAINERS, Form, Params
 from compare.learner.loading import folder_of, guarded, their_traceback
 from compare.learner.returned import Returned
@@ -76,7 +76,7 @@ class Caller:
     def __init__(self, fn, form: Form, patches=None, owner=None, module=None, name: str | None = None):
         self.fn, self.form, self.patches, self.owner, self.module = fn, form, patches, owner, module
         self.name = name or getattr(fn, "__name__", "the function")
-        self.signature = binding.parameters(fn, skip_self=False)
+        self.signature = roles.parameters(fn, skip_self=False)
         self.lr_found: tuple[float | None, str] | None = None
         self.flat: bool | None = None  # one sample handed over as a plain vector: not yet known
         self.handed: tuple[float, str] | None = None  # the learning rate the check passed to their code, in words
@@ -112,13 +112,13 @@ class Caller:
             if p.role in ("params", "X", "y"):
                 args[p.name] = dict(positional)[p.role]
             elif p.role == "batch" and "X" not in taken:
-                args[p.name] = self.pairs(X, y) if binding.iterates(self.fn, p.name) else (X, y)
+                args[p.name] = self.pairs(X, y) if roles.iterates(self.fn, p.name) else (X, y)
             elif p.role == "sample_weight" and p.required:
                 args[p.name] = None
             elif p.role == "n_total" and p.required:
                 args[p.name] = X.shape[1] if self.form.columns and X.ndim == 2 else len(X)
             elif p.role == "tensor" and tensors is not None:
-                args[p.name] = tensors[p.name.lower().replace("_", "")] if p.name.lower().replace("_", "") in tensors else None
+                args[p.name] = tensors.get(p.tensor)
             elif p.role == "masks":
                 if masks is not None:
                     args[p.name] = masks
@@ -175,7 +175,8 @@ class Caller:
         handed = _flat(params_in)
         before = [a.copy() for a in handed]
         X0, y0 = Xs.copy(), np.asarray(ys, dtype=np.float64).copy()
-        args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2)
+        tensors = _by_name(params_in) if any(p.role == "tensor" for p in self.signature) else None
+        args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2, tensors)
         out = self.run(args)
         n = 1 if self.form.per_sample else len(batch.X)
         got = self.read(out, params_in, before, handed, batch, n)
@@ -227,8 +228,7 @@ class Caller:
             elif isinstance(e, ValueError) and "values to unpack" in str(e):
                 others = " or ".join(c for c in CONTAINERS if c != self.form.params)
                 hint = f"; your code unpacks params in another way than --params {self.form.params} hands them over: try --params {others}"
-                counts = re.search(r"expected (\d+), got (\d+)", str(e))
-                if counts and int(counts[1]) > int(counts[2]):  # more names than pairs: gamma and beta after the layers?
+                if (counts := re.search(r"expected (\d+), got (\d+)", str(e))) and int(counts[1]) > int(counts[2]):  # gamma, beta too?
                     hint += " (or, if your params hold batch norm's gamma and beta after the layers, --batch-norm --bn-affine)"
             elif isinstance(e, MemoryError):
                 hint = " (it ran out of the memory the check allows)"
@@ -261,6 +261,15 @@ class Caller:
         loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
         dtypes = [a.dtype for a in handed]
         return Returned(loss, canonical, {}, returned.precision(dtypes), "in place", lr, words)
+
+
+def _by_name(params_in) -> dict:
+    """The learner's own tensors (in their layout) by name, for a function that takes them one by one: w1, b1, ..."""
+    flat = _flat(params_in)
+    pairs = len(flat) // 2 if isinstance(params_in, list) and params_in and isinstance(params_in[0], tuple) else 0
+    if pairs:
+        return {f"{t}{k}": a for k in range(1, pairs + 1) for t, a in zip("wb", flat[2 * k - 2 : 2 * k])}
+    return {k.lower(): v for k, v in params_in.items()} if isinstance(params_in, dict) else {f"w{k}": W for k, W in enumerate(flat, 1)}
 
 
 def _tensor_names(params) -> list[str]:
@@ -299,62 +308,3 @@ def _regroup(container, arrays: list[np.ndarray]):
         return next(it)
 
     return rebuild(container)
-
-
-class MethodCaller(Caller):
-    """A method of the learner's object: the weights set in their own containers, the batch set where the class keeps
-    it, the methods it depends on run first, the step or the gradients read back."""
-
-    def __init__(self, instance, method_name: str, where: slots.Binding, form: Form, patches=None, module=None, remake=None):
-        method = getattr(instance, method_name)
-        super().__init__(method, form, patches, instance, module, f"{type(instance).__name__}.{method_name}")
-        self.instance, self.method_name, self.slots, self.remake = instance, method_name, where, remake
-        cls = type(instance)
-        held = frozenset(x.path[0][1] for s in where.layers for x in (s.weight, s.bias) if x is not None and x.path and x.path[0][0] == ".")
-        self.before_calls = (
-            binding.prerequisites(cls, method_name, held) if isinstance(getattr(cls, method_name, None), type(lambda: 0)) else []
-        )
-        self.data = binding.data_attributes(cls)
-
-    def call(self, batch: Batch) -> Returned:
-        calls = []
-        for Xs, ys in self.form.samples(batch.X, batch.y, batch.classes):
-            calls.append(self.sample(lambda Xs, ys: self.once(batch, Xs, ys, None), Xs, ys))
-        return returned.mean(calls) if self.form.per_sample else calls[0]
-
-    def once(self, batch: Batch, Xs, ys, masks) -> Returned:
-        self.slots.write(self.instance, [(self.form_canonical(W), b) for W, b in batch.params])
-        for attr, what in self.data.items():
-            setattr(self.instance, attr, Xs if what == "X" else ys)
-        for name in self.before_calls:
-            method = getattr(self.instance, name)
-            args = {p.name: Xs if p.role == "X" else ys for p in binding.parameters(method) if p.role in ("X", "y")}
-            self.run_method(method, args)
-        before = self.slots.read(self.instance)
-        X0 = Xs.copy()
-        out = self.run(self.arguments(None, Xs, ys, None, batch.lr, batch.l2, layers=len(batch.params)))
-        after = self.slots.read(self.instance)
-        n = 1 if self.form.per_sample else len(batch.X)
-        if any(not np.array_equal(a[0], b[0]) for a, b in zip(after, before)):
-            lr, words = self.lr(batch.lr)
-            grads = [((Wb - Wa) / lr, None if bb is None else (bb - ba) / lr) for (Wb, bb), (Wa, ba) in zip(before, after)]
-            loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
-            got = Returned(loss, grads, {}, "float64", "in place", lr, words)
-        else:
-            got = returned.read(out, self.form, batch.params, n, self.name)
-        got.changed = tuple(w for w in (changes("X", X0, Xs),) if w)
-        return got
-
-    @staticmethod
-    def form_canonical(W):
-        return W
-
-    def run_method(self, method, args):
-        try:
-            with guarded(self.patches):
-                return method(**args)
-        except (Exception, SystemExit) as e:
-            raise LearnerError(
-                f"{type(self.instance).__name__}.{method.__name__} raised {type(e).__name__}: {e}".splitlines()[0],
-                their_traceback(e, folder_of(self.fn)),
-            ) from None

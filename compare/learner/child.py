@@ -9,11 +9,14 @@ import contextlib
 import io
 import os
 import pickle
+import random
 import signal
 import subprocess
 import sys
 import traceback
 from multiprocessing.connection import Connection
+
+import numpy as np
 
 from compare.errors import LearnerError
 
@@ -157,6 +160,8 @@ def _limit_memory(gb: float) -> None:
 def serve(read_fd: int, write_fd: int, memory_gb: float) -> None:
     """The child's loop: one Side, requests answered until the check closes the pipe."""
     _limit_memory(memory_gb)
+    random.seed(0)  # their unseeded draws (np.random.shuffle at import): the same each check, so the same verdict
+    np.random.seed(0)
     receive, send = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     real_exit = os._exit
 

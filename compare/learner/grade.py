@@ -1,6 +1,7 @@
 """Check a learner's backprop against the NumPy reference, the frameworks and finite differences, in the learner's
-layout, containers and conventions: their code opened (side.py), called on the spec's first mini-batch (or its own,
-for a script), every tensor judged in their convention, the mistake named (diagnose.py), the line found (tracer.py)."""
+layout, containers and conventions: their code opened (side.py), called on the spec's first mini-batch (batches.py;
+a script on its own), every tensor judged in their convention (per_tensor.py), the mistake named (diagnose.py), the
+line found (locate.py). keywords.py calls check() with keywords, as a notebook or a test suite does."""
 
 from __future__ import annotations
 
@@ -9,25 +10,19 @@ import io
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
-from compare.agree import finite_diff
-from compare.errors import LearnerError, SpecError
-from compare.experiment.pipeline import prepare
-from compare.learner import conventions, diagnose, locate, reference, training
+from compare.errors import LearnerError
+from compare.learner import batches, conventions, diagnose, locate, per_tensor, reference, training
 from compare.learner import model as models
 from compare.learner.calling import Batch
 from compare.learner.case import TOL, Case
+from compare.learner.evidence import Evidence
 from compare.learner.layouts import Form
-from compare.learner.numbers import close, rel
 from compare.learner.report import Report
 from compare.learner.side import Options, Setup, Side
-from compare.shared import harness, implementations, weights
-from compare.shared.data import fitting_layers
+from compare.shared import harness, weights
 from compare.shared.spec import Spec
 
-FD_ENTRIES = 40  # finite differences on at most this many entries per tensor (seeded sample)
-FD_STEP = {"float64": finite_diff.H, "float32": 1e-2, "float16": 1e-1}  # round-off ~eps/h against truncation ~h²
 ROWS = Form()
 NO_MASKS_NOTE = (
     "Your function takes no dropout masks, so it was checked without dropout (every unit kept). To check your dropout, "
@@ -72,67 +67,6 @@ def stateless(first, again, name: str) -> None:
     )
 
 
-def first_batch(spec: Spec):
-    """Initial weights and the first mini-batch (X, y) of the spec, as run uses them."""
-    data, init, order = prepare(spec)
-    idx = next(harness.batches(order, spec.batch_size))[2]
-    return init, data.X_train[idx], data.y_train[idx]
-
-
-def targets_for(spec: Spec, y: np.ndarray) -> np.ndarray:
-    """A script's targets as the spec's loss takes them: class labels one-hot for several sigmoid or mse outputs,
-    one-hot rows as labels for softmax cross-entropy."""
-    outputs = spec.layers[-1]
-    if y.ndim == 1 and y.dtype.kind in "iu" and outputs > 1 and not spec.loss_kind.labels:
-        return np.eye(outputs)[y]
-    if spec.loss_kind.labels and y.ndim == 2 and y.shape[1] == outputs > 1 and np.all(y.sum(axis=1) == 1) and np.all((y == 0) | (y == 1)):
-        return np.argmax(y, axis=1)
-    return y
-
-
-def fitting_batch(spec: Spec, dataset_given: bool, sizes_given: bool = True) -> tuple[Spec, tuple, list[str]]:
-    """The first batch of the spec's data set; where none was named and the default does not fit the layers, of
-    blobs with as many features and classes as the layers have (and a note saying so); where one was named and the
-    layers were not, with the layers its data needs."""
-    try:
-        return spec, first_batch(spec), []
-    except SpecError:
-        if dataset_given and not sizes_given:  # the data set named: the layers read from it (their code says the rest)
-            spec = spec.replace(layers=fitting_layers(spec))
-            return spec, first_batch(spec), []
-        if dataset_given:
-            raise
-    spec = spec.replace(dataset="blobs")
-    words = f"Data: blobs with {spec.layers[0]} feature{'s' if spec.layers[0] > 1 else ''} (your layers do not fit the default data set; --dataset names another)."
-    return spec, first_batch(spec), [words]
-
-
-def others(spec: Spec) -> list[str]:
-    """The installed frameworks of the spec besides the NumPy reference."""
-    return [n for n in ("torch", "tensorflow") if n in spec.frameworks and implementations.installed(n)]
-
-
-def fd_grade(fd, k: int) -> str:
-    """The CS231n grade of a tensor, saying how many entries stepped over a ReLU kink and were skipped."""
-    n = int(fd["kinks"][k]) if "kinks" in fd else 0
-    if n and n == fd["checked"][k]:
-        return f"- (all {n} at a ReLU kink)"
-    return fd["grade"][k] + (f", {n} ReLU kink{'s' if n > 1 else ''} skipped" if n else "")
-
-
-def opened_spec(spec: Spec, opened, sizes_given: bool) -> tuple[Spec, list[str]]:
-    """The spec as the learner's code has it: the layers its weights chain into (when --layers was not given), no
-    biases where it has none; and what was changed, in words."""
-    notes = []
-    if not sizes_given and tuple(opened.sizes) != spec.layers:
-        spec = spec.replace(layers=tuple(opened.sizes))
-        notes.append(f"Layers {'-'.join(map(str, opened.sizes))}, read from your weights' shapes.")
-    if spec.bias and not opened.bias:
-        spec = spec.replace(bias=False)
-        notes.append("Your network has no biases: checked as one without (--no-bias).")
-    return spec, notes
-
-
 def check(
     fn,
     spec: Spec,
@@ -161,16 +95,18 @@ def check(
     given = params is not None
     data_notes, asked = [], spec.dataset
     if not given:
-        spec, (params, X, y), data_notes = fitting_batch(spec, dataset_given, sizes_given)
+        spec, (params, X, y), data_notes = batches.fitting_batch(spec, dataset_given, sizes_given)
     masks = harness.Dropout(spec).draw(len(X)) if spec.dropout > 0 else None
-    setup = Setup(spec.layers, sizes_given, False if not spec.bias else None, params, X, y, spec.layers[-1], lr, spec.l2, spec.seed)
+    setup = Setup(
+        spec.layers, sizes_given, False if not spec.bias else None, params, X, y, spec.layers[-1], lr, spec.l2, spec.seed, spec.activation
+    )
     opened = learner.open(setup)
-    spec, notes = opened_spec(spec, opened, sizes_given)
+    spec, notes = batches.opened_spec(spec, opened, sizes_given)
     if opened.step is not None:  # a script: its own weights, batch and step
-        params, X, y, masks = opened.step.params, opened.step.X, targets_for(spec, opened.step.y), None
+        params, X, y, masks = opened.step.params, opened.step.X, batches.targets_for(spec, opened.step.y), None
         spec = spec.replace(batch_size=len(X))
     elif not given and (spec.layers != setup.sizes or not spec.bias and params[0][1] is not None):
-        spec, (params, X, y), data_notes = fitting_batch(spec.replace(dataset=asked), dataset_given)
+        spec, (params, X, y), data_notes = batches.fitting_batch(spec.replace(dataset=asked), dataset_given)
     if spec.bn_affine and not given and opened.step is None:
         params = off_start(params, spec.seed)
         notes.append(SCALE_SHIFT_NOTE)
@@ -193,18 +129,16 @@ def check(
     model = models.fit(
         spec, loss, got.grads, ref.loss, ref.grads, params, case.N, case.outputs, case.tol, declared, strength, n_data, shown
     )
-    fd_result, no_fd = _finite_differences(learner, case, got, model, fd, opened)
+    fd_result, no_fd = per_tensor.finite_differences(learner, case, got, model, fd, opened)
     fd_agrees = no_fd is None and all(str(g).split(",")[0] in ("good", "acceptable") for g in fd_result["grade"])
     expected = model.grads(ref.grads, params)
     under = ""
     if model.convention is not None and model.c != 1:
         conv = model.convention
         under = f"Under your convention ({conv.name}, {conv.factor_words(case.N, case.outputs)} × the spec's loss): "
-    evidence = diagnose.Evidence(
-        case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under, strength, source
-    )
+    evidence = Evidence(case, loss, got.grads, expected, model.loss(ref.loss, params), ref.grads, model, fd_agrees, under, strength, source)
     diagnosis = diagnose.diagnose(evidence)
-    table = _table(case, got, loss, expected, evidence.expected_loss, model, ref, fd_result, diagnosis)
+    table = per_tensor.table(case, got, loss, expected, evidence.expected_loss, model, ref, fd_result, diagnosis)
     if got.dtype != "float64" and spec.dtype == "float64":
         notes.append(precision_note(got.dtype))
     if spec.dropout > 0 and not opened.takes_masks:
@@ -243,131 +177,3 @@ def _output_delta_scales(records, ref, layers: int, tol: float) -> tuple[float, 
             if np.allclose(ratio, ratio[0], rtol=tol, atol=0) and ratio[0] != 0:
                 scales.add(float(ratio[0]))
     return tuple(scales)
-
-
-def _finite_differences(learner, case: Case, got, model, fd: bool, opened):
-    """Central differences of the learner's own loss (×N where their gradients descend N × the mean they report),
-    graded at the precision their code computes in; or why there are none."""
-    names = weights.spec_names(case.spec, "d")
-    has_loss = got.loss is not None or opened.has_loss_function
-    if not fd or not has_loss or opened.step is not None:
-        no_fd = "- (no loss: --loss-function NAME)" if fd and opened.step is None else "-"
-        return {"max_rel_error": [None] * len(names), "grade": [no_fd] * len(names)}, no_fd
-    objective = model.c / model.c_loss
-    spec = case.spec
-
-    def loss_of(p):
-        value = learner.losses([Batch([(W, b) for W, b in p], case.X, case.y, case.masks, case.classes, None, spec.l2)])[0]
-        if value is None:
-            raise LearnerError("your loss could not be computed at perturbed weights")
-        return objective * value
-
-    shaped = [
-        (g if g.shape == r.shape else np.zeros_like(r), gb if gb is None or gb.shape == rb.shape else np.zeros_like(rb))
-        for (g, gb), (r, rb) in zip(got.grads, case.params)
-    ]
-    with contextlib.redirect_stdout(io.StringIO()):
-        signs = None
-        if "relu" in spec.activations:
-            signs = finite_diff.relu_signs(
-                implementations.build("numpy", spec.replace(dtype="float64"), case.params), case.X.astype(np.float64)
-            )
-        fd_result = finite_diff.check(loss_of, case.params, shaped, names, signs=signs, max_entries=FD_ENTRIES, h=FD_STEP[got.dtype])
-    if got.dtype != "float64":
-        fd_result["grade"] = [finite_diff.grade(e, float32=True) for e in fd_result["max_rel_error"]]
-    return fd_result, None
-
-
-def _table(case: Case, got, loss, expected, expected_loss, model, ref, fd, diagnosis) -> pd.DataFrame:
-    """One row per tensor (the loss first, then the output layer's dW, db, walking back): shape, differences to the
-    reference and each framework, finite differences, verdict."""
-    spec, tol, form = case.spec, case.tol, case.form
-    theirs = {n: implementations.build(n, spec, case.params).gradients(case.X, case.y, case.masks) for n in others(spec)}
-    names, linear = weights.spec_names(spec, "d"), weights.n_linear(case.params)
-    rows = []
-    if loss is not None:
-        rows.append(
-            {
-                "tensor": "loss",
-                "shape": "()",
-                "max_abs": abs(loss - expected_loss),
-                "rel_numpy": rel(loss, expected_loss),
-                **{
-                    f"rel_{n}": rel(loss, expected_loss - model.loss(ref.loss, case.params) + model.c_loss * lt)
-                    for n, (lt, _) in theirs.items()
-                },
-                "finite_diff": None,
-                "fd_grade": "-",
-                "verdict": "right" if close(loss, expected_loss, tol) else "WRONG",
-            }
-        )
-    k = 0
-    index = {n: i for i, n in enumerate(names)}
-    for layer in weights.walk_back(case.params):
-        for slot in (0, 1) if spec.bias or layer >= linear else (0,):
-            name = weights.pair_names(linear, layer, "d")[slot]
-            k = index[name]
-            g, r = got.grads[layer][slot], expected[layer][slot]
-            row = {"tensor": name, "shape": str(got.shapes.get(name, np.shape(g)))}
-            if np.shape(g) != r.shape:
-                rows.append(
-                    {
-                        **row,
-                        "fd_grade": "-",
-                        "verdict": "wrong shape, expected " + str(form.weight(r).shape if slot == 0 else form.bias(r).shape),
-                    }
-                )
-                continue
-            verdict = "right" if close(g, r, tol) else ("convention" if diagnosis.mistakes == ("relu_zero",) else "WRONG")
-            frames = {}
-            for n, (_, gs) in theirs.items():
-                data = gs[layer][slot] - (
-                    spec.l2 * case.params[layer][slot] if spec.l2 and layer < linear and (slot == 0 or spec.decay_biases) else 0
-                )
-                frames[f"rel_{n}"] = rel(g, expected[layer][slot] - model.c * ref.grads[layer][slot] + model.c * data)
-            rows.append(
-                {
-                    **row,
-                    "max_abs": float(np.max(np.abs(g - r), initial=0.0)),
-                    "rel_numpy": rel(g, r),
-                    **frames,
-                    "finite_diff": fd["max_rel_error"][k],
-                    "fd_grade": fd_grade(fd, k),
-                    "verdict": verdict,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-OPTIONS = ("params", "X", "y", "steps", "fd", "form", "convention", "loss_function", "trace", "lr")
-
-
-def spec_and_options(spec: Spec | None, fields: dict) -> tuple[Spec, dict]:
-    """Spec fields and check's options apart; the form given as a Form or as layout=, per_sample=, params=
-    (a container name) and targets=."""
-    options = {k: fields.pop(k) for k in OPTIONS if k in fields and not (k == "params" and isinstance(fields[k], str))}
-    form = {k: fields.pop(k) for k in ("layout", "per_sample", "params", "targets") if k in fields}
-    if form:
-        options["form"] = Form(**form)
-    if "loss" in fields and "output" not in fields:
-        fields["output"] = None  # the loss's default output, not the base spec's
-    return (spec or Spec()).replace(**fields), options
-
-
-def check_function(fn: Callable, spec: Spec | None = None, **fields) -> Report:
-    """check() for a notebook or a test suite: spec fields and the command line's options as keywords, e.g.
-    check_function(fn, layers=(2, 3, 1), layout="columns", params="dict"); the report renders as HTML in Jupyter."""
-    spec, options = spec_and_options(spec, fields)
-    return check(fn, spec, **options)
-
-
-def assert_gradients_match(fn: Callable, spec: Spec | None = None, **fields) -> Report:
-    """Fail with the per-tensor table and the diagnosis unless fn's loss and gradients match the reference.
-
-    fields are Spec fields, e.g. layers=(2, 3, 1), activation="sigmoid", loss="mse", and check's options
-    (layout="columns", params="dict", per_sample=True, convention="half+outputs", ...)."""
-    spec, options = spec_and_options(spec, fields)
-    result = check(fn, spec, **options)
-    if not result.ok:
-        raise AssertionError("\n" + result.text())
-    return result

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner.watch import Watch, forget
+from compare.learner.statements import forget
+from compare.learner.watch import Watch
 
 WATCHED = (np, np.linalg, np.random)  # what a helper library may patch behind the learner's back (np.dot to float32)
 

@@ -1,5 +1,5 @@
 """Find the line: the learner's code re-run under the tracer on the check's batch (a script's own first step as it
-ran), the reference's intermediates put in their layout and convention, and the dataflow searched (tracer.py)."""
+ran), the reference's intermediates put in their layout and convention, and the dataflow searched (dataflow.py, tracer.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from compare.learner import reference, tracer
+from compare.learner import dataflow, naming, reference, tracer
 from compare.learner.case import Case
 from compare.learner.layouts import Form
 from compare.learner.model import L2Form
-from compare.learner.numbers import close
+from compare.learner.numbers import canonical, close
 from compare.shared.weights import n_linear, pair_names
 
 
@@ -74,11 +74,11 @@ def _locate(learner, case: Case, batch, diagnosis, got, ref) -> str:
     bad = slipped(case, diagnosis, ref, right)
     traced = learner.trace(batch)
     lr = traced.got.lr if traced.got is not None and traced.got.step is not None else None
-    nodes = tracer.graph(traced.records, right, bad, case.tol, lr)
+    nodes = dataflow.graph(traced.records, right, bad, case.tol, lr)
     theirs = _theirs(traced.got, form, case) if traced.got is not None else {}
     if traced.got is not None and traced.got.loss is not None:
         theirs["loss"] = traced.got.loss
-    final = tracer.finals(nodes, theirs, lr)
+    final = dataflow.finals(nodes, theirs, lr)
     wrong = {k: v for k, v in final.items() if not _equal(theirs[k], right[k], case.tol)}
     ok = {k: v for k, v in final.items() if k not in wrong}
     node = tracer.culprit(nodes, wrong, ok, diagnosis.factor, case.N, planned=bool(diagnosis.plan))
@@ -87,13 +87,13 @@ def _locate(learner, case: Case, batch, diagnosis, got, ref) -> str:
             f"Tracing could not tell the line: {diagnosis.first_wrong}'s wrong value never appears in a variable of your code "
             f"(it may be computed inside a return or in place); the tensor-level diagnosis above stands."
         )
-    return tracer.describe(node, nodes, right, bad)
+    return naming.describe(node, nodes, right, bad)
 
 
 def _equal(theirs, ref, tol: float) -> bool:
     if np.ndim(ref) == 0:
         return close(theirs, ref, tol)
-    a = tracer._canonical(theirs, ref)
+    a = canonical(theirs, ref)
     return a is not None and close(a, ref, tol)
 
 

@@ -7,7 +7,8 @@ import shlex
 import tempfile
 from pathlib import Path
 
-from compare.learner.grade import check, spec_and_options
+from compare.learner.grade import check
+from compare.learner.keywords import spec_and_options
 from compare.learner.layouts import Form
 from compare.learner.report import Report
 from compare.learner.side import Options

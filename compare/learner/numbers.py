@@ -27,3 +27,15 @@ def cosine(a, b) -> float:
     """The cosine between two tensors (0 where either is all zeros)."""
     na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
     return float(np.sum(a * b)) / (na * nb) if na * nb > 0 else 0.0
+
+
+def canonical(value, like: np.ndarray):
+    """value compared with a reference tensor of like's shape: squeezed, or broadcast (a bias (n,) against (1, n))."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.shape == like.shape:
+        return a
+    if a.ndim == like.ndim == 2 and a.shape == like.shape[::-1]:
+        return None  # a (1, n) against an (n, 1): a transposed vector (dW of a one-unit layer), not the same tensor
+    if np.squeeze(a).shape == np.squeeze(like).shape:
+        return np.squeeze(a).reshape(like.shape)
+    return None

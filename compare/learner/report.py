@@ -9,7 +9,7 @@ import pandas as pd
 from rich.markup import escape
 
 from compare.io import console
-from compare.learner.diagnose import Diagnosis
+from compare.learner.evidence import Diagnosis
 from compare.shared.spec import Spec
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, scripts, slots
-from compare.learner.calling import Batch, Caller, MethodCaller
+from compare.learner import binding, callables, layer_search, roles, scripts, slots
+from compare.learner.calling import Batch, Caller
 from compare.learner.layouts import Form
 from compare.learner.loading import Module, folder_of, guarded
+from compare.learner.method_caller import MethodCaller
 from compare.learner.returned import Returned
 from compare.learner.watch import Record, Watch
 
@@ -51,6 +52,7 @@ class Setup:
     lr: float | None = None
     l2: float = 0.0
     seed: int = 0
+    activation: str | None = None  # the hidden layers' activation, for a training function that takes its name
 
 
 @dataclass
@@ -103,7 +105,7 @@ class Side:
         name = self.options.function
         if isinstance(self.source, str):
             path = self.source
-            if name is None and not defines(path, "loss_and_grads"):
+            if name is None and not callables.defines(path, "loss_and_grads"):
                 expected = "a Python file: a training script, or one defining loss_and_grads(params, X, y)"
                 self.module = Module(path, expected, script=True, namespace=self.options.namespace)
                 return self._open_script(setup)
@@ -115,12 +117,12 @@ class Side:
         module = self.module.module if self.module else inspect.getmodule(fn)
         if inspect.isclass(fn) or owner is not None:
             return self._open_method(fn, owner, setup, patches, module)
-        if _trains(fn):
+        if callables.trains(fn):
             return self._open_run(fn, None, setup, patches, module, [])
-        _callable_as_a_gradient(fn, name or getattr(fn, "__name__", "your function"))
+        callables.callable_as_a_gradient(fn, name or getattr(fn, "__name__", "your function"))
         self.caller = Caller(fn, self.options.form, patches, None, module)
         words, sizes, bias = [], setup.sizes, setup.bias is not False
-        template = _template(fn, module, setup, self.options.form.layout if self.options.form_given else None)
+        template = callables.template(fn, module, setup, self.options.form.layout if self.options.form_given else None)
         if template is not None:
             self.caller.template = template
             words, sizes, bias = template[2].words(template[0]), template[2].sizes, template[2].bias
@@ -130,8 +132,8 @@ class Side:
         if loss_fn is not None:
             self.loss_caller = Caller(loss_fn, self.options.form, getattr(loss_fn, "learner_patches", patches), None, module)
         return Opened(
-            "function", self.caller.name, self.options.form, sizes, bias, words, takes_masks=_takes_masks(fn),
-            requires_masks=_requires_masks(fn), has_loss_function=loss_fn is not None, strength=binding.find_l2(fn, None, module),
+            "function", self.caller.name, self.options.form, sizes, bias, words, takes_masks=callables.takes_masks(fn),
+            requires_masks=callables.requires_masks(fn), has_loss_function=loss_fn is not None, strength=binding.find_l2(fn, None, module),
         )  # fmt: skip
 
     def _open_method(self, fn, owner, setup: Setup, patches, module) -> Opened:
@@ -153,13 +155,14 @@ class Side:
         found = slots.leaves(instance, skip=slots.SKIP_ROOTS)
         sizes = None if not setup.sizes_given else setup.sizes
         layout = self.options.form.layout if self.options.form_given else None
-        chains = slots.chains(found, sizes, layout=layout, bias=setup.bias)
-        if not chains and not found and _trains(getattr(instance, method_name), method=True):  # its weights are made by the method
+        chains = layer_search.chains(found, sizes, layout=layout, bias=setup.bias)
+        trains = callables.trains(getattr(instance, method_name), method=True)
+        if trains and (not chains and not found or callables.epochs(getattr(instance, method_name))):  # it trains its own weights
             return self._open_run(getattr(instance, method_name), instance, setup, patches, module, words)
         if not chains:
             seen = ", ".join(f"{leaf.where('self')} {leaf.shape}" for leaf in found) or "none"
             raise LearnerError(f"{type(instance).__name__} holds no arrays that chain into layers; arrays found: {seen}")
-        where = slots.bind(found, chains[0], layout=layout, bias=setup.bias, names=self.options.weights)
+        where = layer_search.bind(found, chains[0], layout=layout, bias=setup.bias, names=self.options.weights)
         words += where.words("self")
         form = replace(self.options.form, layout="columns" if where.columns else "rows")
         if not self.options.form_given:
@@ -175,7 +178,7 @@ class Side:
             where.sizes,
             where.bias,
             words,
-            _takes_masks(method),
+            callables.takes_masks(method),
             strength=binding.find_l2(method, instance, module),
         )
 
@@ -185,12 +188,16 @@ class Side:
         name = f"{type(instance).__name__}.{fn.__name__}" if instance is not None else fn.__name__
         given = dict(self.options.init_args)
         if instance is not None:  # --init-args made the object: the method takes those of them it names
-            given = {k: v for k, v in given.items() if k in {p.name for p in binding.parameters(fn)}}
+            given = {k: v for k, v in given.items() if k in {p.name for p in roles.parameters(fn)}}
         onehot = (
             np.ndim(setup.y) == 2 and setup.y.shape[1] > 1 and np.all((setup.y == 0) | (setup.y == 1)) and np.all(setup.y.sum(axis=1) == 1)
         )
+        columns = self.options.form_given and self.options.form.layout == "columns"
         for k, y in enumerate([np.argmax(setup.y, axis=1), setup.y] if onehot else [setup.y]):  # fit(X, y) takes labels, as scikit-learn's
-            kwargs, said = binding.run_arguments(fn, name, setup.sizes, setup.X, y, setup.lr, setup.l2, setup.seed, given, module)
+            X, y = (setup.X.T, y.T if np.ndim(y) == 2 else y) if columns else (setup.X, y)  # samples as columns, as declared
+            kwargs, said = binding.run_arguments(
+                fn, name, setup.sizes, X, y, setup.lr, setup.l2, setup.seed, given, module, setup.activation
+            )
             scope = {
                 **(vars(module) if module is not None else {}),
                 **{f"{name}({k})": v for k, v in kwargs.items()},
@@ -290,91 +297,3 @@ class Side:
             except Exception:
                 pass  # their function raised before: the check reported it already
         return Traced(watch.records, got)
-
-
-ACCEPTED = (
-    "the check calls f(params, X, y) (one sample x with --per-sample; f(params, X, y, masks) with dropout) and takes back "
-    "(loss, grads) or the gradients alone"
-)
-
-
-def _template(fn, module, setup: Setup, layout: str | None):
-    """(name, network, binding) where the function takes a network its file keeps as plain Python lists (Grus's
-    List[List[Vector]], each neuron's weights with the bias last), or None."""
-    for p in binding.parameters(fn):
-        value = vars(module).get(p.name) if p.role == "params" and module is not None else None
-        found = slots.leaves(value) if isinstance(value, list) else []
-        if not found or any(leaf.kind == "array" for leaf in found):
-            continue
-        chains = slots.chains(found, setup.sizes if setup.sizes_given else None, layout=layout, bias=setup.bias)
-        if chains:
-            return p.name, value, slots.bind(found, chains[0], layout=layout, bias=setup.bias)
-    return None
-
-
-def _trains(fn, method: bool = False) -> bool:
-    """Whether a function takes no weights (it makes its own and trains them: build_model(nn_hdim), fit(X, y)): no
-    parameter that holds weights or a tensor, and too few required ones for (params, X, y)."""
-    params = binding.parameters(fn)
-    if any(p.role in ("params", "tensor") for p in params):
-        return False
-    required = [p for p in params if p.required]
-    if method or not required or any(p.role in ("n_hidden", "sizes") for p in required):
-        return True
-    return len(required) < 3 and any(p.role == "X" for p in required) and _loops_over_updates(fn)
-
-
-def _loops_over_updates(fn) -> bool:
-    """Whether a function's own source has a loop with an update in it (for ...: W -= lr * dW): it trains."""
-    import ast
-    import textwrap
-
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return False
-    loops = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))]
-    return any(isinstance(m, ast.AugAssign) and isinstance(m.op, (ast.Add, ast.Sub)) for loop in loops for m in ast.walk(loop))
-
-
-def _callable_as_a_gradient(fn, name: str) -> None:
-    """Refuse, in one line that says what is accepted, a function the check cannot hand weights, a batch and targets."""
-    params = binding.parameters(fn)
-    if not params or any(p.role in ("params", "tensor") for p in params):
-        return
-    required = [p for p in params if p.required and p.role != "masks"]
-    unnamed = [p for p in required if p.role is None]
-    if len(required) >= 3 or len(unnamed) >= 1 and len(required) >= 3:
-        return
-    raise LearnerError(f"{name} takes ({', '.join(p.name for p in required)}); {ACCEPTED}")
-
-
-def defines(path: str, name: str) -> bool:
-    """Whether a file defines a top-level function of that name (read, not run)."""
-    import ast
-    from pathlib import Path
-
-    try:
-        tree = ast.parse(Path(path).read_text())
-    except (OSError, SyntaxError, ValueError):
-        return True  # let loading say what is wrong with it
-    return any(
-        isinstance(n, (ast.FunctionDef, ast.Assign))
-        and (getattr(n, "name", None) == name or any(getattr(t, "id", None) == name for t in getattr(n, "targets", [])))
-        for n in tree.body
-    )
-
-
-def _takes_masks(fn) -> bool:
-    try:
-        return "masks" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _requires_masks(fn) -> bool:
-    try:
-        parameter = inspect.signature(fn).parameters.get("masks")
-    except (TypeError, ValueError):
-        return False
-    return parameter is not None and parameter.default is parameter.empty

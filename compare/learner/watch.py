@@ -5,20 +5,17 @@ training loop, a fit method: the check needs one step, not 60,000)."""
 
 from __future__ import annotations
 
-import ast
 import inspect
-import linecache
 import re
 import sys
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from compare.learner import binding, slots
+from compare.learner import slots
+from compare.learner.statements import Statement, numeric, parameter_named, statements, values, weight_like, writes
 
-GRADIENT_WORDS = ("grad", "nabla", "delta", "error", "dw", "db", "dweight", "dbias", "dz", "dh", "da", "dscores", "dout", "d_")
 LINE_LIMIT = 2_000_000  # line events before a run that never updates its weights is given up
 
 
@@ -49,203 +46,8 @@ class Record:
         return self.key.split(".")[0].split("[")[0]
 
 
-@dataclass(frozen=True)
-class Statement:
-    line: int
-    end: int
-    source: str
-    reads: tuple[str, ...]
-    writes: tuple[str, ...]  # the names (roots) it assigns
-    update: bool  # an update statement (augmented, or the target read on the right)
-    loop: bool  # a for or while header
-    parts: tuple = ()  # (target as written, the names its own part of the value reads): a, b = x, y; d = {"k": x}
-    stored: tuple[str, ...] = ()  # x of x[...] = ...: read where x itself changed (a masked write), not for an item
-    augmented: bool = False  # x += ..., x[i] -= ...
-
-    def reads_for(self, key: str) -> tuple[str, ...]:
-        """The names the part of the statement that made key reads (all it reads where the key is not its own part;
-        an item stored into a list or dict does not read the container)."""
-        returned = key[key.index("()") :] if "()" in key else None  # f()[1][0]: an item of what a return built
-        for target, names in self.parts:
-            if key == target or target == returned:
-                return names
-        if any(key.startswith(root + "[") for root in self.stored):
-            return tuple(n for n in self.reads if n not in self.stored)
-        return self.reads
-
-
-_STATEMENTS: dict[str, dict[int, Statement]] = {}
-
-
-ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim", "dtype", "flat", "real", "imag"}
-
-
-def names(node) -> list[str]:
-    """The names an expression reads, in order: x, self.w (an attribute of a name as name.attr, not the bare name);
-    for a method called on a name, the name (dZ of dZ.sum(), x of x.reshape())."""
-    found, inside, calls = [], set(), set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name):
-            calls.add(id(n.func))
-        if isinstance(n, ast.Attribute) and n.attr in ARRAY_ATTRIBUTES:
-            calls.add(id(n))  # x.T, x.shape: x itself is read
-        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
-            if id(n) not in calls:
-                found.append(f"{n.value.id}.{n.attr}")
-                inside.add(id(n.value))
-        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside:
-            found.append(n.id)
-    return list(dict.fromkeys(found))
-
-
-def _root(target) -> list[str]:
-    """What an assignment target assigns: x, self.w (for self.w[0] too), each name of a tuple; not the names in its
-    subscripts (nabla_w[-l] assigns nabla_w, not l)."""
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [r for t in target.elts for r in _root(t)]
-    if isinstance(target, ast.Starred):
-        return _root(target.value)
-    if isinstance(target, ast.Subscript):
-        return _root(target.value)
-    if isinstance(target, ast.Attribute):
-        return [f"{target.value.id}.{target.attr}"] if isinstance(target.value, ast.Name) else _root(target.value)
-    return [target.id] if isinstance(target, ast.Name) else []
-
-
-def _target_roots(node) -> list[str]:
-    return [r for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) for r in _root(t)]
-
-
-def _literal_parts(value, path: str = ""):
-    """(path, names) for each element of a tuple, list or dict literal, nested: [1][0][0] -> the names of X.T @ dZ1."""
-    if isinstance(value, (ast.Tuple, ast.List)):
-        for i, v in enumerate(value.elts):
-            yield from _literal_parts(v, f"{path}[{i}]")
-    elif isinstance(value, ast.Dict):
-        for k, v in zip(value.keys, value.values):
-            if isinstance(k, ast.Constant):
-                yield from _literal_parts(v, f"{path}[{k.value!r}]")
-    elif path:
-        yield path, tuple(names(value))
-
-
-def _parts(node: ast.Assign):
-    """(target, names) for each part of an assignment that builds several values at once: the elements of a tuple
-    assigned to a tuple, the entries of a dict literal."""
-    for target in node.targets:
-        value = node.value
-        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
-            for t, v in zip(target.elts, value.elts):
-                yield ast.unparse(t), tuple(names(v))
-        elif isinstance(value, ast.Dict):
-            for k, v in zip(value.keys, value.values):
-                if isinstance(k, ast.Constant):
-                    yield f"{ast.unparse(target)}[{k.value!r}]", tuple(names(v))
-
-
-def statements(file: str) -> dict[int, Statement]:
-    """Line -> the simple statement (or loop header) that starts or spans it, parsed once per file."""
-    if file in _STATEMENTS:
-        return _STATEMENTS[file]
-    text = "".join(linecache.getlines(file))
-    table: dict[int, Statement] = {}
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        _STATEMENTS[file] = table
-        return table
-    lines = text.splitlines()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.For, ast.While)):
-            src = lines[node.lineno - 1].strip()
-            table.setdefault(
-                node.lineno,
-                Statement(
-                    node.lineno, node.lineno, src, tuple(names(node.iter if isinstance(node, ast.For) else node.test)), (), False, True
-                ),
-            )
-        if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)):
-            continue
-        end = node.end_lineno or node.lineno
-        src = "\n".join(lines[node.lineno - 1 : end]).strip()
-        value = getattr(node, "value", None)
-        reads = tuple(names(value)) if value is not None else ()
-        writes = tuple(_target_roots(node)) if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) else ()
-        update = isinstance(node, ast.AugAssign) or bool(set(writes) & set(reads))  # x -= ..., x = x - ...: a step's shape
-        stored = tuple(r for t in node.targets if isinstance(t, ast.Subscript) for r in _root(t)) if isinstance(node, ast.Assign) else ()
-        if stored:  # x[mask] = 0 writes into x: what x held, and the names of the mask, are read (not an update)
-            reads = tuple(dict.fromkeys([*reads, *(n for t in node.targets if isinstance(t, ast.Subscript) for n in names(t))]))
-        if isinstance(node, ast.AugAssign):
-            reads = (*writes, *reads)
-        parts = tuple(_parts(node)) if isinstance(node, ast.Assign) else ()
-        if isinstance(node, ast.Return) and node.value is not None:  # what a return builds: its parts by their place
-            parts = tuple((f"(){path}", found) for path, found in _literal_parts(node.value))
-        for k in range(node.lineno, end + 1):
-            table[k] = Statement(node.lineno, end, src, reads, writes, update, False, parts, stored, isinstance(node, ast.AugAssign))
-    _STATEMENTS[file] = table
-    return table
-
-
-def forget(file: str) -> None:
-    """Parse the file again next time (a notebook cell run again, a file edited between checks)."""
-    _STATEMENTS.pop(file, None)
-
-
-BATCH_SIZE = re.compile(r"^(m|n|N|batch_size|num_examples|samples|n_samples|num_samples|num_train)$")  # whole numbers worth watching
-
-
-def _numeric(v, name: str = "") -> bool:
-    """An array of numbers, a float (a loss), or a whole number named as the batch size (m = X.shape[1])."""
-    if isinstance(v, bool):
-        return False
-    if isinstance(v, (int, np.integer)):
-        return bool(BATCH_SIZE.match(name))
-    return isinstance(v, (np.ndarray, np.floating, float)) and (not isinstance(v, np.ndarray) or v.dtype.kind in "fiu")
-
-
-SKIPPED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
-
-
-def values(frame) -> dict[str, tuple[object, object]]:
-    """key -> (the learner's object or None, its numbers) for every number, array and numeric leaf the frame can see:
-    arrays as they are (copied only once they change), leaves of lists, dicts and objects as float64 arrays."""
-    out = {}
-    for name, v in frame.f_locals.items():
-        if name.startswith("__") or isinstance(v, SKIPPED):
-            continue
-        if _numeric(v, name):
-            out[name] = (v if isinstance(v, np.ndarray) else None, v if isinstance(v, np.ndarray) else float(v))
-            continue
-        if callable(v):
-            continue
-        for leaf in slots.leaves(v, depth=3):
-            try:
-                live = slots.live(v, leaf) if leaf.kind == "array" else None
-                out[leaf.where(name)] = (live, live) if live is not None else (None, slots.get(v, leaf))
-            except Exception:
-                continue
-    return out
-
-
 def _copy(value):
     return np.array(value, dtype=np.float64) if isinstance(value, np.ndarray) else value
-
-
-def weight_like(key: str) -> bool:
-    """Not a gradient, an error or a delta by its name (dW1, grads['W1'], self.dweights, nabla_w, l2_delta)."""
-    parts = [p.strip("'\" ]") for p in key.lower().replace("[", ".").split(".") if p.strip("'\" ]")]
-    if parts and binding.role(parts[-1] if not parts[-1].isdigit() or len(parts) < 2 else parts[-2]) in ("X", "y"):
-        return False  # the data (X = X / X.max(), y = y / 100): scaled, not stepped
-    return not any(p.startswith(GRADIENT_WORDS) or any(w in p for w in ("grad", "nabla", "delta", "error")) for p in parts if p != "self")
-
-
-def _writes(st: Statement, key: str) -> bool:
-    """Whether the statement assigns to the key (or to what holds it), not to another name for the same array; an
-    augmented assignment into an item of a container counts for the container's numbers (neuron['weights'][j] -=
-    ... changes network[0][*]['weights'], neuron being one of its items)."""
-    if any(key == w or key.startswith((w + ".", w + "[")) for w in st.writes):
-        return True
-    return st.augmented and ("[" in key or "." in key)
 
 
 _THEIRS: dict[tuple[str, Path | None], bool] = {}
@@ -322,7 +124,7 @@ class Watch:
                     continue
                 self._record(frame, table.get(prev), prev, key, obj, snap[key][1], was, seen, serial[frame])
             snapshots[frame], last[frame] = snap, frame.f_lineno
-            if event == "return" and _numeric(arg):
+            if event == "return" and numeric(arg):
                 self._returned(frame, table.get(frame.f_lineno), arg, seen, serial[frame])
             elif event == "return" and isinstance(arg, (tuple, list, dict)):  # (loss, grads) built in the return itself
                 for leaf in slots.leaves(arg, depth=3):
@@ -365,10 +167,11 @@ class Watch:
         at the second update of the same weights, when asked)."""
         ident = id(obj) if obj is not None else 0
         alias = obj is not None and (was is None or was[0] is not obj) and ident in seen
-        is_update = bool(st and st.update and was is not None and np.shape(was[1]) == np.shape(copy) and _writes(st, key))
+        is_update = bool(st and st.update and was is not None and np.shape(was[1]) == np.shape(copy) and writes(st, key))
+        is_update = is_update and (st.arithmetic or parameter_named(key))  # x = layer.forward(x) is no step
         if is_update and np.size(copy) > 1 and np.array_equal(np.sort(copy, axis=None), np.sort(was[1], axis=None)):
             is_update = False  # X = X[perm]: the same numbers reordered, a shuffle and not a step
-        if st and st.update and was is not None and np.shape(was[1]) != np.shape(copy) and _writes(st, key) and weight_like(key):
+        if st and st.arithmetic and was is not None and np.shape(was[1]) != np.shape(copy) and writes(st, key) and weight_like(key):
             self.reshaped.append((key, np.shape(was[1]), np.shape(copy), st.line, st.source))
         dtype = str(obj.dtype) if isinstance(obj, np.ndarray) else "float64"
         rec = Record(
