@@ -223,9 +223,10 @@ def ulps_rows(folder: Path) -> list[dict]:
     median and largest ulps of its first gradients and of its curve, the share of the round-off bound used, steps."""
     d = json.loads((folder / "spec.json").read_text())
     d.pop("conventions", None)
-    short = spec_module.from_dict(d).short()
+    spec = spec_module.from_dict(d)
+    short = spec.short()
     if not (folder / "exact.csv").is_file():
-        return [{"run": folder.name, "spec": short, "framework": "-", "steps": "no exact reference (--exact off)"}]
+        return [{"run": folder.name, "spec": short, "framework": "-", "dtype": spec.dtype, "steps": "no exact reference (--exact off)"}]
     return [{"run": folder.name, "spec": short, **r} for r in pd.read_csv(folder / "exact.csv").to_dict("records")]
 
 
