@@ -26,8 +26,10 @@ def test_a_tensors_difference_its_zero_scale_cases_and_its_cosine():
     assert tensor_diff(np.zeros(2), np.zeros(2)) == {"max_abs": 0.0, "max_rel": 0.0, "cosine": 1.0}
     assert tensor_diff(np.zeros(2), np.array([0.0, 1e-20])) == {"max_abs": 1e-20, "max_rel": np.inf, "cosine": 0.0}
     assert tensor_diff(np.array([]), np.array([])) == {"max_abs": 0.0, "max_rel": 0.0, "cosine": 1.0}
-    diff, rel = curve_diff(np.array([1.0, 0.0, -2.0]), np.array([1.5, 0.0, -1.0]))
-    np.testing.assert_array_equal(diff, [0.5, 0.0, 1.0]) and np.testing.assert_array_equal(rel, [1 / 3, 0.0, 0.5])
+    diff, rel = curve_diff(np.array([1.0, 0.0, -2.0, 0.25, np.inf]), np.array([1.5, 0.0, -1.0, 0.5, np.inf]))
+    np.testing.assert_array_equal(diff[:4], [0.5, 0.0, 1.0, 0.25])
+    np.testing.assert_array_equal(rel[:4], [1 / 3, 0.0, 0.5, 0.5])
+    assert np.isnan(diff[4]) and np.isnan(rel[4])  # inf - inf: NaN, reported as such
 
 
 def test_finite_difference_grades_as_cs231n_reads_them():
@@ -105,6 +107,10 @@ def test_finite_differences_of_a_quadratic_by_hand_count_no_kink_and_every_tenso
     loss = lambda p: float((p[0][0] ** 2).sum() + (p[0][1] ** 3).sum())  # noqa: E731
     fd = finite_diff.check(loss, params, [(2 * params[0][0], 3 * params[0][1] ** 2)], ["W1", "b1"])
     assert fd["kinks"].tolist() == [0, 0] and fd["checked"].tolist() == [2, 2] and fd["max_rel_error"].max() < 1e-9
+    kink = [(np.array([[0.0, 2.0]]), None)]  # relu(w) summed: the first entry sits on the kink, its +-h steps flip its sign
+    signs = lambda p: [p[0][0] > 0]  # noqa: E731
+    fd = finite_diff.check(lambda p: float(np.maximum(p[0][0], 0).sum()), kink, [(np.array([[1.0, 1.0]]), None)], ["W1"], signs=signs)
+    assert fd["kinks"].tolist() == [1] and fd["max_rel_error"].max() < 1e-9  # the kink skipped: its numeric slope 0.5 is not held against 1
     result = pipeline.gradients(Spec(layers=(2, 3, 1), frameworks=("numpy",)), exact="off")
     rows = tables.gradient_table(result).query(f"pair == '{tables.FD_PAIR}'")["tensor"].tolist()
     assert rows == ["db2", "dW2", "db1", "dW1"]  # every tensor, the output layer first
