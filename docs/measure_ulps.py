@@ -1,5 +1,5 @@
 """Median ulps from the exact reference per framework, and what the exact reference costs (docs/exact.md): run
-`.venv/bin/python docs/measure_ulps.py`. The 784-128-64-10 network trains on 1024 synthetic samples (a CSV of
+`.venv/bin/python docs/measure_ulps.py` (`... kinds`: float32 gradients computed in float64 or in float32, in ulps). The 784-128-64-10 network trains on 1024 synthetic samples (a CSV of
 784 standard-normal features and 10 classes, seeded) for one epoch of mini-batches of 128."""
 
 import sys
@@ -24,6 +24,31 @@ def wide_csv(folder: Path) -> Path:
     path = folder / "wide.csv"
     pd.DataFrame(np.column_stack([X, y]), columns=[f"x{i}" for i in range(784)] + ["label"]).to_csv(path, index=False)
     return path
+
+
+def kinds() -> None:
+    """A float32 spec's first gradients computed in float64 and rounded to float32, and in float32: their float32 ulps
+    from the exact gradients of the same float32 inputs tell the two apart."""
+    import scratch
+    from compare.agree import ulps
+    from compare.exact import extended
+    from compare.experiment.pipeline import first_batch, prepare
+    from compare.shared import weights
+
+    for spec in (Spec(layers=(2, 16, 16, 1), activation="tanh", dtype="float32"),
+                 Spec(layers=(64, 128, 64, 10), activation="relu", loss="ce", dataset="digits", batch_size=128, dtype="float32")):  # fmt: skip
+        data, init, order = prepare(spec)
+        X, y = first_batch(spec, data, order)
+        wide = lambda a, t: a.astype(t) if a.dtype.kind == "f" else a  # noqa: E731
+        exact = weights.tensors(extended.build(spec, init).gradients(X.astype(np.longdouble), wide(y, np.longdouble))[1])
+        init64 = [tuple(None if t is None else t.astype(np.float64) for t in p) for p in init]
+        in64 = scratch.make(spec.replace(dtype="float64"), init64).gradients(X.astype(np.float64), wide(y, np.float64))[1]
+        for name, g in (("float64 arithmetic, rounded to float32", [t.astype(np.float32) for t in weights.tensors(in64)]),
+                        ("float32 arithmetic", weights.tensors(scratch.make(spec, init).gradients(X, y)[1]))):  # fmt: skip
+            d = np.concatenate([ulps.distance(a, e, "float32").ravel() for a, e in zip(g, exact)])
+            print(
+                f"{spec.short()}: {name}: median {np.median(d):.3g} ulp, 90th percentile {np.percentile(d, 90):.3g}, largest {d.max():.3g}"
+            )
 
 
 def main() -> None:
@@ -65,4 +90,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    kinds() if sys.argv[1:] == ["kinds"] else main()
