@@ -1,5 +1,5 @@
 """The check on learner files written elsewhere (examples/elsewhere/): each case of its manifest run as a learner
-types it, judged right, or its book's shortcut named at its line; and the mutant generator's figures on them."""
+types it, judged right, its slip named at its tensor and line, or its book's shortcut named at its line; and the mutant generator's figures on them."""
 
 import re
 import tomllib
@@ -30,6 +30,10 @@ def test_each_case_is_judged_as_its_manifest_says(case, capsys):
     if case["expect"] == "right":
         assert code == 0 and "Right." in out, out[-600:]
         assert case.get("says", "") in out, out[-900:]  # the convention, the L2 form or the binding it names
+    elif case["expect"] == "wrong":  # the slip's tensor, and its line where the manifest gives one
+        assert code == 1 and f"d{case['tensor']} is the first wrong tensor" in out, out[-600:]
+        named = re.findall(rf"{case['file']}:(\d+) ", out)
+        assert named[:1] == ([str(case["line"])] if "line" in case else []), out[-600:]
     else:
         assert code == 1 and "a published shortcut" in out, out[-600:]
         assert re.search(rf"{case['file']}:{case['line']} ", out), out[-600:]

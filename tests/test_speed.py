@@ -147,5 +147,5 @@ def test_bench_report_writes_tables_plot_and_one_verdict_per_target(tmp_path):
     verdicts = {v["target"].split(",")[0]: v["met"] for v in report.verdicts(results)}
     assert list(verdicts.values()) == ["yes", "NO", "yes", "NO", "-", "yes", "yes"]  # the cold-cache run is shown, not judged
     path = report.write(results, tmp_path)
-    assert "## Targets (issue 6)" in path.read_text() and (tmp_path / "steps.png").stat().st_size > 0
+    assert "## Targets" in path.read_text() and (tmp_path / "steps.png").stat().st_size > 0
     assert {p.name for p in tmp_path.glob("*.csv")} == {"steps.csv", "loops.csv", "memory.csv", "run.csv"}

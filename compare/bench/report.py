@@ -61,7 +61,7 @@ def headline(steps: pd.DataFrame) -> dict[str, float]:
 
 
 def verdicts(results: dict) -> list[dict]:
-    """One row per target of issue 6: measured, target, met, and by how much."""
+    """One row per speed target: measured, target, met, and by how much."""
     rows = []
 
     def add(what, measured, target, met, margin):
@@ -155,7 +155,7 @@ def write(results: dict, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     lines = ["# mlp-compare bench", ""]
     lines += [_md(pd.DataFrame([results["machine"]])), ""]
-    lines += ["## Targets (issue 6)", "", _md(pd.DataFrame(verdicts(results))), ""]
+    lines += ["## Targets", "", _md(pd.DataFrame(verdicts(results))), ""]
     sections = {
         "steps": "Time per training step, ratios to torch measured side by side",
         "loops": "Harness-driven step against a bare loop in each framework (ms from one step's start to the next)",

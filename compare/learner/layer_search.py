@@ -76,9 +76,12 @@ def chains(
     return sorted(out, key=out.get)
 
 
-def bind(found: list[Leaf], sizes: tuple[int, ...], *, layout: str | None = None, bias: bool | None = None, names=None) -> Binding:
+def bind(
+    found: list[Leaf], sizes: tuple[int, ...], *, layout: str | None = None, bias: bool | None = None, names=None, stepped: bool = False
+) -> Binding:
     """The leaves that hold each layer's weights (and biases) for the sizes; refused in one line when none fit or when
-    two fit equally well (with the names to give --weights)."""
+    two fit equally well (with the names to give --weights). stepped: every leaf is an array a training step changed,
+    so one of a bias's shape is a bias whatever its name."""
     candidates = found
     if names:
         by_name = {leaf.name.split(".")[-1]: leaf for leaf in found}
@@ -121,8 +124,11 @@ def bind(found: list[Leaf], sizes: tuple[int, ...], *, layout: str | None = None
     best = scored[0]
     rivals = [o for o in scored[1:] if rank(o) == rank(best)]
     rivals = [o for o in rivals if [leaf for leaf, _ in o[1]] != [leaf for leaf, _ in best[1]] and _order(o[1]) == _order(best[1])]
+    a = ",".join(leaf.name for leaf, _ in best[1])
+    if rivals and all(",".join(leaf.name for leaf, _ in o[1]) == a for o in rivals):  # one name, several objects' arrays
+        best = min([best, *rivals], key=lambda o: [found.index(leaf) for leaf, _ in o[1]])  # the first made, a layer's W before its b
+        rivals = []
     if rivals:
-        a = ",".join(leaf.name for leaf, _ in best[1])
         b = ",".join(leaf.name for leaf, _ in rivals[0][1])
         raise LearnerError(
             f"the weights are ambiguous: {a} or {b} fit the layers {'-'.join(map(str, sizes))}; name them in order with --weights {a}"
@@ -136,7 +142,7 @@ def bind(found: list[Leaf], sizes: tuple[int, ...], *, layout: str | None = None
             fits = [x for x in found if x not in taken and x != leaf and len(x.shape) <= 2 and _bias_fits(x, sizes[k + 1], columns)]
             fits = [x for x in fits if x not in [w for w, _ in combo]]
             fits.sort(key=lambda x: (_score(x, BIAS_NAMES), _near(x, leaf)))
-            b = fits[0] if fits and not (bias is None and _score(fits[0], BIAS_NAMES)) else None
+            b = fits[0] if fits and not (bias is None and _score(fits[0], BIAS_NAMES) and not stepped) else None
             if b is not None:
                 taken.add(b)
         layers.append(LayerSlots(leaf, b, columns, folded))

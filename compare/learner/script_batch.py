@@ -24,8 +24,10 @@ def batch(records: list[Record], params, where, scope: dict, frame: int = 0) -> 
         leaf.where("") for s in where.layers for leaf in (s.weight, s.bias) if leaf is not None
     }
     products = [
-        r for r in records if isinstance(r.value, np.ndarray) and r.value.ndim in (1, 2) and r.value.size % n1 == 0 and np.any(r.value)
-    ]
+        r
+        for r in records
+        if isinstance(r.value, np.ndarray) and r.value.ndim in (1, 2) and r.value.size % n1 == 0 and np.any(r.value) and not r.bound
+    ]  # computed values, not a call's arguments (update_params(W1, b1, ...) binds copies of the weights)
     inside = _distinct(r.value for r in products if r.frame >= frame)  # computed within the updating call (per-sample backprops)
     for values in (inside, _distinct(r.value for r in products)) if inside else (_distinct(r.value for r in products),):
         found = _best_batch(records, scope, keys, W1, b1, n0, values, where.columns)

@@ -35,10 +35,29 @@ class Step:
     data_size: int = 0  # the size of the data set the batch's rows came from (0: the batch is all of it, or unknown)
 
 
-def _leaf(rec: Record) -> slots.Leaf:
+def _leaf(rec: Record, key: str) -> slots.Leaf:
     """An updated array as a leaf named by its last name (self.b_h: b_h; params['W1']: W1)."""
     names = [n for n in re.findall(r"\w+", rec.key) if not n.isdigit()]
-    return slots.Leaf((("[]", rec.key),), np.shape(rec.before), "array", label=names[-1] if names else "")
+    return slots.Leaf((("[]", key),), np.shape(rec.before), "array", label=names[-1] if names else "")
+
+
+def _objects(updates: list[Record]) -> dict[int, str]:
+    """A name for the array each update changed: its key, or, where one name holds the arrays of several layer
+    objects, each changed in place (each FCLayer's self.weights -=, each parameter of a generator), the key and which
+    object ("param (object 2)"). A name rebound to a new array (W = W - lr * dW) is one array whatever it holds."""
+    which: dict[tuple[str, int], int] = {}  # (key, id of an array an update left) -> which of the key's arrays
+    count: dict[str, int] = {}
+    out = {}
+    for r in updates:
+        array = (
+            r.ident if r.ident and r.was == r.ident else 0
+        )  # changed in place: that array; else (numbers in lists, a new array each step) the name
+        k = which.get((r.key, array))
+        if k is None:
+            k = count[r.key] = count.get(r.key, 0) + 1
+        which[(r.key, array)] = k
+        out[id(r)] = (r.key, k)
+    return {i: key if count[key] == 1 else f"{key} (object {k})" for i, (key, k) in out.items()}
 
 
 @dataclass
@@ -96,21 +115,29 @@ def first_step(run: Run, setup, layout: str | None = None) -> Step:
         )
     start = watch.records.index(watch.updates[0])
     updates = [r for r in watch.records[start:] if r.update and r.before is not None and np.ndim(r.before) in (1, 2) and weight_like(r.key)]
-    last = {r.key: r for r in updates}  # each key's value after the step (an update an element at a time ends last)
-    updates = list({r.key: r for r in reversed(updates)}.values())[::-1]  # each key's first update in the step
-    updates.sort(key=lambda r: _first_read(watch.records[:start], r.key))  # forward order: backprop updates the last layer first
-    weights = [_leaf(r) for r in updates]
+    names = _objects(updates)
+    last = {names[id(r)]: r for r in updates}  # each array's value after the step (an update an element at a time ends last)
+    firsts = list({names[id(r)]: r for r in reversed(updates)}.values())[::-1]  # each array's first update in the step
+    order = {id(r): k for k, r in enumerate(firsts)}
+    seen = _first_seen(watch.records[:start])
+    firsts.sort(
+        key=lambda r: (min(_first_read(watch.records[:start], r.key), seen.get(r.was or r.ident, start)), -order[id(r)])
+    )  # forward order
+    updates = firsts
+    weights = [_leaf(r, names[id(r)]) for r in updates]
     sizes = setup.sizes if setup.sizes_given else None
     chains = layer_search.chains(weights, sizes, layout=layout, bias=setup.bias, ordered=True)
     if not chains:
-        raise LearnerError(f"the arrays {run.name} updates first ({', '.join(r.key for r in updates)}) do not chain into layers")
-    where = layer_search.bind(weights, chains[0], bias=setup.bias)
-    before = where.read({r.key: r.before for r in updates})
-    after = where.read({r.key: last[r.key].value for r in updates})
+        raise LearnerError(f"the arrays {run.name} updates first ({', '.join(names[id(r)] for r in updates)}) do not chain into layers")
+    where = layer_search.bind(weights, chains[0], bias=setup.bias, stepped=True)
+    before = where.read({names[id(r)]: r.before for r in updates})
+    after = where.read({names[id(r)]: last[names[id(r)]].value for r in updates})
     sizes = where.sizes
     scope = {**run.scope, **script_batch.families(watch.records[:start], run.scope)}
     X, columns_data, idx = script_batch.batch(watch.records[:start], before, where, scope, watch.records[start].frame)
     y, data_size = script_batch.targets(watch.records[:start], scope, X, sizes[-1], columns_data)
+    if np.ndim(y) == 1 and sizes[-1] > 1 and np.array_equal(y, np.round(y)):
+        y = np.asarray(y).astype(np.int64)  # class labels (their copies were taken as floats)
     lr, lr_words = _learning_rate(updates, setup.lr)
     grads = [((Wb - Wa) / lr, None if bb is None else (bb - ba) / lr) for (Wb, bb), (Wa, ba) in zip(before, after)]
     got = Returned(None, grads, {}, precision([r.dtype for r in updates]), "in place", lr, lr_words)
@@ -118,6 +145,16 @@ def first_step(run: Run, setup, layout: str | None = None) -> Step:
     form = Form("columns" if where.columns else "rows", per_sample=False)
     end = max(watch.records.index(r) for r in last.values()) + 1  # the run went on to the next forward pass: not this step's
     return Step(before, X, y, got, sizes, where.bias, form, watch.records[:end], words, data_size if data_size > len(X) else 0)
+
+
+def _first_seen(records: list[Record]) -> dict[int, int]:
+    """Where each array first showed itself as a value of their code (made, or bound to a parameter): layers made
+    lazily by the forward pass, or by their constructors, in the network's order."""
+    out: dict[int, int] = {}
+    for i, r in enumerate(records):
+        if r.ident:
+            out.setdefault(r.ident, i)
+    return out
 
 
 def _first_read(records: list[Record], key: str) -> int:

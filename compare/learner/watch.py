@@ -40,6 +40,7 @@ class Record:
     calls: tuple[int, ...] = ()  # the records of what the calls made by this statement returned
     step: bool = False  # an update of the network's weights (W -= lr * dW): compared as (before - after) / lr
     scalars: dict = field(default_factory=dict)  # of a step: the numbers it read (self.lr, alpha) and their values then
+    was: int = 0  # of an update: id() of the object the name held before (the same array for -=, the last one for W = W - ...)
 
     @property
     def root(self) -> str:
@@ -91,6 +92,7 @@ class Watch:
         serial: dict = {}  # frame -> which call it is
         seen: dict = {}  # id -> object: aliases are names for objects seen before
         self._updated = {}  # key -> id of what it holds: the weights updated so far
+        self._stepped = {}  # key -> ids of every array a step left in it (several layer objects' self.weights)
         self._read = set()  # the updated keys a statement has read since (the next forward pass)
         self._event = (0, 0)
         self._pending = {}  # frame -> records of what its callees returned since its last line
@@ -181,10 +183,15 @@ class Watch:
         if obj is not None:
             seen.setdefault(ident, obj)
         if is_update and np.ndim(copy) in (1, 2) and weight_like(key):
-            if self.stop_at_update and key in self._updated and key in self._read:
+            again = key in self._updated and key in self._read
+            if again and was[0] is not None and was[0] is obj:  # in place: the same array again, not another object's self.weights
+                again = id(was[0]) in self._stepped.get(key, ())
+            if self.stop_at_update and again:
                 del self.records[self._event[0] :], self.updates[self._event[1] :]  # the statement belongs to the next step
                 raise Stop  # weights updated, read by the next forward pass, and updated again: the second step
             self._updated[key] = ident
+            self._stepped.setdefault(key, set()).add(ident)
+            rec.was = id(was[0]) if was[0] is not None else 0
             self._read.discard(key)
             rec.scalars = _scalars(frame, st.reads)
             rec.step = True  # a bias's step too (from zeros): compared as a gradient
