@@ -114,3 +114,18 @@ def test_finite_differences_of_a_quadratic_by_hand_count_no_kink_and_every_tenso
     result = pipeline.gradients(Spec(layers=(2, 3, 1), frameworks=("numpy",)), exact="off")
     rows = tables.gradient_table(result).query(f"pair == '{tables.FD_PAIR}'")["tensor"].tolist()
     assert rows == ["db2", "dW2", "db1", "dW1"]  # every tensor, the output layer first
+
+
+def test_a_curve_against_the_exact_one_is_judged_under_sgd_and_measured_under_adam():
+    from types import SimpleNamespace
+
+    from compare.agree import exact_rows
+    from compare.shared.spec import Spec
+
+    exact = np.array([np.longdouble(1), np.longdouble(0.5)])
+    for optimizer, off, judged, status in (("sgd", 0.0, True, "ok"), ("sgd", 1e-6, False, "ok"), ("adam", 1e-6, None, "measured")):
+        run = SimpleNamespace(losses=np.array([1.0, 0.5 + off]))
+        result = SimpleNamespace(spec=Spec(optimizer=optimizer), native=(), grads={"torch": None}, histories={"torch": run},
+                                 exact=SimpleNamespace(runs={"torch": "torch"}, losses={"torch": exact}, steps=2, total=2, method="longdouble"))  # fmt: skip
+        (row,) = exact_rows.agreement_rows(result)
+        assert row["pass"] is judged and row["status"] == status and row["first_divergent_step"] == (2 if off else None), row
