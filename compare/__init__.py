@@ -43,6 +43,18 @@ def sweep(grid, client=None, out=None, force: bool = False, workers: int | None 
     return _sweep(grid, out, force=force, workers=workers, client=client)
 
 
+def grade(submissions, assignment, out=None, force: bool = False, workers: int | None = None, client=None):
+    """Every submission in a folder (.py/.ipynb files, or one folder per student) checked under an assignment file on a
+    Dask cluster (`client`, else a LocalCluster of `workers`); grades.csv, feedback/ and class.md in `out` (default:
+    grades/<assignment name>); the grades as a DataFrame, a row per submission. See compare.grading.runner.grade."""
+    from pathlib import Path
+
+    from compare.grading.runner import grade as _grade
+
+    out = Path("grades") / Path(assignment).stem if out is None else out
+    return _grade(submissions, assignment, out, force=force, workers=workers, client=client)
+
+
 def check(fn, spec: Spec | None = None, **options):
     """Check a learner's own backprop function (a notebook cell's too) against the reference; the options are the
     spec's fields and check's (layout="columns", params="dict", per_sample=True, convention=...); see
@@ -80,4 +92,15 @@ def export(spec_or_run_dir, to: str = "both", style: str = "faithful", out=None,
     return _export(spec_or_run_dir, to=to, style=style, out=out, force=force, convention=convention)
 
 
-__all__ = ["Spec", "Convention", "run", "gradcheck", "check", "check_cell", "check_optimizer", "sweep", "export"]
+__all__ = [
+    "Spec",
+    "Convention",
+    "run",
+    "gradcheck",
+    "check",
+    "check_cell",
+    "check_optimizer",
+    "sweep",
+    "grade",
+    "export",
+]

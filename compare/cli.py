@@ -1,13 +1,17 @@
-"""The mlp-compare command line: one subcommand a module, bad input one line and exit 2."""
+"""The mlp-compare command line: one subcommand a module; bad input one line and exit 2, signals and broken pipes quiet."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import os
+import signal
 import sys
+import threading
 
-from compare.commands import bench, check, check_optimizer, defaults, explain, export, gradcheck, run, sweep, table
-from compare.errors import UsageError
+from compare.commands import bench, check, check_optimizer, defaults, explain, export, gradcheck, grade, run, sweep, table, verify
+from compare.errors import Terminated, UsageError, interrupted_status
 
 # subcommand -> module with add_parser(subparsers) and main(args) -> exit code
 COMMANDS = {
@@ -19,7 +23,9 @@ COMMANDS = {
     "check-optimizer": check_optimizer,  # a learner's own update rule (compare/optimizer_check/)
     "gradcheck": gradcheck,
     "table": table,
+    "verify": verify,  # a bundle's files against its manifest, its tables re-derived from its losses
     "sweep": sweep,  # a grid of specs on a Dask cluster (compare/sweeps/)
+    "grade": grade,  # a class's submissions checked on a Dask cluster (compare/grading/)
     "export": export,  # standalone PyTorch and Keras scripts (compare/export/)
 }
 
@@ -44,18 +50,78 @@ def parser() -> Parser:
     return top
 
 
+class QuietPipe:
+    """stdout that, once its reader has gone (mlp-compare run | head -1), sends the rest to /dev/null: the command
+    finishes its work and exits with its own status, without a BrokenPipeError."""
+
+    def __init__(self, stream):
+        self.stream, self.gone = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def _gone(self) -> None:
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # what is still buffered goes nowhere at exit too
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _quiet_exits():
+    """SIGTERM raised as Terminated (handled as Ctrl-C is) and stdout a QuietPipe, while a command runs."""
+    stdout, handler = sys.stdout, None
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.signal(signal.SIGTERM, _terminate)
+    sys.stdout = QuietPipe(stdout)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command].main(args)
-    except UsageError as e:
-        if getattr(e, "trace", ""):
-            print("Traceback (your file only):\n" + e.trace, file=sys.stderr)
-        print(f"mlp-compare {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"mlp-compare {args.command}: interrupted; nothing written", file=sys.stderr)
-        return 130
+    name = f"mlp-compare {args.command}"
+    with _quiet_exits():
+        try:
+            return COMMANDS[args.command].main(args)
+        except UsageError as e:
+            if getattr(e, "trace", ""):
+                print("Traceback (your file only):\n" + e.trace, file=sys.stderr)
+            print(f"{name}: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as e:
+            what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+            print(f"{name}: {what}; nothing written", file=sys.stderr)
+            return interrupted_status(e)
+        except OSError as e:  # a file or folder the system refused (full disk, no permission): what and where, in one line
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"{name}: error: {where}{e.strerror or e}", file=sys.stderr)
+            return 2
 
 
 def entry() -> None:

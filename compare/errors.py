@@ -20,3 +20,12 @@ class LearnerError(UsageError):
     def __init__(self, message: str, trace: str = ""):
         super().__init__(message)
         self.trace = trace
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill PID, a scheduler's or container's stop), handled as Ctrl-C is: what was being written is removed."""
+
+
+def interrupted_status(e: KeyboardInterrupt) -> int:
+    """The exit status of an interrupted command, as a shell reports a signal: 130 for Ctrl-C, 143 for SIGTERM."""
+    return 143 if isinstance(e, Terminated) else 130

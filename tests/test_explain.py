@@ -135,6 +135,9 @@ def write_bundle(folder, spec, data, init, order, curves, grads):
     np.save(folder / "schedule.npy", order)
     frames = [pd.DataFrame({"framework": n, "epoch": 1, "step": np.arange(1, len(c) + 1), "loss": c}) for n, c in curves.items()]
     pd.concat(frames).to_csv(folder / "curves.csv", index=False, float_format="%.17g")
+    (folder / "losses").mkdir()
+    for name, c in curves.items():
+        np.save(folder / "losses" / f"{name}.npy", np.asarray(c, "<f8"))  # what explain reads: the exact losses
     (folder / "grads").mkdir()
     for name, g in grads.items():
         weights.save(folder / "grads" / f"{name}.npz", g, prefix="d")

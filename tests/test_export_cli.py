@@ -15,6 +15,7 @@ from compare.cli import main
 from compare.errors import SpecError
 from compare.export import Convention
 from compare.export import folder as export_folder
+from compare.io import manifest
 from compare.shared.spec import Spec
 from tests.exports import BUNDLE, CASES
 
@@ -118,6 +119,7 @@ def _native_bundle(tmp_path):
     compare.run(SMALL.replace(frameworks=("numpy",), dropout=0.0)).save(run)
     environment = json.loads((run / "environment.json").read_text())
     (run / "environment.json").write_text(json.dumps({**environment, "defaults": "native"}))
+    manifest.write(run)  # as such a run seals it
     return run
 
 

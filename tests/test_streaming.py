@@ -113,10 +113,11 @@ def _run_memory(epochs: int, stream: bool, tmp_path, trace: bool = True) -> tupl
 def test_a_streamed_run_keeps_nothing_per_step_and_writes_its_bundle_in_flat_memory(tmp_path, monkeypatch):
     monkeypatch.setattr(loss_file, "CHUNK", 64)  # both runs longer than a chunk and than a plot's points
     monkeypatch.setattr(plots, "MAX_POINTS", 50)
-    _run_memory(2, True, tmp_path, trace=False)  # warm-up: imports, caches
+    for i in range(2):  # warm-up: imports and caches (the first may write the data set's cache, the second reads it:
+        _run_memory(2, True, tmp_path / str(i), trace=False)  # np.load of an .npz imports a codec, 40 KB, once)
     short, long = _run_memory(10, True, tmp_path), _run_memory(200, True, tmp_path)
     extra_steps = (200 - 10) * 19
-    assert abs(long[0] - short[0]) < 1024, (short, long)  # nothing kept per step (8 B a step would be 29 KB)
+    assert abs(long[0] - short[0]) < 4096, (short, long)  # nothing kept per step (8 B a step would be 29 KB)
     # writing the bundle: its ~4.6 MB peak varies by up to ~55 KB between repeats of the same run; the per-step
     # DataFrames this replaced grew it by 0.6-1.8 MB per 1000 steps (2-6 MB here)
     assert long[1] - short[1] < 256 * 1024, (short, long)

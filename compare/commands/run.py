@@ -7,9 +7,9 @@ from pathlib import Path
 
 from compare.commands.flags import add_exact_flag, add_spec_flags, spec_from_args
 from compare.experiment import pipeline
+from compare.experiment.to_bundle import run_to_bundle
 from compare.explain import search
 from compare.io import bundle, console
-from compare.shared import implementations
 
 EXAMPLES = """examples:
   mlp-compare run                                    # the beginner network 2-4-1 on moons
@@ -20,7 +20,8 @@ EXAMPLES = """examples:
   mlp-compare run --defaults native                          # each framework on its own defaults, explained
 
 exit status: 0 every pair that should agree does (--defaults native: every gap is explained);
-1 a pair disagrees or a loss became NaN/inf; 2 bad input.
+1 a pair disagrees or a loss became NaN/inf; 2 bad input (--out another run is writing, or that exists
+without --force); 130 Ctrl-C, 143 SIGTERM (nothing written).
 """
 NATIVE_NOTE = (
     "--defaults native: torch and TensorFlow started from their own initial weights and default hyperparameters, "
@@ -55,21 +56,19 @@ def add_parser(sub) -> None:
 def main(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     out = Path(args.out) if args.out else bundle.default_dir(spec)
-    bundle.check_target(out, args.force, cli=True)
-    prepared = pipeline.prepare(spec)  # bad data (a CSV, a size that does not fit) stops here, before any progress bar
-    console.console.print(f"[bold]mlp-compare run[/]: {spec.short()}, {spec.epochs} epochs, batch {spec.batch_size}")
-    names = [n for n in implementations.runs_for(spec) if implementations.installed(n)]
-    with bundle.staging(out) as staged:  # the curves stream into it during training; removed if anything fails
-        with console.progress_bars(names, spec.epochs) as on_epoch:
-            result = pipeline.run(spec, on_epoch=on_epoch, stream_to=staged, defaults=args.defaults, prepared=prepared, exact=args.exact)
-        console.print_run(result)
-        ok = result.ok
-        if args.explain or args.defaults == "native":
-            explanation = search.explain_result(result)
-            console.print_explanation(explanation)
-            if args.defaults == "native":
-                console.say(NATIVE_NOTE)
-                ok = ok and explanation.explained
-        bundle.save(result, out, force=args.force, staged=staged, cli=True)
-    console.say(f"bundle: {out}/ (report.md, curves.csv, plots)")
+
+    def bars(names: list[str], epochs: int):  # once --out is claimed and the data are read
+        console.console.print(f"[bold]mlp-compare run[/]: {spec.short()}, {spec.epochs} epochs, batch {spec.batch_size}")
+        return console.progress_bars(names, epochs)
+
+    result = run_to_bundle(spec, out, args.force, progress=bars, cli=True, defaults=args.defaults, exact=args.exact)
+    console.print_run(result)
+    ok = result.ok
+    if args.explain or args.defaults == "native":
+        explanation = search.explain_result(result)
+        console.print_explanation(explanation)
+        if args.defaults == "native":
+            console.say(NATIVE_NOTE)
+            ok = ok and explanation.explained
+    console.say(f"bundle: {out}/ (report.md, curves.csv, plots; mlp-compare verify {out} re-checks it)")
     return 0 if ok else 1

@@ -25,7 +25,7 @@ cartesian product, and optional [[exclude]] patterns and [[include]] extra combi
 
 Writes DIR/runs/<name>/ (a run bundle per combination), DIR/sweep.csv, DIR/heatmap.png, DIR/report.md.
 exit status: 0 every combination ok; 1 one disagrees, diverged or failed; 2 bad input (nothing written);
-130 interrupted (completed bundles and sweep.csv kept: run the same command to resume).
+130 Ctrl-C, 143 SIGTERM (completed bundles and sweep.csv kept: run the same command to resume).
 """
 
 
@@ -65,7 +65,7 @@ def _bar():
 
 
 def main(args: argparse.Namespace) -> int:
-    from compare.errors import UsageError
+    from compare.errors import UsageError, interrupted_status
     from compare.sweeps import cluster, grid, runner
 
     if args.workers is not None and (args.workers < 1 or args.scheduler):
@@ -79,9 +79,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         with _bar() as progress:
             frame = runner.sweep(args.grid, out, args.force, args.workers, args.scheduler, security, progress=progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         console.say(f"interrupted: the completed combinations are in {out}/sweep.csv; run the same command again to resume")
-        return 130
+        return interrupted_status(e)
     counts = frame["status"].value_counts()
     console.say(
         ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "disagrees", "diverged", "failed"))

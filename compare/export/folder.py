@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from compare.errors import BundleError, UsageError
@@ -11,7 +10,7 @@ from compare.export.convention import PLAIN, Convention
 from compare.export.notebook import notebook
 from compare.export.readme import readme
 from compare.export.source import Source, read
-from compare.io import bundle
+from compare.io import staging
 from compare.shared.spec import Spec
 
 TARGETS = {"torch": ["torch"], "keras": ["keras"], "both": ["torch", "keras"], "notebook": ["torch", "keras"]}
@@ -46,13 +45,9 @@ def export(
     convention = convention or PLAIN
     refuse(source, style, convention)
     out = Path(out) if out is not None else Path("exports") / source.name
-    bundle.check_target(out, force, cli)
-    with bundle.staging(out) as staged:
+    with staging.staging(out, force, cli) as staged:
         write(source, staged, TARGETS[to], style, to == "notebook", convention)
-        if out.exists():
-            shutil.rmtree(out)
-        staged.rename(out)
-    return out
+        return staging.install(staged, out, force, cli)
 
 
 def refuse(source: Source, style: str, convention: Convention) -> None:

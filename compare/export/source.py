@@ -108,6 +108,8 @@ def _from_bundle(folder: Path) -> Source:
         )
     try:
         spec, data, init, schedule, _ = bundle.load(folder)
+    except BundleError:  # one line naming the file already
+        raise
     except SpecError as e:
         raise SpecError(f"{folder}/spec.json: {e}") from None
     except (OSError, KeyError, ValueError) as e:  # a file of the bundle that cannot be read

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,15 +10,15 @@ import numpy as np
 import pandas as pd
 
 from compare.agree import tables
-from compare.errors import BundleError
 from compare.exact import extended, measure
-from compare.io import markdown, plots
+from compare.io import manifest, markdown, masks, plots, reader
+from compare.io import staging as staging_module
 from compare.shared import implementations, loss_file, weights
 from compare.shared import spec as spec_module
-from compare.shared.data import Dataset
 
 FOLDERS = ["grads", "final", loss_file.LOSSES]  # per framework: first gradients, final weights, per-step losses (.npy)
 FILES = [
+    manifest.MANIFEST,  # the size and SHA-256 of every other file, written last
     "spec.json",
     "data.npz",
     "init.npz",
@@ -43,6 +39,7 @@ EXACT_FILES = ["exact.csv"]  # and the folder exact/: written unless --exact off
 ORDERS = "orders"  # orders/<framework>.npy: the sample order of a run that did not train on schedule.npy
 EXACT = "exact"  # exact/: the exact reference's first gradients and curve per update rule (long double as float64 hi, lo)
 BOUNDS = "bounds.npz"  # the round-off bound of every first-gradient entry (dW1, db1, ...), in the run's dtype
+MASKS = masks.FOLDER  # masks/mask<l>.npy: a dropout run's masks, packed bits (see compare/io/masks.py)
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
 
 
@@ -51,16 +48,6 @@ def default_dir(spec) -> Path:
     layers = ["-".join(map(str, spec.layers))] + ([] if spec.bias else ["nobias"])
     slug = "-".join([*layers, *spec.activations[:1], spec.loss, spec.optimizer, Path(spec.dataset).stem])
     return Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
-
-
-def check_target(out: Path, force: bool, cli: bool = False) -> None:
-    """Refuse an existing non-empty folder unless forced, and a file in the way; the message uses the caller's
-    own words: --out and --force on the command line, out= and force=True in Python."""
-    where, forcing = (f"--out {out}", "--force") if cli else (f"out={str(out)!r}", "force=True")
-    if out.exists() and not out.is_dir():
-        raise BundleError(f"{where}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise BundleError(f"{where}: folder exists and is not empty; pass {forcing} to replace it")
 
 
 def spec_json(spec) -> str:
@@ -97,6 +84,8 @@ def _write(result, tmp: Path) -> None:
     plots.loss_curves(result, tmp / "loss_curves.png")
     plots.grad_errors(result, tmp / "grad_errors.png")
     (tmp / "report.md").write_text(markdown.report(result))
+    if spec.dropout > 0:
+        masks.write(tmp, spec, result.schedule.shape)
 
 
 def _write_exact(result, tmp: Path) -> None:
@@ -141,6 +130,20 @@ def exact(folder: str | Path) -> dict | None:
     return out
 
 
+def exact_reference(folder: str | Path) -> measure.Exact | None:
+    """The exact reference a bundle holds (exact/), as the run had it, for its tables to be derived again; None without."""
+    stored = exact(folder)
+    if stored is None:
+        return None
+    about = stored["about"]
+    rules = sorted(set(about["runs"].values()))
+    grads = {
+        r: (stored[r]["grads"]["loss"], weights.from_dict({k: v for k, v in stored[r]["grads"].items() if k != "loss"}, "d")) for r in rules
+    }
+    losses = {r: stored[r]["losses"] for r in rules}
+    return measure.Exact(about["method"], about["mode"], grads, losses, about["steps"], about["total"], about["seconds"], about["runs"])
+
+
 def _write_losses(result, folder: Path) -> None:
     """losses/<name>.npy: each run's per-step losses, exact; runs streamed into this folder are there already."""
     for name, history in result.histories.items():
@@ -158,64 +161,47 @@ def _write_csv(path: Path, frames, columns: list[str], float_format: str) -> Non
             frame.to_csv(f, header=False, index=False, float_format=float_format)
 
 
-@contextlib.contextmanager
-def staging(out: Path):
-    """A temporary folder beside `out` to write the bundle into (training can stream its curves there);
-    removed on any failure or interrupt, renamed to `out` by save()."""
-    made = [p for p in [out.parent, *out.parent.parents] if not p.exists()]  # folders this call creates
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the bundle is an ordinary folder
-        yield tmp
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-            for folder in made:  # a failed run leaves no empty runs/ behind either
-                if folder.exists() and not any(folder.iterdir()):
-                    folder.rmdir()
+def staging(out: Path, force: bool = False, cli: bool = False, foreign_dead: bool = False):
+    """A staging folder beside `out`, claimed for this run (see compare/io/staging.py): training streams its curves
+    there; removed on any failure or interrupt; save() renames it to `out`."""
+    return staging_module.staging(Path(out), force, cli, foreign_dead)
 
 
 def save(result, out: str | Path | None = None, force: bool = False, staged: Path | None = None, cli: bool = False) -> Path:
-    """Write the bundle into a temporary folder beside `out` (or into `staged`, from staging(out)),
-    then rename it into place. cli: say --out and --force in an error, not out= and force=True."""
+    """Write the bundle into a staging folder beside `out` (or into `staged`, from staging(out)), its manifest last,
+    then rename it into place: atomically, and never over a folder another run writes or (without force) one that
+    exists. cli: say --out and --force in an error, not out= and force=True."""
     out = Path(out) if out is not None else default_dir(result.spec)
-    check_target(out, force, cli)
     if staged is None:
-        with staging(out) as tmp:
+        with staging(out, force, cli) as tmp:
             return save(result, out, force, staged=tmp, cli=cli)
     _write(result, staged)
-    if out.exists():
-        shutil.rmtree(out)
-    staged.rename(out)
-    return out
+    manifest.write(staged)
+    return staging_module.install(staged, out, force, cli)
 
 
 def load(folder: str | Path):
-    """(spec, data, init, schedule, curves) from a bundle: all a re-run needs, and what it gave."""
+    """(spec, data, init, schedule, curves) from a bundle: all a re-run needs, and what it gave (curves: framework,
+    epoch, step, loss from the exact losses/*.npy). Files that do not match the bundle's manifest.json are refused
+    (BundleError, one line naming the first); a bundle without one is said on stderr and read, its damage one line."""
     folder = Path(folder)
-    missing = [f for f in ("spec.json", "data.npz", "init.npz", "schedule.npy", "curves.csv") if not (folder / f).is_file()]
-    if not folder.is_dir() or missing:
-        raise BundleError(
-            f"{folder}: not a run bundle (missing {', '.join(missing) or 'the folder'}); expected a folder written by 'mlp-compare run --out'"
-        )
-    d = json.loads((folder / "spec.json").read_text())
-    d.pop("conventions", None)
-    spec = spec_module.from_dict(d)
-    with np.load(folder / "data.npz") as f:
-        n_classes = int(f["n_classes"]) if "n_classes" in f.files else -1
-        data = Dataset(f["X_train"], f["y_train"], f["X_test"], f["y_test"], None if n_classes < 0 else n_classes)
-    schedule = np.load(folder / "schedule.npy")
-    return spec, data, weights.load(folder / "init.npz"), schedule, pd.read_csv(folder / "curves.csv")
+    sealed = reader.checked(folder)
+    if not sealed:
+        reader.readable(folder)
+    spec = reader.spec(folder)
+    data, init = reader.data(folder), reader.read(folder, "init.npz", weights.load)
+    schedule = reader.npy(folder, "schedule.npy", "<i8", 2)
+    curves = reader.curves(folder, spec, schedule.shape[1])
+    if not sealed:
+        reader.unchecked(folder)
+    return spec, data, init, schedule, curves
 
 
 def orders(folder: str | Path) -> dict[str, np.ndarray]:
     """{framework: (epochs, n_train) sample order} of the runs that trained on an order of their own (none: all on
     schedule.npy)."""
-    folder = Path(folder) / ORDERS
-    return {path.stem: np.load(path) for path in sorted(folder.glob("*.npy"))} if folder.is_dir() else {}
+    paths = sorted((Path(folder) / ORDERS).glob("*.npy"))
+    return {path.stem: reader.npy(folder, f"{ORDERS}/{path.name}", "<i8", 2) for path in paths}
 
 
 def ulps_rows(folder: Path) -> list[dict]:
@@ -235,20 +221,15 @@ def is_bundle(folder: Path) -> bool:
     return (folder / "spec.json").is_file()
 
 
-def _table(folder: Path, name: str) -> pd.DataFrame:
-    path = folder / name
-    if not path.is_file():
-        raise BundleError(f"{folder}: not a run bundle (no {name}); expected a folder written by 'mlp-compare run'")
-    return pd.read_csv(path)
-
-
 def pair_rows(folder: Path) -> list[dict]:
     """A bundle summed up a row per framework pair: the spec in short, the largest gradient and curve
-    differences, the first divergent step and each framework's final test accuracy (mlp-compare table)."""
-    d = json.loads((folder / "spec.json").read_text())
-    d.pop("conventions", None)
-    spec = spec_module.from_dict(d)
-    grads, agree, metrics = _table(folder, "gradients.csv"), _table(folder, "agreement.csv"), _table(folder, "metrics.csv")
+    differences, the first divergent step and each framework's final test accuracy (mlp-compare table). Refused in
+    one line naming the file: a bundle whose files do not match its manifest, or (without one) a damaged table."""
+    sealed = reader.checked(folder, ("spec.json",))
+    spec = reader.spec(folder)
+    grads = reader.table(folder, "gradients.csv", ("pair", "max_rel"))
+    agree = reader.table(folder, "agreement.csv", ("pair", "should_agree", "max_rel", "first_divergent_step", "status"))
+    metrics = reader.table(folder, "metrics.csv", ("framework",))
     acc = dict(zip(metrics["framework"], metrics["test_acc"])) if "test_acc" in metrics else {}
     rows = []
     for r in agree.itertuples():
@@ -270,4 +251,6 @@ def pair_rows(folder: Path) -> list[dict]:
                 "status": r.status,
             }
         )
+    if not sealed:
+        reader.unchecked(folder)
     return rows

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compare.errors import LearnerError
-from compare.learner import binding, returned, roles
+from compare.learner import binding, containers, returned, roles
 from compare.learner.layouts import CONTAINERS, Form, Params
 from compare.learner.loading import folder_of, guarded, their_traceback
 from compare.learner.returned import Returned
@@ -172,10 +172,10 @@ class Caller:
         if self.template is not None:
             return self.once_in_lists(batch, Xs, ys)
         params_in = self.form.params_in(batch.params)
-        handed = _flat(params_in)
+        handed = containers.flat(params_in)
         before = [a.copy() for a in handed]
         X0, y0 = Xs.copy(), np.asarray(ys, dtype=np.float64).copy()
-        tensors = _by_name(params_in) if any(p.role == "tensor" for p in self.signature) else None
+        tensors = containers.by_name(params_in) if any(p.role == "tensor" for p in self.signature) else None
         args = self.arguments(params_in, Xs, ys, masks, batch.lr, batch.l2, tensors)
         out = self.run(args)
         n = 1 if self.form.per_sample else len(batch.X)
@@ -233,7 +233,8 @@ class Caller:
             elif isinstance(e, MemoryError):
                 hint = " (it ran out of the memory the check allows)"
             error = LearnerError(
-                f"{self.name} raised {type(e).__name__}: {e}".splitlines()[0] + hint, their_traceback(e, folder_of(self.fn))
+                f"{self.name} raised {type(e).__name__}{f': {e}' if str(e) else ''}".splitlines()[0] + hint,
+                their_traceback(e, folder_of(self.fn)),
             )
             error.shapes = isinstance(e, (ValueError, IndexError, TypeError))
             raise error from None
@@ -257,19 +258,10 @@ class Caller:
         """Weights changed in place: the gradients are (before - after) / lr."""
         lr, words = self.lr(batch.lr)
         grads = [(b - a) / lr for b, a in zip(before, handed)]
-        canonical = returned.read(_regroup(params_in, grads), self.form, batch.params, n, self.name).grads
+        canonical = returned.read(containers.regroup(params_in, grads), self.form, batch.params, n, self.name).grads
         loss = float(np.asarray(out).reshape(())) if returned._number(out) else None
         dtypes = [a.dtype for a in handed]
         return Returned(loss, canonical, {}, returned.precision(dtypes), "in place", lr, words)
-
-
-def _by_name(params_in) -> dict:
-    """The learner's own tensors (in their layout) by name, for a function that takes them one by one: w1, b1, ..."""
-    flat = _flat(params_in)
-    pairs = len(flat) // 2 if isinstance(params_in, list) and params_in and isinstance(params_in[0], tuple) else 0
-    if pairs:
-        return {f"{t}{k}": a for k in range(1, pairs + 1) for t, a in zip("wb", flat[2 * k - 2 : 2 * k])}
-    return {k.lower(): v for k, v in params_in.items()} if isinstance(params_in, dict) else {f"w{k}": W for k, W in enumerate(flat, 1)}
 
 
 def _tensor_names(params) -> list[str]:
@@ -284,27 +276,3 @@ def _new_weights(got: Returned, params) -> bool:
         (g, W) for (gW, gb), (W, b) in zip(got.grads, params) for g, W in ((gW, W), (gb, b)) if g is not None and np.shape(g) == np.shape(W)
     ]
     return bool(pairs) and all(np.any(W) and np.max(np.abs(g - W)) <= 0.1 * np.max(np.abs(W)) for g, W in pairs)
-
-
-def _flat(container) -> list[np.ndarray]:
-    """The arrays of a params container, in order."""
-    if isinstance(container, dict):
-        return list(container.values())
-    out = []
-    for item in container:
-        out += _flat(item) if isinstance(item, (list, tuple)) else [item]
-    return out
-
-
-def _regroup(container, arrays: list[np.ndarray]):
-    """arrays put back into the shape of the container they came from (a step read as gradients in the same form)."""
-    it = iter(arrays)
-
-    def rebuild(c):
-        if isinstance(c, dict):
-            return {k: next(it) for k in c}
-        if isinstance(c, (list, tuple)):
-            return type(c)(rebuild(x) if isinstance(x, (list, tuple)) else next(it) for x in c)
-        return next(it)
-
-    return rebuild(container)

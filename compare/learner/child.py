@@ -22,6 +22,7 @@ from compare.errors import LearnerError
 
 TIMEOUT = 60.0  # seconds a request may take by default (--timeout)
 MEMORY_GB = 4.0  # address space the learner's process may take (--memory)
+START_S = 120.0  # seconds the process may take to start (the check's own imports, none of the learner's code): not --timeout
 DOING = {
     "open": "while loading your file",
     "call": "while computing gradients",
@@ -63,8 +64,12 @@ class ChildSide:
             self._died(method, None)
         exited = None
         while True:
-            if not self.receive.poll(self.timeout):
+            if not self.receive.poll(max(self.timeout, START_S) if method == "setup" else self.timeout):
                 self.close()
+                if method == "setup":
+                    raise LearnerError(
+                        f"the process for your code did not start within {START_S:g} s (a machine this busy cannot check it)"
+                    )
                 raise LearnerError(
                     f"your code did not finish within {self.timeout:g} s {DOING.get(method, '')} (an endless loop?); "
                     "give it longer with --timeout SECONDS"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +79,12 @@ def _csv(spec: Spec) -> tuple[np.ndarray, np.ndarray, bool]:
         raise SpecError(f"spec.dataset: no such file {spec.dataset!r}; expected a CSV path or one of " + ", ".join(DATASETS))
     try:
         frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+    except pd.errors.EmptyDataError:
+        raise SpecError(f"spec.dataset: {spec.dataset!r} is empty; expected a header and rows of numbers") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise SpecError(f"spec.dataset: cannot read {spec.dataset!r} as CSV ({e})") from None
+    if frame.empty:
+        raise SpecError(f"spec.dataset: {spec.dataset!r} is empty (a header and no rows); expected rows of numbers")
     if frame.shape[1] < 2:
         raise SpecError(f"spec.dataset: {spec.dataset!r} has {frame.shape[1]} column(s); expected features and a target")
     target = spec.target if spec.target is not None else frame.columns[-1]
@@ -93,6 +99,12 @@ def _csv(spec: Spec) -> tuple[np.ndarray, np.ndarray, bool]:
     bad = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
     if bad:
         raise SpecError(f"spec.dataset: non-numeric feature column(s) {', '.join(map(str, bad))} in {spec.dataset!r}; expected numbers")
+    numbers = frame.select_dtypes("number")
+    infinite = numbers.columns[np.isinf(numbers.to_numpy(np.float64)).any(axis=0)].tolist()
+    if infinite:
+        raise SpecError(
+            f"spec.dataset: {spec.dataset!r} has infinite values in column(s) {', '.join(map(str, infinite))}; expected finite numbers"
+        )
     y = frame[target]
     if spec.loss_kind.regression and pd.api.types.is_float_dtype(y):
         return features.to_numpy(np.float64), y.to_numpy(np.float64), False
@@ -137,6 +149,12 @@ def split(spec: Spec, X: np.ndarray, y: np.ndarray, is_class: bool):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
+    if len(y) - math.ceil(spec.test_fraction * len(y)) < 1:  # train_test_split's count of test samples
+        least = next(n for n in itertools.count(2) if n - math.ceil(spec.test_fraction * n) >= 1)
+        raise SpecError(
+            f"spec.dataset: {spec.dataset!r} has {len(y)} row{'s' if len(y) != 1 else ''}, too few to split into training "
+            f"and test samples (test_fraction {spec.test_fraction:g}); expected at least {least}"
+        )
     n_classes = int(y.max()) + 1 if is_class else None
     stratify = y if is_class and np.bincount(y).min() >= 2 else None
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=spec.test_fraction, random_state=spec.seed, stratify=stratify)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from compare.errors import UsageError
-from compare.io import bundle, formats
+from compare.io import bundle, formats, manifest
 from compare.sweeps.grid import Combination, text
 
 SWEEP_CSV = "sweep.csv"
@@ -26,13 +26,15 @@ def folder(out: Path, combo: Combination) -> Path:
 
 
 def complete(path: Path, combo: Combination) -> bool:
-    """A bundle with every file a run writes, made from this very spec (so a resumed sweep may keep it)."""
+    """A bundle with every file a run writes, each matching its manifest, made from this very spec (so a resumed
+    sweep may keep it)."""
     files = [path / f for f in bundle.FILES] + [path / d for d in bundle.FOLDERS]
     if not all(f.exists() for f in files):
         return False
     try:
+        manifest.check(path)
         return json.loads((path / "spec.json").read_text()) == json.loads(bundle.spec_json(combo.spec))
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # BundleError too: a file changed since the run wrote it
         return False
 
 

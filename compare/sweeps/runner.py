@@ -18,20 +18,15 @@ WRITE_EVERY_S = 1.0  # sweep.csv is rewritten at most this often while results c
 
 
 def run_one(name: str, spec_fields: dict, out: str) -> dict:
-    """On a worker: compare.run for one combination, its bundle written atomically to out/runs/<name>/, and its
-    row; a combination that raises becomes a failed row (a worker that dies is Dask's to retry)."""
-    from compare.experiment import pipeline
-    from compare.io import bundle
+    """On a worker: one combination trained into its bundle, out/runs/<name>/ (run_to_bundle, as run writes one), and
+    its row; a combination that raises becomes a failed row (a worker that dies is Dask's to retry)."""
+    from compare.experiment.to_bundle import run_to_bundle
     from compare.shared import spec as spec_module
 
     started = time.perf_counter()
     path = Path(out) / results.RUNS / name
     try:
-        spec = spec_module.from_dict(spec_fields)
-        prepared = pipeline.prepare(spec)
-        with bundle.staging(path) as staged:
-            result = pipeline.run(spec, stream_to=staged, prepared=prepared)
-            bundle.save(result, path, force=True, staged=staged)
+        run_to_bundle(spec_module.from_dict(spec_fields), path, force=True, foreign_dead=True)
         row = results.bundle_row(path)
     except Exception as e:  # recorded in the row, and the other combinations go on
         row = results.failed_row(e)
