@@ -118,5 +118,6 @@ def split(x) -> tuple[np.ndarray, np.ndarray]:
 
 
 def join(hi, lo) -> np.ndarray:
-    """The long double array that split() stored."""
-    return np.asarray(hi, LD) + np.asarray(lo, LD)
+    """The long double array that split() stored (a step past a run that blew up: inf + -inf, NaN as stored)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(hi, LD) + np.asarray(lo, LD)
