@@ -5,29 +5,35 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib
 import os
 import signal
 import sys
 import threading
 
-from compare.commands import bench, check, check_optimizer, defaults, explain, export, gradcheck, grade, run, sweep, table, verify
 from compare.errors import Terminated, UsageError, interrupted_status
 
-# subcommand -> module with add_parser(subparsers) and main(args) -> exit code
+# subcommand -> module of compare.commands with add_parser(subparsers) and main(args) -> exit code; imported only when
+# its command is the one run (each pulls in its own libraries: `check` need not load pandas or Dask)
 COMMANDS = {
-    "run": run,
-    "bench": bench,
-    "defaults": defaults,
-    "explain": explain,
-    "check": check,
-    "check-optimizer": check_optimizer,  # a learner's own update rule (compare/optimizer_check/)
-    "gradcheck": gradcheck,
-    "table": table,
-    "verify": verify,  # a bundle's files against its manifest, its tables re-derived from its losses
-    "sweep": sweep,  # a grid of specs on a Dask cluster (compare/sweeps/)
-    "grade": grade,  # a class's submissions checked on a Dask cluster (compare/grading/)
-    "export": export,  # standalone PyTorch and Keras scripts (compare/export/)
+    "run": "run",
+    "bench": "bench",
+    "defaults": "defaults",
+    "explain": "explain",
+    "check": "check",
+    "check-optimizer": "check_optimizer",  # a learner's own update rule (compare/optimizer_check/)
+    "gradcheck": "gradcheck",
+    "table": "table",
+    "verify": "verify",  # a bundle's files against its manifest, its tables re-derived from its losses
+    "sweep": "sweep",  # a grid of specs on a Dask cluster (compare/sweeps/)
+    "grade": "grade",  # a class's submissions checked on a Dask cluster (compare/grading/)
+    "export": "export",  # standalone PyTorch and Keras scripts (compare/export/)
 }
+
+
+def command(name: str):
+    """The module of a subcommand."""
+    return importlib.import_module(f"compare.commands.{COMMANDS[name]}")
 
 
 class Parser(argparse.ArgumentParser):
@@ -37,7 +43,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
 
 
-def parser() -> Parser:
+def parser(only: str | None = None) -> Parser:
+    """Every subcommand's parser, or only the one about to run (the others' modules are then not imported)."""
     top = Parser(
         prog="mlp-compare",
         description="Train one MLP in NumPy (hand-written backprop), PyTorch and TensorFlow from identical weights "
@@ -45,8 +52,8 @@ def parser() -> Parser:
         epilog="Run 'mlp-compare COMMAND --help' for each command's flags and examples.",
     )
     sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    for module in COMMANDS.values():
-        module.add_parser(sub)
+    for name in [only] if only in COMMANDS else COMMANDS:
+        command(name).add_parser(sub)
     return top
 
 
@@ -104,11 +111,12 @@ def _quiet_exits():
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(argv[0] if argv else None).parse_args(argv)
     name = f"mlp-compare {args.command}"
     with _quiet_exits():
         try:
-            return COMMANDS[args.command].main(args)
+            return command(args.command).main(args)
         except UsageError as e:
             if getattr(e, "trace", ""):
                 print("Traceback (your file only):\n" + e.trace, file=sys.stderr)

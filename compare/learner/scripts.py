@@ -118,11 +118,8 @@ def first_step(run: Run, setup, layout: str | None = None) -> Step:
     names = _objects(updates)
     last = {names[id(r)]: r for r in updates}  # each array's value after the step (an update an element at a time ends last)
     firsts = list({names[id(r)]: r for r in reversed(updates)}.values())[::-1]  # each array's first update in the step
-    order = {id(r): k for k, r in enumerate(firsts)}
     seen = _first_seen(watch.records[:start])
-    firsts.sort(
-        key=lambda r: (min(_first_read(watch.records[:start], r.key), seen.get(r.was or r.ident, start)), -order[id(r)])
-    )  # forward order
+    firsts.sort(key=lambda r: min(_first_read(watch.records[:start], r.key), seen.get(r.was or r.ident, start)))  # forward order
     updates = firsts
     weights = [_leaf(r, names[id(r)]) for r in updates]
     sizes = setup.sizes if setup.sizes_given else None

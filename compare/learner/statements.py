@@ -244,6 +244,6 @@ def parameter_named(key: str) -> bool:
 def weight_like(key: str) -> bool:
     """Not a gradient, an error or a delta by its name (dW1, grads['W1'], self.dweights, nabla_w, l2_delta)."""
     parts = [p.strip("'\" ]") for p in key.lower().replace("[", ".").split(".") if p.strip("'\" ]")]
-    if parts and roles.role(parts[-1] if not parts[-1].isdigit() or len(parts) < 2 else parts[-2]) in ("X", "y"):
+    if roles.role(next((p for p in reversed(parts) if not p.isdigit()), "")) in ("X", "y"):
         return False  # the data (X = X / X.max(), y = y / 100): scaled, not stepped
     return not any(p.startswith(GRADIENT_WORDS) or any(w in p for w in ("grad", "nabla", "delta", "error")) for p in parts if p != "self")
