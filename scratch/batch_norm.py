@@ -1,5 +1,6 @@
-"""Batch normalisation of a dense layer's outputs in NumPy (no learned scale or shift): the forward pass, its
-backward written two ways (the full chain through mean and variance, and the compact form), the running statistics."""
+"""Batch normalisation of a dense layer's outputs in NumPy: the forward pass, its backward written two ways (the full
+chain through mean and variance, and the compact form), the learned scale and shift and its backward, the running
+statistics."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def backward_compact(dY: np.ndarray, cache) -> np.ndarray:
     _, inv, Y, _, _ = cache
     n = dY.shape[0]
     return inv / n * (n * dY - dY.sum(axis=0) - Y * (dY * Y).sum(axis=0))  # (N, D)
+
+
+def scale_shift_back(dB: np.ndarray, Y: np.ndarray, gamma: np.ndarray):
+    """(dY, dgamma, dbeta) of the learned scale and shift B = gamma Y + beta."""
+    dgamma = (dB * Y).sum(axis=0)  # (D,)
+    dbeta = dB.sum(axis=0)  # (D,)
+    dY = dB * gamma  # (N, D)
+    return dY, dgamma, dbeta
 
 
 def evaluate(H: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray, eps: float) -> np.ndarray:

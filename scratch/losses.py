@@ -12,15 +12,20 @@ from scratch.activations import Activation, activation, sigmoid
 Loss = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]  # (logits, y) -> (mean loss, dL/dlogits)
 
 
+def value(x) -> float:
+    """A loss value as a Python float; kept a NumPy long double where the arithmetic is extended (the exact reference)."""
+    return x if np.asarray(x).dtype == np.longdouble else float(x)
+
+
 def mse(output: Activation) -> Loss:
     """Mean over batch and outputs of (f(z) - y)^2, f the output activation; y of shape (N, O)."""
 
     def loss(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         a = output(logits)  # (N, O)
         diff = a - y  # (N, O)
-        dA = (2 / diff.size) * diff  # (N, O)
+        dA = (diff.dtype.type(2) / diff.size) * diff  # (N, O): 2 / size in the arithmetic's own precision
         dZ = dA if output.name == "identity" else dA * output.derivative(logits, a)  # (N, O)
-        return float(np.mean(diff * diff)), dZ
+        return value(np.mean(diff * diff)), dZ
 
     return loss
 
@@ -30,7 +35,7 @@ def bce(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     z = logits  # (N, O)
     losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))  # stable softplus(z) - y z
     dZ = (sigmoid(z) - y) / z.size  # (N, O)
-    return float(np.mean(losses)), dZ
+    return value(np.mean(losses)), dZ
 
 
 def weighted_bce(class_weights, over_weights: bool) -> Loss:
@@ -44,7 +49,7 @@ def weighted_bce(class_weights, over_weights: bool) -> Loss:
         denominator = w.sum() if over_weights else z.size
         losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))  # (N, 1)
         dZ = w * (sigmoid(z) - y) / denominator  # (N, 1)
-        return float(np.sum(w * losses) / denominator), dZ
+        return value(np.sum(w * losses) / denominator), dZ
 
     return loss
 
@@ -58,7 +63,7 @@ def ce(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     dZ = np.exp(log_probs)  # (N, C) softmax
     dZ[rows, y] -= 1  # softmax - one_hot(y)
     dZ /= n  # (N, C)
-    return float(loss), dZ
+    return value(loss), dZ
 
 
 def weighted_ce(class_weights, over_weights: bool) -> Loss:
@@ -72,11 +77,11 @@ def weighted_ce(class_weights, over_weights: bool) -> Loss:
         denominator = w.sum() if over_weights else logits.shape[0]
         shifted = logits - logits.max(axis=1, keepdims=True)  # (N, C)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)
-        value = -(w * log_probs[rows, y]).sum() / denominator
+        total = -(w * log_probs[rows, y]).sum() / denominator
         dZ = np.exp(log_probs)  # (N, C) softmax
         dZ[rows, y] -= 1  # softmax - one_hot(y)
         dZ *= (w / denominator)[:, None]  # (N, C)
-        return float(value), dZ
+        return value(total), dZ
 
     return loss
 

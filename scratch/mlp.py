@@ -28,11 +28,13 @@ class LayerCache(NamedTuple):
 
 
 class MLP:
-    """Fully connected network; weights held in the canonical (fan_in, fan_out) layout."""
+    """Fully connected network; weights held in the canonical (fan_in, fan_out) layout, then batch norm's (gamma, beta)
+    of each hidden layer where the spec learns them (spec.bn_affine)."""
 
-    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray | None]], pieces: Pieces):
+    def __init__(self, spec, params: list[tuple[np.ndarray, np.ndarray | None]], pieces: Pieces, dtype=None):
         self.spec = spec
-        self.dtype = np.dtype(spec.dtype)
+        self.dtype = np.dtype(dtype or spec.dtype)  # another dtype than the spec's: np.longdouble for the exact reference
+        self.n = len(spec.layers) - 1  # linear layers; params[n:] are batch norm's (gamma, beta)
         self.pieces = pieces
         self.set_params(params)
         self.optimizer = pieces.optimizer(spec, _flat(self.params))
@@ -42,15 +44,16 @@ class MLP:
 
     def set_params(self, params) -> None:
         """Load canonical weights (copied, so the caller's arrays are never changed); b is None without biases."""
-        self.params = [(np.array(W, self.dtype), np.array(b, self.dtype) if self.spec.bias else None) for W, b in params]
+        linear = [(np.array(W, self.dtype), np.array(b, self.dtype) if self.spec.bias else None) for W, b in params[: self.n]]
+        self.params = linear + [(np.array(gamma, self.dtype), np.array(beta, self.dtype)) for gamma, beta in params[self.n :]]
 
     def get_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """The current weights, canonical layout, as copies; b is None without biases."""
-        return [(W.copy(), b.copy() if self.spec.bias else None) for W, b in self.params]
+        return [(W.copy(), None if b is None else b.copy()) for W, b in self.params]
 
     def _like_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """New arrays shaped like the weights, for the gradients (db None without biases)."""
-        return [(np.empty_like(W), np.empty_like(b) if self.spec.bias else None) for W, b in self.params]
+        return [(np.empty_like(W), None if b is None else np.empty_like(b)) for W, b in self.params]
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape (N, O)."""
@@ -91,8 +94,8 @@ class MLP:
         if self.pieces.penalty is None:
             return 0.0
         if grads is not None:
-            self.pieces.penalty.add_gradient(self.params, grads)
-        return self.pieces.penalty.value(self.params)
+            self.pieces.penalty.add_gradient(self.params[: self.n], grads[: self.n])  # the linear layers' only
+        return self.pieces.penalty.value(self.params[: self.n])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs: identity or sigmoid values, or softmax probabilities."""
@@ -106,9 +109,10 @@ class MLP:
     def layers(self, X: np.ndarray, masks=None, training: bool = False):
         """Logits of shape (N, O) and the cache [(A_prev, Z, H = f(Z), dropout mask, batch-norm cache), ...] that
         backward walks back through. A hidden layer's output is H, batch-normalised if the spec says so (with the
-        batch's statistics in training, the running ones otherwise), times its dropout mask if one is given."""
+        batch's statistics in training, the running ones otherwise; then scaled and shifted by gamma and beta where the
+        spec learns them), times its dropout mask if one is given."""
         A, cache = X, []
-        for layer, ((W, b), act) in enumerate(zip(self.params[:-1], self.pieces.activations)):
+        for layer, ((W, b), act) in enumerate(zip(self.params[: self.n - 1], self.pieces.activations)):
             Z = A @ W  # (N, fan_out)
             if self.spec.bias:
                 Z += b  # Z = A W + b, in place
@@ -118,10 +122,13 @@ class MLP:
                 B, bn = batch_norm.forward(H, self.spec.bn_eps)  # B = (H - mean) / sqrt(var + eps)
             elif self.running is not None:
                 B = batch_norm.evaluate(H, *self.running[layer], self.spec.bn_eps)
+            if self.spec.bn_affine:
+                gamma, beta = self.params[self.n + layer]
+                B = gamma * B + beta  # (N, fan_out): B = gamma Y + beta
             mask = None if masks is None else masks[layer]  # (N, fan_out): 0 or 1 / (1 - p)
             cache.append(LayerCache(A, Z, H, mask, bn))
             A = B if mask is None else B * mask  # inverted dropout: A = B * mask
-        W, b = self.params[-1]
+        W, b = self.params[self.n - 1]
         cache.append(LayerCache(A, None, None, None, None))
         logits = A @ W  # (N, O)
         if self.spec.bias:
@@ -129,16 +136,18 @@ class MLP:
         return logits, cache
 
     def backward(self, dZ: np.ndarray, cache, grads=None, record: dict | None = None) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache; db is None without biases.
+        """Gradients [(dW, db), ...] from dL/dlogits, walking back through the cache; db is None without biases; then
+        (dgamma, dbeta) of each hidden layer's batch norm where the spec learns its scale and shift.
 
         dW is written into `grads` when given (arrays shaped like the weights), so a training step reuses them.
         `record`, when given, is filled with every intermediate by name (layers numbered from 1): dZ, dW, db of each
-        layer; dA (the error sent back), dH (after dropout and batch norm) and fp (f'(Z)) of each hidden layer.
+        layer; dA (the error sent back), dH (after dropout and batch norm) and fp (f'(Z)) of each hidden layer;
+        dgamma, dbeta of each batch norm with a learned scale and shift.
         """
         if grads is None:
             grads = self._like_params()
         note = record.__setitem__ if record is not None else lambda name, value: None
-        for layer in reversed(range(len(self.params))):
+        for layer in reversed(range(self.n)):
             dW = np.matmul(cache[layer].A_prev.T, dZ, out=grads[layer][0])  # dW = A_prev.T @ dZ  (fan_in, fan_out)
             db = dZ.sum(axis=0) if self.spec.bias else None  # (fan_out,)
             grads[layer] = (dW, db)
@@ -153,7 +162,14 @@ class MLP:
                 if dA.shape != below.Z.shape:
                     raise ValueError(f"dA{layer} has shape {dA.shape}; layer {layer}'s Z has {below.Z.shape}")
                 dH = dA if below.mask is None else self.pieces.dropout_back(dA, below.mask)  # dB = dA * mask
-                dH = dH if below.bn is None else self.pieces.batch_norm_back(dH, below.bn)  # dH from dB, through mean and variance
+                if below.bn is not None and self.spec.bn_affine:
+                    gamma = self.params[self.n + layer - 1][0]  # (fan_in,)
+                    dH, dgamma, dbeta = self.pieces.scale_shift_back(dH, below.bn[2], gamma)  # dY = dB gamma, from B = gamma Y + beta
+                    grads[self.n + layer - 1] = (dgamma, dbeta)
+                    note(f"dgamma{layer}", dgamma)
+                    note(f"dbeta{layer}", dbeta)
+                    note(f"dY{layer}", dH)
+                dH = dH if below.bn is None else self.pieces.batch_norm_back(dH, below.bn)  # dH from dY, through mean and variance
                 fp = self.pieces.activations[layer - 1].derivative(below.Z, below.H)  # f'(Z)
                 dZ = dH * fp  # dZ = dH * f'(Z)
                 note(f"dA{layer}", dA)
@@ -163,7 +179,10 @@ class MLP:
         return grads
 
 
-def make(spec, params: list[tuple[np.ndarray, np.ndarray | None]], *, convention: str = "torch", pieces: Pieces | None = None) -> MLP:
+def make(
+    spec, params: list[tuple[np.ndarray, np.ndarray | None]], *, convention: str = "torch", pieces: Pieces | None = None, dtype=None
+) -> MLP:
     """The spec's network from canonical weights, in the optimizer `convention` given ("torch" or "keras"),
-    or from other `pieces` (see Pieces)."""
-    return MLP(spec, params, pieces or pieces_for(spec, convention))
+    or from other `pieces` (see Pieces); dtype: arithmetic in another dtype than the spec's (np.longdouble: the exact
+    reference, compare/exact/)."""
+    return MLP(spec, params, pieces or pieces_for(spec, convention), dtype)

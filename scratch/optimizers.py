@@ -11,6 +11,17 @@ from scratch.schedules import Scheduler
 CONVENTIONS = ("torch", "keras")
 
 
+def scalar(arrays: list[np.ndarray]) -> type:
+    """The type step sizes and bias corrections are worked out in: Python floats (as torch and Keras work them out), or
+    NumPy long doubles where the parameters are (the exact reference, whose scalars must not pass through float64)."""
+    return np.longdouble if arrays[0].dtype == np.longdouble else float
+
+
+def sqrt(x):
+    """The square root of a scalar, in its own precision."""
+    return np.sqrt(x) if isinstance(x, np.longdouble) else math.sqrt(x)
+
+
 def bias_correction(beta1: float, beta2: float, t: int) -> tuple[float, float]:
     """Adam's (1 - beta1^t, 1 - beta2^t) at step t, the first step being t = 1."""
     return 1 - beta1**t, 1 - beta2**t
@@ -23,7 +34,7 @@ def square(g: np.ndarray) -> np.ndarray:
 
 def root_plus_eps(v: np.ndarray, bc2: float, eps: float) -> np.ndarray:
     """torch's Adam denominator: sqrt(v / bc2) + eps, the root taken before the bias correction."""
-    return np.sqrt(v) / math.sqrt(bc2) + eps
+    return np.sqrt(v) / sqrt(bc2) + eps
 
 
 def rms_root_plus_eps(v: np.ndarray, bc2: float, eps: float) -> np.ndarray:
@@ -120,7 +131,8 @@ class Adam:
             self.m = [np.zeros_like(g) for g in grads]
             self.v = [np.zeros_like(g) for g in grads]
         self.t += 1
-        b1, b2, lr, eps = self.b1, self.b2, self.lr, self.eps
+        num = scalar(params)
+        b1, b2, lr, eps = num(self.b1), num(self.b2), self.lr, self.eps
         bc1, bc2 = self.corrections(b1, b2, self.t)
         for p, g, m, v in zip(params, grads, self.m, self.v):
             m += (1 - b1) * (g - m)  # m = b1 m + (1 - b1) g
@@ -130,7 +142,7 @@ class Adam:
                 p -= (lr / bc1) * (m / self.denominator(v, bc2, eps))  # Python-float scalars keep float32 float32
             else:
                 v += (self.square(g) - v) * (1 - b2)
-                alpha = lr * math.sqrt(bc2) / bc1
+                alpha = lr * sqrt(bc2) / bc1
                 p -= (m * alpha) / (np.sqrt(v) + eps)
 
 
@@ -149,7 +161,7 @@ class RMSprop:
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         if self.v is None:
             self.v = [np.zeros_like(g) for g in grads]
-        lr, rho, eps = self.lr, self.rho, self.eps
+        lr, rho, eps = self.lr, scalar(params)(self.rho), self.eps
         for p, g, v in zip(params, grads, self.v):
             v *= rho
             v += (1 - rho) * self.square(g)
@@ -167,7 +179,8 @@ class Decoupled:
         self.inner, self.wd, self.decayed, self.convention = inner, weight_decay, decayed, convention
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        lr, wd = self.inner.lr, self.wd
+        num = scalar(params)
+        lr, wd = num(self.inner.lr), self.wd
         for p, on in zip(params, self.decayed):
             if on and self.convention == "torch":
                 p *= 1 - lr * wd
@@ -190,7 +203,7 @@ def clip(grads: list[np.ndarray], clip_norm: float, clip_value: float, rule: str
             np.clip(g, -clip_value, clip_value, out=g)
     elif clip_norm > 0 and rule == "per_tensor":
         for g in grads:
-            norm = math.sqrt(np.sum(g * g))
+            norm = sqrt(np.sum(g * g)[()])
             g *= clip_norm
             g /= max(norm, clip_norm)
     elif clip_norm > 0:
@@ -199,7 +212,7 @@ def clip(grads: list[np.ndarray], clip_norm: float, clip_value: float, rule: str
             scale = min(clip_norm / (total + 1e-6), 1.0)
         else:
             total = np.sqrt(np.sum([np.sum(g * g) for g in grads]))
-            scale = clip_norm * min(1 / total, 1 / clip_norm)
+            scale = clip_norm * min(1 / total, 1 / scalar(grads)(clip_norm))
         for g in grads:
             g *= scale
 
@@ -229,17 +242,17 @@ class Scheduled:
         self.scheduler.end_epoch()
 
 
-def optimizer(spec, params: list[np.ndarray], convention: str = "torch", clipping: str | None = None):
+def optimizer(spec, params: list[np.ndarray], convention: str = "torch", clipping: str | None = None, rule=None):
     """The spec's optimizer: its update rule, with its decoupled weight decay (kernels only unless
     spec.decay_biases), its gradient clipping and its learning-rate schedule, if any. clipping: another rule than
-    the convention's own."""
-    rule = opt = update_rule(spec, params, convention)
+    the convention's own; rule: (spec, params, convention) -> another update rule than the spec's (with .lr and .step)."""
+    rule = opt = (rule or update_rule)(spec, params, convention)
     if spec.weight_decay > 0:
         opt = Decoupled(opt, spec.weight_decay, [p.ndim > 1 or spec.decay_biases for p in params], convention)
     if spec.clip_norm > 0 or spec.clip_value > 0:
         opt = Clipped(opt, spec.clip_norm, spec.clip_value, clipping or convention)
     if spec.schedule != "constant":
-        opt = Scheduled(opt, Scheduler(spec, rule, convention))
+        opt = Scheduled(opt, Scheduler(spec, rule, convention, scalar(params)))
     return opt
 
 

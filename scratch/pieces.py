@@ -34,6 +34,7 @@ class Pieces:
     penalty: losses.L2 | None = None  # the L2 penalty added to the loss, or None
     dropout_back: Callable = dropout_back  # (dA, mask) -> dH, back through inverted dropout
     batch_norm_back: Callable = batch_norm.backward_compact  # (dY, cache) -> dH, back through batch norm
+    scale_shift_back: Callable = batch_norm.scale_shift_back  # (dB, Y, gamma) -> (dY, dgamma, dbeta), back through B = gamma Y + beta
     running_stats: str = "torch"  # batch norm's running statistics in torch's or Keras's convention
 
 

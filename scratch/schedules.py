@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 
-def learning_rate(spec, t: int, convention: str = "torch") -> float:
+
+def learning_rate(spec, t: int, convention: str = "torch", num: type = float) -> float:
     """The rate of step (or epoch) t of the spec's schedule.
 
     step: lr gamma^floor(t / s).   exponential: lr gamma^t.   inverse_time: lr / (1 + d t).
     cosine: lr (1 + cos(pi t / T)) / 2; torch's CosineAnnealingLR rises again after T, Keras's CosineDecay stays at 0.
+    num: the type the rate is worked out in (np.longdouble in the exact reference).
     """
-    lr, gamma = spec.lr, spec.decay_rate
+    lr, gamma = num(spec.lr), None if spec.decay_rate is None else num(spec.decay_rate)
     if spec.schedule == "step":
         return lr * gamma ** (t // spec.decay_steps)
     if spec.schedule == "exponential":
@@ -21,7 +24,9 @@ def learning_rate(spec, t: int, convention: str = "torch") -> float:
     if spec.schedule == "cosine":
         T = spec.decay_steps
         t = t if convention == "torch" else min(t, T)
-        return lr * (0.5 * (1 + math.cos(math.pi * (t / T))))
+        if num is float:
+            return lr * (0.5 * (1 + math.cos(math.pi * (t / T))))
+        return lr * (num(0.5) * (1 + np.cos(np.arccos(num(-1)) * (num(t) / T))))  # arccos(-1): pi in the extended precision
     return lr
 
 
@@ -29,13 +34,13 @@ class Scheduler:
     """Sets the update rule's rate before each step, from the batches taken so far (every="batch") or from the
     epochs ended so far (every="epoch", end_epoch() counts them): what torch's scheduler.step() does."""
 
-    def __init__(self, spec, rule, convention: str = "torch"):
-        self.spec, self.rule, self.convention = spec, rule, convention
+    def __init__(self, spec, rule, convention: str = "torch", num: type = float):
+        self.spec, self.rule, self.convention, self.num = spec, rule, convention, num
         self.batches = self.epochs = 0
 
     def before_step(self) -> None:
         t = self.batches if self.spec.schedule_every == "batch" else self.epochs
-        self.rule.lr = learning_rate(self.spec, t, self.convention)
+        self.rule.lr = learning_rate(self.spec, t, self.convention, self.num)
         self.batches += 1
 
     def end_epoch(self) -> None:

@@ -55,8 +55,8 @@ FAITHFUL = {
     "rmsprop-eps0-bce-batch-norm-dropout-class-weights": _spec(layers=(2, 8, 8, 1), optimizer="rmsprop", lr=0.005, eps=0.0, loss="bce",
                                                                batch_norm=True, dropout=0.25, class_weights=(1.0, 2.5)),
     "sgd-dropout-l2-cosine-epoch": _spec(lr=0.3, dropout=0.3, l2=0.02, schedule="cosine", decay_steps=2, schedule_every="epoch"),
-    "momentum-batch-norm-ce-class-weights-inverse-time-batch": Spec(**{**BLOBS, "optimizer": "momentum", "lr": 0.05, "batch_norm": True,
-        "bn_momentum": 0.3, "bn_eps": 1e-3, "class_weights": (2.0, 1.0, 0.5), "schedule": "inverse_time", "decay_rate": 0.1}),
+    "momentum-batch-norm-affine-ce-class-weights-inverse-time-batch": Spec(**{**BLOBS, "optimizer": "momentum", "lr": 0.05, "batch_norm": True,
+        "bn_affine": True, "bn_momentum": 0.3, "bn_eps": 1e-3, "class_weights": (2.0, 1.0, 0.5), "schedule": "inverse_time", "decay_rate": 0.1}),
     "sgd-mse-one-hot": Spec(**{**BLOBS, "loss": "mse", "output": "identity", "activation": "tanh", "lr": 0.1}),
     "float32-adam-ce-dropout-batch-norm": Spec(**{**BLOBS, "dtype": "float32", "optimizer": "adam", "lr": 0.01, "activation": "relu",
                                                   "dropout": 0.2, "batch_norm": True}),
@@ -84,10 +84,10 @@ CONVENTIONS = {  # a learner's loss = factor × the spec's: the scripts train to
 }
 NOTEBOOKS = {"notebook-adam-ce-dropout-l2-step-batch": Spec(**{**BLOBS, "optimizer": "adam", "lr": 0.01, "dropout": 0.2, "l2": 0.01,
                                                                "schedule": "step", "decay_rate": 0.5, "decay_steps": 4})}  # fmt: skip
-BUNDLE = "bundle-tanh-bce-adam-l2-dropout-batch-norm-clip-cosine-epoch-class-weights"
+BUNDLE = "bundle-tanh-bce-adam-l2-dropout-batch-norm-affine-clip-cosine-epoch-class-weights"
 CASES = {name: Case(spec) for name, spec in FAITHFUL.items()}
 CASES[BUNDLE] = Case(_spec(layers=(2, 8, 8, 1), activation="tanh", loss="bce", optimizer="adam", lr=0.01, l2=0.01, dropout=0.2,
-                           batch_norm=True, clip_norm=1.0, schedule="cosine", decay_steps=2, schedule_every="epoch",
+                           batch_norm=True, bn_affine=True, clip_norm=1.0, schedule="cosine", decay_steps=2, schedule_every="epoch",
                            class_weights=(1.0, 3.0)), bundle=True)  # fmt: skip
 CASES.update({name: Case(spec, to="notebook") for name, spec in NOTEBOOKS.items()})
 CASES.update(CONVENTIONS)

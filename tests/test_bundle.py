@@ -48,8 +48,11 @@ def test_bundle_holds_every_file_with_the_right_keys_shapes_and_dtypes(run_dir):
         with np.load(run_dir / "final" / f"{name}.npz") as f:
             assert f["W1"].shape == (2, 6) and f["W1"].dtype == np.float64
     diffs = pd.read_csv(run_dir / "curve_diffs.csv")
-    assert list(diffs.columns) == ["pair", "step", "abs_diff", "rel_diff", "tolerance"] and len(diffs) == 6 * 24
+    assert list(diffs.columns) == ["pair", "step", "abs_diff", "rel_diff", "tolerance", "ulps"] and len(diffs) == 6 * 24 + 4 * 24
     assert (diffs["tolerance"].diff()[diffs["step"] > 1] > 0).all()  # the tolerance grows with the step
+    exact = diffs[diffs["pair"].str.endswith(" vs exact")]  # each run against the exact curve, in ulps of float64
+    assert set(exact["pair"]) == {"numpy vs exact", "numpy-keras vs exact", "torch vs exact", "tensorflow vs exact"}
+    assert exact["ulps"].median() < 4 and diffs[~diffs.index.isin(exact.index)]["ulps"].isna().all()
     env = json.loads((run_dir / "environment.json").read_text())
     assert env["torch"].startswith("2.13.0") and env["tensorflow"] == "2.21.0" and env["torch_num_threads"] == 1
     assert {"keras", "numpy", "python", "tf_intra_op_threads", "tf_onednn_opts", "platform"} <= set(env)
@@ -110,11 +113,11 @@ def test_python_api_exposes_tables_curves_and_save(tmp_path):
     import compare
 
     result = compare.run(Spec(epochs=2, frameworks=("numpy", "torch")))
-    assert set(result.tables) == {"gradients", "agreement", "metrics"} and len(result.curves) == 2 * 2 * 10
+    assert set(result.tables) == {"gradients", "agreement", "metrics", "exact"} and len(result.curves) == 2 * 2 * 10
     assert result.save(tmp_path / "api") == tmp_path / "api" and (tmp_path / "api" / "curves.csv").is_file()
     grads = compare.gradcheck(Spec(frameworks=("numpy", "tensorflow")))
     assert grads.tables["gradients"]["pass"].all() and grads.first_failing_tensor() == {
-        "numpy vs tensorflow": None, "numpy vs finite differences": None}  # fmt: skip
+        "numpy vs tensorflow": None, "numpy vs exact": None, "tensorflow vs exact": None, "numpy vs finite differences": None}  # fmt: skip
 
 
 def test_long_runs_are_drawn_per_window_so_the_figure_cost_stays_flat():

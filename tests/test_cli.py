@@ -220,7 +220,7 @@ def test_the_console_script_exits_with_mains_code_and_a_complete_bundle(tmp_path
     script = [sys.executable, "-m", "compare"]
     ok = subprocess.run([*script, "run", "--frameworks", "numpy", *QUICK, "--out", str(tmp_path / "b")], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    assert sorted(p.name for p in (tmp_path / "b").iterdir() if p.is_file()) == sorted(bundle.FILES)
-    assert sorted(p.name for p in (tmp_path / "b").iterdir() if p.is_dir()) == sorted(bundle.FOLDERS)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir() if p.is_file()) == sorted(bundle.FILES + bundle.EXACT_FILES)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir() if p.is_dir()) == sorted(bundle.FOLDERS + [bundle.EXACT])
     bad = subprocess.run([*script, "run", "--lr", "-1"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "spec.lr" in bad.stderr

@@ -147,7 +147,18 @@ def test_cli_csv_on_stdout_is_only_the_table(capsys):
     assert "measuring 1 rows" in captured.err
 
 
-TRICKS = ["leaky-relu", "gelu", "l2", "class-weights", "clipping", "lr-schedule", "dropout", "batch-norm", "data-order"]
+TRICKS = [
+    "leaky-relu",
+    "gelu",
+    "l2",
+    "class-weights",
+    "clipping",
+    "lr-schedule",
+    "dropout",
+    "batch-norm",
+    "batch-norm-affine",
+    "data-order",
+]
 
 
 def test_training_trick_rows_report_real_gaps_that_vanish_when_aligned(table):
@@ -159,6 +170,7 @@ def test_training_trick_rows_report_real_gaps_that_vanish_when_aligned(table):
     assert table.loc["gelu", "tf_gelu_error"] > 1e-12  # tf.nn.gelu is not exact in float64
     assert "negative_slope 0.01" in table.loc["leaky-relu", "torch"] and "LeakyReLU 0.3" in table.loc["leaky-relu", "keras"]
     assert "momentum 0.99" in table.loc["batch-norm", "keras"] and "epsilon 0.001" in table.loc["batch-norm", "keras"]
+    assert "affine=True" in table.loc["batch-norm-affine", "torch"] and table.loc["batch-norm-affine", "keras_default"] > 1e-6
     # the running statistics show in eval mode only: Keras's 0.99 against torch's 0.1, and the biased variance left when aligned
     assert table.loc["batch-norm", "eval_momentum"] > 1e-2 and 1e-5 < table.loc["batch-norm", "eval_variance"] < 1e-1
     assert "every epoch repeats one permutation" in table.loc["data-order", "keras"]  # Keras's own fit order, measured

@@ -15,7 +15,10 @@ def test_run_with_no_flags_trains_the_beginner_network_in_all_three(capsys, tmp_
         assert row, name
         assert 0 < float(row.group(1)) < 0.25 and float(row.group(4)) > 0.7  # learnt something
     curves = re.findall(r"│ (\w+) vs (\w+)\s+│ yes\s+│\s+([\d.e-]+) │\s+([\d.e-]+) │", out)
-    assert len(curves) == 3 and all(float(rel) <= 1e-10 for *_, rel in curves)
+    pairs, exact = [c for c in curves if c[1] != "exact"], [c for c in curves if c[1] == "exact"]
+    assert len(pairs) == 3 and len(exact) == 3 and all(float(rel) <= 1e-10 for *_, rel in curves)
+    ulps = re.search(r"Distance from the exact reference, in ulps of float64", out)
+    assert ulps and "1000/1000" in out  # the whole exact curve, under --exact auto, on the default problem
 
 
 def test_bad_flag_value_exits_2_with_one_line(capsys):

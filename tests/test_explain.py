@@ -51,6 +51,9 @@ def test_adam_and_rmsprop_torch_vs_tensorflow_are_explained_by_eps_placement(opt
     assert f"{optimizer.replace('rmsprop', 'RMSprop').replace('adam', 'Adam')} eps placement" in tf_f.best.label
     (pair,) = result.pairs
     assert pair.startswith("torch and tensorflow differ because") and words in pair
+    again = search.explain(*run, {**curves, "again": curves["tensorflow"]}, {**grads, "again": grads["tensorflow"]})
+    (pair,) = again.pairs  # runs grouped by what explains them: the difference said once
+    assert pair.startswith("torch differs from tensorflow and again because") and words in pair
 
 
 def test_python_float_momentum_in_keras_is_explained_by_float32_rounding():
@@ -224,6 +227,9 @@ def test_run_defaults_native_explains_every_gap_and_exits_0(tmp_path, capsys):
     # no pair with a framework on its own defaults is expected to agree, and every table and sentence says so
     assert "FAIL" not in out and "Some pairs that should agree do not" not in out and "All pairs that should agree do" in out
     agreement = pd.read_csv(tmp_path / "run" / "agreement.csv")
+    exact = agreement["pair"].str.endswith(" vs exact")  # the NumPy runs against the exact reference: they should agree
+    assert set(agreement[exact]["pair"]) == {"numpy vs exact"} and agreement[exact]["pass"].all()  # torch's momentum rules
+    agreement = agreement[~exact]
     assert not agreement["should_agree"].any() and agreement["pass"].isna().all()
     assert agreement["reason"].str.contains("own default initial weights and hyperparameters").all()
     gradients = pd.read_csv(tmp_path / "run" / "gradients.csv")

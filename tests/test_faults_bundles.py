@@ -37,6 +37,9 @@ def held_run(out: Path, *flags: str) -> tuple[subprocess.Popen, Path]:
     raise AssertionError(f"the run ended before training ({proc.wait()}): {''.join(said)}")
 
 
+EXACT = 6  # bounds.npz, exact.csv, and exact/'s exact.json, grads-torch.npz, losses-torch.npy and losses-torch.lo.npy
+
+
 def test_a_second_run_into_the_same_out_is_refused_while_the_first_writes_and_neither_deletes_the_others(tmp_path, capsys):
     out = tmp_path / "runs" / "d"
     first, staged = held_run(out)
@@ -47,13 +50,13 @@ def test_a_second_run_into_the_same_out_is_refused_while_the_first_writes_and_ne
     _, err = first.communicate(timeout=60)  # stdin closed: the first finishes
     assert first.returncode == 0, err
     assert sorted(os.listdir(out.parent)) == ["d"] and '"epochs": 2' in (out / "spec.json").read_text()
-    assert verify(out)[0].startswith("17 files match manifest.json")
+    assert verify(out)[0].startswith(f"{17 + EXACT} files match manifest.json")
     assert main(["run", *QUICK, "--epochs", "3", "--out", str(out)]) == 2
     assert error_line(capsys) == f"mlp-compare run: error: --out {out}: exists and is not empty; pass --force to replace it"
     assert '"epochs": 2' in (out / "spec.json").read_text()
     assert main(["run", *QUICK, "--epochs", "3", "--out", str(out), "--force"]) == 0  # the old renamed aside, the new in
     assert sorted(os.listdir(out.parent)) == ["d"] and '"epochs": 3' in (out / "spec.json").read_text()
-    assert verify(out)[0].startswith("17 files match manifest.json")
+    assert verify(out)[0].startswith(f"{17 + EXACT} files match manifest.json")
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def test_run_no_bias_writes_a_bundle_without_any_bias(run_dir):
         with np.load(run_dir / "final" / f"{name}.npz") as f:
             assert sorted(f.files) == ["W1", "W2"]
     grads = pd.read_csv(run_dir / "gradients.csv")
-    assert set(grads["tensor"]) == {"dW1", "dW2"} and len(grads) == 7 * 2  # 6 pairs and finite differences, 2 tensors each
+    assert set(grads["tensor"]) == {"dW1", "dW2"} and len(grads) == 11 * 2  # 6 pairs, 4 runs vs exact, finite differences
     assert grads["pass"].all() and grads[grads["pair"] != "numpy vs finite differences"]["max_rel"].max() < 1e-13
     agree = pd.read_csv(run_dir / "agreement.csv")
     assert agree[agree["should_agree"]]["pass"].all()
@@ -70,7 +70,7 @@ def test_bias_false_in_a_toml_config_gives_tables_without_db_rows(tmp_path):
     config.write_text('layers = [2, 8, 1]\nbias = false\nepochs = 2\nframeworks = ["numpy", "torch"]\n')
     assert main(["run", "--config", str(config), "--out", str(tmp_path / "run")]) == 0
     grads = pd.read_csv(tmp_path / "run" / "gradients.csv")
-    assert list(grads["tensor"]) == ["dW2", "dW1"] * 2 and grads["pass"].all()
+    assert list(grads["tensor"]) == ["dW2", "dW1"] * 4 and grads["pass"].all()  # numpy vs torch, each vs exact, finite differences
 
 
 def test_defaults_native_without_biases_is_explained_by_each_frameworks_defaults(tmp_path, capsys):

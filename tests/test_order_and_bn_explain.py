@@ -9,7 +9,7 @@ import pytest
 from compare.cli import main
 from compare.experiment.pipeline import prepare
 from compare.explain import search
-from compare.explain.switches import Natives
+from compare.explain.catalogue import Natives
 from compare.shared import harness, implementations, native
 from compare.shared.spec import Spec
 

@@ -20,7 +20,7 @@ BLOWUP = Spec(lr=1e6, activation="relu", output="identity", epochs=3, frameworks
 
 def curve_diffs(result) -> pd.DataFrame:
     """The whole curve_diffs table in memory."""
-    return loss_file.concat(diff_frames(result), ["pair", "step", "abs_diff", "rel_diff", "tolerance"])
+    return loss_file.concat(diff_frames(result), ["pair", "step", "abs_diff", "rel_diff", "tolerance", "ulps"])
 
 
 def test_loss_file_is_nan_until_written_and_reads_back_what_was_written(tmp_path):

@@ -38,12 +38,13 @@ def test_explain_names_the_training_trick_default_left_in(switch, extra, framewo
 def test_the_causes_table_names_only_rows_and_switches_that_exist():
     from compare.defaults import causes
     from compare.defaults.table import KEYS
-    from compare.explain.switches import switches
+    from compare.explain.catalogue import switches
 
     everything = BASE.replace(optimizer="adam", l2=0.01, class_weights=(1.0, 2.0, 3.0), schedule="cosine", decay_steps=10,
                               activation="leaky_relu", leaky_slope=0.05, batch_norm=True, bn_eps=1e-4, clip_norm=1.0)  # fmt: skip
     names = {s.name for s in switches(everything, n_train=100)}  # mini-batches of 16: Keras's fit order can matter
     names |= {s.name for s in switches(everything.replace(activation="gelu", bn_momentum=0.01))}
+    names |= {s.name for s in switches(BASE.replace(optimizer="rmsprop", rho=0.5))} | {s.name for s in switches(BASE)}  # alpha/rho; SGD's
     names |= {"float32", "float32_hyper"}  # float64 specs only
     assert len(causes.CAUSES) == 25 and causes.summary() == "covered 20, partial 4, missing 1 of 25"
     for cause, rows, named, status in causes.CAUSES:

@@ -37,11 +37,12 @@ class MLP:
         self.norms = []  # Keras's momentum is the running statistics' weight: 1 - torch's
         for width in spec.layers[1:-1] if spec.batch_norm else ():
             norm = keras.layers.BatchNormalization(
-                momentum=1 - spec.bn_momentum, epsilon=spec.bn_eps, center=False, scale=False, dtype=spec.dtype
+                momentum=1 - spec.bn_momentum, epsilon=spec.bn_eps, center=spec.bn_affine, scale=spec.bn_affine, dtype=spec.dtype
             )
             norm.build((None, width))
             self.norms.append(norm)
         self.variables = [v for layer in self.dense for v in ((layer.kernel, layer.bias) if spec.bias else (layer.kernel,))]
+        self.variables += [v for norm in self.norms for v in (norm.gamma, norm.beta)] if spec.bn_affine else []
         self.set_params(params)
         data_loss = loss_fn(spec, from_logits)
         if spec.l2 > 0:  # the regularisers' losses added to the loss, as Model.fit adds them
@@ -76,19 +77,26 @@ class MLP:
         return self._graphs[fn](*args)
 
     def set_params(self, params) -> None:
-        """Load canonical weights: kernel (fan_in, fan_out) and bias (fan_out,), no conversion; b is None without biases."""
+        """Load canonical weights: kernel (fan_in, fan_out) and bias (fan_out,), no conversion; b is None without biases;
+        then batch norm's (gamma, beta) with bn_affine."""
         for layer, (W, b) in zip(self.dense, params):
             layer.kernel.assign(np.asarray(W))
             if self.spec.bias:
                 layer.bias.assign(np.asarray(b))
+        for norm, (gamma, beta) in zip(self.norms, params[len(self.dense) :]):
+            norm.gamma.assign(np.asarray(gamma))
+            norm.beta.assign(np.asarray(beta))
 
     def get_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """The current weights in canonical layout, as copies; b is None without biases."""
         return self._pairs([v.numpy().copy() for v in self.variables])
 
     def _pairs(self, flat: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """[(W1, b1), ...] from arrays in the order of self.variables; b None without biases."""
-        return list(zip(flat[0::2], flat[1::2])) if self.spec.bias else [(W, None) for W in flat]
+        """[(W1, b1), ...] from arrays in the order of self.variables; b None without biases; then (gamma, beta) pairs."""
+        k = 2 * len(self.norms) if self.spec.bn_affine else 0  # gamma and beta of each batch norm come last
+        linear, norms = flat[: len(flat) - k], flat[len(flat) - k :]
+        pairs = list(zip(linear[0::2], linear[1::2])) if self.spec.bias else [(W, None) for W in linear]
+        return pairs + list(zip(norms[0::2], norms[1::2]))
 
     def _forward(self, X, *masks, training: bool = False):
         """Logits (N, O). Training: batch norm with the batch's statistics (updating the running ones), each hidden

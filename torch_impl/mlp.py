@@ -46,8 +46,9 @@ class MLP:
         modules: list[torch.nn.Module] = []
         for (n_in, n_out), act in zip(sizes[:-1], spec.activations):
             modules += [torch.nn.Linear(n_in, n_out, bias=spec.bias, dtype=self.dtype), activation(act, spec.leaky_slope)]
-            if spec.batch_norm:  # no learned scale or shift; torch's momentum is the batch's weight
-                modules.append(torch.nn.BatchNorm1d(n_out, eps=spec.bn_eps, momentum=spec.bn_momentum, affine=False, dtype=self.dtype))
+            if spec.batch_norm:  # a learned scale and shift with bn_affine only; torch's momentum is the batch's weight
+                norm = torch.nn.BatchNorm1d(n_out, eps=spec.bn_eps, momentum=spec.bn_momentum, affine=spec.bn_affine, dtype=self.dtype)
+                modules.append(norm)
             modules += [MaskedDropout()] if spec.dropout > 0 else []
         modules.append(torch.nn.Linear(*sizes[-1], bias=spec.bias, dtype=self.dtype))
         self.model = torch.nn.Sequential(*modules).eval()  # train mode only inside train_step and gradients
@@ -62,16 +63,19 @@ class MLP:
         self.scheduler = scheduler(spec, self.optimizer)
 
     def set_params(self, params) -> None:
-        """Load canonical weights (copied); b is None without biases."""
+        """Load canonical weights (copied); b is None without biases; then batch norm's (gamma, beta) with bn_affine."""
         with torch.no_grad():
             for lin, (W, b) in zip(self.linears, params):
                 lin.weight.copy_(torch.from_numpy(torch_layout(np.asarray(W))))
                 if self.spec.bias:
                     lin.bias.copy_(torch.from_numpy(np.asarray(b)))
+            for norm, (gamma, beta) in zip(self.norms, params[len(self.linears) :]):
+                norm.weight.copy_(torch.from_numpy(np.asarray(gamma)))
+                norm.bias.copy_(torch.from_numpy(np.asarray(beta)))
 
     def get_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """The current weights in canonical layout, as copies; b is None without biases."""
-        return [_pair(lin.weight, lin.bias) for lin in self.linears]
+        """The current weights in canonical layout, as copies; b is None without biases; then batch norm's (gamma, beta)."""
+        return [_pair(lin.weight, lin.bias) for lin in self.linears] + self._scale_shift(lambda t: t)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of shape (N, O)."""
@@ -101,8 +105,15 @@ class MLP:
         for norm, state in zip(self.norms, running):
             norm.load_state_dict(state)
         grads = [_pair(lin.weight.grad, lin.bias.grad if self.spec.bias else None) for lin in self.linears]
+        grads += self._scale_shift(lambda t: t.grad)
         self.optimizer.zero_grad(set_to_none=True)
         return loss.item(), grads
+
+    def _scale_shift(self, of) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Batch norm's (gamma, beta) pairs as NumPy copies, `of` each tensor (itself or its .grad); [] without bn_affine."""
+        if not self.spec.bn_affine:
+            return []
+        return [(of(norm.weight).detach().numpy().copy(), of(norm.bias).detach().numpy().copy()) for norm in self.norms]
 
     def train_step(self, X: np.ndarray, y: np.ndarray, masks=None) -> float:
         """One update on a mini-batch, with the step's dropout masks if any; returns the mini-batch loss before the update."""

@@ -24,5 +24,5 @@ def curve_diff(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # inf - inf: NaN, reported as such
         diff = np.abs(a - b)
         scale = np.maximum(np.abs(a), np.abs(b))
-        rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1), 0.0)
+        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)  # 0 where both are 0
     return diff, rel

@@ -10,6 +10,7 @@ import pandas as pd
 H = 1e-6  # step: truncation error ~h^2 = 1e-12, round-off ~eps/h = 1e-10 on a loss of order 1
 FLOOR = 1e-8  # a tensor whose gradients are all below this is compared in absolute terms
 GRADES = [(1e-7, "good"), (1e-4, "acceptable"), (1e-2, "suspicious"), (np.inf, "wrong")]
+PASSING = ("good", "acceptable")  # the grades a finite-difference check passes with: up to FD_TOL = 1e-4
 # Code that computes in float32, differenced with h = 1e-2: round-off ~1e-7/h and truncation ~h² put its floor near 1e-4.
 GRADES32 = [(1e-3, "good"), (1e-2, "acceptable"), (1e-1, "suspicious"), (np.inf, "wrong")]
 

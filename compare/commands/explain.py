@@ -13,12 +13,15 @@ EXAMPLES = """examples:
   mlp-compare run --defaults native --explain                   # the same, in one go
 
 The NumPy reference is re-run from the bundle's spec, data, initial weights and schedule under each known
-convention switch (Adam/RMSprop eps placement, momentum form, hyperparameters rounded to float32, loss
-summed instead of averaged, probabilities clipped as Keras or clamped as torch, the training tricks' defaults,
-Keras fit's sample order, each framework's own defaults, float32 arithmetic), alone and in combinations of up
-to three, and compared with each framework's loss curve (and first-batch gradients; with batch norm, the
-eval-mode losses after training too) to the suite's tolerance. Exit 0 when every framework is explained,
-1 when one is not.
+convention switch (Adam/RMSprop eps placement, momentum form, each optimizer default on its own, momentum
+dampening, Nesterov or not, hyperparameters rounded to float32, coupled or decoupled weight decay, L2 through
+weight_decay, torch's 1e-6 in the clip norm, loss summed instead of averaged, probabilities clipped as Keras or
+clamped as torch, batch norm's learned scale and shift, the training tricks' defaults, Keras fit's sample order,
+each framework's own defaults, float32 arithmetic), alone and in combinations of up to three, and compared with
+each framework's loss curve to the tolerance of the framework's own dtype (float32 only where its losses are
+float32 numbers), its first-batch gradients to the round-off bound derived from the network, and with batch
+norm its eval-mode losses after training. No switch widens the tolerance, a switch that changes nothing on the
+spec is never named, the smallest set wins. Exit 0 when every framework is explained, 1 when one is not.
 """
 
 

@@ -86,10 +86,26 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
         help="layers without biases: each computes A W, no + b (as Rashid's wih/who, Trask's syn0/syn1)",
     )
     g.add_argument("--batch-norm", action="store_true", default=None, help="batch norm after every hidden activation")
+    g.add_argument(
+        "--bn-affine",
+        action="store_true",
+        default=None,
+        help="batch norm with a learned scale and shift, gamma Y + beta (the frameworks' default; needs --batch-norm)",
+    )
     g.add_argument("--decay-biases", action="store_true", default=None, help="L2 and weight decay on the biases too")
     g.add_argument("--dtype", help="float64 (default) or float32")
     g.add_argument("--init", help=f"initial weights: {', '.join(spec_module.INITS)}")
     g.add_argument("--frameworks", type=_names, help="comma-separated: numpy,torch,tensorflow (default: all three)")
+
+
+def add_exact_flag(p: argparse.ArgumentParser, what: str) -> None:
+    """--exact on|off|auto: the exact reference (long double) every run is measured against in ulps."""
+    p.add_argument(
+        "--exact",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help=f"the exact reference (long double) the runs are measured against in ulps: {what}",
+    )
 
 
 def spec_from_args(args: argparse.Namespace) -> Spec:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from compare.commands.flags import add_spec_flags, spec_from_args
+from compare.commands.flags import add_exact_flag, add_spec_flags, spec_from_args
 from compare.experiment import pipeline
 from compare.experiment.to_bundle import run_to_bundle
 from compare.explain import search
@@ -40,6 +40,9 @@ def add_parser(sub) -> None:
     add_spec_flags(p)
     p.add_argument("--out", metavar="DIR", help="bundle folder to write (default: runs/<time>-<spec>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists and is not empty")
+    add_exact_flag(
+        p, "auto (default) takes the first gradients and as many steps of the curve as cost <= 20%% of the training, on all steps, off none"
+    )
     p.add_argument("--explain", action="store_true", help="after the run, name the convention that explains each disagreement")
     p.add_argument(
         "--defaults",
@@ -58,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
         console.console.print(f"[bold]mlp-compare run[/]: {spec.short()}, {spec.epochs} epochs, batch {spec.batch_size}")
         return console.progress_bars(names, epochs)
 
-    result = run_to_bundle(spec, out, args.force, progress=bars, cli=True, defaults=args.defaults)
+    result = run_to_bundle(spec, out, args.force, progress=bars, cli=True, defaults=args.defaults, exact=args.exact)
     console.print_run(result)
     ok = result.ok
     if args.explain or args.defaults == "native":

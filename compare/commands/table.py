@@ -18,10 +18,13 @@ EXAMPLES = """examples:
   mlp-compare table runs/a runs/b --format latex --output table.tex
   mlp-compare table runs/* --format csv --output comparison.csv
   mlp-compare table sweeps/grid                    # a sweep folder: its sweep.csv, a row per combination
+  mlp-compare table runs/* --ulps --format latex   # ulps from exact: a row per run and framework
 
 A row per run and framework pair: the spec in short, the largest gradient relative difference,
 the largest loss-curve relative difference, the first divergent step, and each framework's
-final test accuracy.
+final test accuracy. --ulps: a row per run and framework instead, its distance from the exact
+reference in ulps of its dtype (median and largest over the first gradients' entries and over
+the curve's steps) and the share of the round-off bound its gradients use.
 """
 
 
@@ -38,10 +41,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--format", choices=formats.FORMATS, default="markdown", help="output format (default: markdown)")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--ulps", action="store_true", help="ulps from exact: a row per run and framework (run bundles only)")
 
 
 def main(args: argparse.Namespace) -> int:
     sweeps = [Path(folder) for folder in args.runs if (Path(folder) / SWEEP_CSV).is_file()]
+    if sweeps and args.ulps:
+        raise UsageError(f"{sweeps[0]}: --ulps takes run bundles; a sweep's bundles are in {sweeps[0]}/runs/*")
     if sweeps:
         return _sweeps(sweeps, args)
     bundles = [Path(folder) for folder in args.runs if bundle.is_bundle(Path(folder))]
@@ -50,7 +56,8 @@ def main(args: argparse.Namespace) -> int:
     for folder in args.runs:
         if Path(folder) not in bundles:
             print(f"mlp-compare table: note: {folder} is not a run bundle (no spec.json); skipped", file=sys.stderr)
-    return _show(pd.DataFrame([row for folder in bundles for row in bundle.pair_rows(folder)]), args)
+    rows = bundle.ulps_rows if args.ulps else bundle.pair_rows
+    return _show(pd.DataFrame([row for folder in bundles for row in rows(folder)]), args, floats="%.3g" if args.ulps else "%.2e")
 
 
 def _sweeps(folders: list[Path], args: argparse.Namespace) -> int:

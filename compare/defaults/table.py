@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from compare.defaults import keras_fit, losses, tricks
+from compare.defaults import keras_fit, losses, norms, tricks
 from compare.defaults import numerics as runtime_rows
 from compare.defaults import optimizers as rows
 from compare.defaults.probe import Probe
@@ -60,6 +60,7 @@ ROWS = [
     Row("lr-schedule", tricks.schedules, {"steps": 9}),
     Row("dropout", tricks.dropout, {"steps": 2}),
     Row("batch-norm", tricks.batch_norm, {"steps": 2}),
+    Row("batch-norm-affine", norms.batch_norm_affine, {"steps": 2}),
     Row("data-order", tricks.data_order, {"steps": 9}),
     Row("fit-running-mean", keras_fit.fit_running_mean, {"seed": 1}),
     Row("accuracy-metric", keras_fit.accuracy_metric, {"seed": 1}),

@@ -9,7 +9,7 @@ import inspect
 import numpy as np
 
 from compare.defaults.probe import Probe, data, effect, fmt, init, max_diff
-from compare.shared import harness, implementations, native
+from compare.shared import harness, implementations, native, weights
 from compare.shared.native import signature_defaults
 from compare.shared.spec import Spec
 
@@ -25,7 +25,7 @@ def _spec(p: Probe, classes: int = 0, **changes) -> Spec:
 
 
 def _params(p: Probe, spec: Spec):
-    return init(p.replace(layers=spec.layers))
+    return init(p.replace(layers=spec.layers)) + weights.norm_pairs(spec)  # gamma 1, beta 0 with a learned scale and shift
 
 
 def train(p: Probe, name: str, spec: Spec, X, y, order=None, masks_seed: int | None = None, **options):

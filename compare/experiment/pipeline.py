@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compare.agree import finite_diff
+from compare.agree import bounds, finite_diff
+from compare.exact import measure
 from compare.experiment.result import Result
 from compare.shared import environment, harness, implementations, loss_file, native, weights
 from compare.shared.data import Dataset
@@ -83,17 +84,38 @@ def _start(spec: Spec, defaults: str, prepared, fd_entries: int | None):
         fields["environment"]["native_orders"] = {name: ORDER_WORDS[name].format(seed=spec.seed) for name in orders}
     if "numpy" in spec.frameworks:
         fields["fd"] = finite_differences(spec, init, X, y, fd_entries)
+    fields["bounds"] = bounds.gradient_bounds(spec, init, X, y, masks)
+    fields["first"] = masks
     return fields, models, specs
 
 
-def gradients(spec: Spec, fd_entries: int | None = -1, prepared=None, defaults: str = "aligned") -> Result:
-    """Gradients of every framework at the initial weights on the first mini-batch, and the NumPy
-    backprop against central finite differences (fd_entries per tensor; -1: automatic, None: all)."""
-    return Result(**_start(spec, defaults, prepared, fd_entries)[0])
+def gradients(spec: Spec, fd_entries: int | None = -1, prepared=None, defaults: str = "aligned", exact: str = "auto") -> Result:
+    """Gradients of every framework at the initial weights on the first mini-batch, the NumPy backprop against central
+    finite differences (fd_entries per tensor; -1: automatic, None: all), and against the exact gradients (exact:
+    auto or on; off: none)."""
+    fields = _start(spec, defaults, prepared, fd_entries)[0]
+    masks = fields.pop("first")
+    fields["exact"] = _exact(fields, exact, masks, curve=False)
+    return Result(**fields)
+
+
+def _exact(fields: dict, mode: str, masks, curve: bool = True, stream_to=None):
+    """The exact reference of the runs on the spec's own defaults (none for a run on its framework's own)."""
+    names = [n for n in fields["grads"] if n not in fields["native"]]
+    if not names:
+        return None
+    spec = fields["spec"]
+    return measure.compute(spec, fields["data"], fields["init"], fields["schedule"], names, mode, masks, curve, stream_to)
 
 
 def run(
-    spec: Spec, on_epoch=None, fd_entries: int | None = -1, stream_to: str | Path | None = None, defaults: str = "aligned", prepared=None
+    spec: Spec,
+    on_epoch=None,
+    fd_entries: int | None = -1,
+    stream_to: str | Path | None = None,
+    defaults: str = "aligned",
+    prepared=None,
+    exact: str = "auto",
 ) -> Result:
     """Train each of the spec's frameworks from the same weights on the same schedule.
 
@@ -101,9 +123,11 @@ def run(
     run's per-step losses into (losses/<name>.npy, an epoch at a time), so that memory stays flat however many
     epochs; by default they are kept in memory. defaults="native": torch and TensorFlow start from their own
     initial weights and default hyperparameters, as a learner meets them (the NumPy runs keep the spec).
-    prepared: (data, init, schedule) from prepare(spec), if made already.
+    prepared: (data, init, schedule) from prepare(spec), if made already. exact: the exact reference's first gradients
+    and as many steps of its curve as cost <= 20% of the training (auto), all of them (on), or none (off).
     """
     fields, models, specs = _start(spec, defaults, prepared, fd_entries)
+    masks = fields.pop("first")
     order = fields["schedule"]
     steps = spec.epochs * harness.steps_per_epoch(spec, order.shape[1])
     if stream_to is not None:
@@ -114,7 +138,7 @@ def run(
         losses = None if stream_to is None else loss_file.LossFile(loss_file.loss_path(stream_to, name), steps)
         own_order = fields["orders"].get(name, order)
         histories[name] = harness.train(name, model, specs[name], fields["data"], own_order, callback, losses)
-    return Result(**fields, histories=histories)
+    return Result(**fields, histories=histories, exact=_exact(fields, exact, masks, stream_to=stream_to))
 
 
 def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.DataFrame:
@@ -132,5 +156,5 @@ def finite_differences(spec: Spec, init, X, y, entries: int | None = -1) -> pd.D
     if entries == -1:
         entries = None if n_params <= 2000 else 30
     signs = finite_diff.relu_signs(model, X64) if "relu" in spec.activations else None
-    names = weights.names(len(init), "d", bias=spec.bias)
+    names = weights.spec_names(spec, "d")
     return finite_diff.check(loss, init, grads, names, signs=signs, max_entries=entries, seed=spec.seed)

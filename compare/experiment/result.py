@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compare.agree import tables
+from compare.agree import exact_rows, tables
+from compare.exact.measure import Exact
 from compare.io import bundle
 from compare.shared import harness, loss_file
 from compare.shared.data import Dataset
@@ -31,6 +32,8 @@ class Result:
     environment: dict = field(default_factory=dict)
     native: tuple[str, ...] = ()  # runs on their framework's own defaults (run --defaults native)
     orders: dict[str, np.ndarray] = field(default_factory=dict)  # runs trained on a sample order of their own (epochs, n_train)
+    bounds: list | None = None  # the round-off bound of every first-gradient entry, [(dW, db), ...] as roundoff.Err
+    exact: Exact | None = None  # the exact reference (compare/exact/measure.py), None with --exact off
 
     @property
     def names(self) -> list[str]:
@@ -38,8 +41,12 @@ class Result:
 
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """ "gradients", "agreement" and "metrics" (see compare/agree/tables.py)."""
-        return {"gradients": tables.gradient_table(self), "agreement": tables.agreement_table(self), "metrics": tables.metrics_table(self)}
+        """ "gradients", "agreement" and "metrics" (see compare/agree/tables.py), and "exact" (each run's distance from the
+        exact reference in ulps: compare/agree/exact_rows.py) where the exact reference was taken."""
+        out = {"gradients": tables.gradient_table(self), "agreement": tables.agreement_table(self), "metrics": tables.metrics_table(self)}
+        if self.exact is not None:
+            out["exact"] = exact_rows.summary_table(self)
+        return out
 
     @property
     def ok(self) -> bool:

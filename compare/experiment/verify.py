@@ -30,7 +30,8 @@ def from_bundle(folder: Path) -> Result:
     environment = reader.read(folder, "environment.json", lambda p: json.loads(p.read_text()))
     native = tuple(environment.get("native_hyperparameters", {}))
     missing = [n for n in implementations.runs_for(spec) if n not in histories]
-    return Result(spec, data, init, schedule, grads, histories, missing, None, environment, native, bundle.orders(folder))
+    exact = bundle.exact_reference(folder)  # the runs against it are rows of curve_diffs.csv and agreement.csv
+    return Result(spec, data, init, schedule, grads, histories, missing, None, environment, native, bundle.orders(folder), exact=exact)
 
 
 def _lines(chunks):
@@ -114,4 +115,6 @@ def verify(folder: str | Path) -> list[str]:
     if check_masks(folder, result):
         steps = result.spec.epochs * harness.steps_per_epoch(result.spec, result.schedule.shape[1])
         said.append(f"{masks.FOLDER}/: the dropout masks of all {steps} steps, as the seed draws them")
-    return said
+    from compare.exact.recheck import recheck  # bounds.npz and exact/ computed again from the bundle's own inputs
+
+    return said + recheck(folder)

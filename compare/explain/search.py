@@ -4,58 +4,22 @@ and in small combinations, and report which one reproduces each framework to tol
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from compare.agree.differences import curve_diff, tensor_diff
-from compare.agree.tolerances import GRAD_TOL, curve_tolerance
-from compare.explain.switches import Natives, Switch, compatible, order, reference, switches
+from compare.agree.differences import curve_diff
+from compare.agree.tolerances import curve_tolerance
+from compare.explain.attempt import EVAL, Attempt, measure, own_dtype
+from compare.explain.catalogue import Natives, switches
+from compare.explain.switches import DEFAULTS, Switch, compatible
 from compare.io import bundle
-from compare.shared import harness, weights
+from compare.shared import weights
 from compare.shared.spec import Spec
 
 MAX_SWITCHES = 3  # combinations of up to this many switches are tried
-# A loss on probabilities is ill-conditioned: log(1 - p) loses log10(1 / (1 - p)) digits, so two correct
-# implementations drift apart by more than float64 round-off; their curves are compared 1000x more loosely.
-PROBS_WIDEN = 1e3
-NEEDS_FRAMEWORKS = {"torch_defaults", "keras_defaults", "keras_shuffle"}
-EVAL = ("train_loss", "test_loss")  # eval-mode losses after training: where batch norm's running statistics show
-TIGHT = 1e-3  # a match using more than this share of its tolerance is loose: one more switch may fit far better
-
-
-@dataclass
-class Attempt:
-    """The NumPy reference under some switches, measured against one framework's curve."""
-
-    switches: tuple[Switch, ...]
-    steps: int  # steps compared before the first one over tolerance (all of them when matched)
-    total: int  # steps the framework recorded
-    max_rel: float  # largest per-step relative loss difference over the compared steps
-    tol_ratio: float  # largest (relative difference / the suite's curve tolerance) over the compared steps
-    grad_rel: float | None  # worst per-tensor gradient difference on the first mini-batch, if known
-    dtype: str
-    widen: float = 1.0  # the tolerance is widened this much for this attempt (losses on probabilities)
-    eval_rel: float | None = None  # largest relative difference of the eval-mode losses after training (batch norm), if compared
-    eval_ratio: float = 0.0  # eval_rel / the curve's tolerance at its last step
-
-    @property
-    def matched(self) -> bool:
-        grads_ok = self.grad_rel is None or self.grad_rel <= GRAD_TOL[self.dtype]
-        return self.steps == self.total and self.tol_ratio <= self.widen and grads_ok and self.eval_ratio <= 1
-
-    @property
-    def eval_off(self) -> bool:
-        """The whole curve followed, but not the eval-mode losses after training (never widened: the widening of losses on
-        probabilities times float32's tolerance would pass a 10% gap)."""
-        return self.steps == self.total and self.eval_ratio > 1
-
-    @property
-    def label(self) -> str:
-        return " + ".join(s.label for s in self.switches) or "no switch"
 
 
 @dataclass
@@ -77,17 +41,18 @@ class Finding:
 
     def sentence(self) -> str:
         b = self.best
-        grads = f", first-batch gradients to {b.grad_rel:.1e}" if b.grad_rel is not None else ""
+        grads = f", first-batch gradients to {b.grad_rel:.1e} ({b.grad_ratio:.2g} of the round-off bound)" if b.grad_rel is not None else ""
         if b.eval_rel is not None and not b.eval_off:
             grads += f", eval-mode losses after training to {b.eval_rel:.1e}"
+        dtype = f" (the tolerance of its own {b.dtype})" if b.dtype != "float64" else ""
         if self.as_is:
-            return f"{self.framework}: matches the NumPy reference as is, to {b.max_rel:.1e} over {b.total} steps{grads}."
+            return f"{self.framework}: matches the NumPy reference as is, to {b.max_rel:.1e} over {b.total} steps{dtype}{grads}."
         if self.explained:
             why = "; ".join(s.reason for s in b.switches)
             also = f" (also within tolerance: {', '.join(a.label for a in self.also)})" if self.also else ""
             return (
                 f"{self.framework}: explained by {b.label}: the NumPy reference with it matches {self.framework} "
-                f"to {b.max_rel:.1e} over {b.total} steps{grads}{also}. Why: {why}."
+                f"to {b.max_rel:.1e} over {b.total} steps{dtype}{grads}{also}. Why: {why}."
             )
         drift = ""
         if b.steps >= 5 and b.max_rel < 1e-6:
@@ -106,101 +71,62 @@ class Finding:
         )
 
 
-def _eval_rel(model, spec: Spec, data, dtype, target_eval: dict) -> float:
-    """Largest relative difference of the reference's eval-mode losses (EVAL) from a framework's, both after training."""
-    mine = {}
-    for key, X, y in (("train_loss", data.X_train, data.y_train), ("test_loss", data.X_test, data.y_test)):
-        mine[key] = model.evaluate(X.astype(dtype), y.astype(spec.loss_kind.target_dtype(dtype)))[0]
-    rel = [abs(mine[k] - target_eval[k]) / max(abs(mine[k]), abs(target_eval[k]), 1e-300) for k in EVAL]
-    return max(rel) if all(math.isfinite(r) for r in rel) else math.inf
-
-
-def _measure(spec, data, init, schedule, target, target_grads, names, natives, target_eval=None) -> Attempt:
-    keys = {s.name for s in names}
-    model, dtype = reference(spec, init, keys, natives)
-    schedule = order(spec, schedule, keys, natives)
-    X, y = data.X_train, data.y_train
-    if dtype != X.dtype:
-        X, y = X.astype(dtype), y.astype(spec.loss_kind.target_dtype(dtype))
-    first = next(harness.batches(schedule, spec.batch_size))[2]
-    grad_rel = None
-    if target_grads is not None:
-        masks = harness.Dropout(spec.replace(dtype=dtype)).draw(len(first)) if spec.dropout > 0 else None  # as the run took them
-        _, g = model.gradients(X[first], y[first]) if masks is None else model.gradients(X[first], y[first], masks)
-        grad_rel = max(tensor_diff(t, r)["max_rel"] for t, r in zip(weights.tensors(target_grads), weights.tensors(g)))
-    finite = np.isfinite(target)
-    total = len(target) if finite.all() else int(np.argmin(finite)) + 1  # up to and including a blow-up
-    tol = curve_tolerance(dtype, np.arange(1, len(target) + 1), spec.adaptive)
-    widen = PROBS_WIDEN if {"keras_probs", "torch_probs"} & {s.name for s in names} else 1.0
-    steps, max_rel, ratio = 0, 0.0, 0.0
-    with np.errstate(all="ignore"):
-        per_epoch = harness.steps_per_epoch(spec, schedule.shape[1])
-        dropout = harness.Dropout(spec.replace(dtype=dtype)) if spec.dropout > 0 else None  # the reference's dtype
-        for _, i, idx in harness.batches(schedule, spec.batch_size):
-            if steps >= total:
-                break
-            a, b = harness.step(model, X[idx], y[idx], dropout), target[steps]
-            if i == per_epoch - 1:
-                model.end_epoch()
-            if not math.isfinite(b):  # the framework blew up here: reproduced only by a blow-up at the same step
-                if math.isfinite(a):
-                    return Attempt(tuple(names), steps, total, math.inf, math.inf, grad_rel, dtype, widen)
-                steps += 1
-                break
-            rel = abs(a - b) / max(abs(a), abs(b)) if max(abs(a), abs(b)) > 0 else 0.0
-            if not math.isfinite(rel) or rel > tol[steps] * widen:
-                max_rel = rel if math.isfinite(rel) else math.inf
-                return Attempt(tuple(names), steps, total, max_rel, math.inf, grad_rel, dtype, widen)
-            max_rel, ratio = max(max_rel, rel), max(ratio, rel / tol[steps])
-            steps += 1
-        if target_eval is None or total < len(target):
-            return Attempt(tuple(names), steps, total, max_rel, ratio, grad_rel, dtype, widen)
-        eval_rel = _eval_rel(model, spec, data, dtype, target_eval)  # the running statistics, which no training step uses
-    return Attempt(tuple(names), steps, total, max_rel, ratio, grad_rel, dtype, widen, eval_rel, eval_rel / tol[total - 1])
-
-
 def explain_curve(
     spec: Spec, data, init, schedule, target: np.ndarray, target_grads=None, name: str = "?", natives=None, target_eval=None
 ) -> Finding:
-    """Find the smallest set of switches under which the NumPy reference reproduces `target` (per-step losses) and,
+    """Find the smallest set of switches under which the NumPy reference reproduces `target` (per-step losses) to the
+    curve tolerance of the framework's own dtype at every step, its first-batch gradients to the round-off bound and,
     for a spec with batch norm, `target_eval` ({"train_loss", "test_loss"} in eval mode after training) too.
 
-    Combinations without float32 arithmetic come first, by size: float32's loose tolerance would
-    otherwise "explain" any small float64 gap."""
+    No switch widens the tolerance. A switch whose replay gives the reference's own numbers (it changes nothing on this
+    spec) is never named. float32 arithmetic is named only where the framework's losses are float32 numbers, and is
+    then part of every explanation. A framework's own defaults (which import torch or Keras) are tried at each size only
+    where nothing simpler fits."""
     schedule = np.asarray(schedule)  # replayed many times: drawn once
     natives = natives or Natives(spec, schedule)
     target_eval = target_eval if spec.batch_norm and target_eval and all(k in target_eval for k in EVAL) else None
+    own = own_dtype(spec, target)
     available = switches(spec, schedule.shape[1], natives)
-    exact = [s for s in available if s.name != "float32"]
-    loose = [s for s in available if s.name == "float32"]
+    forced = tuple(s for s in available if s.name == "float32" and own == "float32")  # a float32 run of a float64 spec
+    candidates = [s for s in available if s.name != "float32"]
+    args = (spec, data, init, schedule, target, target_grads)
     tried, closest = 0, None
 
-    def level(k: int, extra: tuple, frameworks_too: bool) -> list[Attempt]:
+    def attempt(chosen: tuple, full: bool = False) -> Attempt:
         nonlocal tried, closest
-        matches = []
-        for combo in itertools.combinations(exact, k):
-            names = combo + extra
-            keys = {s.name for s in names}
-            if not compatible(keys) or ((matches or not frameworks_too) and keys & NEEDS_FRAMEWORKS):
-                continue  # a framework's own defaults need torch or Keras imported: only when nothing simpler fits
-            attempt = _measure(spec, data, init, schedule, target, target_grads, names, natives, target_eval)
-            tried += 1
-            if attempt.matched:
-                matches.append(attempt)
-            elif closest is None or (attempt.steps, -attempt.max_rel) > (closest.steps, -closest.max_rel):
-                closest = attempt
-        return sorted(matches, key=lambda a: a.tol_ratio)
+        a = measure(*args, chosen + forced, natives, target_eval, own, full)
+        tried += 1
+        if not a.matched and (closest is None or (a.steps, -a.max_rel) > (closest.steps, -closest.max_rel)):
+            closest = a
+        return a
 
-    for extra in [()] + ([tuple(loose)] if loose else []):
-        for k in range(MAX_SWITCHES + 1 - len(extra)):
-            matches = level(k, extra, True)
-            if not matches:
-                continue
-            if matches[0].tol_ratio > TIGHT and k + 1 <= MAX_SWITCHES - len(extra):
-                # a loose fit (float32 tolerance hides small conventions): prefer one more switch that fits far tighter
-                tighter = [m for m in level(k + 1, extra, False) if m.tol_ratio < matches[0].tol_ratio / 10]
-                matches = tighter[:1] + matches + tighter[1:]
+    base = attempt((), full=True)
+    if base.matched:
+        return Finding(name, base, [], tried)
+    effective: list[Switch] = []
+    idle: list[Switch] = []  # changes nothing alone, but may once a framework's own defaults set what it acts on
+    for frameworks_too in (False, True):  # singles: each switch alone, a full replay, to drop those that change nothing
+        singles = [s for s in candidates if s.needs_frameworks == frameworks_too]
+        replays = [(s, attempt((s,), full=True)) for s in singles]
+        effective += [s for s, a in replays if not a.same_as(base, spec)]
+        idle += [s for s, a in replays if a.same_as(base, spec) and s.stage > DEFAULTS]
+        matches = sorted((a for s, a in replays if a.matched and s in effective), key=lambda a: a.tol_ratio)
+        if matches:
             return Finding(name, matches[0], matches[1:], tried)
+    for k in range(2, MAX_SWITCHES + 1 - len(forced)):
+        for frameworks_too in (False, True):
+            matches = []
+            for combo in itertools.combinations(effective + idle, k):
+                if any(s.needs_frameworks for s in combo) != frameworks_too or not compatible(combo + forced):
+                    continue
+                if any(s in idle for s in combo) and not any(s.stage == DEFAULTS for s in combo):
+                    continue  # without a framework's own defaults it changes nothing: the combination is a smaller one
+                a = attempt(combo)
+                if a.matched:
+                    matches.append(a)
+            if matches:
+                matches.sort(key=lambda a: a.tol_ratio)
+                return Finding(name, matches[0], matches[1:], tried)
     return Finding(name, closest, [], tried)
 
 
@@ -239,27 +165,36 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _pair_sentence(a: Finding, b: Finding) -> str:
-    if not (a.explained and b.explained):
-        lost = " and ".join(f.framework for f in (a, b) if not f.explained)
-        return f"{a.framework} and {b.framework} differ; not explained: no switch reproduces {lost}."
-    sa, sb = {s.name for s in a.best.switches}, {s.name for s in b.best.switches}
-    diff = [s for s in a.best.switches + b.best.switches if s.name in sa ^ sb]
+def _names(findings: list[Finding]) -> str:
+    names = [f.framework for f in findings]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _pair_sentence(a: list[Finding], b: list[Finding]) -> str:
+    """Why two groups of runs differ, said once: each group explained by the same switches (or not explained)."""
+    lost = [f for f in a + b if not f.explained]
+    if lost:
+        return f"{_names(a)} and {_names(b)} differ; not explained: no switch reproduces {_names(lost)}."
+    sa, sb = {s.name for s in a[0].best.switches}, {s.name for s in b[0].best.switches}
+    diff = [s for s in a[0].best.switches + b[0].best.switches if s.name in sa ^ sb]
     why = "; ".join(dict.fromkeys(s.reason for s in diff)) or "round-off"
 
-    def side(f: Finding) -> str:
+    def side(group: list[Finding]) -> str:
+        f = group[0]
         how = "as is" if f.as_is else f"with {f.best.label}"
-        return f"{f.framework} {how} to {f.best.max_rel:.0e}"
+        return f"{_names(group)} {how} to {max(g.best.max_rel for g in group):.0e}"
 
-    return f"{a.framework} and {b.framework} differ because {why}. The NumPy reference matches {side(b)}, and {side(a)}."
+    pair = f"{_names(a)} and {_names(b)} differ" if len(a) == len(b) == 1 else f"{_names(a)} differ{'s' * (len(a) == 1)} from {_names(b)}"
+    return f"{pair} because {why}. The NumPy reference matches {side(b)}, and {side(a)}."
 
 
 def explain(
     spec: Spec, data, init, schedule, curves: dict[str, np.ndarray], grads: dict | None = None, evals: dict | None = None, orders=None
 ) -> Explanation:
-    """Explain every framework's curve against the NumPy reference, then every pair that disagrees. evals: {framework:
-    its metrics after training} (eval-mode losses, compared where the spec has batch norm); orders: {framework: the
-    sample order it trained on} where a run did not train on `schedule` (Keras's fit order, recorded by the run)."""
+    """Explain every framework's curve against the NumPy reference, then, once, each difference between runs that are
+    explained by different switches (runs grouped by the switches that explain them). evals: {framework: its metrics
+    after training} (eval-mode losses, compared where the spec has batch norm); orders: {framework: the sample order it
+    trained on} where a run did not train on `schedule` (Keras's fit order, recorded by the run)."""
     grads, evals = grads or {}, evals or {}
     schedule = np.asarray(schedule)
     natives = Natives(spec, schedule, orders)
@@ -269,16 +204,23 @@ def explain(
         if name == "numpy":
             continue
         findings[name] = explain_curve(spec, data, init, schedule, losses, grads.get(name), name, natives, evals.get(name))
+    groups: dict = {}
+    for f in findings.values():
+        key = frozenset(s.name for s in f.best.switches) if f.explained else f.framework
+        groups.setdefault(key, []).append(f)
     pairs = []
-    names = list(curves)
-    for a, b in itertools.combinations(names, 2):
-        _, rel = curve_diff(curves[a], curves[b])
-        tol = curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
-        same_eval = not spec.batch_norm or _same_eval(evals.get(a), evals.get(b), tol[-1])  # running statistics show there only
-        if (np.all(rel <= tol) and same_eval) or a == "numpy" or b == "numpy":
-            continue
-        pairs.append(_pair_sentence(findings[a], findings[b]))
+    for a, b in itertools.combinations(groups.values(), 2):
+        if any(_differ(spec, curves, evals, x.framework, y.framework) for x in a for y in b):
+            pairs.append(_pair_sentence(a, b))
     return Explanation(spec, findings, pairs)
+
+
+def _differ(spec: Spec, curves: dict, evals: dict, a: str, b: str) -> bool:
+    """Whether two runs' curves (or, with batch norm, their eval-mode losses) differ beyond the curve tolerance."""
+    _, rel = curve_diff(curves[a], curves[b])
+    tol = curve_tolerance(spec.dtype, np.arange(1, len(rel) + 1), spec.adaptive)
+    same_eval = not spec.batch_norm or _same_eval(evals.get(a), evals.get(b), tol[-1])  # running statistics show there only
+    return not (np.all(rel <= tol) and same_eval)
 
 
 def _same_eval(a: dict | None, b: dict | None, tol: float) -> bool:

@@ -1,11 +1,13 @@
 """The switches of the training tricks (L2, class weights, clipping, schedules, batch norm, leaky ReLU, GELU): each
-a framework default the NumPy reference takes on by a change of its spec, or, for Keras's clipnorm and moving
-variance, of its clipping and running statistics."""
+a framework default the NumPy reference takes on by a change of its spec, or, for torch's 1e-6 in the clip norm,
+Keras's clipnorm and moving variance, of its clipping and running statistics."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
+from compare.explain.switches import Switch
 from compare.shared.spec import Spec
 
 LEAKY_SLOPES = {0.01: "torch's nn.LeakyReLU", 0.3: "keras.layers.LeakyReLU", 0.2: "keras.activations.leaky_relu and tf.nn.leaky_relu"}
@@ -109,9 +111,16 @@ def keras_clipnorm(spec: Spec) -> tuple[str, str] | None:
     )
 
 
-def apply(spec: Spec, names: set[str]) -> Spec:
-    """The spec with the named tricks' changes made."""
-    for name, (_, _, change) in changes(spec).items():
-        if name in names:
-            spec = change(spec)
-    return spec
+def switches(spec: Spec) -> list[Switch]:
+    """The tricks' switches: each spec change above, and the clipping and running statistics of the other framework."""
+    out = [Switch(name, label, why, lambda b, c=change: replace(b, spec=c(b.spec))) for name, (label, why, change) in changes(spec).items()]
+    if spec.clip_norm > 0:
+        out.append(Switch("clip_eps", "no 1e-6 in the clip norm (Keras's global_clipnorm)",
+                          "torch's clip_grad_norm_ scales by c / (‖g‖ + 1e-6), Keras's global_clipnorm by c / ‖g‖",
+                          lambda b: replace(b, clipping="keras"), excludes=frozenset({"keras_clipnorm"})))  # fmt: skip
+        out.append(
+            Switch("keras_clipnorm", *keras_clipnorm(spec), lambda b: replace(b, clipping="per_tensor"), excludes=frozenset({"clip_eps"}))
+        )
+    if spec.batch_norm:
+        out.append(Switch("keras_running_var", *keras_running_var(spec), lambda b: replace(b, running="keras")))
+    return out

@@ -88,11 +88,12 @@ def architecture(spec: Spec, faithful: bool, convention: Convention) -> list[str
         lines += code.statement("keras.Model([inputs, *masks_in], outputs)", prefix="model = ")
     else:
         lines = code.statement(Call("keras.Sequential", [code.Seq(items, explode=True)]), prefix="model = ")
-    return lines + [f"dense = [layer for layer in model.layers if isinstance(layer, {L}.Dense)]"]
+    norms = [f"norms = [m for m in model.layers if isinstance(m, {L}.BatchNormalization)]"] if spec.bn_affine else []
+    return lines + [f"dense = [layer for layer in model.layers if isinstance(layer, {L}.Dense)]", *norms]
 
 
 def _batch_norm(spec: Spec) -> Arg:
     m = 1 - spec.bn_momentum
     comment = f"momentum = 1 - torch's {number(spec.bn_momentum)} (default 0.99); epsilon default 0.001"
-    args = [f"momentum={number(m)}", f"epsilon={number(spec.bn_eps)}", "center=False", "scale=False"]
+    args = [f"momentum={number(m)}", f"epsilon={number(spec.bn_eps)}"] + ([] if spec.bn_affine else ["center=False", "scale=False"])
     return Arg(Call(f"{L}.BatchNormalization", args), comment)

@@ -43,7 +43,7 @@ def script(source: Source, style: str, convention: Convention) -> Script:
         ),
         Step(
             "The initial weights.",
-            _initialisation(faithful, spec.bias),
+            _initialisation(faithful, spec.bias, spec.bn_affine),
             "init.npz, not Dense's own glorot_uniform" if faithful else OWN_INIT,
         ),
         Step("Each hidden layer's activation.", [], f"{words.activations(spec)} in the model above"),
@@ -56,7 +56,14 @@ def script(source: Source, style: str, convention: Convention) -> Script:
     ]
     save = ['np.save("keras_losses.npy", np.array(losses))', "final = {}", "for i, layer in enumerate(dense, start=1):"]
     weights = '    final[f"W{i}"], final[f"b{i}"] = layer.get_weights()' if spec.bias else '    final[f"W{i}"] = layer.kernel.numpy()'
-    save += [weights, 'np.savez("keras_final.npz", **final)']
+    save += [weights]
+    if spec.bn_affine:
+        save += [
+            "for i, norm in enumerate(norms, start=1):",
+            '    final[f"gamma{i}"] = norm.gamma.numpy()',
+            '    final[f"beta{i}"] = norm.beta.numpy()',
+        ]
+    save += ['np.savez("keras_final.npz", **final)']
     imports = ["import keras", "import numpy as np"]
     if any(name in keras_model.HELPERS for name in spec.activations) and faithful:
         imports = ["import math", "", *imports]
@@ -91,14 +98,21 @@ class Hyper:
         return Arg(text, comment or default)
 
 
-def _initialisation(faithful: bool, bias: bool) -> list[str]:
+def _initialisation(faithful: bool, bias: bool, affine: bool = False) -> list[str]:
     if not faithful:
         return []
+    norms = [
+        "for i, norm in enumerate(norms, start=1):",
+        '    norm.gamma.assign(init[f"gamma{i}"])',
+        '    norm.beta.assign(init[f"beta{i}"])',
+    ]
     if not bias:
-        return ["for i, layer in enumerate(dense, start=1):", '    layer.set_weights([init[f"W{i}"]])  # kernel (fan_in, fan_out)']
+        lines = ["for i, layer in enumerate(dense, start=1):", '    layer.set_weights([init[f"W{i}"]])  # kernel (fan_in, fan_out)']
+        return lines + (norms if affine else [])
     return [
         "for i, layer in enumerate(dense, start=1):",
         *code.statement('layer.set_weights([init[f"W{i}"], init[f"b{i}"]])', "kernel (fan_in, fan_out)", 4),
+        *(norms if affine else []),
     ]
 
 

@@ -56,7 +56,7 @@ def script(source: Source, style: str, convention: Convention) -> Script:
         Step("The layers from input to output; each `Linear` holds its weights and biases.", _architecture(spec, faithful)),
         Step(
             "The initial weights.",
-            _initialisation(faithful, spec.bias),
+            _initialisation(faithful, spec.bias, spec.bn_affine),
             "init.npz, not nn.Linear's own kaiming_uniform" if faithful else OWN_INIT,
         ),
         Step("Each hidden layer's activation.", [], f"{words.activations(spec)} in the model above"),
@@ -74,6 +74,12 @@ def script(source: Source, style: str, convention: Convention) -> Script:
     save = ['np.save("torch_losses.npy", np.array(losses))', "final = {}", "for i, linear in enumerate(linears, start=1):"]
     save += code.statement('final[f"W{i}"] = linear.weight.detach().numpy().T', "back to (fan_in, fan_out)", indent=4)
     save += ['    final[f"b{i}"] = linear.bias.detach().numpy()'] if spec.bias else []
+    if spec.bn_affine:
+        save += [
+            "for i, norm in enumerate(norms, start=1):",
+            '    final[f"gamma{i}"] = norm.weight.detach().numpy()',
+            '    final[f"beta{i}"] = norm.bias.detach().numpy()',
+        ]
     save += ['np.savez("torch_final.npz", **final)']
     doc = words.header(source, "torch", style, convention)
     imports = ["import numpy as np", "import torch"]
@@ -105,9 +111,10 @@ def _architecture(spec: Spec, faithful: bool) -> list[str]:
     for (n_in, n_out), act in zip(sizes, spec.activations):
         modules += [_linear(n_in, n_out, spec), _activation(act, spec)]
         if spec.batch_norm:
-            args = f"{n_out}, eps={number(spec.bn_eps)}, momentum={number(spec.bn_momentum)}, affine=False"
+            affine = "" if spec.bn_affine else ", affine=False"  # a learned scale and shift: the default
+            args = f"{n_out}, eps={number(spec.bn_eps)}, momentum={number(spec.bn_momentum)}{affine}"
             what = f"{NN}.BatchNorm1d"
-            notes = [note(what, "affine", False), note(what, "eps", spec.bn_eps), note(what, "momentum", spec.bn_momentum)]
+            notes = [note(what, "affine", spec.bn_affine), note(what, "eps", spec.bn_eps), note(what, "momentum", spec.bn_momentum)]
             modules.append(Arg(f"{what}({args})", "; ".join(n for n in notes if n)))
         if spec.dropout > 0:
             p = number(spec.dropout)
@@ -117,19 +124,24 @@ def _architecture(spec: Spec, faithful: bool) -> list[str]:
         modules.append(Arg(f"{NN}.Sigmoid()", "the sigmoid output"))
     lines = code.statement(Call(f"{NN}.Sequential", modules, explode=True), prefix="model = ")
     lines.append(f"linears = [m for m in model if isinstance(m, {NN}.Linear)]")
+    if spec.bn_affine:
+        lines.append(f"norms = [m for m in model if isinstance(m, {NN}.BatchNorm1d)]")
     if faithful and spec.dropout > 0:
         lines.append("dropouts = [m for m in model if isinstance(m, MaskedDropout)]")
     return lines
 
 
-def _initialisation(faithful: bool, bias: bool) -> list[str]:
+def _initialisation(faithful: bool, bias: bool, affine: bool = False) -> list[str]:
     if not faithful:
         return []
+    norms = ["    for i, norm in enumerate(norms, start=1):", '        norm.weight.copy_(torch.from_numpy(init[f"gamma{i}"]))',
+             '        norm.bias.copy_(torch.from_numpy(init[f"beta{i}"]))']  # fmt: skip
     return [
         "with torch.no_grad():",
         "    for i, linear in enumerate(linears, start=1):",
         *code.statement('linear.weight.copy_(torch.from_numpy(init[f"W{i}"].T))', "torch's is (fan_out, fan_in)", indent=8),
         *(['        linear.bias.copy_(torch.from_numpy(init[f"b{i}"]))'] if bias else []),
+        *(norms if affine else []),
     ]
 
 

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 
 from compare.agree import tables
+from compare.exact import extended, measure
 from compare.io import manifest, markdown, masks, plots, reader
 from compare.io import staging as staging_module
 from compare.shared import implementations, loss_file, weights
+from compare.shared import spec as spec_module
 
 FOLDERS = ["grads", "final", loss_file.LOSSES]  # per framework: first gradients, final weights, per-step losses (.npy)
 FILES = [
@@ -31,8 +33,12 @@ FILES = [
     "loss_curves.png",
     "grad_errors.png",
     "report.md",
+    "bounds.npz",
 ]
+EXACT_FILES = ["exact.csv"]  # and the folder exact/: written unless --exact off (or no exact reference can be taken)
 ORDERS = "orders"  # orders/<framework>.npy: the sample order of a run that did not train on schedule.npy
+EXACT = "exact"  # exact/: the exact reference's first gradients and curve per update rule (long double as float64 hi, lo)
+BOUNDS = "bounds.npz"  # the round-off bound of every first-gradient entry (dW1, db1, ...), in the run's dtype
 MASKS = masks.FOLDER  # masks/mask<l>.npy: a dropout run's masks, packed bits (see compare/io/masks.py)
 FLOAT = "%.17g"  # enough digits to read every float64 back bit for bit
 
@@ -65,7 +71,7 @@ def _write(result, tmp: Path) -> None:
         (tmp / folder).mkdir(exist_ok=True)  # losses/ is there already when training streamed into it
     _write_losses(result, tmp)
     _write_csv(tmp / "curves.csv", result.curve_frames(), ["framework", "epoch", "step", "loss"], FLOAT)
-    _write_csv(tmp / "curve_diffs.csv", tables.diff_frames(result), ["pair", "step", "abs_diff", "rel_diff", "tolerance"], "%.6g")
+    _write_csv(tmp / "curve_diffs.csv", tables.diff_frames(result), ["pair", "step", "abs_diff", "rel_diff", "tolerance", "ulps"], "%.6g")
     for name, (_, grads) in result.grads.items():
         weights.save(tmp / "grads" / f"{name}.npz", grads, prefix="d")
     for name, history in result.histories.items():
@@ -73,12 +79,69 @@ def _write(result, tmp: Path) -> None:
     (tmp / "environment.json").write_text(json.dumps(result.environment, indent=2))
     for key, table in result.tables.items():
         table.to_csv(tmp / f"{key}.csv", index=False, float_format=FLOAT)
+    _write_exact(result, tmp)
     (tmp / "summary.md").write_text(markdown.summary(result))
     plots.loss_curves(result, tmp / "loss_curves.png")
     plots.grad_errors(result, tmp / "grad_errors.png")
     (tmp / "report.md").write_text(markdown.report(result))
     if spec.dropout > 0:
         masks.write(tmp, spec, result.schedule.shape)
+
+
+def _write_exact(result, tmp: Path) -> None:
+    """bounds.npz, and exact/: grads-<rules>.npz (dW1, dW1.lo, ..., loss, loss.lo: a long double is hi + lo exactly),
+    losses-<rules>.npy and losses-<rules>.lo.npy (each step's loss, hi and lo; there already when training streamed them)
+    and exact.json (method, steps, cost, each run's rules)."""
+    names = weights.spec_names(result.spec, "d")
+    if result.bounds is not None:
+        np.savez(tmp / BOUNDS, **dict(zip(names, [e.e for pair in result.bounds for e in pair if e is not None])))
+    exact = result.exact
+    if exact is None:
+        return
+    (tmp / EXACT).mkdir(exist_ok=True)
+    for rules, (loss, grads) in exact.grads.items():
+        arrays = {"loss": extended.split(loss)}
+        arrays.update(zip(names, map(extended.split, weights.tensors(grads))))
+        np.savez(
+            tmp / EXACT / f"grads-{rules}.npz",
+            **{k + suffix: part for k, pair in arrays.items() for suffix, part in zip(("", ".lo"), pair)},
+        )
+        curve = exact.losses[rules]
+        for path, part in zip(measure.paths(tmp / EXACT, rules), (curve.hi, curve.lo)):
+            if not (isinstance(part, loss_file.LossFile) and path.exists() and path.samefile(part.path)):
+                loss_file.write_npy(path, "<f8", (len(part),), (part[a:b] for a, b in loss_file.spans(len(part))))
+    about = {"method": exact.method, "mode": exact.mode, "steps": exact.steps, "total": exact.total, "seconds": round(exact.seconds, 3),
+             "unit_roundoff": extended.unit_roundoff() if exact.method == "longdouble" else None, "runs": exact.runs}  # fmt: skip
+    (tmp / EXACT / "exact.json").write_text(json.dumps(about, indent=2))
+
+
+def exact(folder: str | Path) -> dict | None:
+    """A bundle's exact reference as written by _write_exact: {"about": exact.json, rules: {"grads": {name: long
+    double}, "losses": long double per step}}; None without one."""
+    folder = Path(folder) / EXACT
+    if not (folder / "exact.json").is_file():
+        return None
+    out: dict = {"about": json.loads((folder / "exact.json").read_text())}
+    for path in sorted(folder.glob("grads-*.npz")):
+        rules = path.stem.removeprefix("grads-")
+        with np.load(path) as f:
+            grads = {k: extended.join(f[k], f[k + ".lo"]) for k in f.files if not k.endswith(".lo")}
+        out[rules] = {"grads": grads, "losses": extended.join(*(np.load(path) for path in measure.paths(folder, rules)))}
+    return out
+
+
+def exact_reference(folder: str | Path) -> measure.Exact | None:
+    """The exact reference a bundle holds (exact/), as the run had it, for its tables to be derived again; None without."""
+    stored = exact(folder)
+    if stored is None:
+        return None
+    about = stored["about"]
+    rules = sorted(set(about["runs"].values()))
+    grads = {
+        r: (stored[r]["grads"]["loss"], weights.from_dict({k: v for k, v in stored[r]["grads"].items() if k != "loss"}, "d")) for r in rules
+    }
+    losses = {r: stored[r]["losses"] for r in rules}
+    return measure.Exact(about["method"], about["mode"], grads, losses, about["steps"], about["total"], about["seconds"], about["runs"])
 
 
 def _write_losses(result, folder: Path) -> None:
@@ -141,6 +204,18 @@ def orders(folder: str | Path) -> dict[str, np.ndarray]:
     return {path.stem: reader.npy(folder, f"{ORDERS}/{path.name}", "<i8", 2) for path in paths}
 
 
+def ulps_rows(folder: Path) -> list[dict]:
+    """A bundle's distance from the exact reference, a row per framework (exact.csv): the spec in short, the dtype, the
+    median and largest ulps of its first gradients and of its curve, the share of the round-off bound used, steps."""
+    d = json.loads((folder / "spec.json").read_text())
+    d.pop("conventions", None)
+    spec = spec_module.from_dict(d)
+    short = spec.short()
+    if not (folder / "exact.csv").is_file():
+        return [{"run": folder.name, "spec": short, "framework": "-", "dtype": spec.dtype, "steps": "no exact reference (--exact off)"}]
+    return [{"run": folder.name, "spec": short, **r} for r in pd.read_csv(folder / "exact.csv").to_dict("records")]
+
+
 def is_bundle(folder: Path) -> bool:
     """A folder with a spec.json: a run bundle (a broken one is reported when it is read)."""
     return (folder / "spec.json").is_file()
@@ -159,6 +234,8 @@ def pair_rows(folder: Path) -> list[dict]:
     rows = []
     for r in agree.itertuples():
         a, b = r.pair.split(" vs ")
+        if b == EXACT:  # a run against the exact reference: in ulps_rows
+            continue
         g = grads[grads["pair"] == r.pair]["max_rel"]
         rows.append(
             {

@@ -61,6 +61,13 @@ def say(text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
+def shown_gradients(grads: pd.DataFrame) -> pd.DataFrame:
+    """The gradient table's columns a terminal shows: of_bound is the share of what round-off can explain the difference
+    uses (the bound derived from the network); ulps only against the exact reference."""
+    columns = ["pair", "tensor", "max_rel", "bound", "bound_ratio", "ulps_median", "ulps_max", "tolerance", "pass", "status"]
+    return grads[[c for c in columns if c in grads]].rename(columns={"bound_ratio": "of_bound"})
+
+
 def print_gradients(result) -> None:
     """The worst tensor per pair, and the first failing tensor walking back from the output."""
     grads = result.tables["gradients"]
@@ -69,7 +76,9 @@ def print_gradients(result) -> None:
     first = result.first_failing_tensor()
     shown = grads[grads["status"] != "not installed"]
     worst = shown.loc[shown.groupby("pair", sort=False)["max_rel"].idxmax()] if len(shown) else shown
-    table = worst[["pair", "max_abs", "max_rel", "cosine", "tolerance"]].copy()
+    table = worst[["pair", "max_abs", "max_rel", "bound", "bound_ratio", "ulps_median", "tolerance"]].rename(
+        columns={"bound_ratio": "of_bound"}
+    )
     table["first_failing"] = [first.get(p) or "-" for p in table["pair"]]
     table["pass"] = [first.get(p) is None if p in first else None for p in table["pair"]]
     missing = grads[grads["status"] == "not installed"][["pair"]].assign(first_failing="not installed")
@@ -90,6 +99,8 @@ def print_run(result) -> None:
         ]
         print_table("Loss curves, every step", agree.assign(should_agree=words)[columns])
     print_table(f"Final metrics after {result.spec.epochs} epochs", result.tables["metrics"])
+    if "exact" in result.tables:
+        print_table(f"Distance from the exact reference, in ulps of {result.spec.dtype}", result.tables["exact"])
     for line in verdict_lines(result):
         say(line)
 

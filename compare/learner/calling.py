@@ -19,6 +19,7 @@ from compare.learner import binding, containers, returned, roles
 from compare.learner.layouts import CONTAINERS, Form, Params
 from compare.learner.loading import folder_of, guarded, their_traceback
 from compare.learner.returned import Returned
+from compare.shared import weights
 
 SHAPE_WORDS = ("shape", "broadcast", "matmul", "aligned", "dimension")
 BUFFER = re.compile(r"\w*(s|grads?|buffers?|caches?)")  # a per-layer list the code fills in: activations, deltas, coef_grads
@@ -227,6 +228,8 @@ class Caller:
             elif isinstance(e, ValueError) and "values to unpack" in str(e):
                 others = " or ".join(c for c in CONTAINERS if c != self.form.params)
                 hint = f"; your code unpacks params in another way than --params {self.form.params} hands them over: try --params {others}"
+                if (counts := re.search(r"expected (\d+), got (\d+)", str(e))) and int(counts[1]) > int(counts[2]):  # gamma, beta too?
+                    hint += " (or, if your params hold batch norm's gamma and beta after the layers, --batch-norm --bn-affine)"
             elif isinstance(e, MemoryError):
                 hint = " (it ran out of the memory the check allows)"
             error = LearnerError(
@@ -262,7 +265,8 @@ class Caller:
 
 
 def _tensor_names(params) -> list[str]:
-    return [f"{t}{k}" for k, (W, b) in enumerate(params, start=1) for t in ("W", "b") if t == "W" or b is not None]
+    n = weights.n_linear(params)
+    return [name for i, pair in enumerate(params) for name, t in zip(weights.pair_names(n, i), pair) if t is not None]
 
 
 def _new_weights(got: Returned, params) -> bool:

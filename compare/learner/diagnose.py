@@ -14,6 +14,7 @@ from compare.learner.evidence import Diagnosis, Evidence
 from compare.learner.mistakes import RELU_NOTE, words
 from compare.learner.model import L2Form
 from compare.learner.numbers import close, cosine, scale_of
+from compare.shared import weights
 
 BOTH_READINGS = (
     "; or, if you train on the summed loss on purpose (several tutorials do: the learning rate absorbs N), say so with --convention sum"
@@ -112,7 +113,7 @@ def shapes(ev: Evidence) -> Diagnosis | None:
     mine = lambda a: tuple(reversed(a)) if ev.case.form.columns else a  # noqa: E731  a weight shape as the learner sees it
     dW, db = ev.grads[i]
     W, b = ev.case.params[i]
-    if b is not None and np.shape(dW) == b.shape and np.shape(db) == W.shape:
+    if b is not None and W.ndim == 2 and np.shape(dW) == b.shape and np.shape(db) == W.shape:
         return ev.found(
             ("swapped",), f"dW{i + 1} has the shape of b{i + 1}, {np.shape(dW)}, and db{i + 1} that of W{i + 1}, {mine(np.shape(db))}"
         )
@@ -140,6 +141,8 @@ def scale(ev: Evidence) -> Diagnosis | None:
     mistakes, said = _ratio(c, case.N, case.outputs, case.tol)
     if not mistakes:
         return None
+    if mistakes == ("twice",) and all(a >= weights.n_linear(case.params) for a, _ in ev.wrong):  # batch norm's scale and shift alone
+        mistakes = ("bn_scale_shift_mean",)
     same = [ev.name(a, b) for a, b in ev.wrong if ev.shaped(a, b) and close(ev.grads[a][b], c * ev.expected[a][b], case.tol)]
     detail = f"{', '.join(same)} {'is' if len(same) == 1 else 'are'} exactly {said} × the reference"
     loss_ratio = ev.loss / ev.expected_loss if ev.loss is not None and ev.expected_loss else np.inf
@@ -148,7 +151,7 @@ def scale(ev: Evidence) -> Diagnosis | None:
     other = [ev.name(a, b) for a, b in ev.wrong if ev.name(a, b) not in same]
     if other:
         detail += f"; {', '.join(other)} {'is' if len(other) == 1 else 'are'} wrong in another way as well: check again after this fix"
-    result = ev.found(mistakes, detail, factor=c)
+    result = ev.found(mistakes, detail, **({"plan": {"scale_shift": "mean"}} if mistakes == ("bn_scale_shift_mean",) else {"factor": c}))
     if mistakes == ("batch",) and ev.model.convention is None and ev.loss is not None and close(ev.loss, ev.expected_loss, case.tol):
         result = replace(result, message=result.message.rstrip(".") + BOTH_READINGS + ".")
     return result

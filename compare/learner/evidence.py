@@ -13,6 +13,7 @@ from compare.learner.conventions import Convention
 from compare.learner.mistakes import words
 from compare.learner.model import Model
 from compare.learner.numbers import close
+from compare.shared import weights
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,10 @@ class Evidence:
     @cached_property
     def order(self) -> list[tuple[int, int]]:
         """(layer, 0 for dW / 1 for db), walking back from the output; biases only where the network has them."""
-        return [(i, j) for i in reversed(range(len(self.grads))) for j in (0, 1) if j == 0 or self.expected[i][1] is not None]
+        return [(i, j) for i in weights.walk_back(self.case.params) for j in (0, 1) if j == 0 or self.expected[i][1] is not None]
 
     def name(self, i: int, j: int) -> str:
-        return f"{'dW' if j == 0 else 'db'}{i + 1}"
+        return weights.pair_names(weights.n_linear(self.case.params), i, "d")[j]
 
     def shaped(self, i: int, j: int) -> bool:
         return np.shape(self.grads[i][j]) == np.shape(self.expected[i][j])

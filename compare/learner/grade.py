@@ -20,7 +20,7 @@ from compare.learner.evidence import Evidence
 from compare.learner.layouts import Form
 from compare.learner.report import Report
 from compare.learner.side import Options, Setup, Side
-from compare.shared import harness
+from compare.shared import harness, weights
 from compare.shared.spec import Spec
 
 ROWS = Form()
@@ -30,6 +30,15 @@ NO_MASKS_NOTE = (
     "shaped like that layer's activations in your layout; multiply by it forward and back (use masks[l] > 0 where your "
     "code divides by keep_prob itself)."
 )
+
+
+SCALE_SHIFT_NOTE = "Batch norm's gamma and beta drawn off 1 and 0 (seeded): at their start a slip in gamma's path cannot show."
+
+
+def off_start(params, seed: int) -> list:
+    """The layers' weights, and batch norm's (gamma, beta) drawn from U(0.5, 2) and U(-1, 1): a trained network's."""
+    rng, n = np.random.default_rng([seed, 24]), weights.n_linear(params)
+    return params[:n] + [(rng.uniform(0.5, 2, g.shape).astype(g.dtype), rng.uniform(-1, 1, b.shape).astype(b.dtype)) for g, b in params[n:]]
 
 
 def precision_note(dtype: str) -> str:
@@ -98,6 +107,9 @@ def check(
         spec = spec.replace(batch_size=len(X))
     elif not given and (spec.layers != setup.sizes or not spec.bias and params[0][1] is not None):
         spec, (params, X, y), data_notes = batches.fitting_batch(spec.replace(dataset=asked), dataset_given)
+    if spec.bn_affine and not given and opened.step is None:
+        params = off_start(params, spec.seed)
+        notes.append(SCALE_SHIFT_NOTE)
     if spec.dropout == 0 and opened.requires_masks:
         raise LearnerError(f"{opened.name} takes dropout masks, and the spec has no dropout: give --dropout p, the rate your code drops at")
     masks = masks if opened.takes_masks else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compare.errors import LearnerError
+from compare.shared import weights
 
 Params = list[tuple[np.ndarray, np.ndarray | None]]  # b None: a network without biases
 LAYOUTS = ("rows", "columns")
@@ -54,17 +55,22 @@ class Form:
     def params_in(self, params: Params):
         """Canonical params as the learner's function takes them (copies: it cannot change ours); a network without
         biases as its weights alone: [W1, W2, ...], or {"W1", "W2", ...}."""
-        Ws = [self.weight(W).copy() for W, _ in params]
+        n = weights.n_linear(params)
+        norms = [(self.bias(g).copy(), self.bias(b).copy()) for g, b in params[n:]]  # batch norm's (gamma, beta): (D,) or (D, 1)
+        if norms and self.params not in ("pairs", "dict"):
+            raise LearnerError(f"--params {self.params}: batch norm's gamma and beta go in pairs or a dict (gamma1, beta1, ...)")
+        Ws = [self.weight(W).copy() for W, _ in params[:n]]
+        named = {k: v for i, pair in enumerate(norms, start=n) for k, v in zip(weights.pair_names(n, i), pair)}
         if params[0][1] is None:
-            return {f"W{i}": W for i, W in enumerate(Ws, start=1)} if self.params == "dict" else Ws
-        bs = [self.bias(b).copy() for _, b in params]
+            return {**{f"W{i}": W for i, W in enumerate(Ws, start=1)}, **named} if self.params == "dict" else Ws + norms
+        bs = [self.bias(b).copy() for _, b in params[:n]]
         if self.params == "dict":
-            return {k: v for i, (W, b) in enumerate(zip(Ws, bs), start=1) for k, v in ((f"W{i}", W), (f"b{i}", b))}
+            return {**{k: v for i, (W, b) in enumerate(zip(Ws, bs), start=1) for k, v in ((f"W{i}", W), (f"b{i}", b))}, **named}
         if self.params == "lists":
             return Ws, bs
         if self.params == "flat":  # d2l's [W1, b1, W2, b2]
             return [t for pair in zip(Ws, bs) for t in pair]
-        return list(zip(Ws, bs))
+        return list(zip(Ws, bs)) + norms
 
     def masks_in(self, masks: list[np.ndarray], sample: int | None = None) -> list[np.ndarray]:
         """The step's dropout masks (canonical (N, width) each, 0 or 1 / (1 - p)) as the learner's function takes them:

@@ -13,6 +13,7 @@ from compare.learner.case import Case
 from compare.learner.layouts import Form
 from compare.learner.model import L2Form
 from compare.learner.numbers import canonical, close
+from compare.shared.weights import n_linear, pair_names
 
 
 def in_layout(form: Form, named: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -98,9 +99,10 @@ def _equal(theirs, ref, tol: float) -> bool:
 
 def _theirs(got, form: Form, case: Case) -> dict[str, np.ndarray]:
     """The learner's final gradients, as their code holds them (their layout)."""
-    out = {}
-    for k, (dW, db) in enumerate(got.grads, start=1):
-        out[f"dW{k}"] = form.weight(dW)  # what their code held (the reader's transform is its own inverse)
+    out, n = {}, n_linear(case.params)
+    for k, (dW, db) in enumerate(got.grads):
+        names = pair_names(n, k, "d")
+        out[names[0]] = form.weight(dW) if k < n else form.bias(dW)  # what their code held (the reader's transform is its own inverse)
         if db is not None:
-            out[f"db{k}"] = form.bias(db) if db.ndim == 1 else form.batch(db)
+            out[names[1]] = form.bias(db) if db.ndim == 1 else form.batch(db)
     return out

@@ -92,6 +92,20 @@ MISTAKES = _table(
         "the variance depends on every sample too: dH = inv/N (N dY - ΣdY - Y Σ(dY Y))",
     ),
     Mistake(
+        "bn_no_gamma",
+        "the gradient goes back through batch norm's scale without gamma",
+        "B = gamma Y + beta, so dY = dB * gamma before the mean and variance terms",
+    ),
+    Mistake(
+        "bn_dgamma_no_y", "dgamma misses the normalised input", "B = gamma Y + beta: dgamma = (dB * Y).sum(axis=0), dbeta = dB.sum(axis=0)"
+    ),
+    Mistake(
+        "bn_scale_shift_mean",
+        "dgamma and dbeta are averaged over the batch",
+        "the loss's mean is in dB already: dgamma = (dB * Y).sum(axis=0), dbeta = dB.sum(axis=0), sums over the batch",
+        "the loss's mean is in dB already: dgamma = (dB * Y).sum(axis=1, keepdims=True), dbeta = dB.sum(axis=1, keepdims=True)",
+    ),
+    Mistake(
         "dropout_missing",
         "the dropout mask is not applied in backward",
         "a dropped unit passes no gradient: dH = dA * mask, the forward pass's mask",

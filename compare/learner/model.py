@@ -12,6 +12,7 @@ import numpy as np
 from compare.learner import conventions
 from compare.learner.conventions import Convention
 from compare.learner.numbers import close, rel
+from compare.shared.weights import n_linear
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,17 @@ class Model:
     def grads(self, data_grads, params) -> list:
         """The gradients they should return."""
         lam, lam_b = (self.l2.lam, self.l2.lam_b) if self.l2 else (0.0, 0.0)
-        return [(self.c * (g + lam * W), None if gb is None else self.c * (gb + lam_b * b)) for (g, gb), (W, b) in zip(data_grads, params)]
+        n = n_linear(params)  # batch norm's gamma and beta after the layers: no penalty
+        return [
+            (self.c * (g + lam * W * (i < n)), None if gb is None else self.c * (gb + lam_b * b * (i < n)))
+            for i, ((g, gb), (W, b)) in enumerate(zip(data_grads, params))
+        ]
 
     def loss(self, data_loss: float, params) -> float:
         """The loss they should report."""
         lam, lam_b = (self.l2.lam, self.l2.lam_b) if self.l2 else (0.0, 0.0)
-        penalty = sum(lam / 2 * float(np.sum(W * W)) + (lam_b / 2 * float(np.sum(b * b)) if b is not None else 0.0) for W, b in params)
+        layers = params[: n_linear(params)]
+        penalty = sum(lam / 2 * float(np.sum(W * W)) + (lam_b / 2 * float(np.sum(b * b)) if b is not None else 0.0) for W, b in layers)
         return self.c_loss * data_loss + self.c * penalty
 
 
@@ -133,11 +139,11 @@ def _penalties(
     one each layer's gradients show (the output layer's first); the one their loss shows (its penalty k ΣW² read off
     the loss, gradient 2k W / c); the plausible ones, once each."""
     found = [own] + ([L2Form(ratio * strength) for ratio, _ in named(N, c, n_data)] if strength and own is None else [])
-    for k in reversed(range(len(grads))):
+    for k in reversed(range(n_linear(params))):
         lam, lam_b = _layer_fit(grads, data_grads, params, k, c, tol)
         if lam is not None:
             found.append(L2Form(lam, lam_b or 0.0) if lam or lam_b else None)
-    squares = sum(float(np.sum(W * W)) for W, _ in params)
+    squares = sum(float(np.sum(W * W)) for W, _ in params[: n_linear(params)])
     if loss is not None and squares > 0:
         k = (loss - c * data_loss) / squares
         if abs(k) > tol * abs(loss):

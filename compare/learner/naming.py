@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 
 KINDS = [  # what a learner's variable name says it holds: (tensor kind, the names that say so)
+    ("dgamma", ("dgamma", "d_gamma", "grad_gamma")),  # batch norm's scale and shift
+    ("dbeta", ("dbeta", "d_beta", "grad_beta")),
+    ("dY", ("dxhat", "dx_hat", "dx_norm", "dnorm")),  # back through the scale, before the mean and variance terms
     ("db", ("nabla_b", "dbias", "db", "grad_b", "d_b")),
     ("dW", ("nabla_w", "dweight", "dw", "grad_w", "d_w")),
     ("dZ", ("delta", "dz", "dscores", "dlogits", "dhidden")),

@@ -37,7 +37,7 @@ def fd_grade(fd, k: int) -> str:
 def finite_differences(learner, case: Case, got, model, fd: bool, opened):
     """Central differences of the learner's own loss (×N where their gradients descend N × the mean they report),
     graded at the precision their code computes in; or why there are none."""
-    names = weights.names(len(case.params), "d", bias=case.spec.bias)
+    names = weights.spec_names(case.spec, "d")
     has_loss = got.loss is not None or opened.has_loss_function
     if not fd or not has_loss or opened.step is not None:
         no_fd = "- (no loss: --loss-function NAME)" if fd and opened.step is None else "-"
@@ -72,7 +72,7 @@ def table(case: Case, got, loss, expected, expected_loss, model, ref, fd, diagno
     reference and each framework, finite differences, verdict."""
     spec, tol, form = case.spec, case.tol, case.form
     theirs = {n: implementations.build(n, spec, case.params).gradients(case.X, case.y, case.masks) for n in others(spec)}
-    names = weights.names(len(case.params), "d", bias=spec.bias)
+    names, linear = weights.spec_names(spec, "d"), weights.n_linear(case.params)
     rows = []
     if loss is not None:
         rows.append(
@@ -92,9 +92,9 @@ def table(case: Case, got, loss, expected, expected_loss, model, ref, fd, diagno
         )
     k = 0
     index = {n: i for i, n in enumerate(names)}
-    for layer in reversed(range(len(case.params))):
-        for slot in (0, 1) if spec.bias else (0,):
-            name = f"{'dW' if slot == 0 else 'db'}{layer + 1}"
+    for layer in weights.walk_back(case.params):
+        for slot in (0, 1) if spec.bias or layer >= linear else (0,):
+            name = weights.pair_names(linear, layer, "d")[slot]
             k = index[name]
             g, r = got.grads[layer][slot], expected[layer][slot]
             row = {"tensor": name, "shape": str(got.shapes.get(name, np.shape(g)))}
@@ -110,7 +110,9 @@ def table(case: Case, got, loss, expected, expected_loss, model, ref, fd, diagno
             verdict = "right" if close(g, r, tol) else ("convention" if diagnosis.mistakes == ("relu_zero",) else "WRONG")
             frames = {}
             for n, (_, gs) in theirs.items():
-                data = gs[layer][slot] - (spec.l2 * case.params[layer][slot] if spec.l2 and (slot == 0 or spec.decay_biases) else 0)
+                data = gs[layer][slot] - (
+                    spec.l2 * case.params[layer][slot] if spec.l2 and layer < linear and (slot == 0 or spec.decay_biases) else 0
+                )
                 frames[f"rel_{n}"] = rel(g, expected[layer][slot] - model.c * ref.grads[layer][slot] + model.c * data)
             rows.append(
                 {

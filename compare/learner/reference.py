@@ -12,6 +12,7 @@ import numpy as np
 import scratch
 from compare.learner import slips
 from compare.learner.layouts import Params
+from compare.shared.weights import n_linear, pair_names
 from scratch.losses import output_fn
 
 
@@ -35,7 +36,7 @@ def build(spec, params: Params, X: np.ndarray, y: np.ndarray, masks=None, plan: 
     loss, dZ = model.pieces.loss(logits, y)
     record: dict[str, np.ndarray] = {}
     grads = model.backward(dZ, cache, record=record)
-    L = len(params)
+    L = n_linear(params)
     P = output_fn(spec)(logits)
     Y = np.eye(P.shape[1])[y] if y.ndim == 1 else y
     named = {
@@ -47,10 +48,8 @@ def build(spec, params: Params, X: np.ndarray, y: np.ndarray, masks=None, plan: 
         f"A{L}": P,
         **per_sample_losses(spec, logits, P, Y),
     }
-    for layer, (W, b) in enumerate(params, start=1):
-        named[f"W{layer}"] = W
-        if b is not None:
-            named[f"b{layer}"] = b
+    for i, pair in enumerate(params):
+        named.update({name: t for name, t in zip(pair_names(L, i), pair) if t is not None})
     for layer, entry in enumerate(cache[:-1], start=1):
         named[f"Z{layer}"], named[f"A{layer}"] = entry.Z, cache[layer].A_prev
         if entry.mask is not None or entry.bn is not None:
@@ -94,7 +93,7 @@ def scaled(ref: Reference, model, params: Params) -> dict[str, np.ndarray]:
     for name, value in ref.named.items():
         if name.startswith("d"):
             out[name] = model.c * value
-    for k, (W, b) in enumerate(params, start=1):
+    for k, (W, b) in enumerate(params[: n_linear(params)], start=1):
         out[f"dataW{k}"] = model.c * ref.named[f"dW{k}"]  # before the penalty's term is added (dW += reg * W)
         out[f"dW{k}"] = model.c * (ref.named[f"dW{k}"] + lam * W)
         if b is not None:

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from compare.errors import LearnerError
+from compare.learner import norms
 from compare.learner.layouts import Form, Params
 from compare.learner.reader import Reader, array, finite, shape
+from compare.shared.weights import n_linear
 
 
 @dataclass
@@ -84,11 +86,13 @@ def read(out, form: Form, params: Params, n: int, name: str) -> Returned:
         if loss.size != 1:
             raise LearnerError(f"the loss has shape {loss.shape}; expected one number (the mean over the batch)")
         finite(loss, "the loss")
-    reader = Reader(form, params, 1 if form.per_sample else n)
-    canonical = reader.canonical(grads)
+    linear = n_linear(params)
+    grads, scale_shift = norms.apart(grads, linear, len(params) - linear) if linear < len(params) else (grads, [])
+    reader = Reader(form, params[:linear], 1 if form.per_sample else n)
+    canonical = reader.canonical(grads) + norms.canonical(scale_shift, params[linear:], reader.shapes)
     if loss is None:
         per_sample_hint(form, canonical, n)
-    dtypes = [np.asarray(a).dtype for pair in reader.pairs(grads) for a in pair if a is not None] + (
+    dtypes = [np.asarray(a).dtype for pair in reader.pairs(grads) + scale_shift for a in pair if a is not None] + (
         [loss.dtype] if loss is not None else []
     )
     return Returned(None if loss is None else float(loss.reshape(())), canonical, reader.shapes, precision(dtypes))

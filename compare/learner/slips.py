@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import scratch
+from compare.shared.weights import n_linear
+from scratch import batch_norm
 from scratch.activations import Activation, activation, sigmoid
 from scratch.losses import L2, Loss, mse, output_fn, softmax
 
@@ -100,6 +102,21 @@ def batch_norm_slip(how: str) -> Callable:
     return piece
 
 
+def scale_shift_slip(how: str) -> Callable:
+    """Back through the learned scale and shift B = gamma Y + beta with a slip: dY = dB without gamma ("no_gamma"),
+    dgamma = sum dB without Y ("no_y"), or dgamma and dbeta averaged over the batch instead of summed ("mean")."""
+
+    def piece(dB: np.ndarray, Y: np.ndarray, gamma: np.ndarray):
+        dY, dgamma, dbeta = batch_norm.scale_shift_back(dB, Y, gamma)
+        if how == "no_gamma":
+            return dB, dgamma, dbeta  # (N, D): dY = dB
+        if how == "no_y":
+            return dY, dbeta.copy(), dbeta  # (D,): dgamma = sum dB
+        return dY, dgamma / len(dB), dbeta / len(dB)  # (D,): the means
+
+    return piece
+
+
 DROPOUT_SLIPS = {
     "missing": lambda dA, mask: dA,  # the mask not applied in backward
     "unscaled": lambda dA, mask: dA * (mask > 0),  # applied without its 1 / (1 - p)
@@ -147,6 +164,8 @@ def pieces(spec, plan: dict) -> scratch.Pieces:
         tricks["penalty"] = SlippedL2(base.penalty, plan["l2"])
     if "bn" in plan:
         tricks["batch_norm_back"] = batch_norm_slip(plan["bn"])
+    if "scale_shift" in plan:
+        tricks["scale_shift_back"] = scale_shift_slip(plan["scale_shift"])
     if "dropout" in plan:
         tricks["dropout_back"] = DROPOUT_SLIPS[plan["dropout"]]
     return replace(base, activations=acts, loss=loss, through=back if ways else base.through, **tricks)
@@ -189,7 +208,7 @@ def _slip_words(slip, name: str) -> str:
 
 def catalogue(spec, params) -> list[tuple[str, str, dict]]:
     """(mistake, where and how, plan) for each known slip the network's shapes allow, at one layer and at all."""
-    L, hidden = len(params), list(range(len(spec.activations)))
+    L, hidden = n_linear(params), list(range(len(spec.activations)))
     names = {**{h: spec.activations[h] for h in hidden}, "out": spec.output}
     spots = hidden + (["out"] if not spec.loss_kind.cross_entropy and spec.output != "identity" else [])  # an output f' to slip on
     found = []
@@ -241,6 +260,10 @@ def _trick_slips(spec) -> list[tuple[str, str, dict]]:
     if spec.batch_norm:
         found.append(("bn_no_stats", "dH = dY / sqrt(var + eps), without the mean and variance terms", {"bn": "no_stats"}))
         found.append(("bn_no_var", "dH has the mean's term but not the variance's", {"bn": "no_var"}))
+    if spec.bn_affine:
+        found.append(("bn_no_gamma", "dY = dB, without * gamma", {"scale_shift": "no_gamma"}))
+        found.append(("bn_dgamma_no_y", "dgamma = dB summed, without * Y (the normalised input)", {"scale_shift": "no_y"}))
+        found.append(("bn_scale_shift_mean", "dgamma and dbeta are means over the batch, not sums", {"scale_shift": "mean"}))
     if spec.dropout > 0:
         found.append(("dropout_missing", "dH = dA, the mask not applied", {"dropout": "missing"}))
         found.append(("dropout_unscaled", f"dH = dA * keep, without 1 / (1 - p) = {1 / (1 - spec.dropout):.4g}", {"dropout": "unscaled"}))

@@ -61,7 +61,8 @@ class Spec:
     l2: float = 0.0  # L2 penalty lam/2 sum W^2 added to the loss (gradient lam W), >= 0: Keras l2(lam/2), torch weight_decay=lam
     weight_decay: float = 0.0  # decoupled weight decay (AdamW: p -= lr wd p before the update), >= 0; optimizer adam only
     decay_biases: bool = False  # the L2 penalty and the weight decay on the biases too (default: kernels only)
-    batch_norm: bool = False  # batch norm (no learned scale or shift) after every hidden activation; needs batches >= 2
+    batch_norm: bool = False  # batch norm after every hidden activation; needs batches >= 2
+    bn_affine: bool = False  # batch norm's learned scale and shift, B = gamma Y + beta (torch's affine, Keras's scale and center)
     bn_momentum: float = 0.1  # running statistics r = (1 - m) r + m batch, torch's m (Keras's momentum is 1 - m), in (0, 1)
     bn_eps: float = 1e-5  # added to the variance, > 0 (torch 1e-5, Keras 1e-3)
     dropout: float = 0.0  # inverted-dropout rate p after every hidden activation, in [0, 1); masks drawn by the harness
@@ -205,10 +206,13 @@ def validate(s: Spec) -> None:
         _fail("test_fraction", s.test_fraction, "a value in (0, 1)")
     if not isinstance(s.dataset, str) or not (s.dataset in DATASETS or s.dataset.endswith(".csv")):
         _fail("dataset", s.dataset, "a .csv path or one of " + ", ".join(DATASETS))
-    if not isinstance(s.batch_norm, bool):
-        _fail("batch_norm", s.batch_norm, "true or false")
+    for name in ("batch_norm", "bn_affine"):
+        if not isinstance(getattr(s, name), bool):
+            _fail(name, getattr(s, name), "true or false")
     if s.batch_norm and s.batch_size < 2:
         _fail("batch_size", s.batch_size, "a batch of >= 2 samples with batch_norm (one sample has no variance)")
+    if s.bn_affine and not s.batch_norm:
+        _fail("bn_affine", s.bn_affine, "false unless batch_norm is true (a learned scale and shift belong to batch norm)")
     if not 0 < s.bn_momentum < 1:
         _fail("bn_momentum", s.bn_momentum, "a value in (0, 1)")
     if not s.bn_eps > 0:

@@ -56,7 +56,7 @@ def bundle_row(path: Path) -> dict:
     for r in metrics.to_dict("records"):
         row.update({f"{m}[{r['framework']}]": r[m] for m in METRICS if m in r})
     stopped = [f"{r['framework']}: {r['status']}" for r in metrics.to_dict("records") if str(r["status"]).startswith("non-finite")]
-    should = agree[agree["should_agree"].astype(str) == "True"]
+    should = agree[(agree["should_agree"].astype(str) == "True") & (agree["status"] != "measured")]  # measured: not judged
     if stopped:
         row.update(status="diverged", error="; ".join(stopped))
     elif not _passes(grads["pass"]).all() or not (should["pass"].astype(str) == "True").all():

@@ -1,0 +1,148 @@
+"""What round-off can explain in a network's first gradients: each entry's forward-error bound, derived from the
+computation itself (dot products along the layers' shapes, magnitudes such as |A|^T |dZ|, the activations' and the
+losses' own errors), for any framework computing the same network in the spec's dtype."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compare.agree.roundoff import UNIT, Err, add, exact, function, gamma, matmul, mul, neg, rounding_only, scale, total
+from scratch.activations import activation, sigmoid
+from scratch.losses import softmax
+
+# An activation's own error, in ulps of its value: torch's and Keras's sigmoid and tanh are within 2.5 and 5.7 ulps
+# in float32 (measured: /work/shared/NUMERICS.md row 15), GELU's erf and tanh forms alike; ReLU is exact, leaky ReLU's
+# slope z one rounding.
+OWN = {"sigmoid": 8, "tanh": 8, "gelu": 8, "gelu_tanh": 8, "relu": 0, "leaky_relu": 1, "identity": 0}
+CURVATURE = {"sigmoid": 0.0963, "tanh": 0.770, "gelu": 0.798, "gelu_tanh": 0.80}  # sup |f''|: how far f' moves over z's error
+SOFTMAX_OWN = 4  # ulps of each probability: an exp, a sum's division, the shift by the row's max
+ROOT = 4  # ulps of 1 / sqrt(var + eps): a square root and a division, or a reciprocal square root
+FORMULAS = 4  # batch norm's backward: torch's and Keras's own formulas round more often than the compact one, as large
+# A gradient may be rounded once more in a framework (accumulated into its .grad buffer, a penalty's gradient added in
+# another order), and one ulp is round-off by any reading: each entry's bound gets STORE u |g| on top, up to an ulp.
+STORE = 2
+
+
+def _transpose(x: Err) -> Err:
+    return Err(x.v.T, x.e.T)
+
+
+def act(z: Err, name: str, slope: float, u: float) -> tuple[Err, Err]:
+    """(f(z), f'(z)) with their errors. At a ReLU kink the input's error may cross 0: f' is then 0 or 1, either."""
+    a = activation(name, slope)
+    d = a.in_z(z.v)
+    if name in ("relu", "leaky_relu", "identity"):
+        kink = (np.abs(z.v) <= z.e) & (name != "identity")
+        steep = max(1.0, slope) if name == "leaky_relu" else 1.0
+        other = abs(1 - slope) if name == "leaky_relu" else 1.0  # f' on the kink's other side: 1 against 0, or 1 against slope
+        return function(z, a.f, np.where(kink, steep, np.abs(d)), OWN[name], u), Err(d, np.where(kink, other, 0.0))
+    c = CURVATURE[name] * z.e
+    h = function(z, a.f, np.abs(d) + c, OWN[name], u)
+    if name in ("gelu", "gelu_tanh"):  # z (1 + erf) / 2 and z (1 + tanh) / 2: 1 + erf(z) rounds to u, however small it is
+        h = Err(h.v, h.e + OWN[name] * u * np.abs(z.v))
+        return h, Err(d, c + OWN[name] * u * (np.abs(d) + np.abs(h.v) + 1 + np.abs(z.v)))
+    return h, Err(d, c + OWN[name] * u * (np.abs(d) + np.abs(h.v)))
+
+
+def inverse_root(s: Err, u: float) -> Err:
+    """1 / sqrt(s): s's error through the derivative at its low end, |d s^-1/2| <= e / (2 (s - e)^1.5) (infinite where
+    s - e <= 0), and the operation's own ROOT ulps."""
+    low = s.v - s.e
+    spread = np.where(low > 0, s.e / 2 / np.where(low > 0, low, 1.0) ** 1.5, np.inf)
+    v = 1 / np.sqrt(s.v)
+    return Err(v, spread + ROOT * u * v)
+
+
+def norm(h: Err, eps: float, u: float) -> tuple[Err, tuple]:
+    """Batch norm on the batch's statistics: Y = (H - mean) / sqrt(var + eps), var the biased variance."""
+    n = h.v.shape[0]
+    mean = scale(total(h, 0, u), 1 / n, u)
+    xc = add(h, neg(mean), u)
+    var = scale(total(mul(xc, xc, u), 0, u), 1 / n, u)
+    inv = inverse_root(add(var, Err(np.float64(eps), u * eps), u), u)  # eps rounded to the dtype
+    y = mul(xc, inv, u)
+    return y, (y, inv)
+
+
+def norm_back(dy: Err, cache, u: float) -> Err:
+    """dH = inv / N (N dY - sum dY - Y sum(dY Y)), its roundings widened by FORMULAS."""
+    y, inv = cache
+    n = dy.v.shape[0]
+
+    def compact(u: float) -> Err:
+        sums = add(neg(total(dy, 0, u)), neg(mul(y, total(mul(dy, y, u), 0, u), u)), u)
+        return mul(scale(add(scale(dy, n, u), sums, u), 1 / n, u), inv, u)
+
+    return rounding_only(compact(u), compact(0.0), FORMULAS)
+
+
+def loss_gradient(spec, z: Err, y: np.ndarray, u: float, probabilities: bool = False) -> Err:
+    """dL/dlogits with its error: the mean's divisions, the output activation or softmax, weighted sums' own sum.
+    probabilities: the cross-entropy taken on probabilities (torch's BCELoss(sigmoid(z)), Keras's from_logits=False),
+    whose 1 - p loses its digits as p nears 1: each entry's relative error grows as u / min(p, 1 - p)."""
+    n, o = z.v.shape
+    if spec.loss == "mse":
+        a, fp = act(z, spec.output, 0.0, u)
+        grad = scale(add(a, exact(-y), u), 2 / (n * o), u, ops=3)  # a mean over outputs, then over the batch
+        return grad if spec.output == "identity" else mul(grad, fp, u)
+    labels = y if spec.loss == "ce" else y[:, 0] > 0.5
+    w = np.ones(n) if spec.class_weights is None else np.asarray(spec.class_weights)[labels.astype(int)]
+    over = np.sum(w) if spec.class_weights is not None and spec.weight_reduction == "sum_weights" else n * (o if spec.loss == "bce" else 1)
+    ops = 3 + (n if spec.class_weights is not None and spec.weight_reduction == "sum_weights" else 0)  # the sum of weights: n roundings
+    if spec.loss == "bce":
+        p = function(z, sigmoid, sigmoid(z.v) * sigmoid(-z.v) + CURVATURE["sigmoid"] * z.e, OWN["sigmoid"], u)
+        target = y
+    else:
+        pv = softmax(z.v)
+        p = Err(pv, pv * (z.e + (pv * z.e).sum(axis=1, keepdims=True)) + (SOFTMAX_OWN + gamma(o, u) / u) * u * pv)
+        target = np.eye(o)[y]
+    diff = add(p, exact(-target), u)
+    if spec.class_weights is not None:
+        diff = mul(diff, exact(w[:, None]), u)
+    grad = scale(diff, 1 / over, u, ops=ops)
+    if probabilities:
+        near = np.maximum(np.minimum(p.v, 1 - p.v), np.finfo(np.float64).tiny)
+        grad = Err(grad.v, grad.e + OWN["sigmoid"] * u * np.abs(grad.v) / near)
+    return grad
+
+
+def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None, probabilities: bool = False) -> list[tuple[Err, Err | None]]:
+    """Every gradient tensor on the batch (X, y) at `params`, [(dW, db), ..., (dgamma, dbeta), ...] as Err: its value
+    (float64) and the bound on the error of any computation of it in spec.dtype (probabilities: see loss_gradient)."""
+    u, n = UNIT[spec.dtype], len(spec.layers) - 1
+    A, cache = exact(X), []
+    for layer in range(n - 1):
+        W, b = params[layer]
+        Z = matmul(A, exact(W), u, None if b is None else exact(b))
+        H, fp = act(Z, spec.activations[layer], spec.leaky_slope, u)
+        B, bn = norm(H, spec.bn_eps, u) if spec.batch_norm else (H, None)
+        if spec.bn_affine:
+            gamma_, beta = params[n + layer]
+            B = add(mul(B, exact(gamma_), u), exact(beta), u)
+        mask = None if masks is None else exact(masks[layer])
+        cache.append((A, fp, bn, mask))
+        A = B if mask is None else mul(B, mask, u)
+    W, b = params[n - 1]
+    dZ = loss_gradient(spec, matmul(A, exact(W), u, None if b is None else exact(b)), y, u, probabilities)
+    grads: list = [None] * len(params)
+    for layer in reversed(range(n)):
+        A_prev = cache[layer][0] if layer < n - 1 else A
+        W, b = params[layer]
+        dW, db = matmul(_transpose(A_prev), dZ, u), total(dZ, 0, u) if b is not None else None
+        if spec.l2 > 0:  # lam W added to the gradient (and lam b with decay_biases)
+            dW = add(dW, scale(exact(W), spec.l2, u), u)
+            db = add(db, scale(exact(b), spec.l2, u), u) if db is not None and spec.decay_biases else db
+        grads[layer] = (dW, db)
+        if layer == 0:
+            break
+        _, fp, bn, mask = cache[layer - 1]
+        dA = matmul(dZ, _transpose(exact(W)), u)
+        dA = dA if mask is None else mul(dA, mask, u)
+        if spec.bn_affine:
+            y_hat, gamma_ = bn[0], exact(params[n + layer - 1][0])
+            grads[n + layer - 1] = (total(mul(dA, y_hat, u), 0, u), total(dA, 0, u))
+            dA = mul(dA, gamma_, u)
+        dH = norm_back(dA, bn, u) if bn is not None else dA
+        dZ = mul(dH, fp, u)
+    stored = lambda g: None if g is None else Err(g.v, g.e + STORE * u * np.abs(g.v))  # noqa: E731
+    return [(stored(a), stored(b)) for a, b in grads]
