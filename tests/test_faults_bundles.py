@@ -91,6 +91,33 @@ def test_a_dead_runs_pid_reused_by_another_process_does_not_hold_its_out(tmp_pat
     assert sorted(os.listdir(tmp_path)) == ["d"]
 
 
+def test_a_killed_run_not_yet_collected_by_its_parent_holds_no_out(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = Path(f"/proc/{dead.pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        staged = tmp_path / ".d.abcd1234.tmp"
+        staged.mkdir()
+        (staged / staging.PID).write_text(f"{socket.gethostname()} {dead.pid} {started}")
+        assert staging._alive(staged)  # running: its out is held
+        dead.send_signal(signal.SIGKILL)
+        os.waitid(os.P_PID, dead.pid, os.WEXITED | os.WNOWAIT)  # ended, not collected: a zombie, as a killed worker is
+        assert not staging._alive(staged)
+        assert main(["run", *QUICK, "--out", str(tmp_path / "d")]) == 0
+        assert sorted(os.listdir(tmp_path)) == ["d"]
+    finally:
+        dead.kill()
+        dead.wait()
+
+
+def test_a_sweeps_earlier_try_on_this_machine_is_dead_though_its_process_lingers(tmp_path):
+    (tmp_path / ".lr-0.abcd1234.tmp").mkdir()
+    (tmp_path / ".lr-0.abcd1234.tmp" / staging.PID).write_text(staging._owner())  # this very process: alive
+    with pytest.raises(BundleError, match="is being written by another run"):
+        staging.staging(tmp_path / "lr-0").__enter__()
+    with staging.staging(tmp_path / "lr-0", force=True, foreign_dead=True) as staged:  # the scheduler gave up on it
+        assert sorted(os.listdir(tmp_path)) == [staged.name]
+
+
 def test_a_sweeps_claim_takes_only_its_own_combinations_staging_left_by_another_machine_for_dead(tmp_path):
     for name, pid in (("lr-0", 1), ("lr-0.1", 2)):  # left by workers on another machine
         (tmp_path / f".{name}.abcd1234.tmp").mkdir()

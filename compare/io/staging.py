@@ -28,9 +28,11 @@ def words(out: Path, cli: bool) -> tuple[str, str]:
 
 
 def _start_time(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux), so that a reused pid is not taken for the run."""
+    """The process's start time in clock ticks since boot (Linux), so that a reused pid is not taken for the run;
+    "dead" for a process that has ended and only waits for its parent to collect it (a zombie, state Z or X)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return "dead" if fields[0] in ("Z", "X") else fields[19]
     except (OSError, IndexError):
         return "-"
 
@@ -42,8 +44,9 @@ def _owner() -> str:
 def _alive(folder: Path, foreign_dead: bool = False) -> bool:
     """Whether the run named in a staging folder's pid file still runs. A young folder without one is a run that has
     not written it yet or is renaming its bundle in: alive (an old one, of a version that wrote none, is not waited
-    for). A run of another machine cannot be checked from here: alive, unless foreign_dead (a sweep's scheduler runs
-    each combination once at a time, so an earlier try is dead)."""
+    for). A run of another machine cannot be checked from here: alive. foreign_dead: a sweep's scheduler runs each
+    combination once at a time, so an earlier try of it is dead, on whichever machine it ran (a killed worker's
+    process may linger as a zombie its parent has not collected)."""
     try:
         host, pid, started = (folder / PID).read_text().split()
     except FileNotFoundError:
@@ -52,15 +55,18 @@ def _alive(folder: Path, foreign_dead: bool = False) -> bool:
         return False
     except (OSError, ValueError):
         return False  # a pid file cut short: its run died writing it
+    if foreign_dead:  # an earlier try of a sweep's combination: the scheduler gave up on it, on this machine or another
+        return False
     if host != socket.gethostname():
-        return not foreign_dead
+        return True
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # another user's process: it exists
-    return started == "-" or _start_time(int(pid)) in ("-", started)
+    now = _start_time(int(pid))
+    return now != "dead" and (started == "-" or now in ("-", started))
 
 
 def _writer(folder: Path) -> str:
