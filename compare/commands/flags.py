@@ -98,6 +98,15 @@ def add_spec_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--frameworks", type=_names, help="comma-separated: numpy,torch,tensorflow (default: all three)")
 
 
+def add_cluster_flags(p: argparse.ArgumentParser) -> None:
+    """Where a sweep or a grading runs: a local cluster of --workers, or a running scheduler (TLS files with it)."""
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes of the local cluster (default: the machine's cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="tcp://HOST:PORT or tls://HOST:PORT of a running 'dask scheduler' instead")
+    p.add_argument("--tls-ca", metavar="FILE", help="CA certificate (PEM) for a tls:// scheduler")
+    p.add_argument("--tls-cert", metavar="FILE", help="this client's certificate (PEM)")
+    p.add_argument("--tls-key", metavar="FILE", help="this client's private key (PEM)")
+
+
 def add_exact_flag(p: argparse.ArgumentParser, what: str) -> None:
     """--exact on|off|auto: the exact reference (long double) every run is measured against in ulps."""
     p.add_argument(

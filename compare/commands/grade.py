@@ -7,6 +7,7 @@ import argparse
 from contextlib import contextmanager
 from pathlib import Path
 
+from compare.commands.flags import add_cluster_flags
 from compare.io import console
 
 EXAMPLES = """examples:
@@ -50,11 +51,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("submissions", metavar="SUBMISSIONS", help="a folder of .py/.ipynb files, or of one folder per student")
     p.add_argument("--assignment", metavar="A.toml", required=True, help="the check's options, the spec, networks, conventions, points")
-    p.add_argument("--workers", type=int, metavar="N", help="worker processes of the local cluster (default: the machine's cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="tcp://HOST:PORT or tls://HOST:PORT of a running 'dask scheduler' instead")
-    p.add_argument("--tls-ca", metavar="FILE", help="CA certificate (PEM) for a tls:// scheduler")
-    p.add_argument("--tls-cert", metavar="FILE", help="this client's certificate (PEM)")
-    p.add_argument("--tls-key", metavar="FILE", help="this client's private key (PEM)")
+    add_cluster_flags(p)
     p.add_argument("--out", metavar="DIR", help="grading folder (default: grades/<assignment file name>)")
     p.add_argument("--force", action="store_true", help="grade every submission again, even those unchanged since the last run")
 

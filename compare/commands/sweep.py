@@ -6,6 +6,7 @@ import argparse
 from contextlib import contextmanager
 from pathlib import Path
 
+from compare.commands.flags import add_cluster_flags
 from compare.io import console
 
 EXAMPLES = """examples:
@@ -38,11 +39,7 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("grid", metavar="GRID.toml", help="spec fields, a [grid] table of lists, [[include]] and [[exclude]] tables")
-    p.add_argument("--workers", type=int, metavar="N", help="worker processes of the local cluster (default: the machine's cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="tcp://HOST:PORT or tls://HOST:PORT of a running 'dask scheduler' instead")
-    p.add_argument("--tls-ca", metavar="FILE", help="CA certificate (PEM) for a tls:// scheduler")
-    p.add_argument("--tls-cert", metavar="FILE", help="this client's certificate (PEM)")
-    p.add_argument("--tls-key", metavar="FILE", help="this client's private key (PEM)")
+    add_cluster_flags(p)
     p.add_argument("--out", metavar="DIR", help="sweep folder, seen by every worker (default: sweeps/<grid file name>)")
     p.add_argument("--force", action="store_true", help="redo every combination, even those whose bundle is complete")
 
