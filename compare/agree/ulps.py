@@ -34,8 +34,8 @@ def ratio(diff: np.ndarray, bound: np.ndarray) -> float:
     can). An entry both exact and bounded by 0 uses none of it; a nonzero difference where the bound is 0 is infinitely
     beyond it."""
     diff, bound = np.abs(np.asarray(diff, np.float64)), np.asarray(bound, np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(bound > 0, diff / np.where(bound > 0, bound, 1.0), np.where(diff > 0, np.inf, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        r = np.divide(diff, bound, out=np.where(diff > 0, np.inf, 0.0), where=bound > 0)  # a zero bound: inf or none
     return float(np.nan_to_num(r, nan=np.inf, posinf=np.inf).max()) if r.size else 0.0
 
 
