@@ -49,9 +49,8 @@ def _objects(updates: list[Record]) -> dict[int, str]:
     count: dict[str, int] = {}
     out = {}
     for r in updates:
-        array = (
-            r.ident if r.ident and r.was == r.ident else 0
-        )  # changed in place: that array; else (numbers in lists, a new array each step) the name
+        # changed in place: that array; else (numbers in lists, a new array each step) the name alone
+        array = r.ident if r.ident and r.was == r.ident else 0
         k = which.get((r.key, array))
         if k is None:
             k = count[r.key] = count.get(r.key, 0) + 1
@@ -117,10 +116,10 @@ def first_step(run: Run, setup, layout: str | None = None) -> Step:
     updates = [r for r in watch.records[start:] if r.update and r.before is not None and np.ndim(r.before) in (1, 2) and weight_like(r.key)]
     names = _objects(updates)
     last = {names[id(r)]: r for r in updates}  # each array's value after the step (an update an element at a time ends last)
-    firsts = list({names[id(r)]: r for r in reversed(updates)}.values())[::-1]  # each array's first update in the step
-    seen = _first_seen(watch.records[:start])
-    firsts.sort(key=lambda r: min(_first_read(watch.records[:start], r.key), seen.get(r.was or r.ident, start)))  # forward order
-    updates = firsts
+    updates = list({names[id(r)]: r for r in reversed(updates)}.values())[::-1]  # each array's first update in the step
+    earlier = watch.records[:start]
+    seen = _first_seen(earlier)
+    updates.sort(key=lambda r: min(_first_read(earlier, r.key), seen.get(r.was or r.ident, start)))  # forward order
     weights = [_leaf(r, names[id(r)]) for r in updates]
     sizes = setup.sizes if setup.sizes_given else None
     chains = layer_search.chains(weights, sizes, layout=layout, bias=setup.bias, ordered=True)
@@ -130,9 +129,9 @@ def first_step(run: Run, setup, layout: str | None = None) -> Step:
     before = where.read({names[id(r)]: r.before for r in updates})
     after = where.read({names[id(r)]: last[names[id(r)]].value for r in updates})
     sizes = where.sizes
-    scope = {**run.scope, **script_batch.families(watch.records[:start], run.scope)}
-    X, columns_data, idx = script_batch.batch(watch.records[:start], before, where, scope, watch.records[start].frame)
-    y, data_size = script_batch.targets(watch.records[:start], scope, X, sizes[-1], columns_data)
+    scope = {**run.scope, **script_batch.families(earlier, run.scope)}
+    X, columns_data, idx = script_batch.batch(earlier, before, where, scope, watch.records[start].frame)
+    y, data_size = script_batch.targets(earlier, scope, X, sizes[-1], columns_data)
     if np.ndim(y) == 1 and sizes[-1] > 1 and np.array_equal(y, np.round(y)):
         y = np.asarray(y).astype(np.int64)  # class labels (their copies were taken as floats)
     lr, lr_words = _learning_rate(updates, setup.lr)
