@@ -13,8 +13,9 @@ Loss = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]  # (logits, 
 
 
 def value(x) -> float:
-    """A loss value as a Python float; kept a NumPy long double where the arithmetic is extended (the exact reference)."""
-    return x if np.asarray(x).dtype == np.longdouble else float(x)
+    """A loss value as a Python float; kept in its own type where the arithmetic is wider than float64 (the exact
+    reference)."""
+    return x if np.asarray(x).dtype.itemsize > 8 else float(x)
 
 
 def mse(output: Activation) -> Loss:

@@ -13,13 +13,14 @@ CONVENTIONS = ("torch", "keras")
 
 def scalar(arrays: list[np.ndarray]) -> type:
     """The type step sizes and bias corrections are worked out in: Python floats (as torch and Keras work them out), or
-    NumPy long doubles where the parameters are (the exact reference, whose scalars must not pass through float64)."""
-    return np.longdouble if arrays[0].dtype == np.longdouble else float
+    the parameters' own wider type where they are wider than float64 (the exact reference, whose scalars must not pass
+    through float64)."""
+    return arrays[0].dtype.type if arrays[0].dtype.itemsize > 8 else float
 
 
 def sqrt(x):
     """The square root of a scalar, in its own precision."""
-    return np.sqrt(x) if isinstance(x, np.longdouble) else math.sqrt(x)
+    return math.sqrt(x) if isinstance(x, float) else np.sqrt(x)
 
 
 def bias_correction(beta1: float, beta2: float, t: int) -> tuple[float, float]:

@@ -129,3 +129,20 @@ def test_a_curve_against_the_exact_one_is_judged_under_sgd_and_measured_under_ad
                                  exact=SimpleNamespace(runs={"torch": "torch"}, losses={"torch": exact}, steps=2, total=2, method="longdouble"))  # fmt: skip
         (row,) = exact_rows.agreement_rows(result)
         assert row["pass"] is judged and row["status"] == status and row["first_divergent_step"] == (2 if off else None), row
+
+
+def test_a_pairs_curve_summary_by_hand_a_nan_step_left_out_and_equal_curves_zero():
+    from types import SimpleNamespace
+
+    from compare.shared.spec import Spec
+
+    a = np.array([1.0, 2.0, 3.0, 4.0, np.nan])
+    b = np.array([1.0, 2.0 + 2e-10, 3.0 - 6e-9, 4.0, 5.0])
+    result = SimpleNamespace(spec=Spec(), histories={"a": SimpleNamespace(losses=a), "b": SimpleNamespace(losses=b)})
+    c = tables.curve_summary(result, "a", "b")
+    assert c["max_abs"] == pytest.approx(6e-9, rel=1e-6) and c["max_rel"] == pytest.approx(2e-9, rel=1e-6)  # NaN left out
+    assert c["first"] == 3 and c["rel_at_first"] == pytest.approx(2e-9, rel=1e-6)  # step 2: 1e-10, within 1e-10 (1 + 2/100)
+    same = tables.curve_summary(
+        SimpleNamespace(spec=Spec(), histories={"a": SimpleNamespace(losses=-a[:4]), "b": SimpleNamespace(losses=-a[:4])}), "a", "b"
+    )
+    assert same["max_abs"] == 0.0 and same["max_rel"] == 0.0 and same["first"] is None  # equal curves: 0, not -inf

@@ -83,8 +83,10 @@ def test_a_tanh_layer_under_a_linear_output_takes_its_own_derivative_by_hand():
     spec, params, X, y = one_neuron(activation="tanh")
     z1, e_z1 = 1.75, g(2) * 1.75
     H, d1 = np.tanh(z1), 1 - np.tanh(z1) ** 2
-    e_H = (d1 + 0.770 * e_z1) * e_z1 + 8 * u * H  # slope over z's error (sup |tanh''| = 0.770), and tanh's own 8 ulps
-    fp_e = 0.770 * e_z1 + 8 * u * (d1 + H)
+    c = d1 * (1 + 1e-14) * np.expm1(2 * e_z1)  # f' within f'(z) e^(2|dz|) (|tanh''| <= 2 tanh'), under sup|tanh''| dz = 0.770 dz
+    assert c < 0.770 * e_z1 and c == pytest.approx(2 * d1 * e_z1, rel=1e-12)
+    e_H = (d1 + c) * e_z1 + 8 * u * H  # the slope over z's error, and tanh's own 8 ulps
+    fp_e = c + 8 * u * (d1 + H)
     z2, e_z2 = H * 1.5 - 0.5, e_H * 1.5 + g(2) * (H * 1.5 + 0.5)
     dZ2, e_dZ2 = 2 * (z2 - 0.5), 2 * (e_z2 + u * abs(z2 - 0.5)) + g(3) * abs(2 * (z2 - 0.5))
     assert computed(spec, params, X, y) == pytest.approx(finish(e_dZ2, dZ2, e_H, H, fp_e, d1), rel=1e-9, abs=0)
@@ -222,3 +224,32 @@ def test_mses_gradient_divides_by_the_batch_and_the_outputs_by_hand():
     got = bounds.loss_gradient(spec, z, np.zeros((2, 2)), u)
     np.testing.assert_array_equal(got.v, z.v / 2)  # 2 (a - y) / (N O), N = O = 2
     np.testing.assert_allclose(got.e, 0.5 * u * np.abs(z.v) + g(3) * np.abs(z.v) / 2, rtol=1e-15, atol=0)  # a - y, then three roundings
+
+
+def test_batch_norms_backward_value_is_scratchs_on_three_samples_of_two_features():
+    from scratch import batch_norm
+
+    H = np.array([[1.0, -2.0], [0.5, 3.0], [2.5, 0.25]])
+    dY = np.array([[0.3, -1.0], [-0.7, 0.5], [0.2, 2.0]])
+    Y, cache = batch_norm.forward(H, 1e-5)
+    y_hat, inv = bounds.norm(exact(H), 1e-5, u)[1]
+    np.testing.assert_allclose(y_hat.v, Y, rtol=1e-14)
+    back = bounds.norm_back(exact(dY), (y_hat, inv), u)
+    assert back.v.shape == back.e.shape == (3, 2) and np.all(back.e > 0)
+    np.testing.assert_allclose(back.v, batch_norm.backward_full(dY, cache), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name,k", [("sigmoid", 1.0), ("tanh", 2.0)])
+def test_a_saturated_units_slope_moves_by_a_share_of_itself_and_never_past_its_true_change(name, k):
+    from compare.exact import extended
+
+    slope = getattr(extended, name)().in_z  # sigma(z) sigma(-z), 1 / cosh(z)^2: to a few ulps of themselves
+    z = np.array([-30.0, -4.0, 0.0, 0.5, 30.0, 0.5])
+    e = np.array([2.0**-10] * 5 + [2.0])  # z + e exact in float64: the interval is the one the bound takes
+    c = bounds.slope_change(name, z, e)
+    assert c[-1] == bounds.CURVATURE[name] * 2.0  # the global sup|f''| where the error is wide
+    for sign in (-1, 1):  # the true change of f' at either end of the error interval stays within the bound
+        change = np.abs(slope((z + sign * e).astype(np.longdouble)) - slope(z.astype(np.longdouble)))
+        assert np.all(change <= c)
+    wide = slope((z + e).astype(np.longdouble)) - slope(z.astype(np.longdouble))
+    assert 0 < c[0] <= 1.01 * abs(wide[0]) and 0 < c[4] <= 1.01 * abs(wide[4])  # saturated either way: f' (e^(k e) - 1), tight

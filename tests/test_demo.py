@@ -18,7 +18,8 @@ def test_run_with_no_flags_trains_the_beginner_network_in_all_three(capsys, tmp_
     pairs, exact = [c for c in curves if c[1] != "exact"], [c for c in curves if c[1] == "exact"]
     assert len(pairs) == 3 and len(exact) == 3 and all(float(rel) <= 1e-10 for *_, rel in curves)
     ulps = re.search(r"Distance from the exact reference, in ulps of float64", out)
-    assert ulps and "1000/1000" in out  # the whole exact curve, under --exact auto, on the default problem
+    steps = re.findall(r"│ (\d+)/1000 │", out)  # under --exact auto: the steps of the exact curve that fit 20% of the run
+    assert ulps and len(steps) == 3 and len(set(steps)) == 1 and 300 <= int(steps[0]) < 1000, steps
 
 
 def test_bad_flag_value_exits_2_with_one_line(capsys):

@@ -36,9 +36,9 @@ def worst(computed, oracle) -> float:
     return float(max(abs(_fraction(a) - b) for a, b in zip(computed, oracle)) / (scale or 1))
 
 
-@pytest.mark.parametrize("changes", CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items() if k != "layers"))
-def test_long_double_reference_agrees_with_the_fraction_oracle_over_three_steps(changes):
-    spec = TINY.replace(**changes)
+def _errors(spec, losses: list) -> list:
+    """Per tensor and loss, the reference's error against the oracle over three steps of both update rules; each
+    step's training loss into `losses`."""
     data, init, order = prepare(spec)
     errors = []
     for rules in ("torch", "keras"):
@@ -49,10 +49,41 @@ def test_long_double_reference_agrees_with_the_fraction_oracle_over_three_steps(
             wide = y.astype(np.longdouble) if y.dtype.kind == "f" else y
             (loss, grads), (o_loss, o_grads) = ld.gradients(X.astype(np.longdouble), wide), oracle.net.gradients(X, y)
             errors += [worst([loss], [o_loss])] + [worst(g, o) for g, o in zip(weights.tensors(grads), o_grads)]
-            assert worst([ld.train_step(X.astype(np.longdouble), wide)], [oracle.net.train_step(X, y)]) <= 4e-18
+            losses.append(worst([ld.train_step(X.astype(np.longdouble), wide)], [oracle.net.train_step(X, y)]))
+    return errors
+
+
+@pytest.mark.parametrize("changes", CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items() if k != "layers"))
+def test_the_quad_reference_agrees_with_the_fraction_oracle_to_1e_18_over_three_steps(changes):
+    assert extended.method() == "quad"
+    losses = []
+    errors = _errors(TINY.replace(**changes), losses)
+    # computed in quad (u = 9.6e-35), handed on rounded to long double: within a long double's ulp (1.1e-19) of exact
+    assert max(errors + losses) <= 1.1e-19 and np.median(errors) <= 5.5e-20, (max(errors), np.median(errors))
+
+
+@pytest.mark.parametrize("changes", CASES[4::4], ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items() if k != "layers"))
+def test_the_long_double_fallback_agrees_with_the_fraction_oracle_over_three_steps(changes, monkeypatch):
+    monkeypatch.setattr(extended, "QUAD", None)
+    assert extended.method() == "longdouble"
+    spec, losses = TINY.replace(**changes), []
+    errors = _errors(spec, losses)
     # batch norm on 4 samples and a bias summing 4 terms of mixed sign amplify the long double's 5.4e-20 by cancellation
     tight = not spec.batch_norm
-    assert max(errors) <= (4e-18 if tight else 3e-17) and np.median(errors) <= (3e-19 if tight else 1e-18), (max(errors), np.median(errors))
+    assert max(losses) <= 4e-18 and max(errors) <= (4e-18 if tight else 3e-17)
+    assert np.median(errors) <= (3e-19 if tight else 1e-18), (max(errors), np.median(errors))
+    assert max(errors) > 1.1e-19  # what the quad reference does better
+
+
+def test_the_quad_arrays_fix_numpy_quaddtypes_strided_matmul_casts_and_mean():
+    a, b = np.arange(6.0).reshape(2, 3) / 7, np.arange(6.0).reshape(2, 3) / 3
+    q = extended.to_quad(a)
+    assert isinstance(q, extended.Quad) and np.array_equal((q.T @ extended.to_quad(b)).astype(np.float64), a.T @ b)
+    x = np.longdouble(1) / 3
+    assert extended._ld(extended.to_quad(np.array([x])))[0] == x  # long double -> quad -> long double, bit for bit
+    assert extended._ld(np.mean(extended.to_quad(np.array([x, x, x])))) == x
+    g = extended.to_quad(np.array([-3.0, 0.5, 2.0]))
+    assert np.clip(g, -1.0, 1.0, out=g) is g and np.array_equal(g.astype(np.float64), [-1.0, 0.5, 1.0])  # no clip loop of its own
 
 
 def test_float64_would_fail_the_oracle_check():
@@ -89,8 +120,12 @@ def test_ulps_count_spacings_of_the_runs_dtype():
     assert ulps.ratio(np.array([0.0, 1.0]), np.array([0.0, 4.0])) == 0.25 and ulps.ratio(np.array([1e-30]), np.array([0.0])) == np.inf
 
 
-def test_auto_takes_the_whole_exact_curve_on_the_default_problem_and_part_of_a_large_one():
-    assert measure.plan(Spec(), 1000, "auto") == 1000 and measure.plan(Spec(), 1000, "off") == 0
+def test_auto_takes_what_fits_a_fifth_of_the_run_more_of_a_small_network_than_of_a_large_one():
+    step, mac = measure.COST["quad"]
+    runs = 4 * 1000 * (measure.RUN_STEP + measure.RUN_MAC * measure.macs(Spec()))  # numpy in both rules, torch, TF
+    assert measure.plan(Spec(), 1000, "auto") == int(measure.SHARE * runs / (step + mac * measure.macs(Spec())))
+    assert measure.plan(Spec(), 1000, "auto", n_refs=2) == measure.plan(Spec(), 1000, "auto") // 2  # two update rules
+    assert measure.plan(Spec(), 1000, "off") == 0 and measure.plan(Spec(), 100, "on") == 100
     big = Spec(layers=(64, 128, 64, 10), loss="ce", dataset="digits", batch_size=128, activation="relu")
     assert 1 <= measure.plan(big, 1000, "auto") < 200 and measure.plan(big, 1000, "on") == 1000 and measure.plan(big, 0, "on") == 0
 
@@ -101,3 +136,21 @@ def test_each_run_meets_the_exact_reference_of_its_own_update_rules():
     assert measure.conventions(Spec(optimizer="adam"), names)["tensorflow"] == "keras"
     assert set(measure.conventions(Spec(optimizer="momentum"), names).values()) == {"torch"}  # the same curve either way
     assert set(measure.conventions(Spec(batch_norm=True), names).values()) == {"torch"}  # running statistics: eval only
+
+
+def test_the_quad_curve_stays_exact_over_240_adam_steps_where_the_long_double_one_drifts(monkeypatch):
+    from compare.exact.oracle_net import longdouble
+    from compare.shared import harness
+
+    spec, steps = Spec(optimizer="adam"), 240
+    data, init, order = prepare(spec)
+    X, y = measure._cast(data.X_train, data.y_train)
+    quad = measure._curve(measure._model(spec, init, "torch"), spec, X, y, order, measure.Curve(steps))[:]
+    monkeypatch.setattr(extended, "QUAD", None)
+    wide = measure._curve(measure._model(spec, init, "torch"), spec, X, y, order, measure.Curve(steps))[:]
+    oracle, exact = Oracle(spec, init, "torch").net, []
+    for _, (_, _, idx) in zip(range(steps), harness.batches(order, spec.batch_size)):
+        exact.append(longdouble(oracle.train_step(data.X_train[idx], data.y_train[idx])))
+    exact = np.array(exact)
+    assert np.max(np.abs(quad - exact) / exact) <= 1.1e-19  # every step within a long double's ulp
+    assert np.max(np.abs(wide - exact) / exact) > 1e-16  # Adam amplifies the long double's 5.4e-20 past float64's ulp

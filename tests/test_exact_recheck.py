@@ -47,7 +47,7 @@ def _damaged(folder, tmp_path, name: str, key: str, where=()):
     "name,key,where,said",
     [
         ("bounds.npz", "dW1", (0, 1), "bounds.npz: dW1 is not the bound"),
-        ("exact/grads-torch.npz", "db1", (2,), "grads-torch.npz: db1 is not what the long-double reference gives"),
+        ("exact/grads-torch.npz", "db1", (2,), "grads-torch.npz: db1 is not what the exact reference gives"),
         ("exact/losses-torch.npy", None, (5,), "losses-torch.npy: step 6 is not"),
     ],
 )

@@ -45,7 +45,7 @@ def test_verify_checks_every_file_re_derives_the_tables_and_redraws_the_masks(se
     assert (code, err) == (0, "") and len(listed) == 21 + len(exact) and set(exact) <= set(listed) and "manifest.json" not in listed
     assert listed["losses/torch.npy"]["size"] == (sealed / "losses" / "torch.npy").stat().st_size
     assert f"{sealed}: ok: {21 + len(exact)} files match manifest.json (size and SHA-256" in out
-    assert "bounds.npz: re-derived bit for bit" in out and "exact/: the long-double reference re-run (torch update rules" in out
+    assert "bounds.npz: re-derived bit for bit" in out and "exact/: the exact reference re-run (torch update rules" in out
     assert "curves.csv, curve_diffs.csv, agreement.csv re-derived bit for bit from losses/*.npy (numpy, torch) and final/" in out
     assert "masks/: the dropout masks of all 20 steps, as the seed draws them" in out
 

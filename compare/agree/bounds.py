@@ -15,6 +15,7 @@ from scratch.losses import softmax
 # slope z one rounding.
 OWN = {"sigmoid": 8, "tanh": 8, "gelu": 8, "gelu_tanh": 8, "relu": 0, "leaky_relu": 1, "identity": 0}
 CURVATURE = {"sigmoid": 0.0963, "tanh": 0.770, "gelu": 0.798, "gelu_tanh": 0.80}  # sup |f''|: how far f' moves over z's error
+GROWTH = {"sigmoid": 1.0, "tanh": 2.0}  # sup |f''/f'| (f'' = f' (1 - 2 sigma), -2 tanh f'): f' grows at most e^(k |dz|)
 SOFTMAX_OWN = 4  # ulps of each probability: an exp, a sum's division, the shift by the row's max
 ROOT = 4  # ulps of 1 / sqrt(var + eps): a square root and a division, or a reciprocal square root
 FORMULAS = 4  # batch norm's backward: torch's and Keras's own formulas round more often than the compact one, as large
@@ -27,6 +28,18 @@ def _transpose(x: Err) -> Err:
     return Err(x.v.T, x.e.T)
 
 
+def slope_change(name: str, z: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """How far f' can move over an input error e: sup |f''| e, and for sigmoid and tanh at most f'(z) (e^(k e) - 1),
+    which keeps a saturated unit's tiny f' tiny (f'(z) taken as sigma(z) sigma(-z) and 1 / cosh(z)^2, to a few ulps of
+    itself, covered by 1e-14; not 1 - a^2, which loses every digit there)."""
+    c = CURVATURE[name] * e
+    if name in GROWTH:
+        with np.errstate(over="ignore"):
+            slope = sigmoid(z) * sigmoid(-z) if name == "sigmoid" else 1 / np.cosh(z) ** 2
+            c = np.minimum(c, slope * (1 + 1e-14) * np.expm1(GROWTH[name] * e))
+    return c
+
+
 def act(z: Err, name: str, slope: float, u: float) -> tuple[Err, Err]:
     """(f(z), f'(z)) with their errors. At a ReLU kink the input's error may cross 0: f' is then 0 or 1, either."""
     a = activation(name, slope)
@@ -36,7 +49,7 @@ def act(z: Err, name: str, slope: float, u: float) -> tuple[Err, Err]:
         steep = max(1.0, slope) if name == "leaky_relu" else 1.0
         other = abs(1 - slope) if name == "leaky_relu" else 1.0  # f' on the kink's other side: 1 against 0, or 1 against slope
         return function(z, a.f, np.where(kink, steep, np.abs(d)), OWN[name], u), Err(d, np.where(kink, other, 0.0))
-    c = CURVATURE[name] * z.e
+    c = slope_change(name, z.v, z.e)
     h = function(z, a.f, np.abs(d) + c, OWN[name], u)
     if name in ("gelu", "gelu_tanh"):  # z (1 + erf) / 2 and z (1 + tanh) / 2: 1 + erf(z) rounds to u, however small it is
         h = Err(h.v, h.e + OWN[name] * u * np.abs(z.v))
@@ -90,7 +103,7 @@ def loss_gradient(spec, z: Err, y: np.ndarray, u: float, probabilities: bool = F
     over = np.sum(w) if spec.class_weights is not None and spec.weight_reduction == "sum_weights" else n * (o if spec.loss == "bce" else 1)
     ops = 3 + (n if spec.class_weights is not None and spec.weight_reduction == "sum_weights" else 0)  # the sum of weights: n roundings
     if spec.loss == "bce":
-        p = function(z, sigmoid, sigmoid(z.v) * sigmoid(-z.v) + CURVATURE["sigmoid"] * z.e, OWN["sigmoid"], u)
+        p = function(z, sigmoid, sigmoid(z.v) * sigmoid(-z.v) + slope_change("sigmoid", z.v, z.e), OWN["sigmoid"], u)
         target = y
     else:
         pv = softmax(z.v)

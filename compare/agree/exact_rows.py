@@ -129,8 +129,9 @@ def agreement_rows(result) -> list[dict]:
 
 
 def _reason(result, name: str) -> str:
-    how = "long double (64-bit significand)" if result.exact.method == "longdouble" else "Fractions"
-    return f"the exact reference in {result.exact.runs[name]}'s update rules, computed in {how}"
+    from compare.exact import extended
+
+    return f"the exact reference in {result.exact.runs[name]}'s update rules, computed in {extended.HOW[result.exact.method]}"
 
 
 SUMMARY_COLUMNS = ["framework", "dtype", "grad_ulps_median", "grad_ulps_max", "of_bound", "curve_ulps_median", "curve_ulps_max", "steps"]

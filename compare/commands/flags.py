@@ -108,12 +108,12 @@ def add_cluster_flags(p: argparse.ArgumentParser) -> None:
 
 
 def add_exact_flag(p: argparse.ArgumentParser, what: str) -> None:
-    """--exact on|off|auto: the exact reference (long double) every run is measured against in ulps."""
+    """--exact on|off|auto: the exact reference (quad precision) every run is measured against in ulps."""
     p.add_argument(
         "--exact",
         choices=("auto", "on", "off"),
         default="auto",
-        help=f"the exact reference (long double) the runs are measured against in ulps: {what}",
+        help=f"the exact reference (quad precision) the runs are measured against in ulps: {what}",
     )
 
 

@@ -18,7 +18,7 @@ Gradients are taken at the initial weights on the first mini-batch. Finite diffe
 in float64, with h = 1e-6, graded as in CS231n (<=1e-7 good, <=1e-4 acceptable, <=1e-2 suspicious,
 above: wrong); a step that crosses a ReLU kink is counted as a kink, not an error. Each pair's difference is
 held against what round-off can explain (a bound derived from the network: of_bound <= 1 passes), each
-framework against the exact gradients (long double), in ulps of its dtype.
+framework against the exact gradients (quad precision), in ulps of its dtype.
 exit status: 0 all agree; 1 a tensor disagrees; 2 bad input.
 """
 

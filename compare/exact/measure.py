@@ -1,5 +1,6 @@
 """The exact reference of a run: which update rules it follows for each run, how many steps of the curve it takes
-(--exact on|off|auto), its first gradients and its curve, in long double (or by the Fraction oracle)."""
+(--exact on|off|auto), its first gradients and its curve, in quad or long double (or by the Fraction oracle), handed on
+in long double."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ from compare.shared.spec import Spec
 
 MODES = ("auto", "on", "off")
 # --exact auto takes as many steps of the exact curve as cost at most SHARE of the run's own training, estimated from
-# the network's size: per step, a long-double step costs about EXTENDED_STEP s plus EXTENDED_MAC s a multiply-add
-# (NumPy's long-double matmul is not BLAS), the runs about RUN_STEP s plus RUN_MAC s a multiply-add each (measured on a
-# 2-core x86-64: docs/exact.md). The first gradients are always taken (one step).
+# the network's size: per step, a reference step costs about COST[method][0] s plus COST[method][1] s a multiply-add
+# (software quad arithmetic; NumPy's long-double matmul is not BLAS), the runs about RUN_STEP s plus RUN_MAC s a
+# multiply-add each (measured on a 2-core x86-64: docs/exact.md). The first gradients are always taken (one step).
 SHARE = 0.2
-EXTENDED_STEP, EXTENDED_MAC = 8e-5, 6e-9
+COST = {"quad": (3.4e-4, 5.6e-8), "longdouble": (8e-5, 6e-9)}
 RUN_STEP, RUN_MAC = 2.5e-4, 2e-10
 GELU_ENTRY = 4e-5  # s per GELU entry: its normal CDF by mpmath
 ORACLE_STEPS = 20  # the Fraction oracle, where there is no long double: at most this many steps under auto
@@ -57,7 +58,7 @@ def paths(folder: Path, rules: str) -> tuple[Path, Path]:
 class Exact:
     """The exact reference of a run: first gradients and per-step losses under each update rule a run follows."""
 
-    method: str  # "longdouble" or "fractions"
+    method: str  # "quad", "longdouble" or "fractions" (extended.HOW)
     mode: str  # what --exact asked: auto, on
     grads: dict[str, tuple]  # convention -> (loss, [(dW, db), ...]) in long double, at the initial weights, first mini-batch
     losses: dict[str, Curve] = field(default_factory=dict)  # convention -> long-double loss of each step taken
@@ -91,7 +92,8 @@ def plan(spec: Spec, total: int, mode: str, n_refs: int = 1) -> int:
     gelu = sum(w for w, a in zip(spec.layers[1:-1], spec.activations) if a == "gelu") * spec.batch_size * GELU_ENTRY
     if extended.method() is None:
         return min(total, ORACLE_STEPS)
-    one = n_refs * (EXTENDED_STEP + EXTENDED_MAC * macs(spec) + gelu)
+    step, mac = COST[extended.method()]
+    one = n_refs * (step + mac * macs(spec) + gelu)
     runs = len(spec.frameworks) + 1  # the NumPy reference in both rules, torch, TensorFlow
     budget = SHARE * total * runs * (RUN_STEP + RUN_MAC * macs(spec))
     return max(1, min(total, math.floor(budget / one)))

@@ -1,6 +1,6 @@
 """What a bundle holds of the exact reference and the round-off bounds, re-derived from its spec, data, initial weights
-and sample order and compared bit for bit: bounds.npz (a float64 computation) and exact/ (the long-double reference,
-on a platform with the same long double). A re-check for `verify`; nothing is trusted from the files it checks."""
+and sample order and compared bit for bit: bounds.npz (a float64 computation) and exact/ (the quad or long-double
+reference, on a platform with the same method). A re-check for `verify`; nothing is trusted from the files it checks."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def recheck(folder: str | Path) -> list[str]:
         for name, value in [("loss", loss), *zip(names, weights.tensors(grads))]:
             if not _same(stored[rules]["grads"].get(name), value):
                 raise BundleError(
-                    f"{folder / bundle.EXACT}/grads-{rules}.npz: {name} is not what the long-double reference gives; the bundle is damaged"
+                    f"{folder / bundle.EXACT}/grads-{rules}.npz: {name} is not what the exact reference gives; the bundle is damaged"
                 )
         curve = measure._curve(measure._model(spec, init, rules), spec, Xl, yl, schedule, measure.Curve(about["steps"]))
         mine, theirs = curve[0 : about["steps"]], stored[rules]["losses"]
@@ -63,10 +63,10 @@ def recheck(folder: str | Path) -> list[str]:
                 int(np.argmax(~((mine == theirs) | (np.isnan(mine) & np.isnan(theirs))))) + 1 if len(mine) == len(theirs) else len(theirs)
             )
             raise BundleError(
-                f"{folder / bundle.EXACT}/losses-{rules}.npy: step {step} is not what the long-double reference gives; the bundle is damaged"
+                f"{folder / bundle.EXACT}/losses-{rules}.npy: step {step} is not what the exact reference gives; the bundle is damaged"
             )
     rules = ", ".join(sorted(set(about["runs"].values())))
     said.append(
-        f"{bundle.EXACT}/: the long-double reference re-run ({rules} update rules: first gradients and {about['steps']} steps), bit for bit"
+        f"{bundle.EXACT}/: the exact reference re-run ({rules} update rules: first gradients and {about['steps']} steps), bit for bit"
     )
     return said

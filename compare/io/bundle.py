@@ -111,7 +111,7 @@ def _write_exact(result, tmp: Path) -> None:
             if not (isinstance(part, loss_file.LossFile) and path.exists() and path.samefile(part.path)):
                 loss_file.write_npy(path, "<f8", (len(part),), (part[a:b] for a, b in loss_file.spans(len(part))))
     about = {"method": exact.method, "mode": exact.mode, "steps": exact.steps, "total": exact.total, "seconds": round(exact.seconds, 3),
-             "unit_roundoff": extended.unit_roundoff() if exact.method == "longdouble" else None, "runs": exact.runs}  # fmt: skip
+             "unit_roundoff": extended.unit_roundoff() if exact.method != "fractions" else None, "runs": exact.runs}  # fmt: skip
     (tmp / EXACT / "exact.json").write_text(json.dumps(about, indent=2))
 
 

@@ -75,7 +75,9 @@ def _exact_section(result) -> list[str]:
     if "exact" not in result.tables:
         return []
     e = result.exact
-    how = "NumPy's long double (a 64-bit significand)" if e.method == "longdouble" else "Python Fractions"
+    from compare.exact import extended
+
+    how = extended.HOW[e.method]
     return [
         f"## Distance from the exact reference (ulps of {result.spec.dtype})",
         "",
