@@ -214,8 +214,11 @@ def test_gelus_own_error_holds_the_cancellation_of_one_plus_erf_by_hand():
     z, e = np.array([-3.0, 0.5]), np.array([1e-12, 2e-12])
     h, fp = bounds.act(Err(z, e), "gelu", 0.01, u)
     d = gelu_in_z(z)
-    np.testing.assert_allclose(h.e, (np.abs(d) + 0.798 * e) * e + 8 * u * np.abs(gelu(z)) + 8 * u * np.abs(z), rtol=1e-13, atol=0)
-    np.testing.assert_allclose(fp.e, 0.798 * e + 8 * u * (np.abs(d) + np.abs(gelu(z)) + 1 + np.abs(z)), rtol=1e-13, atol=0)
+    # f'' = phi(t) (2 - t^2) near z: phi(|z| - e) (|z| + e)^2 - 2 at -3 (7 > 2), phi(0.5 - e) 2 at 0.5 (under 0.798)
+    c = e * np.exp(-((np.abs(z) - e) ** 2) / 2) / np.sqrt(2 * np.pi) * np.maximum(2, (np.abs(z) + e) ** 2 - 2) * (1 + 1e-14)
+    assert c[0] < 0.798 * e[0] / 10 and c[1] < 0.798 * e[1]
+    np.testing.assert_allclose(h.e, (np.abs(d) + c) * e + 8 * u * np.abs(gelu(z)) + 8 * u * np.abs(z), rtol=1e-13, atol=0)
+    np.testing.assert_allclose(fp.e, c + 8 * u * (np.abs(d) + np.abs(gelu(z)) + 1 + np.abs(z)), rtol=1e-13, atol=0)
 
 
 def test_mses_gradient_divides_by_the_batch_and_the_outputs_by_hand():
@@ -253,3 +256,36 @@ def test_a_saturated_units_slope_moves_by_a_share_of_itself_and_never_past_its_t
         assert np.all(change <= c)
     wide = slope((z + e).astype(np.longdouble)) - slope(z.astype(np.longdouble))
     assert 0 < c[0] <= 1.01 * abs(wide[0]) and 0 < c[4] <= 1.01 * abs(wide[4])  # saturated either way: f' (e^(k e) - 1), tight
+
+
+def test_a_gelus_slope_change_takes_its_second_derivative_near_z_alone():
+    from compare.exact import extended
+
+    slope = extended.gelu().in_z  # Phi(z) + z phi(z) in quad
+    z = np.array([-12.0, -6.0, -1.0, 0.0, 3.0, 8.0])
+    e = np.full(6, 2.0**-10)
+    c = bounds.slope_change("gelu", z, e)
+    for sign in (-1, 1):
+        change = np.abs(slope(extended.to_quad(z + sign * e)) - slope(extended.to_quad(z))).astype(np.float64)
+        assert np.all(change <= c)
+    assert c[0] < 1e-28 and 0.7978 * e[3] < c[3] <= bounds.CURVATURE["gelu"] * e[3]  # far out: tiny; at 0: 2 phi(0) = 0.7979
+
+
+@pytest.mark.parametrize("slope", [0.01, 3.0])
+def test_a_leaky_relu_by_hand_off_and_on_its_kink(slope):
+    z = Err(np.array([-2.0, 1e-12, 0.5]), np.array([1e-12, 1e-12, 1e-12]))  # the middle one just within its error of the kink
+    h, fp = bounds.act(z, "leaky_relu", slope, u)
+    np.testing.assert_array_equal(fp.v, [slope, 1.0, 1.0])
+    np.testing.assert_array_equal(fp.e, [0.0, abs(1 - slope), 0.0])  # the other side's slope, only at the kink
+    steep = max(1.0, slope)  # the largest slope either side of the kink
+    np.testing.assert_allclose(h.e, [slope * 1e-12 + u * 2 * slope, steep * 1e-12 + u * 1e-12, 1e-12 + u * 0.5], rtol=1e-15)
+
+
+def test_gelu_tanhs_own_error_by_hand():
+    from scratch.activations import gelu_tanh, gelu_tanh_in_z
+
+    z, e = np.array([0.5]), np.array([1e-12])
+    h, fp = bounds.act(Err(z, e), "gelu_tanh", 0.01, u)
+    d, c = gelu_tanh_in_z(z), 0.80 * e  # sup |f''| of the tanh form: 0.80
+    np.testing.assert_allclose(h.e, (np.abs(d) + c) * e + 8 * u * np.abs(gelu_tanh(z)) + 8 * u * np.abs(z), rtol=1e-13)
+    np.testing.assert_allclose(fp.e, c + 8 * u * (np.abs(d) + np.abs(gelu_tanh(z)) + 1 + np.abs(z)), rtol=1e-13)

@@ -29,10 +29,14 @@ def _transpose(x: Err) -> Err:
 
 
 def slope_change(name: str, z: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """How far f' can move over an input error e: sup |f''| e, and for sigmoid and tanh at most f'(z) (e^(k e) - 1),
+    """How far f' can move over an input error e: sup |f''| e; for GELU e sup |f''| over [z - e, z + e] alone; for
+    sigmoid and tanh at most f'(z) (e^(k e) - 1),
     which keeps a saturated unit's tiny f' tiny (f'(z) taken as sigma(z) sigma(-z) and 1 / cosh(z)^2, to a few ulps of
     itself, covered by 1e-14; not 1 - a^2, which loses every digit there)."""
     c = CURVATURE[name] * e
+    if name == "gelu":  # f'' = phi(t) (2 - t^2): at most phi at the interval's point nearest 0 times the largest |2 - t^2|
+        near, far = np.maximum(np.abs(z) - e, 0.0), np.abs(z) + e
+        c = np.minimum(c, e * np.exp(-near * near / 2) / np.sqrt(2 * np.pi) * np.maximum(2.0, far * far - 2) * (1 + 1e-14))
     if name in GROWTH:
         with np.errstate(over="ignore"):
             slope = sigmoid(z) * sigmoid(-z) if name == "sigmoid" else 1 / np.cosh(z) ** 2
@@ -61,7 +65,7 @@ def inverse_root(s: Err, u: float) -> Err:
     """1 / sqrt(s): s's error through the derivative at its low end, |d s^-1/2| <= e / (2 (s - e)^1.5) (infinite where
     s - e <= 0), and the operation's own ROOT ulps."""
     low = s.v - s.e
-    spread = np.where(low > 0, s.e / 2 / np.where(low > 0, low, 1.0) ** 1.5, np.inf)
+    spread = np.divide(s.e / 2, np.abs(low) ** 1.5, out=np.full(np.shape(low), np.inf), where=low > 0)
     v = 1 / np.sqrt(s.v)
     return Err(v, spread + ROOT * u * v)
 
