@@ -289,3 +289,15 @@ def test_gelu_tanhs_own_error_by_hand():
     d, c = gelu_tanh_in_z(z), 0.80 * e  # sup |f''| of the tanh form: 0.80
     np.testing.assert_allclose(h.e, (np.abs(d) + c) * e + 8 * u * np.abs(gelu_tanh(z)) + 8 * u * np.abs(z), rtol=1e-13)
     np.testing.assert_allclose(fp.e, c + 8 * u * (np.abs(d) + np.abs(gelu_tanh(z)) + 1 + np.abs(z)), rtol=1e-13)
+
+
+def test_a_binary_cross_entropys_probability_takes_its_logits_error_through_its_slope_by_hand():
+    spec = Spec(layers=(1, 1, 1), loss="bce", batch_size=2)
+    z, y = Err(np.array([[0.5], [-30.0]]), np.array([[1e-9], [1e-9]])), np.array([[0.0], [0.0]])
+    p = 1 / (1 + np.exp(-z.v[:, 0]))
+    slope = p * (1 - p)  # sigma' at z; over z's error it moves by at most 0.0963 e (at 0.5), sigma' (e^e - 1) (tiny at -30)
+    moves = np.minimum(0.0963 * 1e-9, slope * (1 + 1e-14) * np.expm1(1e-9))
+    assert moves[0] == 0.0963 * 1e-9 and moves[1] < 1e-20
+    e_p = (slope + moves) * 1e-9 + 8 * u * p
+    grad = bounds.loss_gradient(spec, z, y, u)
+    np.testing.assert_allclose(grad.e[:, 0], (e_p + u * p) / 2 + g(3) * p / 2, rtol=1e-12)  # p - 0, then / N = 2
