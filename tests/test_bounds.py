@@ -28,6 +28,8 @@ def test_each_operation_adds_its_own_rounding_to_what_it_carries():
     np.testing.assert_array_equal(total(x, 0, u).e, [3e-3 + g(1) * 5.0])
     A, W, b = Err(np.array([[1.0, -2.0]]), np.array([[1e-3, 0.0]])), exact([[3.0], [0.5]]), exact([0.25])
     assert matmul(A, W, u).e[0, 0] == 3e-3 + g(2) * 4.0 and matmul(A, W, u, b).e[0, 0] == 3e-3 + g(3) * 4.25
+    Wr = Err(np.array([[3.0], [0.5]]), np.array([[0.5], [0.25]]))  # both factors inexact: |A| eW + eA (|W| + eW)
+    assert matmul(A, Wr, u).e[0, 0] == 1e-3 * 3.5 + (0.5 + 2 * 0.25) + g(2) * 4.0
     f = function(Err(np.array([1.0]), np.array([1e-3])), np.tanh, np.array([0.5]), 8, u)
     assert f.e[0] == 0.5e-3 + 8 * u * np.tanh(1.0)
     assert rounding_only(Err(1.0, np.array(5.0)), Err(1.0, np.array(2.0)), 4).e == 2.0 + 4 * 3.0
