@@ -146,3 +146,28 @@ def test_a_pairs_curve_summary_by_hand_a_nan_step_left_out_and_equal_curves_zero
         SimpleNamespace(spec=Spec(), histories={"a": SimpleNamespace(losses=-a[:4]), "b": SimpleNamespace(losses=-a[:4])}), "a", "b"
     )
     assert same["max_abs"] == 0.0 and same["max_rel"] == 0.0 and same["first"] is None  # equal curves: 0, not -inf
+
+
+def test_the_ulps_summary_row_of_a_run_by_hand_and_no_exact_steps_measure_nothing():
+    from types import SimpleNamespace
+
+    from compare.agree import exact_rows
+    from compare.shared.spec import Spec
+
+    ld = np.longdouble
+    exact = [(np.array([[ld(1)]]), np.array([ld(0.5)])), (np.array([[ld(-2)]]), np.array([ld(0.25)]))]
+    mine = [(np.array([[1 + 2.0**-52]]), np.array([0.5])), (np.array([[-2.0 - 2.0**-51]]), np.array([0.25]))]  # 1, 0, 1, 0 ulps
+    B = [np.array([[2.0**-50]]), np.array([2.0**-50]), np.array([[2.0**-49]]), np.array([2.0**-52])]
+    curve = np.array([ld(1), ld(0.5), ld(0.25)])
+    result = SimpleNamespace(
+        spec=Spec(layers=(1, 1, 1), loss="mse", output="identity"), native=(), grads={"torch": (0.0, mine)},
+        bounds=[(SimpleNamespace(e=B[0]), SimpleNamespace(e=B[1])), (SimpleNamespace(e=B[2]), SimpleNamespace(e=B[3]))],
+        exact=SimpleNamespace(grads={"torch": (0.0, exact)}, runs={"torch": "torch"}, losses={"torch": curve}, steps=3, total=3),
+        histories={"torch": SimpleNamespace(losses=np.array([1.0, 0.5, 0.25]))},
+    )  # fmt: skip
+    row = exact_rows.summary_table(result).iloc[0]
+    assert row["grad_ulps_max"] == 1 and row["grad_ulps_median"] == 0.5 and row["of_bound"] == 0.25  # 2^-52 of 2^-50
+    assert row["curve_ulps_max"] == 0 and row["steps"] == "3/3"
+    result.exact.steps, result.exact.losses = 0, {"torch": curve[:0]}
+    none = exact_rows.curve_stats(result, "torch")
+    assert np.isnan(none["ulps_max"]) and np.isnan(none["ulps_median"])  # no step of the exact curve: no ulps, not 0

@@ -102,7 +102,9 @@ def curve_stats(result, name: str) -> dict:
             if out["first"] is None and over.any():
                 out.update(first=int(steps[np.argmax(over)]), rel_at_first=float(rel[np.argmax(over)]))
             distances.append(ulps.distance(mine, exact, result.spec.dtype))
-    d = np.nan_to_num(np.concatenate(distances), nan=np.inf, posinf=np.inf) if distances else np.zeros(1)
+    if not distances:  # no step of the exact curve taken: nothing measured
+        return {**out, "ulps_max": np.nan, "ulps_median": np.nan}
+    d = np.nan_to_num(np.concatenate(distances), nan=np.inf, posinf=np.inf)
     return {**out, "ulps_max": float(d.max()), "ulps_median": float(np.median(d))}
 
 
