@@ -118,6 +118,7 @@ def test_ulps_count_spacings_of_the_runs_dtype():
     assert ulps.distance(np.float32(1) + np.float32(2**-23) * 3, one, "float32") == 3.0
     assert ulps.distance(1.0, one + np.longdouble(2) ** -54, "float64") == 0.25  # a quarter of a float64 spacing
     assert ulps.summary([1.0, 1.0, np.nextafter(1.0, 2.0) + 2**-52], [one] * 3, "float64") == {"ulps_max": 2.0, "ulps_median": 0.0}
+    assert all(np.isnan(v) for v in ulps.summary([], [], "float64").values())  # no entry: nothing measured, not 0 ulps
     assert ulps.ratio(np.array([0.0, 1.0]), np.array([0.0, 4.0])) == 0.25 and ulps.ratio(np.array([1e-30]), np.array([0.0])) == np.inf
 
 

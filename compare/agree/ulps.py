@@ -24,9 +24,10 @@ def distance(computed, exact, dtype: str) -> np.ndarray:
 
 
 def summary(computed, exact, dtype: str) -> dict[str, float]:
-    """{'ulps_max', 'ulps_median'} over the entries (NaN entries, where a run stopped, count as infinitely far)."""
+    """{'ulps_max', 'ulps_median'} over the entries (NaN entries, where a run stopped, count as infinitely far; no entry:
+    NaN, nothing measured)."""
     d = np.nan_to_num(distance(computed, exact, dtype).ravel(), nan=np.inf, posinf=np.inf)
-    return {"ulps_max": float(d.max()), "ulps_median": float(np.median(d))} if d.size else {"ulps_max": 0.0, "ulps_median": 0.0}
+    return {"ulps_max": float(d.max()), "ulps_median": float(np.median(d))} if d.size else {"ulps_max": np.nan, "ulps_median": np.nan}
 
 
 def ratio(diff: np.ndarray, bound: np.ndarray) -> float:
