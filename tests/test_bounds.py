@@ -303,3 +303,25 @@ def test_a_binary_cross_entropys_probability_takes_its_logits_error_through_its_
     e_p = (slope + moves) * 1e-9 + 8 * u * p
     grad = bounds.loss_gradient(spec, z, y, u)
     np.testing.assert_allclose(grad.e[:, 0], (e_p + u * p) / 2 + g(3) * p / 2, rtol=1e-12)  # p - 0, then / N = 2
+
+
+@pytest.mark.parametrize("changes", [{"batch_norm": True, "bn_affine": True}, {"dropout": 0.3, "l2": 0.05, "loss": "ce"}])
+def test_the_bounds_values_are_scratchs_own_gradients_on_three_layers(changes):
+    import scratch
+    from compare.shared import harness
+    from compare.shared.weights import tensors
+
+    spec = Spec(layers=(2, 5, 4, 3 if changes.get("loss") == "ce" else 1), activation=("tanh", "gelu"), batch_size=7, **changes)
+    spec = spec.replace(dataset="blobs") if spec.loss == "ce" else spec
+    rng = np.random.default_rng(5)
+    init = [(rng.normal(size=(i, o)), rng.normal(size=o)) for i, o in zip(spec.layers[:-1], spec.layers[1:])]
+    init += [(rng.uniform(0.5, 2, w), rng.uniform(-1, 1, w)) for w in spec.layers[1:-1]] if spec.bn_affine else []
+    X = rng.normal(size=(7, 2))
+    y = rng.integers(0, 3, 7) if spec.loss == "ce" else rng.uniform(size=(7, 1))
+    masks = harness.Dropout(spec).draw(7) if spec.dropout > 0 else None
+    mine = tensors((scratch.make(spec, init).gradients(X, y) if masks is None else scratch.make(spec, init).gradients(X, y, masks))[1])
+    bound = [e for pair in bounds.gradient_bounds(spec, init, X, y, masks) for e in pair if e is not None]
+    assert len(bound) == len(mine)
+    for b, g in zip(bound, mine):
+        np.testing.assert_allclose(b.v, g, rtol=1e-10, atol=1e-14)
+        assert np.all(b.e > 0)
