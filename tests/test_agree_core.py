@@ -171,3 +171,17 @@ def test_the_ulps_summary_row_of_a_run_by_hand_and_no_exact_steps_measure_nothin
     result.exact.steps, result.exact.losses = 0, {"torch": curve[:0]}
     none = exact_rows.curve_stats(result, "torch")
     assert np.isnan(none["ulps_max"]) and np.isnan(none["ulps_median"])  # no step of the exact curve: no ulps, not 0
+
+
+def test_a_pairs_reason_names_the_runs_on_their_own_defaults_and_keras_fits_order():
+    from types import SimpleNamespace
+
+    from compare.shared.spec import Spec
+
+    one = SimpleNamespace(spec=Spec(), native=("torch",), orders={})
+    assert tables.reason("numpy", "torch", one) == "torch on its framework's own default initial weights and hyperparameters"
+    both = SimpleNamespace(spec=Spec(), native=("torch", "tensorflow"), orders={"tensorflow": None})
+    assert tables.reason("torch", "tensorflow", both) == (
+        "torch and tensorflow on their framework's own default initial weights and hyperparameters, and Keras fit's sample order"
+    )
+    assert tables.reason("numpy", "torch", SimpleNamespace(spec=Spec(), native=(), orders={})) == "same update rule (sgd)"
