@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,12 +160,7 @@ def _network(path: Path, k: int, name: str, fields: dict, lr) -> Network:
 def load(path: str | Path) -> Assignment:
     """Read and validate an assignment file; every problem is one line naming the field (UsageError)."""
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"--assignment {path}: no such file; expected a TOML file (see 'mlp-compare grade --help')")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: not valid TOML ({e})") from None
+    raw = spec_module.read_toml(path, "--assignment", "a TOML file (see 'mlp-compare grade --help')")
     raw = {k.replace("-", "_"): v for k, v in raw.items()}
     allowed = OPTIONS + OWN + spec_module.FIELDS + TABLES
     for key in raw:

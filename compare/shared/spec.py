@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from compare.errors import SpecError
+from compare.errors import SpecError, UsageError
 from compare.shared.losses import LOSSES, LossKind
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu", "gelu_tanh")  # gelu: exact (erf); gelu_tanh: the tanh form
@@ -288,13 +288,23 @@ def from_dict(d: dict) -> Spec:
     return Spec(**d)
 
 
+def read_toml(path: str | Path, name: str, expected: str, error: type[UsageError] = UsageError) -> dict:
+    """A TOML file's tables as they are; a missing, unreadable or malformed one is one line `error` naming it as
+    `name PATH` (a config, a grid, an assignment) and saying what is `expected`."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise error(f"{name} {path}: no such file; expected {expected}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"{name} {path}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise error(f"{name} {path}: not valid TOML ({e})") from None
+
+
 def load_toml(path: str | Path) -> dict:
     """Read a TOML config into a dict of spec fields (keys may use - or _)."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"config {path}: no such file; expected a TOML file of spec fields")
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise SpecError(f"config {path}: not valid TOML ({e})") from None
+    data = read_toml(path, "config", "a TOML file of spec fields", SpecError)
     return {k.replace("-", "_"): v for k, v in data.items()}

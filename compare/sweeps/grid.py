@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from compare.errors import SpecError, UsageError
+from compare.errors import SpecError
 from compare.shared import spec as spec_module
 from compare.shared.spec import FIELDS, Spec
 
@@ -29,17 +28,7 @@ class Combination:
 
 def read(path: str | Path) -> dict:
     """The grid file's TOML, keys with - or _ alike; an unreadable file is a one-line error."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise UsageError(f"grid {path}: no such file; expected a TOML file with spec fields and a [grid] table of lists") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"grid {path}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise UsageError(f"grid {path}: not valid TOML ({e})") from None
+    return spec_module.read_toml(path, "grid", "a TOML file with spec fields and a [grid] table of lists")
 
 
 def _keys(table: dict, where: str) -> dict:
