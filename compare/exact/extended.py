@@ -65,22 +65,16 @@ def normal_cdf(z: np.ndarray) -> np.ndarray:
     ctx.prec = 160
     dtype = z.dtype
 
-    def parts(x):
-        out = []
-        for _ in range(3):
-            out.append(float(x))
-            x = x - np.asarray([out[-1]], dtype)[0]
-        return out
-
-    def one(x):
-        value = ctx.ncdf(sum((ctx.mpf(p) for p in parts(x)), ctx.mpf(0)))  # the wide entry exactly
+    def one(parts):
+        value = ctx.ncdf(sum((ctx.mpf(float(p)) for p in parts), ctx.mpf(0)))  # the wide entry exactly
         total = np.asarray([0.0], dtype)[0]
         for _ in range(3):
             p = float(value)
             total, value = total + np.asarray([p], dtype)[0], value - p
         return total
 
-    return np.array([one(x) for x in z.ravel()], dtype).reshape(z.shape)
+    parts = _float64_parts(z, 3)
+    return np.array([one(entry) for entry in zip(*(p.ravel() for p in parts))], dtype).reshape(z.shape)
 
 
 def gelu() -> Activation:
@@ -191,14 +185,23 @@ def _wrap(x):
     return x.view(Quad) if type(x) is np.ndarray else x
 
 
+def _float64_parts(x, n: int) -> list[np.ndarray]:
+    """A long double or quad array as n float64 arrays whose sum is it (2 hold a long double's 64 bits, 3 a quad's 113):
+    how it crosses to another wide type exactly, numpy-quaddtype 1.0.0 casting between them through one double."""
+    rest, parts = np.asarray(x).view(np.ndarray), []
+    for _ in range(n):
+        parts.append(rest.astype(np.float64))
+        rest = rest - parts[-1].astype(rest.dtype)
+    return parts
+
+
 def to_quad(x) -> np.ndarray:
-    """A long double or float64 array as a Quad array, exactly: through hi + lo float64 (numpy-quaddtype 1.0.0 casts a
-    long double through a double, dropping its last 11 bits)."""
+    """A long double or float64 array as a Quad array, exactly (through its two float64 parts)."""
     x = np.asarray(x)
     if x.dtype.kind != "f":
         return x
-    hi = x.astype(np.float64)
-    return (hi.astype(QUAD) + (x - hi).astype(np.float64).astype(QUAD)).view(Quad)
+    hi, lo = _float64_parts(x, 2)
+    return (hi.astype(QUAD) + lo.astype(QUAD)).view(Quad)
 
 
 class Rounded:
@@ -223,13 +226,9 @@ class Rounded:
 
 
 def _ld(x):
-    """A quad value or array rounded to long double (within a long-double ulp), through three float64 parts:
-    numpy-quaddtype 1.0.0 casts to a long double through a double."""
-    rest, out = np.asarray(x).view(np.ndarray), None
-    for _ in range(3):
-        part = rest.astype(np.float64)
-        out = part.astype(LD) if out is None else out + part.astype(LD)
-        rest = rest - part.astype(QUAD)
+    """A quad value or array rounded to long double (within a long-double ulp), through its three float64 parts."""
+    hi, mid, lo = (p.astype(LD) for p in _float64_parts(x, 3))
+    out = hi + mid + lo
     return out[()] if out.ndim == 0 else out
 
 
@@ -242,17 +241,20 @@ def build(spec, params, convention: str = "torch", pieces: scratch.Pieces | None
     mlp = scratch.make(spec, params, pieces=replace(pieces, activations=activations), dtype=wide())
     if method() != "quad":
         return mlp
-    mlp.params = [tuple(None if p is None else p.view(Quad) for p in pair) for pair in mlp.params]
-    mlp.grads = mlp._like_params()  # Quad buffers too
+    mlp.params, mlp.grads = _quad_views(mlp.params), _quad_views(mlp.grads)  # the weights and the gradient buffers
     return Rounded(mlp)
+
+
+def _quad_views(pairs: list[tuple]) -> list[tuple]:
+    """Each array of (W, b) pairs seen as a Quad array, in place (the same memory)."""
+    return [tuple(None if p is None else p.view(Quad) for p in pair) for pair in pairs]
 
 
 def split(x) -> tuple[np.ndarray, np.ndarray]:
     """A long double array as two float64 arrays, hi = its float64 rounding and lo = the rest, so that hi + lo is it
     exactly (53 + 53 bits hold 64): portable to any machine, unlike NumPy's float128 files."""
-    x = np.asarray(x, LD)
-    hi = x.astype(np.float64)
-    return hi, (x - hi).astype(np.float64)
+    hi, lo = _float64_parts(np.asarray(x, LD), 2)
+    return hi, lo
 
 
 def join(hi, lo) -> np.ndarray:
