@@ -14,6 +14,7 @@ from compare.learner import binding, conventions
 from compare.learner.child import MEMORY_GB, TIMEOUT
 from compare.learner.layouts import CONTAINERS, LAYOUTS, TARGETS
 from compare.shared import spec as spec_module
+from compare.shared import toml_file
 from compare.shared.spec import Spec
 
 OPTIONS = (  # mlp-compare check's long options, as assignment keys
@@ -160,7 +161,7 @@ def _network(path: Path, k: int, name: str, fields: dict, lr) -> Network:
 def load(path: str | Path) -> Assignment:
     """Read and validate an assignment file; every problem is one line naming the field (UsageError)."""
     path = Path(path)
-    raw = spec_module.read_toml(path, "--assignment", "a TOML file (see 'mlp-compare grade --help')")
+    raw = toml_file.read_toml(path, "--assignment", "a TOML file (see 'mlp-compare grade --help')")
     raw = {k.replace("-", "_"): v for k, v in raw.items()}
     allowed = OPTIONS + OWN + spec_module.FIELDS + TABLES
     for key in raw:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from compare.errors import SpecError, UsageError
+from compare.errors import SpecError
 from compare.shared.losses import LOSSES, LossKind
+from compare.shared.toml_file import read_toml
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "gelu", "gelu_tanh")  # gelu: exact (erf); gelu_tanh: the tanh form
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
@@ -286,22 +286,6 @@ def from_dict(d: dict) -> Spec:
         if key not in FIELDS:
             raise SpecError(f"spec.{key}: unknown field; expected one of " + ", ".join(FIELDS))
     return Spec(**d)
-
-
-def read_toml(path: str | Path, name: str, expected: str, error: type[UsageError] = UsageError) -> dict:
-    """A TOML file's tables as they are; a missing, unreadable or malformed one is one line `error` naming it as
-    `name PATH` (a config, a grid, an assignment) and saying what is `expected`."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise error(f"{name} {path}: no such file; expected {expected}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise error(f"{name} {path}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise error(f"{name} {path}: not valid TOML ({e})") from None
 
 
 def load_toml(path: str | Path) -> dict:

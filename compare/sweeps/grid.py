@@ -11,6 +11,7 @@ from pathlib import Path
 
 from compare.errors import SpecError
 from compare.shared import spec as spec_module
+from compare.shared import toml_file
 from compare.shared.spec import FIELDS, Spec
 
 TABLES = ("grid", "include", "exclude")
@@ -28,7 +29,7 @@ class Combination:
 
 def read(path: str | Path) -> dict:
     """The grid file's TOML, keys with - or _ alike; an unreadable file is a one-line error."""
-    return spec_module.read_toml(path, "grid", "a TOML file with spec fields and a [grid] table of lists")
+    return toml_file.read_toml(path, "grid", "a TOML file with spec fields and a [grid] table of lists")
 
 
 def _keys(table: dict, where: str) -> dict:
