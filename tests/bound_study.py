@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 import scratch
-from compare.agree import bounds, ulps
+from compare.agree import bounds, exact_rows, ulps
 from compare.exact import extended
 from compare.experiment.pipeline import first_batch, prepare
 from compare.shared import harness, implementations, weights
@@ -62,9 +62,16 @@ def slips(spec: Spec) -> dict:
     return {"factor": replace(base, loss=doubled), "transpose": replace(base, through=untransposed)}
 
 
-def measure(spec: Spec) -> dict:
+def _unjudged(slipped, reference, exact, B) -> bool:
+    """Whether a tensor the slip moves has a bound as large as the tensor itself (the tool says it is not judged)."""
+    moved = [not np.array_equal(a, b) for a, b in zip(weights.tensors(slipped), weights.tensors(reference))]
+    return any(m and exact_rows.relative(b, e) >= 1 for m, e, b in zip(moved, exact, B))
+
+
+def measure(spec: Spec, carried: bool = True) -> dict:
     """Shares of the bound: each framework's first gradients, the exact ones moved by one ulp, each slip (and whether the
-    slip moves the gradients at all: below a dead ReLU layer it cannot)."""
+    slip moves the gradients at all: below a dead ReLU layer it cannot; whether a tensor it moves is below round-off,
+    its bound as large as itself, which the tool reports as not judged). carried: see bounds.gradient_bounds."""
     data, init, order = prepare(spec)
     init = _moved(spec, init, spec.seed)
     X, y = first_batch(spec, data, order)
@@ -74,7 +81,7 @@ def measure(spec: Spec) -> dict:
     ref = extended.build(spec, init)
     _, exact = ref.gradients(X.astype(np.longdouble), wide) if wmasks is None else ref.gradients(X.astype(np.longdouble), wide, wmasks)
     exact = weights.tensors(exact)
-    B = [e.e for pair in bounds.gradient_bounds(spec, init, X, y, masks) for e in pair if e is not None]
+    B = [e.e for pair in bounds.gradient_bounds(spec, init, X, y, masks, carried=carried) for e in pair if e is not None]
     out, numpy_grads = {}, None
     for name in FRAMEWORKS:
         model = implementations.build(name, spec, init)
@@ -89,4 +96,5 @@ def measure(spec: Spec) -> dict:
         slipped = (model.gradients(X, y) if masks is None else model.gradients(X, y, masks))[1]
         out[kind] = _ratio(slipped, exact, B)
         out[f"{kind} moves"] = any(not np.array_equal(a, b) for a, b in zip(weights.tensors(slipped), weights.tensors(numpy_grads)))
+        out[f"{kind} unjudged"] = _unjudged(slipped, numpy_grads, exact, B)
     return out

@@ -6,7 +6,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from compare.agree.roundoff import UNIT, Err, add, exact, function, gamma, matmul, mul, neg, rounding_only, scale, total
+from compare.agree.roundoff import (
+    UNIT,
+    Err,
+    Shared,
+    add,
+    exact,
+    function,
+    gamma,
+    matmul,
+    mul,
+    neg,
+    scale,
+    total,
+    transpose,
+    widen,
+)
 from scratch.activations import activation, sigmoid
 from scratch.losses import softmax
 
@@ -22,10 +37,7 @@ FORMULAS = 4  # batch norm's backward: torch's and Keras's own formulas round mo
 # A gradient may be rounded once more in a framework (accumulated into its .grad buffer, a penalty's gradient added in
 # another order), and one ulp is round-off by any reading: each entry's bound gets STORE u |g| on top, up to an ulp.
 STORE = 2
-
-
-def _transpose(x: Err) -> Err:
-    return Err(x.v.T, x.e.T)
+CARRIED = 4_000_000  # the most numbers an array of carried errors may hold (32 MB, about a second); past it, entry-by-entry bounds only
 
 
 def _up(x: np.ndarray) -> np.ndarray:
@@ -56,22 +68,26 @@ def act(z: Err, name: str, slope: float, u: float) -> tuple[Err, Err]:
         kink = (np.abs(z.v) <= z.e) & (name != "identity")
         steep = max(1.0, slope) if name == "leaky_relu" else 1.0
         other = abs(1 - slope) if name == "leaky_relu" else 1.0  # f' on the kink's other side: 1 against 0, or 1 against slope
-        return function(z, a.f, np.where(kink, steep, np.abs(d)), OWN[name], u), Err(d, np.where(kink, other, 0.0))
+        h = function(z, a.f, np.where(kink, 0.0, d), OWN[name], u, change=np.where(kink, steep, 0.0))  # no slope taken at a kink
+        return h, Err(d, np.where(kink, other, 0.0))
     c = slope_change(name, z.v, z.e)
-    h = function(z, a.f, np.abs(d) + c, OWN[name], u)
+    h = function(z, a.f, d, OWN[name], u, change=c)
     if name in ("gelu", "gelu_tanh"):  # z (1 + erf) / 2 and z (1 + tanh) / 2: 1 + erf(z) rounds to u, however small it is
-        h = Err(h.v, h.e + OWN[name] * u * np.abs(z.v))
+        h = widen(h, OWN[name] * u * np.abs(z.v))
         return h, Err(d, c + OWN[name] * u * (np.abs(d) + np.abs(h.v) + 1 + np.abs(z.v)))
     return h, Err(d, c + OWN[name] * u * (np.abs(d) + np.abs(h.v)))
 
 
 def inverse_root(s: Err, u: float) -> Err:
     """1 / sqrt(s): s's error through the derivative at its low end, |d s^-1/2| <= e / (2 (s - e)^1.5) (infinite where
-    s - e <= 0), and the operation's own ROOT ulps."""
-    low = s.v - s.e
-    spread = np.divide(s.e / 2, np.abs(low) ** 1.5, out=np.full(np.shape(low), np.inf), where=low > 0)
-    v = 1 / np.sqrt(s.v)
-    return Err(v, spread + ROOT * u * v)
+    s - e <= 0), and the operation's own ROOT ulps. With shared errors: the slope at s, -s^-1.5 / 2, carries them and
+    the curvature takes the rest, |g(s + d) - g(s) - g'(s) d| <= 3 d^2 / (8 (s - e)^2.5)."""
+    low, v = s.v - s.e, 1 / np.sqrt(s.v)
+    inside = lambda x: np.divide(x, np.abs(low) ** (2.5 if s.c is not None else 1.5), out=np.full(np.shape(low), np.inf), where=low > 0)  # noqa: E731
+    if s.c is None:
+        return Err(v, inside(s.e / 2) + ROOT * u * v)
+    slope = -0.5 * s.v**-1.5
+    return Err(v, np.abs(slope) * s.r + inside(3 * s.e**2 / 8) + ROOT * u * v, slope * s.c)
 
 
 def norm(h: Err, eps: float, u: float) -> tuple[Err, tuple]:
@@ -86,15 +102,22 @@ def norm(h: Err, eps: float, u: float) -> tuple[Err, tuple]:
 
 
 def norm_back(dy: Err, cache, u: float) -> Err:
-    """dH = inv / N (N dY - sum dY - Y sum(dY Y)), its roundings widened by FORMULAS."""
+    """dH = inv / N (N dY - sum dY - Y sum(dY Y)), each rounding taken FORMULAS times as large."""
     y, inv = cache
-    n = dy.v.shape[0]
+    n, w = dy.v.shape[0], FORMULAS * u
+    sums = add(neg(total(dy, 0, w)), neg(mul(y, total(mul(dy, y, w), 0, w), w)), w)
+    return mul(scale(add(scale(dy, n, w), sums, w), 1 / n, w), inv, w)
 
-    def compact(u: float) -> Err:
-        sums = add(neg(total(dy, 0, u)), neg(mul(y, total(mul(dy, y, u), 0, u), u)), u)
-        return mul(scale(add(scale(dy, n, u), sums, u), 1 / n, u), inv, u)
 
-    return rounding_only(compact(u), compact(0.0), FORMULAS)
+def probabilities_of(z: Err, u: float) -> Err:
+    """softmax(z) by rows. A shift d of z moves p_i to p_i e^(d_i - (lse(z + d) - lse(z))): the first-order part
+    p (d - sum p d) is carried; what it leaves is at most p (e^(2m) - 1 - 2m + m^2 / 2), m the row's largest error (the
+    log-sum-exp's second derivative is a variance, at most m^2). Its own error: SOFTMAX_OWN ulps and the sum's."""
+    p = softmax(z.v)
+    m = z.e.max(axis=1, keepdims=True)
+    rest = p * (np.expm1(2 * m) - 2 * m + m * m / 2) + (SOFTMAX_OWN * u + gamma(z.v.shape[1], u)) * p
+    c = None if z.c is None else p * (z.c - (p * z.c).sum(axis=-1, keepdims=True))
+    return Err(p, p * (z.r + (p * z.r).sum(axis=1, keepdims=True)) + rest, c)
 
 
 def loss_gradient(spec, z: Err, y: np.ndarray, u: float, probabilities: bool = False) -> Err:
@@ -111,11 +134,10 @@ def loss_gradient(spec, z: Err, y: np.ndarray, u: float, probabilities: bool = F
     over = np.sum(w) if spec.class_weights is not None and spec.weight_reduction == "sum_weights" else n * (o if spec.loss == "bce" else 1)
     ops = 3 + (n if spec.class_weights is not None and spec.weight_reduction == "sum_weights" else 0)  # the sum of weights: n roundings
     if spec.loss == "bce":
-        p = function(z, sigmoid, sigmoid(z.v) * sigmoid(-z.v) + slope_change("sigmoid", z.v, z.e), OWN["sigmoid"], u)
+        p = function(z, sigmoid, sigmoid(z.v) * sigmoid(-z.v), OWN["sigmoid"], u, change=slope_change("sigmoid", z.v, z.e))
         target = y
     else:
-        pv = softmax(z.v)
-        p = Err(pv, pv * (z.e + (pv * z.e).sum(axis=1, keepdims=True)) + (SOFTMAX_OWN + gamma(o, u) / u) * u * pv)
+        p = probabilities_of(z, u)
         target = np.eye(o)[y]
     diff = add(p, exact(-target), u)
     if spec.class_weights is not None:
@@ -123,13 +145,33 @@ def loss_gradient(spec, z: Err, y: np.ndarray, u: float, probabilities: bool = F
     grad = scale(diff, 1 / over, u, ops=ops)
     if probabilities:
         near = np.maximum(np.minimum(p.v, 1 - p.v), np.finfo(np.float64).tiny)
-        grad = Err(grad.v, grad.e + OWN["sigmoid"] * u * np.abs(grad.v) / near)
+        grad = widen(grad, OWN["sigmoid"] * u * np.abs(grad.v) / near)
     return grad
 
 
-def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None, probabilities: bool = False) -> list[tuple[Err, Err | None]]:
+def carried_size(spec, n: int) -> int:
+    """How many numbers the largest carried array holds: one shared error per entry of each hidden layer's output, times
+    the largest tensor that carries them (a batch's layer or a weight matrix)."""
+    widths = spec.layers[1:]
+    largest = max(max(n * w for w in widths), max(a * b for a, b in zip(spec.layers, widths)))
+    return n * sum(widths[:-1]) * largest
+
+
+def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None, probabilities: bool = False, carried: bool = True):
     """Every gradient tensor on the batch (X, y) at `params`, [(dW, db), ..., (dgamma, dbeta), ...] as Err: its value
-    (float64) and the bound on the error of any computation of it in spec.dtype (probabilities: see loss_gradient)."""
+    (float64) and the bound on the error of any computation of it in spec.dtype (probabilities: see loss_gradient).
+    Each entry's bound is the smaller of two that both hold: errors bounded entry by entry at every step, and (carried,
+    where it fits in memory) the errors of each hidden layer's output carried with their signs through
+    everything downstream, which keeps a layer from adding up its input's errors as if they all had the same sign."""
+    plain = _gradients(spec, params, X, y, masks, probabilities, Shared(on=False))
+    if not carried or carried_size(spec, len(X)) > CARRIED:
+        return plain
+    signed = _gradients(spec, params, X, y, masks, probabilities, Shared())
+    least = lambda a, b: None if a is None else Err(a.v, np.minimum(a.e, b.e))  # noqa: E731
+    return [(least(a, c), least(b, d)) for (a, b), (c, d) in zip(plain, signed)]
+
+
+def _gradients(spec, params, X, y, masks, probabilities, shared: Shared) -> list[tuple[Err, Err | None]]:
     u, n = UNIT[spec.dtype], len(spec.layers) - 1
     A, cache = exact(X), []
     for layer in range(n - 1):
@@ -142,14 +184,14 @@ def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None, prob
             B = add(mul(B, exact(gamma_), u), exact(beta), u)
         mask = None if masks is None else exact(masks[layer])
         cache.append((A, fp, bn, mask))
-        A = B if mask is None else mul(B, mask, u)
+        A = shared.keep(B if mask is None else mul(B, mask, u))
     W, b = params[n - 1]
     dZ = loss_gradient(spec, matmul(A, exact(W), u, None if b is None else exact(b)), y, u, probabilities)
     grads: list = [None] * len(params)
     for layer in reversed(range(n)):
         A_prev = cache[layer][0] if layer < n - 1 else A
         W, b = params[layer]
-        dW, db = matmul(_transpose(A_prev), dZ, u), total(dZ, 0, u) if b is not None else None
+        dW, db = matmul(transpose(A_prev), dZ, u), total(dZ, 0, u) if b is not None else None
         if spec.l2 > 0:  # lam W added to the gradient (and lam b with decay_biases)
             dW = add(dW, scale(exact(W), spec.l2, u), u)
             db = add(db, scale(exact(b), spec.l2, u), u) if db is not None and spec.decay_biases else db
@@ -157,7 +199,7 @@ def gradient_bounds(spec, params, X: np.ndarray, y: np.ndarray, masks=None, prob
         if layer == 0:
             break
         _, fp, bn, mask = cache[layer - 1]
-        dA = matmul(dZ, _transpose(exact(W)), u)
+        dA = matmul(dZ, transpose(exact(W)), u)
         dA = dA if mask is None else mul(dA, mask, u)
         if spec.bn_affine:
             y_hat, gamma_ = bn[0], exact(params[n + layer - 1][0])

@@ -16,11 +16,16 @@ def _gradient_line(result) -> list[str]:
     what round-off can explain here that it uses (the bound derived from the network)."""
     grads = result.tables["gradients"]
     pairs = grads[grads["bound_ratio"].notna() & ~grads["pair"].str.endswith(" vs exact")]
-    if not len(pairs) or not pairs["pass"].all():
+    unjudged = pairs[pairs["pass"].isna()]
+    pairs = pairs[pairs["pass"].notna()]
+    if not len(pairs) or not pairs["pass"].astype(bool).all():
         return []
+    below = sorted(set(unjudged["tensor"]), key=list(grads["tensor"]).index)
+    note = (f" Not judged: {', '.join(f'`{t}`' for t in below)}, whose bound is as large as the gradient itself "
+            f"(round-off in {result.spec.dtype} could move {'it' if len(below) == 1 else 'them'} by {'its' if len(below) == 1 else 'their'} own size)." if below else "")  # fmt: skip
     worst = pairs.loc[pairs["bound_ratio"].idxmax()]
     return [f"- First gradients: every pair within what round-off can explain here; the largest share is {worst['pair']}'s "
-            f"`{worst['tensor']}`, {worst['max_rel']:.1e} = {worst['bound_ratio']:.2g} of its bound ({worst['bound']:.1e})."]  # fmt: skip
+            f"`{worst['tensor']}`, {worst['max_rel']:.1e} = {worst['bound_ratio']:.2g} of its bound ({worst['bound']:.1e}).{note}"]  # fmt: skip
 
 
 RULES = {"torch": "torch's", "keras": "Keras's"}
