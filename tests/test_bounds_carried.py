@@ -122,3 +122,35 @@ def test_where_a_slips_tensors_are_below_round_off_it_stays_inside_and_the_tool_
     assert exact_rows.judged(0.5, 2.7, "float32")["pass"] is None and exact_rows.judged(0.5, 0.9, "float32")["pass"] is True
     assert exact_rows.judged(1.5, 2.7, "float32")["pass"] is False  # beyond even a bound that large: a disagreement
     assert "below round-off in float32" in exact_rows.judged(0.5, 1.0, "float32")["status"]
+
+
+def test_carrying_is_sized_by_hand_and_left_out_past_its_budget():
+    from compare.shared.spec import Spec
+
+    small = Spec(layers=(2, 16, 16, 16, 4), batch_size=64, batch_norm=True)  # 64 x 48 symbols, each in a 64 x 16 layer
+    assert bounds.carried_size(small, 64) == 64 * 48 * (64 * 16) <= bounds.CARRIED
+    wide = Spec(layers=(784, 128, 64, 10), loss="ce", output="softmax", batch_size=16)  # 16 x 192 symbols, W1 784 x 128
+    assert bounds.carried_size(wide, 16) == 16 * 192 * (784 * 128) > bounds.CARRIED
+    X, y = RNG.normal(size=(16, 784)), RNG.integers(0, 10, 16)
+    params = [(RNG.normal(size=(a, b)) / np.sqrt(a), np.zeros(b)) for a, b in zip(wide.layers, wide.layers[1:])]
+    got, plain = bounds.gradient_bounds(wide, params, X, y), bounds.gradient_bounds(wide, params, X, y, carried=False)
+    assert all(np.array_equal(a.e, b.e) for p, q in zip(got, plain) for a, b in zip(p, q))
+
+
+def test_the_second_order_parts_are_barely_more_than_what_a_corner_reaches():
+    def worst(out: Err, plain, x: Err) -> np.ndarray:
+        """The largest share of out's own bound the remainder takes at the corners of one shared error."""
+        return np.max([np.abs(plain(x.v + t * x.c[0]) - out.v - t * out.c[0]) / out.r for t in (-1.0, 1.0)], axis=0)
+
+    s = Err(np.array([1.0, 0.3]), np.zeros(2), np.array([[1e-2, 1e-2]]))  # 1/sqrt(s): 3 e^2 / (8 (s - e)^2.5)
+    assert np.all(worst(bounds.inverse_root(s, 0.0), lambda v: 1 / np.sqrt(v), s) > 0.9)
+    x, y = Err(np.array([2.0]), np.zeros(1), np.array([[0.1]])), Err(np.array([-3.0]), np.zeros(1), np.array([[0.2]]))
+    both = mul(x, y, 0.0)  # (x + a t)(y + b t): the product of the errors, a b, is all that is left
+    np.testing.assert_allclose([abs((x.v + t * 0.1) * (y.v + t * 0.2) - both.v - t * both.c[0]) for t in (-1, 1)], [both.r] * 2)
+    z = Err(np.array([[2.0, -1.0, 0.5]]), np.zeros((1, 3)), np.array([[[0.05, -0.05, 0.0]]]))
+
+    def softmax(v):
+        e = np.exp(v - v.max())
+        return e / e.sum()
+
+    assert worst(bounds.probabilities_of(z, 0.0), softmax, z).max() > 0.5  # p (e^(2m) - 1 - 2m + m^2 / 2) at its tightest
