@@ -154,3 +154,10 @@ def test_the_second_order_parts_are_barely_more_than_what_a_corner_reaches():
         return e / e.sum()
 
     assert worst(bounds.probabilities_of(z, 0.0), softmax, z).max() > 0.5  # p (e^(2m) - 1 - 2m + m^2 / 2) at its tightest
+
+
+def test_an_inverse_square_roots_carried_share_own_part_and_rounding_by_hand():
+    u = 2.0**-53
+    out = bounds.inverse_root(Err(np.array([1.0]), np.array([1e-3]), np.array([[2e-3]])), u)  # s = 1, e = 3e-3, s - e = 0.997
+    np.testing.assert_allclose(out.c[0], [-0.5 * 2e-3], rtol=1e-15)  # the slope at s, -s^-1.5 / 2, carries the shared part
+    np.testing.assert_allclose(out.r, [0.5 * 1e-3 + 3 * 9e-6 / (8 * 0.997**2.5) + bounds.ROOT * u], rtol=1e-13)

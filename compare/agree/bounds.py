@@ -129,7 +129,7 @@ def loss_gradient(spec, z: Err, y: np.ndarray, u: float, probabilities: bool = F
         a, fp = act(z, spec.output, 0.0, u)
         grad = scale(add(a, exact(-y), u), 2 / (n * o), u, ops=3)  # a mean over outputs, then over the batch
         return grad if spec.output == "identity" else mul(grad, fp, u)
-    labels = y if spec.loss == "ce" else y[:, 0] > 0.5
+    labels = y if spec.loss == "ce" else y[:, 0] == 1  # as scratch weighs them
     w = np.ones(n) if spec.class_weights is None else np.asarray(spec.class_weights)[labels.astype(int)]
     over = np.sum(w) if spec.class_weights is not None and spec.weight_reduction == "sum_weights" else n * (o if spec.loss == "bce" else 1)
     ops = 3 + (n if spec.class_weights is not None and spec.weight_reduction == "sum_weights" else 0)  # the sum of weights: n roundings

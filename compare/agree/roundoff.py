@@ -49,8 +49,7 @@ def _shares(c: np.ndarray | None, ndim: int, k: int) -> np.ndarray | None:
     """c as (k, ...) of `ndim` value axes: zeros for the shared errors made after it, axes added on the left."""
     if c is None:
         return None
-    if c.shape[0] < k:
-        c = np.concatenate([c, np.zeros((k - c.shape[0], *c.shape[1:]))])
+    c = np.concatenate([c, np.zeros((k - c.shape[0], *c.shape[1:]))]) if k != c.shape[0] else c
     return c.reshape((k,) + (1,) * (ndim - (c.ndim - 1)) + c.shape[1:])
 
 
