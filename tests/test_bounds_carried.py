@@ -161,3 +161,27 @@ def test_an_inverse_square_roots_carried_share_own_part_and_rounding_by_hand():
     out = bounds.inverse_root(Err(np.array([1.0]), np.array([1e-3]), np.array([[2e-3]])), u)  # s = 1, e = 3e-3, s - e = 0.997
     np.testing.assert_allclose(out.c[0], [-0.5 * 2e-3], rtol=1e-15)  # the slope at s, -s^-1.5 / 2, carries the shared part
     np.testing.assert_allclose(out.r, [0.5 * 1e-3 + 3 * 9e-6 / (8 * 0.997**2.5) + bounds.ROOT * u], rtol=1e-13)
+
+
+def test_the_verdict_names_the_largest_share_and_the_tensors_not_judged():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from compare.io import markdown
+
+    def line(passes):
+        rows = [{"pair": "numpy vs torch", "tensor": t, "max_rel": 1e-7, "bound": b, "bound_ratio": r, "pass": p}
+                for t, b, r, p in zip(["dW2", "db1", "dW1"], [0.1, 2.5, 3.0], [0.2, 0.4, 0.3], passes)]  # fmt: skip
+        exact = {"pair": "numpy vs exact", "tensor": "dW1", "max_rel": 1.0, "bound": 3.0, "bound_ratio": 9.0, "pass": False}
+        result = SimpleNamespace(tables={"gradients": pd.DataFrame([*rows, exact])}, spec=SimpleNamespace(dtype="float32"))
+        return markdown._gradient_line(result)
+
+    assert line([True, None, None]) == [
+        "- First gradients: every pair within what round-off can explain here; the largest share is numpy vs torch's `dW2`, "
+        "1.0e-07 = 0.2 of its bound (1.0e-01). Also not judged: `db1`, `dW1`, whose bound is as large as the gradient itself "
+        "(round-off in float32 alone could move them by their own size)."
+    ]
+    assert line([None, None, None])[0].startswith("- First gradients: not judged: `dW2`, `db1`, `dW1`, whose bound")
+    assert line([True, False, None]) == [] and "Also" not in line([True, True, True])[0]
+    assert line([True, None, True])[0].endswith("(round-off in float32 alone could move it by its own size).")

@@ -13,19 +13,23 @@ def _md(frame: pd.DataFrame) -> str:
 
 def _gradient_line(result) -> list[str]:
     """The first gradients of every pair that should agree, in one sentence: the largest difference and the share of
-    what round-off can explain here that it uses (the bound derived from the network)."""
+    what round-off can explain here that it uses (the bound derived from the network); and the tensors not judged,
+    whose bound is as large as themselves."""
     grads = result.tables["gradients"]
     pairs = grads[grads["bound_ratio"].notna() & ~grads["pair"].str.endswith(" vs exact")]
-    unjudged = pairs[pairs["pass"].isna()]
-    pairs = pairs[pairs["pass"].notna()]
-    if not len(pairs) or not pairs["pass"].astype(bool).all():
+    judged = pairs[pairs["pass"].notna()]
+    if len(judged) and not judged["pass"].astype(bool).all():
         return []
-    below = sorted(set(unjudged["tensor"]), key=list(grads["tensor"]).index)
-    note = (f" Not judged: {', '.join(f'`{t}`' for t in below)}, whose bound is as large as the gradient itself "
-            f"(round-off in {result.spec.dtype} could move {'it' if len(below) == 1 else 'them'} by {'its' if len(below) == 1 else 'their'} own size)." if below else "")  # fmt: skip
-    worst = pairs.loc[pairs["bound_ratio"].idxmax()]
+    below = sorted(set(pairs[pairs["pass"].isna()]["tensor"]), key=list(grads["tensor"]).index)
+    one = len(below) == 1
+    note = (f"not judged: {', '.join(f'`{t}`' for t in below)}, whose bound is as large as the gradient itself (round-off in "
+            f"{result.spec.dtype} alone could move {'it' if one else 'them'} by {'its' if one else 'their'} own size).")  # fmt: skip
+    if not len(judged):
+        return [f"- First gradients: {note}"] if below else []
+    worst = judged.loc[judged["bound_ratio"].idxmax()]
     return [f"- First gradients: every pair within what round-off can explain here; the largest share is {worst['pair']}'s "
-            f"`{worst['tensor']}`, {worst['max_rel']:.1e} = {worst['bound_ratio']:.2g} of its bound ({worst['bound']:.1e}).{note}"]  # fmt: skip
+            f"`{worst['tensor']}`, {worst['max_rel']:.1e} = {worst['bound_ratio']:.2g} of its bound ({worst['bound']:.1e})."
+            + (f" Also {note}" if below else "")]  # fmt: skip
 
 
 RULES = {"torch": "torch's", "keras": "Keras's"}
