@@ -31,13 +31,6 @@ class Err:
             self._e = self.r if self.c is None else self.r + np.abs(self.c).sum(axis=0)
         return self._e
 
-    def __iter__(self):  # v, e = x
-        return iter((self.v, self.e))
-
-    def bound(self) -> Err:
-        """The same bound with nothing shared: what is kept once the computation is done."""
-        return Err(self.v, self.e)
-
 
 def exact(v) -> Err:
     """A value held exactly (the inputs and the weights, the same bits in every framework)."""
@@ -136,9 +129,9 @@ class Shared:
         self.k, self.on = 0, on
 
     def keep(self, x: Err) -> Err:
-        nonzero = np.flatnonzero(x.r)
         if not self.on:
             return x
+        nonzero = np.flatnonzero(x.r)
         block = np.zeros((nonzero.size, x.v.size))
         block[np.arange(nonzero.size), nonzero] = np.ravel(x.r)[nonzero]
         before = np.zeros((self.k, *x.v.shape)) if x.c is None else _shares(x.c, x.v.ndim, self.k)
