@@ -37,7 +37,7 @@ FORMULAS = 4  # batch norm's backward: torch's and Keras's own formulas round mo
 # A gradient may be rounded once more in a framework (accumulated into its .grad buffer, a penalty's gradient added in
 # another order), and one ulp is round-off by any reading: each entry's bound gets STORE u |g| on top, up to an ulp.
 STORE = 2
-CARRIED = 4_000_000  # the most numbers an array of carried errors may hold (32 MB, about a second); past it, entry-by-entry bounds only
+CARRIED = 4_000_000  # the most numbers an array of carried errors may hold (32 MB, one to two seconds); past it, entry-by-entry bounds only
 
 
 def _up(x: np.ndarray) -> np.ndarray:
