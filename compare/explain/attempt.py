@@ -95,10 +95,11 @@ def eval_rel(mine: dict, theirs: dict) -> float:
 
 def _first_grads(model, spec: Spec, X, y, first, own: str, target_grads, probabilities: bool = False):
     """(relative difference, share of the bound, the reference's gradients) on the first mini-batch; probabilities: the
-    loss is taken on probabilities, and so is its bound (compare/agree/bounds.py)."""
+    loss is taken on probabilities, and so is its bound (compare/agree/bounds.py). The bound is the entry-by-entry one:
+    carrying errors with their signs would cost a replay up to a second, and the explainer replays hundreds of times."""
     masks = harness.Dropout(spec.replace(dtype=model.dtype.name)).draw(len(first)) if spec.dropout > 0 else None  # as the run took them
     Xb, yb = X[first], y[first]
-    B = bounds.gradient_bounds(model.spec.replace(dtype=own), model.get_params(), Xb, yb, masks, probabilities)
+    B = bounds.gradient_bounds(model.spec.replace(dtype=own), model.get_params(), Xb, yb, masks, probabilities, carried=False)
     _, g = model.gradients(Xb, yb) if masks is None else model.gradients(Xb, yb, masks)
     if target_grads is None:
         return None, 0.0, weights.tensors(g)
