@@ -62,10 +62,12 @@ def slips(spec: Spec) -> dict:
     return {"factor": replace(base, loss=doubled), "transpose": replace(base, through=untransposed)}
 
 
-def _unjudged(slipped, reference, exact, B) -> bool:
-    """Whether a tensor the slip moves has a bound as large as the tensor itself (the tool says it is not judged)."""
+def _unjudged(spec: Spec, slipped, reference, exact, B) -> bool:
+    """Whether the tool reports a tensor the slip moves as not judged (its bound as large as the tensor itself)."""
     moved = [not np.array_equal(a, b) for a, b in zip(weights.tensors(slipped), weights.tensors(reference))]
-    return any(m and exact_rows.relative(b, e) >= 1 for m, e, b in zip(moved, exact, B))
+    verdicts = [exact_rows.judged(ulps.ratio(np.asarray(g, np.longdouble) - e, b), exact_rows.relative(b, e), spec.dtype)
+                for g, e, b in zip(weights.tensors(slipped), exact, B)]  # fmt: skip
+    return any(m and v["pass"] is None for m, v in zip(moved, verdicts))
 
 
 def measure(spec: Spec, carried: bool = True) -> dict:
@@ -96,5 +98,5 @@ def measure(spec: Spec, carried: bool = True) -> dict:
         slipped = (model.gradients(X, y) if masks is None else model.gradients(X, y, masks))[1]
         out[kind] = _ratio(slipped, exact, B)
         out[f"{kind} moves"] = any(not np.array_equal(a, b) for a, b in zip(weights.tensors(slipped), weights.tensors(numpy_grads)))
-        out[f"{kind} unjudged"] = _unjudged(slipped, numpy_grads, exact, B)
+        out[f"{kind} unjudged"] = _unjudged(spec, slipped, numpy_grads, exact, B)
     return out

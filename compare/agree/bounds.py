@@ -83,11 +83,14 @@ def inverse_root(s: Err, u: float) -> Err:
     s - e <= 0), and the operation's own ROOT ulps. With shared errors: the slope at s, -s^-1.5 / 2, carries them and
     the curvature takes the rest, |g(s + d) - g(s) - g'(s) d| <= 3 d^2 / (8 (s - e)^2.5)."""
     low, v = s.v - s.e, 1 / np.sqrt(s.v)
-    inside = lambda x: np.divide(x, np.abs(low) ** (2.5 if s.c is not None else 1.5), out=np.full(np.shape(low), np.inf), where=low > 0)  # noqa: E731
+
+    def at_low(x, power: float) -> np.ndarray:  # x / (s - e)^power, infinite where s - e <= 0
+        return np.divide(x, np.abs(low) ** power, out=np.full(np.shape(low), np.inf), where=low > 0)
+
     if s.c is None:
-        return Err(v, inside(s.e / 2) + ROOT * u * v)
+        return Err(v, at_low(s.e / 2, 1.5) + ROOT * u * v)
     slope = -0.5 * s.v**-1.5
-    return Err(v, np.abs(slope) * s.r + inside(3 * s.e**2 / 8) + ROOT * u * v, slope * s.c)
+    return Err(v, np.abs(slope) * s.r + at_low(3 * s.e**2 / 8, 2.5) + ROOT * u * v, slope * s.c)
 
 
 def norm(h: Err, eps: float, u: float) -> tuple[Err, tuple]:

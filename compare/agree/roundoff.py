@@ -90,7 +90,7 @@ def total(x: Err, axis: int, u: float) -> Err:
     """The sum along an axis, in any order: gamma_{n-1} times the sum of magnitudes."""
     n = x.v.shape[axis]
     r = x.r.sum(axis=axis) + gamma(max(n - 1, 0), u) * np.abs(x.v).sum(axis=axis)
-    return Err(x.v.sum(axis=axis), r, None if x.c is None else _shares(x.c, x.v.ndim, x.c.shape[0]).sum(axis=axis + 1))
+    return Err(x.v.sum(axis=axis), r, None if x.c is None else x.c.sum(axis=axis + 1))  # c: (k, *v.shape)
 
 
 def transpose(x: Err) -> Err:
